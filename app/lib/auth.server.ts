@@ -1,0 +1,104 @@
+/**
+ * Who is signed in. Every loader that needs the person goes through here, so that:
+ * - the Kinde session is read once per request, however many loaders ask (the SDK verifies
+ *   token signatures on every helper call, and a refresh must not run twice);
+ * - the SDK's Set-Cookie headers (refreshed or cleared tokens) reach the browser.
+ */
+import { redirect } from "@remix-run/node";
+import { getUserByKindeId, type KindeProfile, type User } from "~/models/user.server";
+import { getKindeSession, type KindeSession } from "./kinde.server";
+import { safeRedirect } from "./safe-redirect";
+
+export interface KindeAuth {
+  kindeUser: KindeProfile;
+  session: KindeSession;
+  /** Set-Cookie headers from the SDK: pass them on with the response. */
+  headers: Headers;
+}
+
+export interface OptionalKindeAuth extends Omit<KindeAuth, "kindeUser"> {
+  kindeUser: KindeProfile | null;
+}
+
+// The SDK keeps its tokens in these cookies; without any of them nobody can be signed in.
+const KINDE_TOKEN_COOKIES = /(?:^|;\s*)(?:access_token|id_token|refresh_token)=/;
+
+// Root and route loaders of one request share the Request object, so it keys the cache.
+const authByRequest = new WeakMap<Request, Promise<OptionalKindeAuth>>();
+const userByRequest = new WeakMap<Request, Promise<User | null>>();
+
+/** Where a request came from, as a same-site path to come back to after signing in. */
+function currentPath(request: Request): string {
+  const url = new URL(request.url);
+  return safeRedirect(`${url.pathname}${url.search}`);
+}
+
+export function loginUrl(returnTo: string): string {
+  return `/kinde-auth/login?${new URLSearchParams({ returnTo: safeRedirect(returnTo) })}`;
+}
+
+export function hasKindeCookies(request: Request): boolean {
+  return KINDE_TOKEN_COOKIES.test(request.headers.get("Cookie") ?? "");
+}
+
+async function readKindeAuth(request: Request): Promise<OptionalKindeAuth> {
+  const session = await getKindeSession(request);
+  const kindeUser = await session.getUser();
+  return { kindeUser: kindeUser?.id ? kindeUser : null, session, headers: session.headers };
+}
+
+/**
+ * The Kinde user of this request, or null. A missing, expired (and not refreshable),
+ * tampered or forged token all mean "signed out": the SDK verifies the signature against
+ * the issuer's keys and answers null rather than throwing.
+ */
+export function getKindeAuth(request: Request): Promise<OptionalKindeAuth> {
+  let auth = authByRequest.get(request);
+  if (!auth) {
+    auth = readKindeAuth(request);
+    authByRequest.set(request, auth);
+  }
+  return auth;
+}
+
+/** The Kinde user, or a redirect to sign-in that comes back to `returnTo`. */
+export async function requireKindeAuth(request: Request, returnTo = currentPath(request)): Promise<KindeAuth> {
+  const auth = await getKindeAuth(request);
+  if (!auth.kindeUser) throw redirect(loginUrl(returnTo), { headers: auth.headers });
+  return { ...auth, kindeUser: auth.kindeUser };
+}
+
+function getStoredUser(request: Request, kindeId: string): Promise<User | null> {
+  let user = userByRequest.get(request);
+  if (!user) {
+    user = getUserByKindeId(kindeId);
+    userByRequest.set(request, user);
+  }
+  return user;
+}
+
+/**
+ * The signed-in person's stored row. Without a session: sign-in, then back here. With a
+ * session but no row (the database was reset, or the account deleted in another tab):
+ * through /auth/success again, which recreates it from Kinde.
+ */
+export async function requireUser(request: Request): Promise<KindeAuth & { user: User }> {
+  const returnTo = currentPath(request);
+  const auth = await requireKindeAuth(request, returnTo);
+  const user = await getStoredUser(request, auth.kindeUser.id);
+  if (!user) {
+    throw redirect(`/auth/success?${new URLSearchParams({ returnTo })}`, { headers: auth.headers });
+  }
+  return { ...auth, user };
+}
+
+/**
+ * For pages anyone may see (the header's "signed in as"): the stored user if there is a
+ * valid session and a row, else null. Visitors without Kinde cookies cost nothing.
+ */
+export async function getOptionalUser(request: Request): Promise<{ user: User | null; headers: Headers }> {
+  if (!hasKindeCookies(request)) return { user: null, headers: new Headers() };
+  const auth = await getKindeAuth(request);
+  if (!auth.kindeUser) return { user: null, headers: auth.headers };
+  return { user: await getStoredUser(request, auth.kindeUser.id), headers: auth.headers };
+}

@@ -1,0 +1,27 @@
+/**
+ * Redirect targets that come from a request (`?returnTo=`) are only followed when they are
+ * a path on this site. Everything else falls back to `fallback`.
+ * See docs/decisions/0007-redirect-rule.md.
+ */
+export const DEFAULT_REDIRECT = "/dashboard";
+
+export function safeRedirect(target: unknown, fallback: string = DEFAULT_REDIRECT): string {
+  if (typeof target !== "string" || target.length === 0 || target.length > 2048) return fallback;
+  // One path, starting with a single "/": "//host" and "/\host" are read by browsers as
+  // another host, and control characters or backslashes anywhere can be normalised into one.
+  if (!target.startsWith("/") || target.startsWith("//")) return fallback;
+  if (/[\\\u0000-\u001f\u007f]/.test(target)) return fallback;
+  // Decoded once more, the same rules must hold ("/%2F%2Fevil.example", "/%5Cevil").
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(target);
+  } catch {
+    return fallback;
+  }
+  if (decoded.startsWith("//") || /[\\\u0000-\u001f\u007f]/.test(decoded)) return fallback;
+  // Last check with the URL parser itself: the result must stay on a dummy origin.
+  const base = "http://same-site.invalid";
+  const url = new URL(target, base);
+  if (url.origin !== base) return fallback;
+  return `${url.pathname}${url.search}${url.hash}`;
+}

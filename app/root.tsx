@@ -1,0 +1,96 @@
+import type { LinksFunction, LoaderFunctionArgs } from "@remix-run/node";
+import { data } from "@remix-run/node";
+import {
+  isRouteErrorResponse,
+  Links,
+  Meta,
+  Outlet,
+  Scripts,
+  ScrollRestoration,
+  useRouteError,
+  useRouteLoaderData,
+} from "@remix-run/react";
+import type { ReactNode } from "react";
+import { SiteHeader } from "~/components/site-header";
+import { getOptionalUser } from "~/lib/auth.server";
+import { useNonce } from "~/lib/nonce";
+import stylesheet from "~/styles/app.css?url";
+
+export const links: LinksFunction = () => [
+  { rel: "stylesheet", href: stylesheet },
+  { rel: "icon", href: "/favicon.svg", type: "image/svg+xml" },
+];
+
+export async function loader({ request }: LoaderFunctionArgs) {
+  const { user, headers } = await getOptionalUser(request);
+  const viewer = user
+    ? { firstName: user.firstName, lastName: user.lastName, email: user.email, picture: user.picture }
+    : null;
+  return data({ viewer }, { headers });
+}
+
+export function Layout({ children }: { children: ReactNode }) {
+  const nonce = useNonce();
+  const rootData = useRouteLoaderData<typeof loader>("root");
+  return (
+    <html lang="en">
+      <head>
+        <meta charSet="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <Meta />
+        <Links />
+      </head>
+      <body>
+        <a className="skip-link" href="#main">
+          Skip to content
+        </a>
+        <SiteHeader viewer={rootData?.viewer ?? null} />
+        <main id="main" className="page">
+          {children}
+        </main>
+        <ScrollRestoration nonce={nonce} />
+        <Scripts nonce={nonce} />
+      </body>
+    </html>
+  );
+}
+
+export default function App() {
+  return <Outlet />;
+}
+
+export function ErrorBoundary() {
+  const error = useRouteError();
+  const status = isRouteErrorResponse(error) ? error.status : 500;
+  const { title, message } = describeError(status);
+  return (
+    <section className="card narrow" aria-labelledby="error-title">
+      <title>{`${title} · Remix Kinde Stack`}</title>
+      <p className="eyebrow">Error {status}</p>
+      <h1 id="error-title">{title}</h1>
+      <p>{message}</p>
+      <p>
+        <a className="button" href="/">
+          Go to the home page
+        </a>
+      </p>
+    </section>
+  );
+}
+
+function describeError(status: number): { title: string; message: string } {
+  switch (status) {
+    case 403:
+      return { title: "Not allowed", message: "Your account does not have permission to see this page." };
+    case 404:
+      return { title: "Page not found", message: "There is nothing at this address. Check the link, or start again from the home page." };
+    case 405:
+      return { title: "Not allowed", message: "This page does not accept that kind of request." };
+    case 503:
+      return { title: "Temporarily unavailable", message: "The service is having trouble reaching its database. Please try again in a moment." };
+    default:
+      return status >= 400 && status < 500
+        ? { title: "Something is wrong with the request", message: "The page could not handle that request. Please go back and try again." }
+        : { title: "Something went wrong", message: "An unexpected error happened on our side. Please try again in a moment." };
+  }
+}

@@ -1,0 +1,44 @@
+import type { MetaFunction } from "@remix-run/node";
+
+export const meta: MetaFunction = () => [
+  { title: "Remix Kinde Stack" },
+  { name: "description", content: "Sign up with Kinde; your profile lives in the app's own database." },
+];
+
+// Public and static: no loader, so no session check and no database read.
+export default function Index() {
+  return (
+    <section className="hero" aria-labelledby="hero-title">
+      <p className="eyebrow">Remix · Kinde · Prisma</p>
+      <h1 id="hero-title">Sign up in seconds. Keep your profile in your own database.</h1>
+      <p className="lead">
+        Kinde handles sign-up and sign-in. When you arrive, the app stores your profile with Prisma, and your dashboard
+        shows exactly what it stored.
+      </p>
+      <div className="actions">
+        <a href="/kinde-auth/register" className="button button-large">
+          Sign up
+        </a>
+        <a href="/kinde-auth/login" className="button button-large button-quiet">
+          Sign in
+        </a>
+      </div>
+      <ol className="flow" aria-label="How it works">
+        <li>
+          <strong>Sign up with Kinde</strong>
+          <span>Email and password on Kinde's page, or the local Kinde server in development.</span>
+        </li>
+        <li>
+          <strong>Stored by the app</strong>
+          <span>
+            <code>/auth/success</code> upserts your row through Prisma.
+          </span>
+        </li>
+        <li>
+          <strong>Your dashboard</strong>
+          <span>Reads that row from the database and shows it.</span>
+        </li>
+      </ol>
+    </section>
+  );
+}

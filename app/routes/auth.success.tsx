@@ -1,0 +1,18 @@
+/**
+ * KINDE_POST_LOGIN_REDIRECT_URL: the first stop after every sign-in. Stores (or refreshes)
+ * the person's row from what Kinde says, then sends them on. Never renders.
+ */
+import type { LoaderFunctionArgs } from "@remix-run/node";
+import { redirect } from "@remix-run/node";
+import { getKindeAuth, loginUrl } from "~/lib/auth.server";
+import { safeRedirect } from "~/lib/safe-redirect";
+import { upsertUserFromKinde } from "~/models/user.server";
+
+export async function loader({ request }: LoaderFunctionArgs) {
+  const returnTo = safeRedirect(new URL(request.url).searchParams.get("returnTo"));
+  const { kindeUser, headers } = await getKindeAuth(request);
+  // No valid Kinde session (cookie missing, expired, forged): sign in first, then come back.
+  if (!kindeUser) throw redirect(loginUrl(returnTo), { headers });
+  await upsertUserFromKinde(kindeUser);
+  return redirect(returnTo, { headers });
+}
