@@ -11,6 +11,7 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["tests/unit/**/*.test.ts"],
+          globalSetup: ["tests/support/global-setup.ts"],
           setupFiles: ["tests/support/unit-env.ts"],
         },
       },

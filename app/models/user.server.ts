@@ -27,10 +27,14 @@ function cleanPicture(value: string | null | undefined): string | null {
   return picture && /^https?:\/\//i.test(picture) ? picture : null;
 }
 
+/** Which unique field a failed write collided on. Driver adapters report it in their own shape. */
 function isUniqueViolation(error: unknown, field: string): boolean {
   if (!(error instanceof Prisma.PrismaClientKnownRequestError) || error.code !== "P2002") return false;
-  const target = (error.meta as { target?: unknown } | undefined)?.target;
-  return Array.isArray(target) ? target.includes(field) : String(target ?? "").includes(field);
+  const meta = error.meta as
+    | { target?: unknown; driverAdapterError?: { cause?: { constraint?: { fields?: unknown } } } }
+    | undefined;
+  const fields = meta?.driverAdapterError?.cause?.constraint?.fields ?? meta?.target;
+  return Array.isArray(fields) ? fields.includes(field) : String(fields ?? "").includes(field);
 }
 
 /**

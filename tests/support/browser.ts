@@ -1,0 +1,107 @@
+/**
+ * A small browser for HTTP-level tests: keeps cookies like a browser (one jar for every
+ * port of localhost, as browsers do), follows redirects across the app and the Kinde server,
+ * and fills in HTML forms by field name. No JavaScript: what it can do, a no-JS user can.
+ */
+import { parse, type HTMLElement } from "node-html-parser";
+import { CookieJar } from "tough-cookie";
+
+export interface Page {
+  url: string;
+  status: number;
+  html: string;
+  headers: Headers;
+  /** Every URL visited on the way, redirects included. */
+  chain: string[];
+}
+
+export class TestBrowser {
+  readonly jar = new CookieJar();
+
+  async request(url: string, init: RequestInit = {}, options: { follow?: boolean } = {}): Promise<Page> {
+    const chain: string[] = [];
+    let current = url;
+    let method = init.method ?? "GET";
+    let body = init.body;
+    for (let hops = 0; hops < 20; hops++) {
+      chain.push(current);
+      const headers = new Headers(init.headers);
+      const cookie = await this.jar.getCookieString(current);
+      if (cookie) headers.set("Cookie", cookie);
+      const response = await fetch(current, { method, body, headers, redirect: "manual" });
+      for (const setCookie of response.headers.getSetCookie()) {
+        await this.jar.setCookie(setCookie, current, { ignoreError: true });
+      }
+      const location = response.headers.get("Location");
+      if (options.follow !== false && location && response.status >= 300 && response.status < 400) {
+        await response.arrayBuffer();
+        current = new URL(location, current).toString();
+        // 301-303 turn a POST into a GET, as browsers do.
+        if (response.status !== 307 && response.status !== 308) {
+          method = "GET";
+          body = undefined;
+        }
+        continue;
+      }
+      return { url: current, status: response.status, html: await response.text(), headers: response.headers, chain };
+    }
+    throw new Error(`Too many redirects from ${url}`);
+  }
+
+  get(url: string, options?: { follow?: boolean }): Promise<Page> {
+    return this.request(url, {}, options);
+  }
+
+  /** Submits the page's form that has `fields`' names, keeping its hidden inputs. */
+  async submitForm(page: Page, fields: Record<string, string>, options: { origin?: string } = {}): Promise<Page> {
+    const form = findForm(page.html, Object.keys(fields));
+    const values = new URLSearchParams();
+    for (const input of form.querySelectorAll("input")) {
+      const name = input.getAttribute("name");
+      if (!name || name in fields) continue;
+      const type = input.getAttribute("type") ?? "text";
+      if (type === "checkbox" || type === "radio" || type === "submit") continue;
+      values.set(name, input.getAttribute("value") ?? "");
+    }
+    for (const [name, value] of Object.entries(fields)) values.set(name, value);
+    const action = new URL(form.getAttribute("action") ?? page.url, page.url);
+    const method = (form.getAttribute("method") ?? "get").toUpperCase();
+    const origin = options.origin ?? new URL(page.url).origin;
+    if (method === "GET") {
+      action.search = values.toString();
+      return this.get(action.toString());
+    }
+    return this.request(action.toString(), {
+      method,
+      body: values,
+      headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: origin },
+    });
+  }
+
+  async cookie(url: string, name: string): Promise<string | undefined> {
+    const cookies = await this.jar.getCookies(url);
+    return cookies.find((cookie) => cookie.key === name)?.value;
+  }
+
+  async setCookie(url: string, name: string, value: string): Promise<void> {
+    await this.jar.setCookie(`${name}=${value}; Path=/`, url);
+  }
+}
+
+function findForm(html: string, fieldNames: string[]): HTMLElement {
+  const root = parse(html);
+  const form = root
+    .querySelectorAll("form")
+    .find((candidate) =>
+      fieldNames.every((name) => candidate.querySelector(`[name="${name}"]`) !== null || name.startsWith("_")),
+    );
+  if (!form) throw new Error(`No form with fields ${fieldNames.join(", ")} in:\n${html.slice(0, 2000)}`);
+  return form;
+}
+
+/** Visible text of an HTML page, whitespace folded: what a reader sees. */
+export function textOf(html: string): string {
+  const root = parse(html);
+  root.querySelectorAll("script, style").forEach((node) => node.remove());
+  return root.textContent.replace(/\s+/g, " ").trim();
+}

@@ -1,0 +1,103 @@
+/**
+ * The sign-up and sign-in steps a person takes, over HTTP. They only use Kinde's field names
+ * (p_email, p_password, p_first_name, p_last_name), like the Playwright helpers.
+ */
+import Database from "better-sqlite3";
+import { randomUUID } from "node:crypto";
+import type { Stack } from "./stack";
+import { TestBrowser, type Page } from "./browser";
+import { TEST_CLIENT_ID, TEST_CLIENT_SECRET } from "./test-env";
+
+export interface Person {
+  email: string;
+  password: string;
+  firstName: string;
+  lastName: string;
+}
+
+export function newPerson(overrides: Partial<Person> = {}): Person {
+  const id = randomUUID().slice(0, 8);
+  return { email: `user-${id}@example.com`, password: "correct horse battery", firstName: "Ada", lastName: `Lovelace-${id}`, ...overrides };
+}
+
+export async function signUp(stack: Stack, person: Person, browser = new TestBrowser()): Promise<{ browser: TestBrowser; page: Page }> {
+  const form = await browser.get(`${stack.appUrl}/kinde-auth/register`);
+  const page = await browser.submitForm(form, {
+    p_first_name: person.firstName,
+    p_last_name: person.lastName,
+    p_email: person.email,
+    p_password: person.password,
+  });
+  return { browser, page };
+}
+
+export async function signIn(stack: Stack, person: Pick<Person, "email" | "password">, browser = new TestBrowser(), start = "/kinde-auth/login"): Promise<{ browser: TestBrowser; page: Page }> {
+  const form = await browser.get(`${stack.appUrl}${start}`);
+  const page = await browser.submitForm(form, { p_email: person.email, p_password: person.password });
+  return { browser, page };
+}
+
+export async function signOut(stack: Stack, browser: TestBrowser): Promise<Page> {
+  return browser.request(`${stack.appUrl}/kinde-auth/logout`, {
+    method: "POST",
+    headers: { Origin: stack.appUrl, "Content-Type": "application/x-www-form-urlencoded" },
+    body: "",
+  });
+}
+
+export interface UserRow {
+  id: number;
+  kindeId: string;
+  email: string | null;
+  firstName: string | null;
+  lastName: string | null;
+  picture: string | null;
+  createdAt: number | string;
+  updatedAt: number | string;
+  lastSignInAt: number | string;
+}
+
+/** Reads the database directly, the way a person with a SQL shell would. */
+export function usersIn(databaseFile: string): UserRow[] {
+  const db = new Database(databaseFile, { readonly: true, fileMustExist: true });
+  try {
+    return db.prepare("SELECT * FROM User ORDER BY id").all() as UserRow[];
+  } finally {
+    db.close();
+  }
+}
+
+export function runSql(databaseFile: string, sql: string, ...params: unknown[]): void {
+  const db = new Database(databaseFile, { fileMustExist: true });
+  try {
+    db.prepare(sql).run(...params);
+  } finally {
+    db.close();
+  }
+}
+
+/** Kinde's Management API on the local server: what an admin changing a user at Kinde does. */
+export async function kindeAdmin(stack: Stack) {
+  const tokenResponse = await fetch(`${stack.issuerUrl}/oauth2/token`, {
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({
+      grant_type: "client_credentials",
+      client_id: TEST_CLIENT_ID,
+      client_secret: TEST_CLIENT_SECRET,
+      audience: `${stack.issuerUrl}/api`,
+    }),
+  });
+  const { access_token: token } = (await tokenResponse.json()) as { access_token: string };
+  const headers = { Authorization: `Bearer ${token}`, "Content-Type": "application/json" };
+  return {
+    async updateUser(id: string, changes: { given_name?: string; family_name?: string }) {
+      const response = await fetch(`${stack.issuerUrl}/api/v1/user?id=${encodeURIComponent(id)}`, {
+        method: "PATCH",
+        headers,
+        body: JSON.stringify(changes),
+      });
+      if (!response.ok) throw new Error(`PATCH user: ${response.status} ${await response.text()}`);
+    },
+  };
+}

@@ -1,0 +1,108 @@
+/**
+ * Starts a whole stack for one test file: the local Kinde server (in this process) and the
+ * production build of the app (its own process, as `npm start` runs it), on free ports,
+ * with a fresh database. Nothing is shared with other files or with the developer's data.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createKindeLocalServer } from "../../kinde-local/server";
+import { freshDatabaseFile } from "./database";
+import { appEnv, TEST_CLIENT_ID, TEST_CLIENT_SECRET } from "./test-env";
+
+export interface Stack {
+  appUrl: string;
+  issuerUrl: string;
+  databaseFile: string;
+  /** The app's output so far (stdout and stderr), for assertions on logs. */
+  appLog: () => string;
+  stop: () => Promise<void>;
+  stopApp: (signal?: NodeJS.Signals) => Promise<number | null>;
+}
+
+export interface StackOptions {
+  ttl?: { access?: number; id?: number; refresh?: number };
+  env?: Record<string, string>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function waitForHttp(url: string, child: ChildProcess, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`app exited with code ${child.exitCode} before answering`);
+    try {
+      await fetch(url, { redirect: "manual" });
+      return;
+    } catch {
+      if (Date.now() > deadline) throw new Error(`${url} did not answer in ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const appPort = await freePort();
+  const appUrl = `http://localhost:${appPort}`;
+  const kinde = await createKindeLocalServer({
+    issuer: "http://localhost:0",
+    port: 0,
+    clientId: TEST_CLIENT_ID,
+    clientSecret: TEST_CLIENT_SECRET,
+    siteUrl: appUrl,
+    dataDir: mkdtempSync(join(tmpdir(), "rkp-kinde-")),
+    configPath: "kinde-local/config.json",
+    ttl: { access: 86_400, id: 3_600, refresh: 1_296_000, ...options.ttl },
+    log: () => {},
+  });
+  const databaseFile = freshDatabaseFile();
+  let log = "";
+  const app = spawn("node_modules/.bin/remix-serve", ["build/server/index.js"], {
+    env: {
+      ...process.env,
+      ...appEnv({ siteUrl: appUrl, issuerUrl: kinde.url, databaseFile }),
+      PORT: String(appPort),
+      NODE_ENV: "production",
+      ...options.env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  app.stdout?.on("data", (chunk: Buffer) => (log += chunk.toString()));
+  app.stderr?.on("data", (chunk: Buffer) => (log += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => app.once("exit", (code) => resolve(code)));
+  try {
+    await waitForHttp(`${appUrl}/`, app);
+  } catch (error) {
+    app.kill("SIGKILL");
+    await kinde.close();
+    throw new Error(`${(error as Error).message}\n${log}`);
+  }
+
+  const stopApp = async (signal: NodeJS.Signals = "SIGTERM") => {
+    if (app.exitCode === null) app.kill(signal);
+    return exited;
+  };
+  return {
+    appUrl,
+    issuerUrl: kinde.url,
+    databaseFile,
+    appLog: () => log,
+    stopApp,
+    stop: async () => {
+      await stopApp();
+      await kinde.close();
+    },
+  };
+}
