@@ -13,6 +13,7 @@ import {
 import type { ReactNode } from "react";
 import { SiteHeader } from "~/components/site-header";
 import { getOptionalUser } from "~/lib/auth.server";
+import { takeFlash } from "~/lib/flash.server";
 import { useNonce } from "~/lib/nonce";
 import stylesheet from "~/styles/app.css?url";
 
@@ -22,11 +23,12 @@ export const links: LinksFunction = () => [
 ];
 
 export async function loader({ request }: LoaderFunctionArgs) {
-  const { user, headers } = await getOptionalUser(request);
+  const [{ user, headers }, { flash, setCookie }] = await Promise.all([getOptionalUser(request), takeFlash(request)]);
+  if (setCookie) headers.append("Set-Cookie", setCookie);
   const viewer = user
     ? { firstName: user.firstName, lastName: user.lastName, email: user.email, picture: user.picture }
     : null;
-  return data({ viewer }, { headers });
+  return data({ viewer, flash }, { headers });
 }
 
 export function Layout({ children }: { children: ReactNode }) {
@@ -46,6 +48,11 @@ export function Layout({ children }: { children: ReactNode }) {
         </a>
         <SiteHeader viewer={rootData?.viewer ?? null} />
         <main id="main" className="page">
+          {rootData?.flash ? (
+            <p className={`notice notice-${rootData.flash.kind === "success" ? "success" : "info"} flash`} role="status">
+              {rootData.flash.message}
+            </p>
+          ) : null}
           {children}
         </main>
         <ScrollRestoration nonce={nonce} />

@@ -39,23 +39,27 @@ function isUniqueViolation(error: unknown, field: string): boolean {
 
 /**
  * Creates the user's row on the first sign-in and refreshes it from Kinde on every later
- * one. Safe under concurrency: two sign-ins of the same user at the same moment both end
- * on the one row (the unique kindeId makes the loser's insert fail, and it then updates).
+ * one. Names the person edited in the app are kept (`nameEditedAt`); everything else follows
+ * Kinde. Safe under concurrency: two first sign-ins of one user at the same moment end on the
+ * one row (the unique kindeId makes the loser's insert fail, and its retry updates).
  */
 export async function upsertUserFromKinde(profile: KindeProfile, now = new Date()): Promise<User> {
-  const data = {
+  const fromKinde = {
     email: clean(profile.email)?.toLowerCase() ?? null,
     firstName: clean(profile.given_name, 100),
     lastName: clean(profile.family_name, 100),
     picture: cleanPicture(profile.picture),
     lastSignInAt: now,
   };
-  const upsert = () =>
-    prisma.user.upsert({
+  const upsert = async () => {
+    const existing = await prisma.user.findUnique({ where: { kindeId: profile.id }, select: { nameEditedAt: true } });
+    const { firstName, lastName, ...rest } = fromKinde;
+    return prisma.user.upsert({
       where: { kindeId: profile.id },
-      create: { kindeId: profile.id, ...data },
-      update: data,
+      create: { kindeId: profile.id, ...fromKinde },
+      update: existing?.nameEditedAt ? rest : fromKinde,
     });
+  };
 
   for (let attempt = 0; ; attempt++) {
     try {
@@ -66,9 +70,9 @@ export async function upsertUserFromKinde(profile: KindeProfile, now = new Date(
       // The email belongs to another row: a Kinde identity that was deleted and re-created
       // with the same address. The newest sign-in owns the address; the stale row keeps its
       // data but lets go of the email, so nothing is lost and the sign-in succeeds.
-      if (attempt < 2 && data.email && isUniqueViolation(error, "email")) {
+      if (attempt < 2 && fromKinde.email && isUniqueViolation(error, "email")) {
         await prisma.user.updateMany({
-          where: { email: data.email, NOT: { kindeId: profile.id } },
+          where: { email: fromKinde.email, NOT: { kindeId: profile.id } },
           data: { email: null },
         });
         continue;
@@ -80,4 +84,38 @@ export async function upsertUserFromKinde(profile: KindeProfile, now = new Date(
 
 export function getUserByKindeId(kindeId: string): Promise<User | null> {
   return prisma.user.findUnique({ where: { kindeId } });
+}
+
+/** The person's own edit: from now on sign-ins keep these names. */
+export function updateUserName(kindeId: string, name: { firstName: string; lastName: string | null }): Promise<User> {
+  return prisma.user.update({ where: { kindeId }, data: { ...name, nameEditedAt: new Date() } });
+}
+
+/** Hands the name back to Kinde: takes Kinde's current one now, and on every sign-in again. */
+export function resetUserNameToKinde(kindeId: string, profile: KindeProfile): Promise<User> {
+  return prisma.user.update({
+    where: { kindeId },
+    data: { firstName: clean(profile.given_name, 100), lastName: clean(profile.family_name, 100), nameEditedAt: null },
+  });
+}
+
+/** Removes the stored row. Returns whether there was one. */
+export async function deleteUserByKindeId(kindeId: string): Promise<boolean> {
+  const { count } = await prisma.user.deleteMany({ where: { kindeId } });
+  return count > 0;
+}
+
+export const MEMBERS_PAGE_SIZE = 20;
+
+/** One page of stored users, newest first, with the total for the pagination. */
+export async function listUsers(page: number): Promise<{ users: User[]; total: number; pages: number }> {
+  const [users, total] = await prisma.$transaction([
+    prisma.user.findMany({
+      orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+      skip: (page - 1) * MEMBERS_PAGE_SIZE,
+      take: MEMBERS_PAGE_SIZE,
+    }),
+    prisma.user.count(),
+  ]);
+  return { users, total, pages: Math.max(1, Math.ceil(total / MEMBERS_PAGE_SIZE)) };
 }

@@ -1,14 +1,23 @@
-import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { data } from "@remix-run/node";
-import { useLoaderData } from "@remix-run/react";
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { data, redirect } from "@remix-run/node";
+import { Link, useLoaderData } from "@remix-run/react";
 import { Avatar, displayName } from "~/components/avatar";
+import { KindeClaimsCard } from "~/components/kinde-claims-card";
+import { ProfileForm } from "~/components/profile-form";
 import { requireUser } from "~/lib/auth.server";
+import { setFlash } from "~/lib/flash.server";
+import { privatePage } from "~/lib/http.server";
+import { getKindeClaims } from "~/lib/kinde-claims.server";
+import { parseProfile } from "~/lib/profile-form";
+import { assertSameOrigin } from "~/lib/same-origin.server";
+import { resetUserNameToKinde, updateUserName } from "~/models/user.server";
 
 export const meta: MetaFunction = () => [{ title: "Dashboard · Remix Kinde Stack" }];
 
 export async function loader({ request }: LoaderFunctionArgs) {
-  const { user, headers } = await requireUser(request);
-  // Only what the page shows: the row straight from the database.
+  const { user, session, headers } = await requireUser(request);
+  const claims = await getKindeClaims(session);
+  // Only what the page shows: the row straight from the database, and Kinde's claims.
   const profile = {
     firstName: user.firstName,
     lastName: user.lastName,
@@ -16,22 +25,39 @@ export async function loader({ request }: LoaderFunctionArgs) {
     picture: user.picture,
     createdAt: user.createdAt.toISOString(),
     lastSignInAt: user.lastSignInAt.toISOString(),
+    nameEditedHere: user.nameEditedAt !== null,
   };
-  return data({ profile }, { headers: withNoStore(headers) });
+  return data({ profile, claims }, { headers: privatePage(headers) });
 }
 
-/** Personal pages must not be kept by shared caches or the back/forward cache of a shared computer. */
-function withNoStore(headers: Headers): Headers {
-  const result = new Headers(headers);
-  result.set("Cache-Control", "private, no-store");
-  return result;
+export async function action({ request }: ActionFunctionArgs) {
+  assertSameOrigin(request);
+  const { kindeUser, headers } = await requireUser(request);
+  const form = await request.formData();
+  const intent = form.get("intent");
+
+  if (intent === "update-profile") {
+    const parsed = parseProfile(form);
+    if (!parsed.ok) {
+      return data({ errors: parsed.errors, values: parsed.values }, { status: 400, headers });
+    }
+    await updateUserName(kindeUser.id, parsed.data);
+    headers.append("Set-Cookie", await setFlash({ kind: "success", message: "Profile saved." }));
+    return redirect("/dashboard", { headers });
+  }
+  if (intent === "reset-name") {
+    await resetUserNameToKinde(kindeUser.id, kindeUser);
+    headers.append("Set-Cookie", await setFlash({ kind: "success", message: "Your name now follows Kinde again." }));
+    return redirect("/dashboard", { headers });
+  }
+  throw new Response("Unknown form action", { status: 400 });
 }
 
 const dateFormat = new Intl.DateTimeFormat("en", { dateStyle: "long", timeZone: "UTC" });
 const dateTimeFormat = new Intl.DateTimeFormat("en", { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" });
 
 export default function Dashboard() {
-  const { profile } = useLoaderData<typeof loader>();
+  const { profile, claims } = useLoaderData<typeof loader>();
   return (
     <div className="stack">
       <section className="card profile" aria-labelledby="profile-title">
@@ -60,12 +86,27 @@ export default function Dashboard() {
             </div>
             <div>
               <dt>Last sign-in</dt>
-              <dd>
+              <dd data-testid="last-sign-in">
                 <time dateTime={profile.lastSignInAt}>{dateTimeFormat.format(new Date(profile.lastSignInAt))} UTC</time>
               </dd>
             </div>
           </dl>
         </div>
+      </section>
+
+      <div className="grid-2">
+        <ProfileForm profile={profile} />
+        <KindeClaimsCard claims={claims} />
+      </div>
+
+      <section className="card danger-zone" aria-labelledby="delete-title">
+        <h2 id="delete-title">Delete my account</h2>
+        <p className="muted">
+          Removes your profile from this app's database and signs you out. Your Kinde identity is not deleted.
+        </p>
+        <Link to="/account/delete" className="button button-quiet">
+          Delete my account…
+        </Link>
       </section>
     </div>
   );

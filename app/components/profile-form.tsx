@@ -1,0 +1,78 @@
+import { Form, useActionData, useNavigation } from "@remix-run/react";
+import type { ProfileErrors } from "~/lib/profile-form";
+
+interface ActionData {
+  errors?: ProfileErrors;
+  values?: Record<string, string>;
+}
+
+/**
+ * A plain <Form method="post">: with JavaScript off it is a full-page POST and redirect; with
+ * it on, Remix submits it in the background and the button shows the pending state.
+ */
+export function ProfileForm({
+  profile,
+}: {
+  profile: { firstName: string | null; lastName: string | null; nameEditedHere: boolean };
+}) {
+  const actionData = useActionData<ActionData>();
+  const navigation = useNavigation();
+  const saving = navigation.state !== "idle" && navigation.formData?.get("intent") === "update-profile";
+  const errors = actionData?.errors ?? {};
+  const values = actionData?.values;
+
+  return (
+    <section className="card" aria-labelledby="edit-title">
+      <h2 id="edit-title">Edit your profile</h2>
+      <Form method="post" className="form" noValidate>
+        <div className="form-row">
+          <Field name="firstName" label="First name" autoComplete="given-name" defaultValue={values?.firstName ?? profile.firstName ?? ""} error={errors.firstName} />
+          <Field name="lastName" label="Last name" autoComplete="family-name" defaultValue={values?.lastName ?? profile.lastName ?? ""} error={errors.lastName} />
+        </div>
+        <p className="hint">
+          {profile.nameEditedHere
+            ? "You edited your name here, so signing in keeps it: changes made at Kinde no longer replace it."
+            : "Until you edit it here, your name follows Kinde and is refreshed at every sign-in."}
+        </p>
+        <div className="actions">
+          <button type="submit" name="intent" value="update-profile" className="button" disabled={saving}>
+            {saving ? "Saving…" : "Save profile"}
+          </button>
+        </div>
+      </Form>
+      {profile.nameEditedHere ? (
+        <Form method="post">
+          <button type="submit" name="intent" value="reset-name" className="button button-quiet">
+            Use my name from Kinde again
+          </button>
+        </Form>
+      ) : null}
+    </section>
+  );
+}
+
+function Field(props: { name: string; label: string; autoComplete: string; defaultValue: string; error?: string }) {
+  const errorId = `${props.name}-error`;
+  return (
+    <div className="field">
+      <label htmlFor={props.name}>{props.label}</label>
+      <input
+        // A new key when the server sends values back resets the uncontrolled input to them.
+        key={props.defaultValue}
+        id={props.name}
+        name={props.name}
+        type="text"
+        autoComplete={props.autoComplete}
+        defaultValue={props.defaultValue}
+        maxLength={200}
+        aria-invalid={props.error ? true : undefined}
+        aria-describedby={props.error ? errorId : undefined}
+      />
+      {props.error ? (
+        <p id={errorId} className="field-error">
+          {props.error}
+        </p>
+      ) : null}
+    </div>
+  );
+}

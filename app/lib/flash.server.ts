@@ -1,0 +1,41 @@
+/**
+ * One-time messages shown on the next page ("Profile saved"), carried across a redirect so
+ * they work the same with JavaScript off (full page POST, redirect, GET) and on.
+ */
+import { createCookieSessionStorage } from "@remix-run/node";
+import { env } from "./env.server";
+
+export type Flash = { kind: "success" | "info"; message: string };
+
+const FLASH_COOKIE = "rkp_flash";
+
+const storage = createCookieSessionStorage<Record<string, never>, { flash: Flash }>({
+  cookie: {
+    name: FLASH_COOKIE,
+    httpOnly: true,
+    sameSite: "lax",
+    path: "/",
+    secure: env.NODE_ENV === "production",
+    secrets: [env.SESSION_SECRET],
+    maxAge: 60,
+  },
+});
+
+/** A Set-Cookie value that shows `flash` on the next page rendered. */
+export async function setFlash(flash: Flash): Promise<string> {
+  const session = await storage.getSession();
+  session.flash("flash", flash);
+  return storage.commitSession(session);
+}
+
+/**
+ * The pending message and the Set-Cookie that clears it, or nothing. Requests without the
+ * cookie (almost all of them) skip the signature check entirely.
+ */
+export async function takeFlash(request: Request): Promise<{ flash: Flash | null; setCookie: string | null }> {
+  const cookie = request.headers.get("Cookie");
+  if (!cookie?.includes(`${FLASH_COOKIE}=`)) return { flash: null, setCookie: null };
+  const session = await storage.getSession(cookie);
+  const flash = session.get("flash") ?? null;
+  return { flash, setCookie: flash ? await storage.destroySession(session) : null };
+}
