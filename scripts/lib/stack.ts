@@ -4,7 +4,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { copyFileSync, existsSync } from "node:fs";
-import { parseEnv, type Env, EnvError } from "../../app/lib/env.server.ts";
+import { parseEnv, type Env, EnvError } from "../../app/lib/env-schema.server.ts";
 import { loadDotEnv } from "../../app/lib/dotenv.server.ts";
 
 export const BIN = "node_modules/.bin";

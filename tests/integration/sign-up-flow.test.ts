@@ -46,7 +46,7 @@ describe("sign-up and the stored profile", () => {
     const after = usersIn(stack.databaseFile).filter((row) => row.kindeId === before!.kindeId);
     expect(after).toHaveLength(1);
     expect(after[0]).toMatchObject({ id: before!.id, firstName: "Augusta", lastName: "King" });
-    expect(Number(after[0]!.lastSignInAt)).toBeGreaterThanOrEqual(Number(before!.lastSignInAt));
+    expect(Date.parse(String(after[0]!.lastSignInAt))).toBeGreaterThan(Date.parse(String(before!.lastSignInAt)));
   });
 
   it("renders what the database holds, not what Kinde says", async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { EnvError, parseEnv } from "~/lib/env.server";
+import { EnvError, parseEnv } from "~/lib/env-schema.server";
 import { appEnv } from "../../support/test-env";
 
 const valid = appEnv({ siteUrl: "http://localhost:3000", issuerUrl: "https://acme.kinde.com", databaseFile: "/tmp/x.db" });
