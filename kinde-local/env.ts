@@ -1,0 +1,83 @@
+import { resolve } from "node:path";
+import { z } from "zod";
+import type { KindeLocalServerOptions } from "./server.ts";
+
+/**
+ * The server reads the same KINDE_* variables as the app, so one .env configures both;
+ * KINDE_LOCAL_* variables are its own.
+ */
+
+const originUrl = (name: string) =>
+  z
+    .string({ error: `${name} is missing` })
+    .min(1, `${name} is missing`)
+    .refine((value) => URL.canParse(value), `${name} must be a URL such as http://localhost:3001`)
+    .refine((value) => !value.endsWith("/"), `${name} must not end with a slash (the Kinde SDK appends paths to it)`);
+
+// zod runs every refinement even after one fails, so each guards against an unparsable URL.
+const parsedUrl = (value: string) => (URL.canParse(value) ? new URL(value) : undefined);
+
+const seconds = (name: string) =>
+  z
+    .string()
+    .regex(/^[1-9]\d{0,8}$/, `${name} must be a whole number of seconds`)
+    .transform(Number)
+    .optional();
+
+const envSchema = z.object({
+  KINDE_ISSUER_URL: originUrl("KINDE_ISSUER_URL").refine((value) => {
+    const url = parsedUrl(value);
+    return url === undefined || (url.protocol === "http:" && url.pathname === "/" && url.search === "");
+  }, "KINDE_ISSUER_URL must be a plain http:// origin such as http://localhost:3001 (the local server does not speak https)"),
+  KINDE_CLIENT_ID: z
+    .string({ error: "KINDE_CLIENT_ID is missing" })
+    .min(1, "KINDE_CLIENT_ID is missing")
+    .regex(/^[A-Za-z0-9._~-]{1,200}$/, "KINDE_CLIENT_ID must be letters and digits, e.g. 32 hex characters"),
+  KINDE_CLIENT_SECRET: z
+    .string({ error: "KINDE_CLIENT_SECRET is missing" })
+    .min(1, "KINDE_CLIENT_SECRET is missing")
+    // The Kinde SDK refuses to call the token endpoint with any other secret.
+    .regex(/^[a-zA-Z0-9]{40,60}$/, "KINDE_CLIENT_SECRET must be 40-60 letters and digits (the Kinde SDK requires it)"),
+  KINDE_SITE_URL: originUrl("KINDE_SITE_URL").refine(
+    (value) => ["http:", "https:", undefined].includes(parsedUrl(value)?.protocol),
+    "KINDE_SITE_URL must be an http(s) URL such as http://localhost:3000"
+  ),
+  KINDE_LOCAL_HOST: z.string().min(1, "KINDE_LOCAL_HOST must not be empty").optional(),
+  KINDE_LOCAL_DATA_DIR: z.string().min(1, "KINDE_LOCAL_DATA_DIR must not be empty").optional(),
+  KINDE_LOCAL_CONFIG: z.string().min(1, "KINDE_LOCAL_CONFIG must not be empty").optional(),
+  KINDE_LOCAL_ACCESS_TOKEN_TTL: seconds("KINDE_LOCAL_ACCESS_TOKEN_TTL"),
+  KINDE_LOCAL_ID_TOKEN_TTL: seconds("KINDE_LOCAL_ID_TOKEN_TTL"),
+  KINDE_LOCAL_REFRESH_TOKEN_TTL: seconds("KINDE_LOCAL_REFRESH_TOKEN_TTL"),
+});
+
+export type ServerSettings = Omit<KindeLocalServerOptions, "log" | "clock">;
+
+/** Either the server options or one line saying which variable is wrong. */
+export function settingsFromEnv(
+  env: Record<string, string | undefined>,
+  cwd: string
+): { ok: true; settings: ServerSettings } | { ok: false; message: string } {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    return { ok: false, message: issue?.message ?? "Invalid environment" };
+  }
+  const values = parsed.data;
+  const ttl: Partial<Record<"access" | "id" | "refresh", number>> = {};
+  if (values.KINDE_LOCAL_ACCESS_TOKEN_TTL) ttl.access = values.KINDE_LOCAL_ACCESS_TOKEN_TTL;
+  if (values.KINDE_LOCAL_ID_TOKEN_TTL) ttl.id = values.KINDE_LOCAL_ID_TOKEN_TTL;
+  if (values.KINDE_LOCAL_REFRESH_TOKEN_TTL) ttl.refresh = values.KINDE_LOCAL_REFRESH_TOKEN_TTL;
+  return {
+    ok: true,
+    settings: {
+      issuer: values.KINDE_ISSUER_URL,
+      host: values.KINDE_LOCAL_HOST ?? "127.0.0.1",
+      clientId: values.KINDE_CLIENT_ID,
+      clientSecret: values.KINDE_CLIENT_SECRET,
+      siteUrl: values.KINDE_SITE_URL,
+      dataDir: resolve(cwd, values.KINDE_LOCAL_DATA_DIR ?? "kinde-local/data"),
+      configPath: resolve(cwd, values.KINDE_LOCAL_CONFIG ?? "kinde-local/config.json"),
+      ttl,
+    },
+  };
+}

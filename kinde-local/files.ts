@@ -1,0 +1,84 @@
+import { randomBytes } from "node:crypto";
+import { mkdir, open, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+
+/**
+ * Writes through a temporary file in the same folder and renames it over the target, so a
+ * crash mid-write leaves either the old file or the new one, never half of each.
+ */
+export async function writeFileAtomic(path: string, contents: string, mode = 0o600): Promise<void> {
+  const temporary = join(dirname(path), `.${randomBytes(6).toString("hex")}.tmp`);
+  try {
+    const handle = await open(temporary, "wx", mode);
+    try {
+      await handle.writeFile(contents, "utf8");
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temporary, path);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
+  }
+}
+
+/** The file's text, or undefined when it does not exist. */
+export async function readTextIfExists(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, "utf8");
+  } catch (error) {
+    if (isErrnoException(error) && error.code === "ENOENT") return undefined;
+    throw error;
+  }
+}
+
+export async function ensureDirectory(path: string): Promise<void> {
+  await mkdir(path, { recursive: true, mode: 0o700 });
+}
+
+export function isErrnoException(error: unknown): error is NodeJS.ErrnoException {
+  return error instanceof Error && "code" in error;
+}
+
+/**
+ * One server per data folder: two would overwrite each other's store. The lock file holds
+ * the owner's pid; a lock left by a process that no longer runs is taken over.
+ */
+const locksHeldHere = new Set<string>();
+
+export async function acquireDataDirLock(dataDir: string): Promise<() => Promise<void>> {
+  const lockPath = join(dataDir, "server.lock");
+  if (locksHeldHere.has(lockPath)) {
+    throw new Error(`Another local Kinde server in this process already uses ${dataDir}`);
+  }
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await writeFile(lockPath, String(process.pid), { flag: "wx", mode: 0o600 });
+      locksHeldHere.add(lockPath);
+      return async () => {
+        locksHeldHere.delete(lockPath);
+        await rm(lockPath, { force: true });
+      };
+    } catch (error) {
+      if (!isErrnoException(error) || error.code !== "EEXIST") throw error;
+      const owner = Number.parseInt((await readTextIfExists(lockPath)) ?? "", 10);
+      if (Number.isInteger(owner) && owner !== process.pid && isRunning(owner)) {
+        throw new Error(
+          `Another local Kinde server (pid ${owner}) already uses ${dataDir}; stop it or set KINDE_LOCAL_DATA_DIR`
+        );
+      }
+      await rm(lockPath, { force: true });
+    }
+  }
+  throw new Error(`Could not lock ${dataDir}`);
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return isErrnoException(error) && error.code === "EPERM";
+  }
+}

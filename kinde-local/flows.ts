@@ -1,0 +1,73 @@
+import type { Clock } from "./store.ts";
+
+/**
+ * Short-lived state kept only in memory: a restart in the middle of a sign-in just sends
+ * the user back to the app to start again.
+ */
+
+export const AUTHORIZATION_REQUEST_TTL_MS = 30 * 60_000;
+export const CODE_TTL_MS = 10 * 60_000;
+/** Bounds memory if something requests /oauth2/auth in a loop. */
+const MAX_ENTRIES = 10_000;
+
+export interface AuthorizationRequest {
+  clientId: string;
+  redirectUri: string;
+  state: string;
+  scope: string[];
+  audience: string[];
+  loginHint: string | undefined;
+  codeChallenge: string | undefined;
+  expiresAt: number;
+}
+
+export interface AuthorizationCode {
+  clientId: string;
+  redirectUri: string;
+  userId: string;
+  scope: string[];
+  audience: string[];
+  authTime: number;
+  codeChallenge: string | undefined;
+  familyId: string;
+  /** Kept after use until expiry so a replay can be recognised (and its tokens revoked). */
+  used: boolean;
+  expiresAt: number;
+}
+
+export class ExpiringMap<V extends { expiresAt: number }> {
+  private readonly entries = new Map<string, V>();
+
+  constructor(private readonly clock: Clock) {}
+
+  set(key: string, value: V): void {
+    this.sweep();
+    if (this.entries.size >= MAX_ENTRIES) {
+      const oldest = this.entries.keys().next();
+      if (!oldest.done) this.entries.delete(oldest.value);
+    }
+    this.entries.set(key, value);
+  }
+
+  get(key: string): V | undefined {
+    const value = this.entries.get(key);
+    if (value && value.expiresAt <= this.clock()) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return value;
+  }
+
+  delete(key: string): void {
+    this.entries.delete(key);
+  }
+
+  private sweep(): void {
+    const now = this.clock();
+    // Insertion order is expiry order (fixed TTL), so stop at the first live entry.
+    for (const [key, value] of this.entries) {
+      if (value.expiresAt > now) break;
+      this.entries.delete(key);
+    }
+  }
+}

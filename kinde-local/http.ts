@@ -1,0 +1,242 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { z } from "zod";
+
+export const MAX_BODY_BYTES = 64 * 1024;
+export const MAX_URL_LENGTH = 8 * 1024;
+
+/** An error whose status and message are safe to show to the client. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    /** OAuth-style error code, e.g. invalid_request. */
+    readonly code: string,
+    message: string,
+    readonly headers: Record<string, string> = {}
+  ) {
+    super(message);
+    this.name = "HttpError";
+  }
+}
+
+export const badRequest = (message: string) => new HttpError(400, "invalid_request", message);
+
+/**
+ * Query strings and form bodies, decoded strictly: invalid percent-encoding is a 400, not a
+ * silently mangled value (URLSearchParams would keep the broken bytes).
+ */
+export class Params {
+  private constructor(private readonly values: Map<string, string[]>) {}
+
+  static parse(raw: string): Params {
+    const values = new Map<string, string[]>();
+    for (const pair of raw.split("&")) {
+      if (pair === "") continue;
+      const equals = pair.indexOf("=");
+      const name = decodeFormComponent(equals === -1 ? pair : pair.slice(0, equals));
+      const value = decodeFormComponent(equals === -1 ? "" : pair.slice(equals + 1));
+      const existing = values.get(name);
+      if (existing) existing.push(value);
+      else values.set(name, [value]);
+    }
+    return new Params(values);
+  }
+
+  get(name: string): string | undefined {
+    return this.values.get(name)?.[0];
+  }
+
+  all(name: string): string[] {
+    return this.values.get(name) ?? [];
+  }
+
+  /**
+   * The named parameters as a plain object for zod; others are ignored. OAuth forbids
+   * repeating a parameter, so a repeat is a 400 unless the name is in `repeatable` (its
+   * value is then an array).
+   */
+  pick(names: readonly string[], repeatable: readonly string[] = []): Record<string, string | string[]> {
+    const object: Record<string, string | string[]> = {};
+    for (const name of names) {
+      const list = this.values.get(name);
+      if (!list) continue;
+      if (repeatable.includes(name)) object[name] = list;
+      else if (list.length > 1) throw badRequest(`The parameter ${name} is repeated`);
+      else object[name] = list[0] ?? "";
+    }
+    return object;
+  }
+}
+
+function decodeFormComponent(component: string): string {
+  try {
+    return decodeURIComponent(component.replaceAll("+", " "));
+  } catch {
+    throw badRequest("Invalid percent-encoding");
+  }
+}
+
+/** Validates with zod; a failure is a 400 naming the first bad field, never echoing values. */
+export function parseWith<T extends z.ZodType>(schema: T, input: unknown): z.output<T> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  throw badRequest(describeIssue(result.error.issues[0]));
+}
+
+export function describeIssue(issue: z.core.$ZodIssue | undefined): string {
+  if (!issue) return "Invalid request";
+  const where = issue.path.length > 0 ? issue.path.map(String).join(".") : "request";
+  return `${truncate(where)}: ${issue.message}`;
+}
+
+function truncate(text: string, max = 60): string {
+  const printable = text.replace(/[^\x20-\x7e]/g, "?");
+  return printable.length > max ? `${printable.slice(0, max)}...` : printable;
+}
+
+/** Splits the request target; only origin-form (`/path?query`) is accepted. */
+export function splitTarget(target: string | undefined): { path: string; query: string } {
+  if (!target || !target.startsWith("/")) throw badRequest("Invalid request target");
+  if (target.length > MAX_URL_LENGTH) throw new HttpError(414, "invalid_request", "URL too long");
+  const mark = target.indexOf("?");
+  return mark === -1 ? { path: target, query: "" } : { path: target.slice(0, mark), query: target.slice(mark + 1) };
+}
+
+/**
+ * Cookies on localhost are shared by every port, so the header also carries the app's
+ * cookies and anything else a developer's other projects set. Malformed pairs are skipped
+ * rather than failing the request; only this server's own cookie is interpreted.
+ */
+export function parseCookies(header: string | undefined): Map<string, string> {
+  const cookies = new Map<string, string>();
+  if (!header) return cookies;
+  for (const part of header.split(";")) {
+    const equals = part.indexOf("=");
+    if (equals <= 0) continue;
+    const name = part.slice(0, equals).trim();
+    let value = part.slice(equals + 1).trim();
+    if (value.startsWith('"') && value.endsWith('"') && value.length >= 2) value = value.slice(1, -1);
+    if (cookies.has(name)) continue;
+    try {
+      cookies.set(name, decodeURIComponent(value));
+    } catch {
+      // Not ours to judge; ignored.
+    }
+  }
+  return cookies;
+}
+
+export async function readBody(request: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
+  const declared = request.headers["content-length"];
+  if (declared !== undefined && Number(declared) > limit) throw tooLarge();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    const buffer = chunk as Buffer;
+    size += buffer.length;
+    if (size > limit) throw tooLarge();
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function tooLarge(): HttpError {
+  // Closing the connection stops the client from streaming the rest of a huge body.
+  return new HttpError(413, "invalid_request", "Request body too large", { Connection: "close" });
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+export function decodeUtf8(body: Buffer): string {
+  try {
+    return utf8.decode(body);
+  } catch {
+    throw badRequest("The body is not valid UTF-8");
+  }
+}
+
+export function mediaType(request: IncomingMessage): string {
+  return (request.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
+}
+
+/** Reads an application/x-www-form-urlencoded body. */
+export async function readForm(request: IncomingMessage): Promise<Params> {
+  if (mediaType(request) !== "application/x-www-form-urlencoded") {
+    throw new HttpError(415, "invalid_request", "Expected an application/x-www-form-urlencoded body");
+  }
+  return Params.parse(decodeUtf8(await readBody(request)));
+}
+
+export async function readJson(request: IncomingMessage): Promise<unknown> {
+  if (mediaType(request) !== "application/json") {
+    throw new HttpError(415, "invalid_request", "Expected an application/json body");
+  }
+  const text = decodeUtf8(await readBody(request));
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw badRequest("The body is not valid JSON");
+  }
+}
+
+export function sendJson(
+  response: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {}
+): void {
+  const text = JSON.stringify(body);
+  response.writeHead(status, {
+    ...headers,
+    "Content-Type": "application/json; charset=utf-8",
+    "Content-Length": Buffer.byteLength(text),
+  });
+  response.end(text);
+}
+
+export function sendHtml(
+  response: ServerResponse,
+  status: number,
+  html: string,
+  headers: Record<string, string> = {}
+): void {
+  response.writeHead(status, {
+    ...headers,
+    "Content-Type": "text/html; charset=utf-8",
+    "Content-Length": Buffer.byteLength(html),
+  });
+  response.end(html);
+}
+
+export function sendEmpty(response: ServerResponse, status: number, headers: Record<string, string> = {}) {
+  response.writeHead(status, { ...headers, "Content-Length": 0 });
+  response.end();
+}
+
+export function redirect(
+  response: ServerResponse,
+  location: string,
+  headers: Record<string, string | string[]> = {},
+  status = 302
+): void {
+  response.writeHead(status, { ...headers, Location: location, "Content-Length": 0 });
+  response.end();
+}
+
+/**
+ * Browsers send Sec-Fetch-Site on every form post. A post from another site is refused so
+ * a hostile page cannot sign a visitor in to an account of its choosing (login CSRF).
+ * Clients that send no such header (curl, tests) are not browsers and are let through.
+ */
+export function assertSameOriginPost(request: IncomingMessage): void {
+  const site = request.headers["sec-fetch-site"];
+  if (site !== undefined && site !== "same-origin" && site !== "none") {
+    throw new HttpError(403, "access_denied", "This form can only be submitted from this server's own pages");
+  }
+}
+
+/** The token from `Authorization: Bearer <token>`, if well-formed (RFC 6750 syntax). */
+export function bearerToken(request: IncomingMessage): string | undefined {
+  const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(request.headers.authorization ?? "");
+  const token = match?.[1];
+  return token !== undefined && token.length <= 8192 ? token : undefined;
+}

@@ -1,0 +1,49 @@
+import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from "node:crypto";
+
+export const MIN_PASSWORD_LENGTH = 8;
+/** scrypt's cost grows with the input; a cap keeps one request from tying up the CPU. */
+export const MAX_PASSWORD_LENGTH = 1024;
+
+// OWASP's minimum for scrypt (N=2^17 would be stronger but takes ~130 MB per hash; this is a
+// development server, so stay at the floor that still resists offline guessing).
+const COST = { N: 16384, r: 8, p: 1 };
+const KEY_LENGTH = 32;
+
+function derive(password: string, salt: Buffer, options: ScryptOptions): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    scrypt(password.normalize("NFC"), salt, KEY_LENGTH, options, (error, key) =>
+      error ? reject(error) : resolve(key)
+    );
+  });
+}
+
+/** Format: `scrypt$N$r$p$<salt base64url>$<hash base64url>`, so the cost can change later. */
+export async function hashPassword(password: string): Promise<string> {
+  const salt = randomBytes(16);
+  const key = await derive(password, salt, COST);
+  return ["scrypt", COST.N, COST.r, COST.p, salt.toString("base64url"), key.toString("base64url")].join("$");
+}
+
+export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+  const [scheme, n, r, p, salt, hash] = stored.split("$");
+  if (scheme !== "scrypt" || !salt || !hash) return false;
+  const expected = Buffer.from(hash, "base64url");
+  const actual = await derive(password, Buffer.from(salt, "base64url"), {
+    N: Number(n),
+    r: Number(r),
+    p: Number(p),
+  });
+  return actual.length === expected.length && timingSafeEqual(actual, expected);
+}
+
+let dummyHash: Promise<string> | undefined;
+
+/**
+ * Spends the same time as a real check, so an unknown email cannot be told apart from a
+ * wrong password by how long the answer takes.
+ */
+export async function burnPasswordCheck(password: string): Promise<false> {
+  dummyHash ??= hashPassword("not-a-real-password");
+  await verifyPassword(password, await dummyHash);
+  return false;
+}

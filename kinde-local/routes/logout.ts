@@ -1,0 +1,65 @@
+import {
+  clearedSessionCookie,
+  currentSession,
+  SESSION_COOKIE,
+  type AppContext,
+  type Handler,
+  type RequestContext,
+} from "../context.ts";
+import { redirect, sendHtml } from "../http.ts";
+import { messagePage } from "../pages.ts";
+
+/**
+ * GET /logout?redirect=<url>: ends the provider session, then returns to the app if the
+ * address is on the app's origin. Anything else gets a "signed out" page: never an open
+ * redirect.
+ */
+export function logoutRoute(app: AppContext): Handler {
+  return async (context) => {
+    const session = currentSession(app, context);
+    if (session) await app.store.deleteSession(session.id);
+    const headers: Record<string, string> = context.cookies.has(SESSION_COOKIE)
+      ? { "Set-Cookie": clearedSessionCookie() }
+      : {};
+    const target = logoutTarget(app, context);
+    if (target) return redirect(context.response, target, headers);
+    sendHtml(
+      context.response,
+      200,
+      messagePage({
+        title: "You are signed out",
+        message: "You are signed out of the local Kinde server.",
+        link: { href: app.siteUrl, text: "Go to the app" },
+        role: "status",
+      }),
+      headers
+    );
+  };
+}
+
+/**
+ * The Kinde SDK appends its logout URL without encoding it (`/logout?redirect=${url}`), so
+ * a URL with its own query arrives split at its `&`. When the raw text after `redirect=`
+ * is itself an allowed URL, that is what was meant; otherwise the decoded parameter is.
+ */
+function logoutTarget(app: AppContext, context: RequestContext): string | undefined {
+  const raw = context.rawQuery;
+  const inner = raw.indexOf("&redirect=");
+  const start = raw.startsWith("redirect=") ? "redirect=".length : inner === -1 ? -1 : inner + "&redirect=".length;
+  if (start !== -1) {
+    const rawValue = raw.slice(start);
+    if (rawValue.includes("&")) {
+      const allowed = allowedOnSite(app, rawValue);
+      if (allowed) return allowed;
+    }
+  }
+  const decoded = context.query.get("redirect") ?? context.query.get("post_logout_redirect_uri");
+  return decoded === undefined ? undefined : allowedOnSite(app, decoded);
+}
+
+function allowedOnSite(app: AppContext, value: string): string | undefined {
+  if (!URL.canParse(value)) return undefined;
+  const url = new URL(value);
+  if (url.origin !== app.siteOrigin || url.username !== "" || url.password !== "") return undefined;
+  return url.href;
+}

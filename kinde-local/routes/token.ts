@@ -1,0 +1,267 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+import { resolveUserClaims } from "../config.ts";
+import type { AppContext, Handler } from "../context.ts";
+import { HttpError, readForm, sendEmpty, sendJson, type Params } from "../http.ts";
+import { hashSecret, REFRESH_OVERLAP_MS, type RefreshGrant } from "../store.ts";
+import {
+  COOKIE_SAFE_TOKEN_BYTES,
+  MANAGEMENT_SCOPES,
+  managementAudience,
+  signManagementToken,
+  signUserTokens,
+} from "../tokens.ts";
+
+interface UserTokenResponse {
+  access_token: string;
+  expires_in: number;
+  id_token: string;
+  refresh_token: string;
+  scope: string;
+  token_type: "bearer";
+}
+
+const invalidRequest = (message: string) => new HttpError(400, "invalid_request", message);
+const invalidGrant = (message: string) => new HttpError(400, "invalid_grant", message);
+
+const TOKEN_PARAMETERS = [
+  "grant_type",
+  "client_id",
+  "client_secret",
+  "code",
+  "redirect_uri",
+  "code_verifier",
+  "refresh_token",
+  "scope",
+  "audience",
+] as const;
+
+/** Compares digests so neither the length nor the content leaks through timing. */
+function secretsEqual(given: string, expected: string): boolean {
+  const digest = (value: string) => createHash("sha256").update(value).digest();
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
+function decodeBasicPart(part: string): string | undefined {
+  try {
+    return decodeURIComponent(part.replaceAll("+", " "));
+  } catch {
+    return undefined;
+  }
+}
+
+/** client_secret_post (what the Kinde SDK uses) or client_secret_basic. Returns the client id. */
+function authenticateClient(app: AppContext, request: IncomingMessage, form: Params): string {
+  const header = request.headers.authorization;
+  let basic: { id: string; secret: string } | undefined;
+  if (header !== undefined) {
+    const challenge = { "WWW-Authenticate": 'Basic realm="kinde-local"' };
+    const match = /^Basic\s+([A-Za-z0-9+/]+={0,2})\s*$/i.exec(header);
+    const decoded = match?.[1] ? Buffer.from(match[1], "base64").toString("utf8") : "";
+    const colon = decoded.indexOf(":");
+    const id = colon > 0 ? decodeBasicPart(decoded.slice(0, colon)) : undefined;
+    const secret = colon > 0 ? decodeBasicPart(decoded.slice(colon + 1)) : undefined;
+    if (id === undefined || secret === undefined) {
+      throw new HttpError(401, "invalid_client", "Malformed Authorization header", challenge);
+    }
+    basic = { id, secret };
+  }
+  const fields = form.pick(["client_id", "client_secret"]);
+  const formId = typeof fields.client_id === "string" ? fields.client_id : undefined;
+  const formSecret = typeof fields.client_secret === "string" ? fields.client_secret : undefined;
+  if (basic && formSecret !== undefined) throw invalidRequest("Use only one client authentication method");
+  if (basic && formId !== undefined && formId !== basic.id) {
+    throw invalidRequest("client_id does not match the Authorization header");
+  }
+  const id = basic?.id ?? formId;
+  const secret = basic?.secret ?? formSecret;
+  const headers: Record<string, string> = basic ? { "WWW-Authenticate": 'Basic realm="kinde-local"' } : {};
+  if (id === undefined) throw new HttpError(401, "invalid_client", "Client authentication is required", headers);
+  if (id !== app.clientId || secret === undefined || !secretsEqual(secret, app.clientSecret)) {
+    throw new HttpError(401, "invalid_client", "Client authentication failed", headers);
+  }
+  return id;
+}
+
+function verifierMatches(verifier: string, challenge: string): boolean {
+  return createHash("sha256").update(verifier, "ascii").digest("base64url") === challenge;
+}
+
+/** POST /oauth2/token and POST /oauth2/revoke. */
+export function tokenRoutes(app: AppContext) {
+  // Answers given for a refresh token that was just rotated, so parallel requests holding
+  // the same old token all receive the same new tokens (cookies stay consistent).
+  const recentRefreshes = new Map<
+    string,
+    { until: number; familyId: string | undefined; response: Promise<UserTokenResponse> }
+  >();
+
+  const forgetFamily = (familyId: string) => {
+    for (const [key, entry] of recentRefreshes) if (entry.familyId === familyId) recentRefreshes.delete(key);
+  };
+
+  const userTokenResponse = async (grant: RefreshGrant, refreshToken: string): Promise<UserTokenResponse> => {
+    const user = app.store.getUser(grant.userId);
+    if (!user) throw invalidGrant("The user no longer exists");
+    const config = await app.config.current();
+    const { accessToken, idToken } = await signUserTokens(app.key, {
+      issuer: app.issuer,
+      clientId: grant.clientId,
+      user,
+      claims: resolveUserClaims(config, user.email),
+      scope: grant.scope,
+      audience: grant.audience,
+      authTime: grant.authTime,
+      lifetimes: app.lifetimes,
+      now: app.clock(),
+    });
+    for (const [name, token] of [
+      ["access", accessToken],
+      ["ID", idToken],
+    ] as const) {
+      if (token.length > COOKIE_SAFE_TOKEN_BYTES) {
+        app.log(
+          `warning: the ${name} token is ${token.length} bytes; browsers drop cookies over 4096 bytes (trim config.json)`
+        );
+      }
+    }
+    return {
+      access_token: accessToken,
+      expires_in: app.lifetimes.access,
+      id_token: idToken,
+      refresh_token: refreshToken,
+      scope: grant.scope.join(" "),
+      token_type: "bearer",
+    };
+  };
+
+  const exchangeCode = async (clientId: string, fields: Record<string, string | string[]>) => {
+    const code = fields.code;
+    const redirectUri = fields.redirect_uri;
+    if (typeof code !== "string" || code === "") throw invalidRequest("The code parameter is required");
+    if (typeof redirectUri !== "string" || redirectUri === "")
+      throw invalidRequest("The redirect_uri parameter is required");
+    const record = code.length <= 200 ? app.codes.get(code) : undefined;
+    if (!record) throw invalidGrant("The authorization code is invalid or expired");
+    if (record.used) {
+      // RFC 6749 section 4.1.2: a replayed code may mean it leaked; revoke what it issued.
+      app.codes.delete(code);
+      forgetFamily(record.familyId);
+      await app.store.revokeFamily(record.familyId);
+      throw invalidGrant("The authorization code was already used; the tokens issued with it are revoked");
+    }
+    record.used = true;
+    if (record.clientId !== clientId) throw invalidGrant("The authorization code was issued to another client");
+    if (record.redirectUri !== redirectUri) throw invalidGrant("redirect_uri does not match the authorization request");
+    const verifier = fields.code_verifier;
+    if (record.codeChallenge !== undefined) {
+      if (typeof verifier !== "string" || !/^[A-Za-z0-9._~-]{43,128}$/.test(verifier)) {
+        throw invalidGrant("A valid code_verifier is required");
+      }
+      if (!verifierMatches(verifier, record.codeChallenge)) throw invalidGrant("code_verifier does not match");
+    } else if (verifier !== undefined) {
+      throw invalidGrant("code_verifier given but the authorization request had no code_challenge");
+    }
+    const grant: RefreshGrant = {
+      userId: record.userId,
+      clientId,
+      scope: record.scope,
+      audience: record.audience,
+      authTime: record.authTime,
+      familyId: record.familyId,
+    };
+    const refreshToken = await app.store.issueRefreshToken(grant);
+    const response = await userTokenResponse(grant, refreshToken);
+    if (!app.codes.get(code)) {
+      // Replayed while we were issuing: the replay revoked the family, ours included.
+      await app.store.revokeFamily(record.familyId);
+      throw invalidGrant("The authorization code was already used; the tokens issued with it are revoked");
+    }
+    return response;
+  };
+
+  const refresh = async (clientId: string, fields: Record<string, string | string[]>) => {
+    const token = fields.refresh_token;
+    if (typeof token !== "string" || token === "") throw invalidRequest("The refresh_token parameter is required");
+    const key = `${clientId}:${hashSecret(token)}`;
+    const now = app.clock();
+    for (const [entryKey, entry] of recentRefreshes) if (entry.until <= now) recentRefreshes.delete(entryKey);
+    const recent = recentRefreshes.get(key);
+    if (recent) return recent.response;
+    // Registered before any await, so a parallel request with the same token waits for
+    // this answer instead of rotating again.
+    const familyId = token.length <= 200 ? app.store.familyOf(token) : undefined;
+    const response = (async () => {
+      const rotated = token.length <= 200 ? await app.store.rotateRefreshToken(token, clientId) : undefined;
+      if (!rotated) throw invalidGrant("The refresh token is invalid, expired or already used");
+      return userTokenResponse(rotated.grant, rotated.token);
+    })();
+    recentRefreshes.set(key, { until: now + REFRESH_OVERLAP_MS, familyId, response });
+    response.catch(() => recentRefreshes.delete(key));
+    return response;
+  };
+
+  const clientCredentials = async (clientId: string, fields: Record<string, string | string[]>) => {
+    const audience = fields.audience;
+    if (audience !== undefined && audience !== managementAudience(app.issuer)) {
+      throw new HttpError(400, "invalid_target", `The only API here is ${managementAudience(app.issuer)}`);
+    }
+    const requested =
+      typeof fields.scope === "string" ? fields.scope.split(" ").filter(Boolean) : [...MANAGEMENT_SCOPES];
+    const known: readonly string[] = MANAGEMENT_SCOPES;
+    if (!requested.every((scope) => known.includes(scope))) {
+      throw new HttpError(400, "invalid_scope", `Supported scopes: ${MANAGEMENT_SCOPES.join(" ")}`);
+    }
+    const scope = [...new Set(requested)];
+    const accessToken = await signManagementToken(app.key, {
+      issuer: app.issuer,
+      clientId,
+      scope,
+      lifetimeSeconds: app.lifetimes.access,
+      now: app.clock(),
+    });
+    return {
+      access_token: accessToken,
+      expires_in: app.lifetimes.access,
+      scope: scope.join(" "),
+      token_type: "bearer",
+    };
+  };
+
+  return {
+    async token({ request, response }) {
+      const form = await readForm(request);
+      const fields = form.pick(TOKEN_PARAMETERS);
+      const clientId = authenticateClient(app, request, form);
+      const grantType = fields.grant_type;
+      let body: object;
+      if (grantType === undefined || grantType === "") throw invalidRequest("The grant_type parameter is required");
+      else if (grantType === "authorization_code") body = await exchangeCode(clientId, fields);
+      else if (grantType === "refresh_token") body = await refresh(clientId, fields);
+      else if (grantType === "client_credentials") body = await clientCredentials(clientId, fields);
+      else
+        throw new HttpError(
+          400,
+          "unsupported_grant_type",
+          "Supported: authorization_code, refresh_token, client_credentials"
+        );
+      sendJson(response, 200, body, { Pragma: "no-cache" });
+    },
+
+    /** RFC 7009: always 200 for a well-formed request, whether or not the token was known. */
+    async revoke({ request, response }) {
+      const form = await readForm(request);
+      const fields = form.pick(["token", "token_type_hint"]);
+      authenticateClient(app, request, form);
+      const token = fields.token;
+      if (typeof token !== "string" || token === "") throw invalidRequest("The token parameter is required");
+      // Access tokens are self-contained JWTs and cannot be revoked; they simply expire.
+      const familyId = token.length <= 200 ? app.store.familyOf(token) : undefined;
+      if (familyId !== undefined) {
+        forgetFamily(familyId);
+        await app.store.revokeFamily(familyId);
+      }
+      sendEmpty(response, 200);
+    },
+  } satisfies Record<string, Handler>;
+}

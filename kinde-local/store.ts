@@ -1,0 +1,324 @@
+import { createHash, randomBytes } from "node:crypto";
+import { join } from "node:path";
+import { z } from "zod";
+import { readTextIfExists, writeFileAtomic } from "./files.ts";
+
+export const STORE_FILE = "store.json";
+/** Parallel loaders refresh with the same old token; it keeps working this long after use. */
+export const REFRESH_OVERLAP_MS = 30_000;
+
+export type Clock = () => number;
+
+const isoDate = z.string().refine((value) => !Number.isNaN(Date.parse(value)), "must be an ISO date");
+
+const userSchema = z.object({
+  id: z.string().regex(/^kp_[0-9a-f]{32}$/),
+  email: z.string().min(3).max(254),
+  givenName: z.string().nullable(),
+  familyName: z.string().nullable(),
+  passwordHash: z.string().regex(/^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9_-]+\$[A-Za-z0-9_-]+$/),
+  createdAt: isoDate,
+  updatedAt: isoDate,
+  lastSignedInAt: isoDate.nullable(),
+  signInCount: z.number().int().nonnegative(),
+});
+
+const sessionSchema = z.object({
+  userId: z.string(),
+  /** When the user last entered their password (ms); becomes auth_time. */
+  authTime: z.number(),
+  expiresAt: z.number(),
+  /** Per-session secret for the account form. */
+  csrf: z.string(),
+});
+
+const grantSchema = z.object({
+  userId: z.string(),
+  clientId: z.string(),
+  scope: z.array(z.string()),
+  audience: z.array(z.string()),
+  authTime: z.number(),
+  /** Every token rotated from one code shares the family; reusing the code revokes it. */
+  familyId: z.string(),
+});
+
+const refreshTokenSchema = grantSchema.extend({
+  expiresAt: z.number(),
+  rotatedAt: z.number().nullable(),
+});
+
+const fileSchema = z.object({
+  version: z.literal(1),
+  users: z.record(z.string(), userSchema),
+  // Keyed by SHA-256 of the secret, so the file holds no usable session or refresh token.
+  sessions: z.record(z.string(), sessionSchema),
+  refreshTokens: z.record(z.string(), refreshTokenSchema),
+});
+
+export type StoredUser = z.output<typeof userSchema>;
+export type StoredSession = z.output<typeof sessionSchema>;
+export type RefreshGrant = z.output<typeof grantSchema>;
+export type StoredRefreshToken = z.output<typeof refreshTokenSchema>;
+type StoreData = z.output<typeof fileSchema>;
+
+export interface StoreLifetimes {
+  /** Refresh tokens (sliding: each rotation starts a new lifetime). */
+  refreshMs: number;
+  /** The provider session behind single sign-on. */
+  sessionMs: number;
+}
+
+export class EmailTakenError extends Error {
+  override name = "EmailTakenError";
+}
+
+export function hashSecret(secret: string): string {
+  return createHash("sha256").update(secret).digest("hex");
+}
+
+export function randomToken(bytes = 32): string {
+  return randomBytes(bytes).toString("base64url");
+}
+
+/**
+ * Users, provider sessions and refresh tokens, kept in memory and persisted as one JSON
+ * file. Every change is made synchronously and then saved; saves run one at a time and a
+ * save queued behind another picks up every change made before it starts.
+ */
+export class Store {
+  private readonly usersByEmail = new Map<string, string>();
+  private writeChain: Promise<void> = Promise.resolve();
+  private queuedWrite: Promise<void> | undefined;
+
+  private constructor(
+    private readonly path: string,
+    private readonly data: StoreData,
+    private readonly clock: Clock,
+    private readonly lifetimes: StoreLifetimes
+  ) {
+    for (const user of Object.values(data.users)) this.usersByEmail.set(user.email, user.id);
+  }
+
+  static async open(dataDir: string, clock: Clock, lifetimes: StoreLifetimes): Promise<Store> {
+    const path = join(dataDir, STORE_FILE);
+    const text = await readTextIfExists(path);
+    let data: StoreData = { version: 1, users: {}, sessions: {}, refreshTokens: {} };
+    if (text !== undefined) {
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        throw new Error(`${path} is not valid JSON; delete the data folder to start over`);
+      }
+      const parsed = fileSchema.safeParse(json);
+      if (!parsed.success) throw new Error(`${path} is not a valid store file; delete the data folder to start over`);
+      data = parsed.data;
+    }
+    const store = new Store(path, data, clock, lifetimes);
+    store.prune();
+    return store;
+  }
+
+  // Users
+
+  findUserByEmail(email: string): StoredUser | undefined {
+    const id = this.usersByEmail.get(email);
+    return id === undefined ? undefined : this.data.users[id];
+  }
+
+  getUser(id: string): StoredUser | undefined {
+    return Object.hasOwn(this.data.users, id) ? this.data.users[id] : undefined;
+  }
+
+  listUsers(): StoredUser[] {
+    return Object.values(this.data.users).sort(
+      (a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id)
+    );
+  }
+
+  /** `email` must already be trimmed and lowercased. */
+  async createUser(input: {
+    email: string;
+    givenName: string | null;
+    familyName: string | null;
+    passwordHash: string;
+  }): Promise<StoredUser> {
+    if (this.usersByEmail.has(input.email)) throw new EmailTakenError(input.email);
+    const now = new Date(this.clock()).toISOString();
+    const user: StoredUser = {
+      id: `kp_${randomBytes(16).toString("hex")}`,
+      ...input,
+      createdAt: now,
+      updatedAt: now,
+      lastSignedInAt: null,
+      signInCount: 0,
+    };
+    this.data.users[user.id] = user;
+    this.usersByEmail.set(user.email, user.id);
+    await this.save();
+    return user;
+  }
+
+  async updateUserNames(
+    id: string,
+    names: { givenName?: string | null; familyName?: string | null }
+  ): Promise<StoredUser | undefined> {
+    const user = this.getUser(id);
+    if (!user) return undefined;
+    if (names.givenName !== undefined) user.givenName = names.givenName;
+    if (names.familyName !== undefined) user.familyName = names.familyName;
+    user.updatedAt = new Date(this.clock()).toISOString();
+    await this.save();
+    return user;
+  }
+
+  async recordSignIn(id: string): Promise<void> {
+    const user = this.getUser(id);
+    if (!user) return;
+    user.signInCount += 1;
+    user.lastSignedInAt = new Date(this.clock()).toISOString();
+    await this.save();
+  }
+
+  /** Removes the user with their sessions and refresh tokens. */
+  async deleteUser(id: string): Promise<boolean> {
+    const user = this.getUser(id);
+    if (!user) return false;
+    delete this.data.users[id];
+    this.usersByEmail.delete(user.email);
+    this.removeWhere(this.data.sessions, (session) => session.userId === id);
+    this.removeWhere(this.data.refreshTokens, (token) => token.userId === id);
+    await this.save();
+    return true;
+  }
+
+  // Provider sessions (single sign-on)
+
+  async createSession(userId: string, authTime: number): Promise<{ id: string; session: StoredSession }> {
+    const id = randomToken();
+    const session: StoredSession = {
+      userId,
+      authTime,
+      expiresAt: this.clock() + this.lifetimes.sessionMs,
+      csrf: randomToken(),
+    };
+    this.data.sessions[hashSecret(id)] = session;
+    await this.save();
+    return { id, session };
+  }
+
+  /** The live session for this secret whose user still exists. */
+  getSession(id: string): StoredSession | undefined {
+    const key = hashSecret(id);
+    const session = Object.hasOwn(this.data.sessions, key) ? this.data.sessions[key] : undefined;
+    if (!session || session.expiresAt <= this.clock() || !this.getUser(session.userId)) return undefined;
+    return session;
+  }
+
+  async deleteSession(id: string): Promise<void> {
+    const key = hashSecret(id);
+    if (!Object.hasOwn(this.data.sessions, key)) return;
+    delete this.data.sessions[key];
+    await this.save();
+  }
+
+  // Refresh tokens
+
+  async issueRefreshToken(grant: RefreshGrant): Promise<string> {
+    const token = this.addRefreshToken(grant);
+    await this.save();
+    return token;
+  }
+
+  /**
+   * Spends a refresh token and returns its successor. An already-used token still works
+   * for REFRESH_OVERLAP_MS after its first use (each call then mints another successor in
+   * the same family); after that, or once expired or revoked, it is refused (undefined).
+   */
+  async rotateRefreshToken(
+    token: string,
+    clientId: string
+  ): Promise<{ grant: RefreshGrant; token: string } | undefined> {
+    const key = hashSecret(token);
+    const record = Object.hasOwn(this.data.refreshTokens, key) ? this.data.refreshTokens[key] : undefined;
+    const now = this.clock();
+    if (!record || record.clientId !== clientId || record.expiresAt <= now) return undefined;
+    if (record.rotatedAt !== null && now - record.rotatedAt > REFRESH_OVERLAP_MS) return undefined;
+    if (!this.getUser(record.userId)) return undefined;
+    record.rotatedAt ??= now;
+    const grant: RefreshGrant = {
+      userId: record.userId,
+      clientId: record.clientId,
+      scope: record.scope,
+      audience: record.audience,
+      authTime: record.authTime,
+      familyId: record.familyId,
+    };
+    const successor = this.addRefreshToken(grant);
+    await this.save();
+    return { grant, token: successor };
+  }
+
+  /** The family of this token, if the token is known (used or not). */
+  familyOf(token: string): string | undefined {
+    const key = hashSecret(token);
+    return Object.hasOwn(this.data.refreshTokens, key) ? this.data.refreshTokens[key]?.familyId : undefined;
+  }
+
+  async revokeFamily(familyId: string): Promise<void> {
+    const removed = this.removeWhere(this.data.refreshTokens, (token) => token.familyId === familyId);
+    if (removed > 0) await this.save();
+  }
+
+  // Persistence
+
+  /** Waits until every change made so far is on disk. */
+  async flush(): Promise<void> {
+    await this.save();
+  }
+
+  /** Drops expired sessions and tokens, and used tokens past their overlap. */
+  prune(): void {
+    const now = this.clock();
+    this.removeWhere(this.data.sessions, (session) => session.expiresAt <= now);
+    this.removeWhere(
+      this.data.refreshTokens,
+      (token) => token.expiresAt <= now || (token.rotatedAt !== null && now - token.rotatedAt > REFRESH_OVERLAP_MS)
+    );
+  }
+
+  private addRefreshToken(grant: RefreshGrant): string {
+    // A prefix that cannot parse as JSON: the SDK's cookie library JSON.parses every
+    // cookie value and would turn an all-digit token into a number.
+    const token = `rt_${randomToken()}`;
+    this.data.refreshTokens[hashSecret(token)] = {
+      ...grant,
+      expiresAt: this.clock() + this.lifetimes.refreshMs,
+      rotatedAt: null,
+    };
+    return token;
+  }
+
+  private removeWhere<T>(records: Record<string, T>, predicate: (record: T) => boolean): number {
+    let removed = 0;
+    for (const [key, record] of Object.entries(records)) {
+      if (predicate(record)) {
+        delete records[key];
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  private save(): Promise<void> {
+    if (this.queuedWrite) return this.queuedWrite;
+    const write = this.writeChain.then(() => {
+      this.queuedWrite = undefined;
+      this.prune();
+      return writeFileAtomic(this.path, `${JSON.stringify(this.data, null, 2)}\n`, 0o600);
+    });
+    this.queuedWrite = write;
+    this.writeChain = write.catch(() => undefined);
+    return write;
+  }
+}

@@ -1,0 +1,133 @@
+import { createHash, randomUUID } from "node:crypto";
+import { jwtVerify, SignJWT, type JWTPayload } from "jose";
+import type { UserClaims } from "./config.ts";
+import { SIGNING_ALGORITHM, type SigningKey } from "./keys.ts";
+import type { StoredUser } from "./store.ts";
+
+/** Seconds, as Kinde counts them. */
+export interface TokenLifetimes {
+  access: number;
+  id: number;
+  refresh: number;
+}
+
+export const DEFAULT_LIFETIMES: TokenLifetimes = { access: 86_400, id: 3_600, refresh: 1_296_000 };
+
+/** The Remix SDK stores each token in its own cookie; browsers drop cookies over 4096 bytes. */
+export const COOKIE_SAFE_TOKEN_BYTES = 3_800;
+
+export interface UserTokenInput {
+  issuer: string;
+  clientId: string;
+  user: StoredUser;
+  claims: UserClaims;
+  scope: string[];
+  /** Requested API audiences; Kinde puts [] in the access token when there are none. */
+  audience: string[];
+  /** When the user entered their password, ms. */
+  authTime: number;
+  lifetimes: TokenLifetimes;
+  now: number;
+}
+
+const seconds = (ms: number) => Math.floor(ms / 1000);
+
+export function displayName(user: Pick<StoredUser, "givenName" | "familyName">): string | null {
+  const name = [user.givenName, user.familyName].filter(Boolean).join(" ");
+  return name === "" ? null : name;
+}
+
+async function sign(key: SigningKey, payload: JWTPayload): Promise<string> {
+  // Header keys in this order; keys.ts checks that atob() can decode the result.
+  return new SignJWT(payload)
+    .setProtectedHeader({ alg: SIGNING_ALGORITHM, kid: key.kid, typ: "JWT" })
+    .sign(key.privateKey);
+}
+
+/** OIDC Core 3.1.3.6: base64url of the left half of SHA-256 of the access token's ASCII. */
+export function atHash(accessToken: string): string {
+  const digest = createHash("sha256").update(accessToken, "ascii").digest();
+  return digest.subarray(0, digest.length / 2).toString("base64url");
+}
+
+export async function signUserTokens(
+  key: SigningKey,
+  input: UserTokenInput
+): Promise<{ accessToken: string; idToken: string }> {
+  const { issuer, clientId, user, claims, lifetimes } = input;
+  const iat = seconds(input.now);
+  const accessToken = await sign(key, {
+    aud: input.audience,
+    azp: clientId,
+    exp: iat + lifetimes.access,
+    feature_flags: claims.featureFlags,
+    iat,
+    iss: issuer,
+    jti: randomUUID(),
+    org_code: claims.orgCode,
+    org_name: claims.orgName,
+    permissions: claims.permissions,
+    roles: claims.roles,
+    scp: input.scope,
+    sub: user.id,
+  });
+  const idToken = await sign(key, {
+    at_hash: atHash(accessToken),
+    aud: [clientId],
+    auth_time: seconds(input.authTime),
+    azp: clientId,
+    email: user.email,
+    email_verified: true,
+    exp: iat + lifetimes.id,
+    family_name: user.familyName,
+    given_name: user.givenName,
+    iat,
+    iss: issuer,
+    jti: randomUUID(),
+    name: displayName(user),
+    org_codes: claims.orgCodes,
+    picture: null,
+    sub: user.id,
+    updated_at: seconds(Date.parse(user.updatedAt)),
+  });
+  return { accessToken, idToken };
+}
+
+export const MANAGEMENT_SCOPES = ["read:users", "update:users", "delete:users"] as const;
+
+export function managementAudience(issuer: string): string {
+  return `${issuer}/api`;
+}
+
+/** A machine-to-machine token for the Management API (client_credentials grant). */
+export async function signManagementToken(
+  key: SigningKey,
+  input: { issuer: string; clientId: string; scope: string[]; lifetimeSeconds: number; now: number }
+): Promise<string> {
+  const iat = seconds(input.now);
+  return sign(key, {
+    aud: [managementAudience(input.issuer)],
+    azp: input.clientId,
+    exp: iat + input.lifetimeSeconds,
+    gty: ["client_credentials"],
+    iat,
+    iss: input.issuer,
+    jti: randomUUID(),
+    scp: input.scope,
+  });
+}
+
+/** Checks signature, algorithm, issuer and expiry; throws when any is wrong. */
+export async function verifyToken(
+  key: SigningKey,
+  token: string,
+  options: { issuer: string; now: number; audience?: string }
+): Promise<JWTPayload> {
+  const { payload } = await jwtVerify(token, key.publicKey, {
+    algorithms: [SIGNING_ALGORITHM],
+    issuer: options.issuer,
+    currentDate: new Date(options.now),
+    ...(options.audience === undefined ? {} : { audience: options.audience }),
+  });
+  return payload;
+}

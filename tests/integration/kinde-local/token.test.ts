@@ -1,0 +1,350 @@
+import { createHash, randomBytes } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  authorizeUrl,
+  callbackParams,
+  CLIENT_ID,
+  CLIENT_SECRET,
+  decodePayload,
+  exchangeCode,
+  get,
+  hiddenRequestId,
+  newCredentials,
+  postForm,
+  REDIRECT_URI,
+  refresh,
+  signUp,
+  startServer,
+  tokenRequest,
+  type TestServer,
+} from "./harness.ts";
+
+let server: TestServer;
+
+beforeAll(async () => {
+  server = await startServer({ ttl: { access: 600, id: 300, refresh: 3_600 } });
+});
+
+afterAll(async () => {
+  await server.close();
+});
+
+const codeGrant = (code: string, overrides: Record<string, string> = {}) => ({
+  grant_type: "authorization_code",
+  client_id: CLIENT_ID,
+  client_secret: CLIENT_SECRET,
+  redirect_uri: REDIRECT_URI,
+  code,
+  ...overrides,
+});
+
+describe("authorization_code grant", () => {
+  it("uses the configured lifetimes", async () => {
+    const { code } = await signUp(server, newCredentials());
+    const tokens = await exchangeCode(server, code);
+    expect(tokens.expires_in).toBe(600);
+    const access = decodePayload(tokens.access_token);
+    const id = decodePayload(tokens.id_token);
+    expect(Number(access.exp) - Number(access.iat)).toBe(600);
+    expect(Number(id.exp) - Number(id.iat)).toBe(300);
+  });
+
+  it("refuses a reused code and revokes the refresh token it issued", async () => {
+    const { code } = await signUp(server, newCredentials());
+    const tokens = await exchangeCode(server, code);
+    const replay = await tokenRequest(server, codeGrant(code));
+    expect(replay.status).toBe(400);
+    expect(replay.body.error).toBe("invalid_grant");
+    const afterReplay = await refresh(server, tokens.refresh_token);
+    expect(afterReplay.body.error).toBe("invalid_grant");
+  });
+
+  it("refuses a wrong secret or client id with invalid_client (401)", async () => {
+    const { code } = await signUp(server, newCredentials());
+    const attempts: Record<string, string>[] = [
+      { client_secret: "wrongsecret0123456789abcdefghijklmnopqrstuv" },
+      { client_secret: "" },
+      { client_id: "ffffffffffffffffffffffffffffffff" },
+    ];
+    for (const overrides of attempts) {
+      const { status, body } = await tokenRequest(server, codeGrant(code, overrides));
+      expect(status).toBe(401);
+      expect(body.error).toBe("invalid_client");
+    }
+    // The failed attempts did not spend the code.
+    expect((await exchangeCode(server, code)).access_token).toBeTruthy();
+  });
+
+  it("refuses a redirect_uri that differs from the authorization request", async () => {
+    const { code } = await signUp(server, newCredentials());
+    const { status, body } = await tokenRequest(
+      server,
+      codeGrant(code, { redirect_uri: "http://localhost:3999/other" })
+    );
+    expect(status).toBe(400);
+    expect(body.error).toBe("invalid_grant");
+  });
+
+  it("refuses unknown, missing or malformed codes", async () => {
+    for (const fields of [codeGrant("not-a-code"), codeGrant("x".repeat(5000)), { ...codeGrant(""), code: "" }]) {
+      const { status, body } = await tokenRequest(server, fields);
+      expect(status).toBe(400);
+      expect(["invalid_grant", "invalid_request"]).toContain(body.error);
+    }
+  });
+
+  it("expires codes after 10 minutes", async () => {
+    const { code } = await signUp(server, newCredentials());
+    server.advance(10 * 60_000 + 1_000);
+    const { body } = await tokenRequest(server, codeGrant(code));
+    expect(body.error).toBe("invalid_grant");
+  });
+
+  it("accepts HTTP Basic client authentication", async () => {
+    const { code } = await signUp(server, newCredentials());
+    const basic = Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString("base64");
+    const { status, body } = await tokenRequest(
+      server,
+      { grant_type: "authorization_code", redirect_uri: REDIRECT_URI, code },
+      { Authorization: `Basic ${basic}` }
+    );
+    expect(status).toBe(200);
+    expect(body.id_token).toBeTruthy();
+  });
+
+  it("supports PKCE (S256) when the authorization request used it", async () => {
+    const verifier = randomBytes(32).toString("base64url");
+    const challenge = createHash("sha256").update(verifier).digest("base64url");
+    const page = await get(
+      authorizeUrl(server, { start_page: "registration", code_challenge: challenge, code_challenge_method: "S256" })
+    );
+    const response = await postForm(`${server.url}/auth/sign-up`, {
+      request_id: hiddenRequestId(await page.text()),
+      p_email: newCredentials().email,
+      p_password: "long enough pw",
+    });
+    const code = callbackParams(response).get("code") ?? "";
+    expect((await tokenRequest(server, codeGrant(code, { code_verifier: "wrong".repeat(10) }))).body.error).toBe(
+      "invalid_grant"
+    );
+    // The failed attempt spent the code, as any failed exchange does.
+    expect((await tokenRequest(server, codeGrant(code, { code_verifier: verifier }))).body.error).toBe("invalid_grant");
+  });
+});
+
+describe("refresh_token grant", () => {
+  it("rotates the refresh token; parallel use of the old one gets the same answer", async () => {
+    const { code } = await signUp(server, newCredentials());
+    const tokens = await exchangeCode(server, code);
+    const [first, second] = await Promise.all([
+      refresh(server, tokens.refresh_token),
+      refresh(server, tokens.refresh_token),
+    ]);
+    expect(first.status).toBe(200);
+    expect(first.body).toEqual(second.body);
+    expect(first.body.refresh_token).not.toBe(tokens.refresh_token);
+    expect(Object.keys(first.body).sort()).toEqual([
+      "access_token",
+      "expires_in",
+      "id_token",
+      "refresh_token",
+      "scope",
+      "token_type",
+    ]);
+
+    // Still within the 30 s overlap: the same new tokens again.
+    server.advance(20_000);
+    expect((await refresh(server, tokens.refresh_token)).body).toEqual(first.body);
+
+    // Past the overlap: refused. The new token keeps working.
+    server.advance(11_000);
+    const late = await refresh(server, tokens.refresh_token);
+    expect(late.status).toBe(400);
+    expect(late.body.error).toBe("invalid_grant");
+    const next = await refresh(server, String(first.body.refresh_token));
+    expect(next.status).toBe(200);
+    expect(decodePayload(String(next.body.id_token)).sub).toBe(decodePayload(tokens.id_token).sub);
+  });
+
+  it("keeps auth_time from the sign-in across refreshes", async () => {
+    const { code } = await signUp(server, newCredentials());
+    const tokens = await exchangeCode(server, code);
+    server.advance(5_000);
+    const refreshed = await refresh(server, tokens.refresh_token);
+    expect(decodePayload(String(refreshed.body.id_token)).auth_time).toBe(decodePayload(tokens.id_token).auth_time);
+  });
+
+  it("refuses unknown, expired or other clients' refresh tokens", async () => {
+    const { code } = await signUp(server, newCredentials());
+    const tokens = await exchangeCode(server, code);
+    expect((await refresh(server, "rt_unknown")).body.error).toBe("invalid_grant");
+    const wrongClient = await tokenRequest(server, {
+      grant_type: "refresh_token",
+      client_id: "other",
+      client_secret: CLIENT_SECRET,
+      refresh_token: tokens.refresh_token,
+    });
+    expect(wrongClient.body.error).toBe("invalid_client");
+    server.advance(3_600_000 + 1_000);
+    expect((await refresh(server, tokens.refresh_token)).body.error).toBe("invalid_grant");
+  });
+
+  it("revocation (RFC 7009) ends a refresh token; unknown tokens still get 200", async () => {
+    const { code } = await signUp(server, newCredentials());
+    const tokens = await exchangeCode(server, code);
+    const revoke = (token: string) =>
+      fetch(`${server.url}/oauth2/revoke`, {
+        method: "POST",
+        headers: { "Content-Type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ token, client_id: CLIENT_ID, client_secret: CLIENT_SECRET }),
+      });
+    expect((await revoke(tokens.refresh_token)).status).toBe(200);
+    expect((await revoke("rt_unknown")).status).toBe(200);
+    expect((await refresh(server, tokens.refresh_token)).body.error).toBe("invalid_grant");
+  });
+});
+
+describe("token endpoint errors", () => {
+  it("answers JSON errors for bad requests", async () => {
+    const cases: [Record<string, string>, number, string][] = [
+      [{ client_id: CLIENT_ID, client_secret: CLIENT_SECRET }, 400, "invalid_request"],
+      [{ grant_type: "password", client_id: CLIENT_ID, client_secret: CLIENT_SECRET }, 400, "unsupported_grant_type"],
+      [{ grant_type: "refresh_token", client_id: CLIENT_ID, client_secret: CLIENT_SECRET }, 400, "invalid_request"],
+      [{ grant_type: "authorization_code" }, 401, "invalid_client"],
+    ];
+    for (const [fields, status, error] of cases) {
+      const response = await tokenRequest(server, fields);
+      expect(response.status).toBe(status);
+      expect(response.body.error).toBe(error);
+      expect(typeof response.body.error_description).toBe("string");
+    }
+  });
+
+  it("refuses a JSON body and repeated parameters", async () => {
+    const json = await fetch(`${server.url}/oauth2/token`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ grant_type: "client_credentials" }),
+    });
+    expect(json.status).toBe(415);
+    expect(((await json.json()) as { error: string }).error).toBe("invalid_request");
+    const repeated = await fetch(`${server.url}/oauth2/token`, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: `grant_type=client_credentials&grant_type=password&client_id=${CLIENT_ID}&client_secret=${CLIENT_SECRET}`,
+    });
+    expect(repeated.status).toBe(400);
+  });
+});
+
+describe("client_credentials and the Management API", () => {
+  const management = async (scope?: string) => {
+    const { status, body } = await tokenRequest(server, {
+      grant_type: "client_credentials",
+      client_id: CLIENT_ID,
+      client_secret: CLIENT_SECRET,
+      audience: `${server.url}/api`,
+      ...(scope ? { scope } : {}),
+    });
+    expect(status).toBe(200);
+    expect(body.id_token).toBeUndefined();
+    expect(body.refresh_token).toBeUndefined();
+    return String(body.access_token);
+  };
+  const api = (path: string, token: string, init: RequestInit = {}) =>
+    fetch(`${server.url}${path}`, { ...init, headers: { Authorization: `Bearer ${token}`, ...init.headers } });
+
+  it("issues an API token and lists, reads, updates and deletes users", async () => {
+    const credentials = newCredentials({ firstName: "Grace", lastName: "Hopper" });
+    const { code } = await signUp(server, credentials);
+    const userTokens = await exchangeCode(server, code);
+    const id = String(decodePayload(userTokens.id_token).sub);
+    const token = await management();
+    expect(decodePayload(token).aud).toEqual([`${server.url}/api`]);
+
+    const list = await api(`/api/v1/users?email=${encodeURIComponent(credentials.email)}`, token);
+    expect(list.status).toBe(200);
+    const listBody = (await list.json()) as { code: string; users: Record<string, unknown>[]; next_token: unknown };
+    expect(listBody.code).toBe("OK");
+    expect(listBody.next_token).toBeNull();
+    expect(listBody.users).toHaveLength(1);
+    expect(listBody.users[0]).toMatchObject({ id, email: credentials.email, first_name: "Grace", last_name: "Hopper" });
+
+    const one = await api(`/api/v1/user?id=${id}`, token);
+    expect(await one.json()).toMatchObject({ id, preferred_email: credentials.email, first_name: "Grace" });
+
+    const patch = await api(`/api/v1/user?id=${id}`, token, {
+      method: "PATCH",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ given_name: "Rear Admiral Grace" }),
+    });
+    expect(patch.status).toBe(200);
+    expect(await patch.json()).toMatchObject({ id, given_name: "Rear Admiral Grace", family_name: "Hopper" });
+    const refreshed = await refresh(server, userTokens.refresh_token);
+    expect(decodePayload(String(refreshed.body.id_token)).given_name).toBe("Rear Admiral Grace");
+
+    const deleted = await api(`/api/v1/user?id=${id}`, token, { method: "DELETE" });
+    expect(deleted.status).toBe(200);
+    const gone = await api(`/api/v1/user?id=${id}`, token);
+    expect(gone.status).toBe(404);
+    expect(await gone.json()).toEqual({ errors: [{ code: "USER_NOT_FOUND", message: expect.any(String) as string }] });
+    expect((await refresh(server, String(refreshed.body.refresh_token))).body.error).toBe("invalid_grant");
+    const profile = await fetch(`${server.url}/oauth2/v2/user_profile`, {
+      headers: { Authorization: `Bearer ${userTokens.access_token}` },
+    });
+    expect(profile.status).toBe(401);
+  });
+
+  it("pages through users with next_token", async () => {
+    await signUp(server, newCredentials());
+    await signUp(server, newCredentials());
+    const token = await management("read:users");
+    const first = (await (await api("/api/v1/users?page_size=1", token)).json()) as {
+      users: unknown[];
+      next_token: string;
+    };
+    expect(first.users).toHaveLength(1);
+    expect(first.next_token).toMatch(/^n_1$/);
+    const second = (await (await api(`/api/v1/users?page_size=1&next_token=${first.next_token}`, token)).json()) as {
+      users: unknown[];
+    };
+    expect(second.users).toHaveLength(1);
+  });
+
+  it("answers Kinde-shaped errors for bad tokens, scopes and input", async () => {
+    const { code } = await signUp(server, newCredentials());
+    const userTokens = await exchangeCode(server, code);
+    const readOnly = await management("read:users");
+    const cases: [Response, number][] = [
+      [await fetch(`${server.url}/api/v1/users`), 401],
+      [await api("/api/v1/users", userTokens.access_token), 401],
+      [await api("/api/v1/user?id=kp_00000000000000000000000000000000", readOnly, { method: "DELETE" }), 403],
+      [await api("/api/v1/user", readOnly), 400],
+      [await api("/api/v1/user?id=nope", readOnly), 404],
+      [await api("/api/v1/users?page_size=9999", readOnly), 400],
+    ];
+    for (const [response, status] of cases) {
+      expect(response.status).toBe(status);
+      const body = (await response.json()) as { errors: { code: string; message: string }[] };
+      expect(body.errors[0]?.code).toMatch(/^[A-Z_]+$/);
+    }
+    const token = await management();
+    const id = String(decodePayload(userTokens.id_token).sub);
+    const badJson = await api(`/api/v1/user?id=${id}`, token, {
+      method: "PATCH",
+      headers: { "Content-Type": "application/json" },
+      body: "{not json",
+    });
+    expect(badJson.status).toBe(400);
+    expect(
+      (
+        await tokenRequest(server, {
+          grant_type: "client_credentials",
+          client_id: CLIENT_ID,
+          client_secret: CLIENT_SECRET,
+          scope: "admin:everything",
+        })
+      ).body.error
+    ).toBe("invalid_scope");
+  });
+});

@@ -1,0 +1,112 @@
+import { mkdtemp, readFile, utimes, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { ClaimsConfigSource, ConfigError, parseClaimsConfig, resolveUserClaims } from "../../../kinde-local/config.ts";
+
+const COMMITTED = fileURLToPath(new URL("../../../kinde-local/config.json", import.meta.url));
+
+const base = {
+  organizations: [
+    { code: "org_a", name: "A" },
+    { code: "org_b", name: "B" },
+  ],
+  defaults: {
+    org_code: "org_a",
+    permissions: ["read:profile"],
+    feature_flags: { theme: { t: "s", v: "pink" }, limit: { t: "i", v: 5 } },
+  },
+};
+
+describe("the committed config.json", () => {
+  it("is valid and makes @admin.example users admins", async () => {
+    const config = parseClaimsConfig(JSON.parse(await readFile(COMMITTED, "utf8")), COMMITTED);
+    const regular = resolveUserClaims(config, "someone@example.com");
+    const admin = resolveUserClaims(config, "Boss@Admin.Example");
+    expect(regular.permissions).not.toContain("read:users");
+    expect(admin.permissions).toContain("read:users");
+    expect(regular.featureFlags.theme).toEqual({ t: "s", v: "pink" });
+    expect(regular.orgCodes).toContain(regular.orgCode);
+  });
+});
+
+describe("resolveUserClaims", () => {
+  const config = parseClaimsConfig(
+    {
+      ...base,
+      rules: [{ emailEndsWith: "@admin.example", permissions: ["read:profile", "read:users"] }],
+      users: {
+        "Dark@Example.com": { feature_flags: { is_dark_mode: { t: "b", v: true } } },
+        "b@example.com": { org_code: "org_b", permissions: [] },
+      },
+    },
+    "test"
+  );
+
+  it("starts from the defaults, org_code always among org_codes", () => {
+    expect(resolveUserClaims(config, "x@example.com")).toEqual({
+      orgCode: "org_a",
+      orgName: "A",
+      orgCodes: ["org_a"],
+      permissions: ["read:profile"],
+      roles: [],
+      featureFlags: { theme: { t: "s", v: "pink" }, limit: { t: "i", v: 5 } },
+    });
+  });
+
+  it("applies matching rules, replacing the fields they name", () => {
+    expect(resolveUserClaims(config, "root@admin.example").permissions).toEqual(["read:profile", "read:users"]);
+  });
+
+  it("applies a user's own entry (emails case-insensitive), merging flags", () => {
+    expect(resolveUserClaims(config, "dark@example.com").featureFlags).toEqual({
+      theme: { t: "s", v: "pink" },
+      limit: { t: "i", v: 5 },
+      is_dark_mode: { t: "b", v: true },
+    });
+    const b = resolveUserClaims(config, "B@example.com");
+    expect(b).toMatchObject({ orgCode: "org_b", orgName: "B", orgCodes: ["org_b", "org_a"], permissions: [] });
+  });
+});
+
+describe("parseClaimsConfig errors", () => {
+  const bad = (json: unknown) => () => parseClaimsConfig(json, "config.json");
+
+  it("names the problem", () => {
+    expect(bad({ ...base, defaults: { org_code: "org_zzz" } })).toThrow(/defaults: unknown organization org_zzz/);
+    expect(bad({ ...base, defaults: { ...base.defaults, feature_flags: { Theme: { t: "s", v: "x" } } } })).toThrow(
+      /lowercase/
+    );
+    expect(bad({ ...base, defaults: { ...base.defaults, feature_flags: { n: { t: "i", v: 1.5 } } } })).toThrow(
+      ConfigError
+    );
+    expect(bad({ ...base, surprise: true })).toThrow(/Invalid config file config.json/);
+    expect(bad({ ...base, organizations: [] })).toThrow(/organizations/);
+    expect(bad({ ...base, users: { "a@x.com": {}, "A@x.com": {} } })).toThrow(/listed twice/);
+  });
+});
+
+describe("ClaimsConfigSource", () => {
+  it("picks up edits and keeps the last good version when an edit is broken", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "kinde-local-config-"));
+    const path = join(dir, "config.json");
+    await writeFile(path, JSON.stringify(base));
+    const lines: string[] = [];
+    const source = await ClaimsConfigSource.load(path, (line) => lines.push(line));
+    expect((await source.current()).defaults.permissions).toEqual(["read:profile"]);
+
+    await writeFile(path, JSON.stringify({ ...base, defaults: { ...base.defaults, permissions: ["p:1", "p:2"] } }));
+    await utimes(path, new Date(), new Date(Date.now() + 5_000));
+    expect((await source.current()).defaults.permissions).toEqual(["p:1", "p:2"]);
+
+    await writeFile(path, "{ broken");
+    await utimes(path, new Date(), new Date(Date.now() + 10_000));
+    expect((await source.current()).defaults.permissions).toEqual(["p:1", "p:2"]);
+    expect(lines.some((line) => line.includes("keeping the previous configuration"))).toBe(true);
+  });
+
+  it("fails to load a missing file with a clear error", async () => {
+    await expect(ClaimsConfigSource.load("/nonexistent/config.json", () => {})).rejects.toThrow(/KINDE_LOCAL_CONFIG/);
+  });
+});
