@@ -1,5 +1,5 @@
 /**
- * npm start: serves the production build (`npm run build` first) with @remix-run/serve,
+ * npm start: serves the production build (`npm run build` first) with server/main.ts,
  * after checking the configuration and applying migrations. Starts the local Kinde server
  * too when KINDE_ISSUER_URL points at localhost, so a production build can be tried offline.
  */
@@ -24,7 +24,7 @@ if (usesLocalKinde(env.KINDE_ISSUER_URL)) {
 }
 
 const port = process.env.PORT ?? (new URL(env.KINDE_SITE_URL).port || "3000");
-const app = spawn(`${BIN}/remix-serve`, [SERVER_BUILD], {
+const app = spawn(`${BIN}/tsx`, ["server/main.ts", SERVER_BUILD], {
   env: { ...process.env, PORT: port, NODE_ENV: process.env.NODE_ENV ?? "production" },
   stdio: "inherit",
 });

@@ -41,10 +41,34 @@ export function hasKindeCookies(request: Request): boolean {
   return KINDE_TOKEN_COOKIES.test(request.headers.get("Cookie") ?? "");
 }
 
+// Every cookie the SDK may leave behind for a session (kinde-remix-sdk 1.1.4).
+const KINDE_SESSION_COOKIES = ["access_token", "id_token", "refresh_token", "user", "id_token_payload", "access_token_payload"];
+
+/**
+ * When the tokens are unusable (a failed refresh, a forged cookie) the SDK gives up without
+ * telling the browser, so the dead cookies would be sent, verified and refused on every
+ * request. Expire the ones the browser sent.
+ */
+function expireDeadKindeCookies(request: Request, headers: Headers): void {
+  const sent = new Set((request.headers.get("Cookie") ?? "").split(/;\s*/).map((pair) => pair.split("=")[0]));
+  const secure = process.env.NODE_ENV === "production" ? "; Secure" : "";
+  const alreadySet = new Set(headers.getSetCookie().map((cookie) => cookie.split("=")[0]));
+  for (const name of KINDE_SESSION_COOKIES) {
+    if (sent.has(name) && !alreadySet.has(name)) {
+      headers.append("Set-Cookie", `${name}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax${secure}`);
+    }
+  }
+}
+
 async function readKindeAuth(request: Request): Promise<OptionalKindeAuth> {
   const session = await getKindeSession(request);
   const kindeUser = await session.getUser();
-  return { kindeUser: kindeUser?.id ? kindeUser : null, session, headers: session.headers };
+  const headers = new Headers(session.headers);
+  if (!kindeUser?.id) {
+    expireDeadKindeCookies(request, headers);
+    return { kindeUser: null, session, headers };
+  }
+  return { kindeUser, session, headers };
 }
 
 /**
@@ -100,5 +124,12 @@ export async function getOptionalUser(request: Request): Promise<{ user: User | 
   if (!hasKindeCookies(request)) return { user: null, headers: new Headers() };
   const auth = await getKindeAuth(request);
   if (!auth.kindeUser) return { user: null, headers: auth.headers };
-  return { user: await getStoredUser(request, auth.kindeUser.id), headers: auth.headers };
+  try {
+    return { user: await getStoredUser(request, auth.kindeUser.id), headers: auth.headers };
+  } catch (error) {
+    // Public pages keep working while the database is unavailable (db.server.ts turns that
+    // into a 503 Response); the header just shows no one.
+    if (error instanceof Response && error.status === 503) return { user: null, headers: auth.headers };
+    throw error;
+  }
 }

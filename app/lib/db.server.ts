@@ -3,37 +3,66 @@
  */
 import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
 import { PrismaClient } from "~/generated/prisma/client";
+import { databaseUnavailableResponse, isDatabaseUnavailable } from "./db-errors.server";
 import { prepareSqliteFile } from "./dotenv.server";
 import { env } from "./env.server";
 
-// How long a write waits for another connection's lock before SQLITE_BUSY (CLI migrations,
+// How long a statement waits for another connection's lock before SQLITE_BUSY (CLI migrations,
 // a second server process, a developer's sqlite3 shell).
 const BUSY_TIMEOUT_MS = 5_000;
 
-function createClient(databaseUrl: string): PrismaClient {
-  const adapter = new PrismaBetterSQLite3({ url: prepareSqliteFile(databaseUrl), timeout: BUSY_TIMEOUT_MS });
-  const client = new PrismaClient({ adapter });
+function sqlitePath(databaseUrl: string): string {
+  try {
+    return prepareSqliteFile(databaseUrl);
+  } catch (error) {
+    // The folder cannot be created: the first query fails and answers 503; the process
+    // (and every page that needs no database) stays up.
+    console.error(`[db] cannot prepare ${databaseUrl}: ${error instanceof Error ? error.message : String(error)}`);
+    return databaseUrl.replace(/^file:/, "");
+  }
+}
+
+function createClient(databaseUrl: string) {
+  const adapter = new PrismaBetterSQLite3({ url: sqlitePath(databaseUrl), timeout: BUSY_TIMEOUT_MS });
+  const base = new PrismaClient({ adapter });
   // WAL lets readers go on while one request writes, and NORMAL sync is safe under WAL.
   // It is a property of the database file, so setting it on connect covers a file made by any
-  // tool. A read-only or missing database fails here: that is reported by the health check
-  // and by the pages that need the database, not as an unhandled rejection.
-  client
+  // tool. A read-only or missing database fails here: that is reported by /healthz and by the
+  // pages that need the database, not as an unhandled rejection.
+  base
     .$queryRawUnsafe("PRAGMA journal_mode = WAL")
-    .then(() => client.$queryRawUnsafe("PRAGMA synchronous = NORMAL"))
+    .then(() => base.$queryRawUnsafe("PRAGMA synchronous = NORMAL"))
     .catch((error: unknown) => {
       console.error(`[db] could not enable WAL mode: ${error instanceof Error ? error.message : String(error)}`);
     });
-  return client;
+  // A database that cannot be used (missing, read-only, locked, full) becomes a 503 for the
+  // route that needed it, in one place, instead of a 500 from wherever the query ran.
+  return base.$extends({
+    name: "database-unavailable-is-503",
+    query: {
+      async $allOperations({ args, query, operation }) {
+        try {
+          return await query(args);
+        } catch (error) {
+          if (!isDatabaseUnavailable(error)) throw error;
+          console.error(`[db] ${operation} failed, database unavailable: ${error instanceof Error ? error.message.split("\n").at(-1) : String(error)}`);
+          throw databaseUnavailableResponse();
+        }
+      },
+    },
+  });
 }
+
+export type Database = ReturnType<typeof createClient>;
 
 // Vite's dev server re-evaluates modules on every change; keeping the client on globalThis
 // stops each reload from opening another connection.
-const globalForDb = globalThis as typeof globalThis & { __prisma?: PrismaClient };
+const globalForDb = globalThis as typeof globalThis & { __prisma?: Database; __prismaShutdownHook?: true };
 
-export const prisma: PrismaClient = (globalForDb.__prisma ??= createClient(env.DATABASE_URL));
+export const prisma: Database = (globalForDb.__prisma ??= createClient(env.DATABASE_URL));
 
-if (!(globalThis as { __prismaShutdownHook?: true }).__prismaShutdownHook) {
-  (globalThis as { __prismaShutdownHook?: true }).__prismaShutdownHook = true;
+if (!globalForDb.__prismaShutdownHook) {
+  globalForDb.__prismaShutdownHook = true;
   // remix-serve closes its HTTP server on SIGINT/SIGTERM and lets the requests in flight
   // finish; the event loop then empties and `beforeExit` fires: the moment to disconnect.
   process.once("beforeExit", () => {

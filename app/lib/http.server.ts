@@ -9,3 +9,11 @@ export function privatePage(headers: Headers): Headers {
   result.set("Cache-Control", "private, no-store");
   return result;
 }
+
+/**
+ * A route's `headers` export for private pages: loader headers other than Set-Cookie only
+ * reach the document through it (Set-Cookie is carried over by Remix on its own).
+ */
+export function privatePageHeaders({ loaderHeaders }: { loaderHeaders: Headers }): HeadersInit {
+  return { "Cache-Control": loaderHeaders.get("Cache-Control") ?? "private, no-store" };
+}

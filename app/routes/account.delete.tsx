@@ -7,15 +7,18 @@ import { data } from "@remix-run/node";
 import { Form, Link, useActionData, useNavigation } from "@remix-run/react";
 import { requireUser } from "~/lib/auth.server";
 import { setFlash } from "~/lib/flash.server";
+import { privatePage, privatePageHeaders } from "~/lib/http.server";
 import { signOut } from "~/lib/kinde-auth.server";
 import { assertSameOrigin } from "~/lib/same-origin.server";
 import { deleteUserByKindeId } from "~/models/user.server";
+
+export const headers = privatePageHeaders;
 
 export const meta: MetaFunction = () => [{ title: "Delete my account · Remix Kinde Stack" }];
 
 export async function loader({ request }: LoaderFunctionArgs) {
   const { user, headers } = await requireUser(request);
-  return data({ email: user.email }, { headers });
+  return data({ email: user.email }, { headers: privatePage(headers) });
 }
 
 export async function action({ request }: ActionFunctionArgs) {

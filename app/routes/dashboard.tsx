@@ -6,11 +6,13 @@ import { KindeClaimsCard } from "~/components/kinde-claims-card";
 import { ProfileForm } from "~/components/profile-form";
 import { requireUser } from "~/lib/auth.server";
 import { setFlash } from "~/lib/flash.server";
-import { privatePage } from "~/lib/http.server";
+import { privatePage, privatePageHeaders } from "~/lib/http.server";
 import { getKindeClaims } from "~/lib/kinde-claims.server";
 import { parseProfile } from "~/lib/profile-form";
 import { assertSameOrigin } from "~/lib/same-origin.server";
 import { resetUserNameToKinde, updateUserName } from "~/models/user.server";
+
+export const headers = privatePageHeaders;
 
 export const meta: MetaFunction = () => [{ title: "Dashboard · Remix Kinde Stack" }];
 

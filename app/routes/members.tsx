@@ -8,11 +8,13 @@ import { isRouteErrorResponse, Link, useLoaderData, useRouteError } from "@remix
 import { z } from "zod";
 import { Avatar, displayName } from "~/components/avatar";
 import { requireUser } from "~/lib/auth.server";
-import { privatePage } from "~/lib/http.server";
+import { privatePage, privatePageHeaders } from "~/lib/http.server";
 import { getKindeClaims } from "~/lib/kinde-claims.server";
 import { listUsers } from "~/models/user.server";
 
 export const REQUIRED_PERMISSION = "read:users";
+
+export const headers = privatePageHeaders;
 
 export const meta: MetaFunction = () => [{ title: "Members · Remix Kinde Stack" }];
 

@@ -16,6 +16,10 @@ export interface Stack {
   appUrl: string;
   issuerUrl: string;
   databaseFile: string;
+  /** The local Kinde server's data folder (its signing key is in signing-key.json). */
+  kindeDataDir: string;
+  /** Stops only the Kinde server: the app then finds its issuer unreachable. */
+  stopKinde: () => Promise<void>;
   /** The app's output so far (stdout and stderr), for assertions on logs. */
   appLog: () => string;
   stop: () => Promise<void>;
@@ -25,6 +29,9 @@ export interface Stack {
 export interface StackOptions {
   ttl?: { access?: number; id?: number; refresh?: number };
   env?: Record<string, string>;
+  /** Run the app as this user (tests of file permissions must not run as root). */
+  uid?: number;
+  gid?: number;
 }
 
 export async function freePort(): Promise<number> {
@@ -56,20 +63,21 @@ export async function waitForHttp(url: string, child: ChildProcess, timeoutMs = 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const appPort = await freePort();
   const appUrl = `http://localhost:${appPort}`;
+  const kindeDataDir = mkdtempSync(join(tmpdir(), "rkp-kinde-"));
   const kinde = await createKindeLocalServer({
     issuer: "http://localhost:0",
     port: 0,
     clientId: TEST_CLIENT_ID,
     clientSecret: TEST_CLIENT_SECRET,
     siteUrl: appUrl,
-    dataDir: mkdtempSync(join(tmpdir(), "rkp-kinde-")),
+    dataDir: kindeDataDir,
     configPath: "kinde-local/config.json",
     ttl: { access: 86_400, id: 3_600, refresh: 1_296_000, ...options.ttl },
     log: () => {},
   });
   const databaseFile = freshDatabaseFile();
   let log = "";
-  const app = spawn("node_modules/.bin/remix-serve", ["build/server/index.js"], {
+  const app = spawn("node_modules/.bin/tsx", ["server/main.ts", "build/server/index.js"], {
     env: {
       ...process.env,
       ...appEnv({ siteUrl: appUrl, issuerUrl: kinde.url, databaseFile }),
@@ -78,6 +86,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       ...options.env,
     },
     stdio: ["ignore", "pipe", "pipe"],
+    uid: options.uid,
+    gid: options.gid,
   });
   app.stdout?.on("data", (chunk: Buffer) => (log += chunk.toString()));
   app.stderr?.on("data", (chunk: Buffer) => (log += chunk.toString()));
@@ -94,15 +104,19 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     if (app.exitCode === null) app.kill(signal);
     return exited;
   };
+  let kindeStopped: Promise<void> | undefined;
+  const stopKinde = () => (kindeStopped ??= kinde.close());
   return {
     appUrl,
     issuerUrl: kinde.url,
     databaseFile,
+    kindeDataDir,
+    stopKinde,
     appLog: () => log,
     stopApp,
     stop: async () => {
       await stopApp();
-      await kinde.close();
+      await stopKinde();
     },
   };
 }

@@ -1,0 +1,56 @@
+/**
+ * `npm run test:e2e [-- playwright args]`: builds the app (the browser tests run against the
+ * production build; SKIP_BUILD=1 skips this), finds a Chromium, then runs `playwright test`
+ * with any extra arguments and exits with its code.
+ *
+ * Browser: Debian's /usr/bin/chromium when it exists, else Playwright's own Chromium when it
+ * is installed, else one attempt at `npx playwright install chromium`; if that fails too, one
+ * line says what to install.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { chromium } from "@playwright/test";
+
+const BIN = "node_modules/.bin";
+const DEBIAN_CHROMIUM = "/usr/bin/chromium";
+
+function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): number {
+  const result = spawnSync(command, args, { stdio: "inherit", env });
+  if (result.error) throw result.error;
+  return result.status ?? (result.signal ? 128 : 1);
+}
+
+function playwrightChromium(): string | undefined {
+  try {
+    const path = chromium.executablePath();
+    return path && existsSync(path) ? path : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function findBrowser(): string {
+  if (existsSync(DEBIAN_CHROMIUM)) return DEBIAN_CHROMIUM;
+  const installed = playwrightChromium();
+  if (installed) return installed;
+  console.log("No Chromium found; trying `npx playwright install chromium` once...");
+  const install = spawnSync("npx", ["playwright", "install", "chromium"], { stdio: "inherit", timeout: 300_000 });
+  const downloaded = install.status === 0 ? playwrightChromium() : undefined;
+  if (downloaded) return downloaded;
+  console.error(
+    "No browser for the e2e tests: install Chromium with `apt-get install chromium` (Debian/Ubuntu) or `npx playwright install chromium`, then run again.",
+  );
+  process.exit(1);
+}
+
+const executablePath = findBrowser();
+
+if (process.env.SKIP_BUILD !== "1") {
+  const status = run(`${BIN}/remix`, ["vite:build"]);
+  if (status !== 0) {
+    console.error("The build failed (remix vite:build), so the browser tests did not run.");
+    process.exit(status);
+  }
+}
+
+process.exit(run(`${BIN}/playwright`, ["test", ...process.argv.slice(2)], { ...process.env, E2E_CHROMIUM_PATH: executablePath }));

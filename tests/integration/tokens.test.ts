@@ -1,0 +1,90 @@
+/** Token refresh, a failed refresh, and tokens Kinde did not sign. */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TestBrowser, textOf } from "../support/browser";
+import { newPerson, signUp } from "../support/flows";
+import { startStack, type Stack } from "../support/stack";
+import { decodeJwt, expired, signWithKindeKey, signWithOtherKey, unsigned } from "../support/tokens";
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack();
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+async function signedIn() {
+  const person = newPerson();
+  const { browser } = await signUp(stack, person);
+  const cookie = async (name: string) => (await browser.cookie(stack.appUrl, name))!;
+  return { person, browser, accessToken: await cookie("access_token"), idToken: await cookie("id_token"), refreshToken: await cookie("refresh_token") };
+}
+
+describe("refresh", () => {
+  it("refreshes an expired access token without the user noticing, and the new cookies reach the browser", async () => {
+    const { person, browser, accessToken, refreshToken } = await signedIn();
+    await browser.setCookie(stack.appUrl, "access_token", await expired(stack.kindeDataDir, accessToken));
+
+    const page = await browser.get(`${stack.appUrl}/dashboard`, { follow: false });
+    expect(page.status).toBe(200);
+    expect(textOf(page.html)).toContain(person.lastName);
+    const setCookies = page.headers.getSetCookie().map((value) => value.split("=")[0]);
+    expect(setCookies).toEqual(expect.arrayContaining(["access_token", "id_token", "refresh_token"]));
+
+    const newAccess = await browser.cookie(stack.appUrl, "access_token");
+    expect(newAccess).not.toBe(accessToken);
+    expect(decodeJwt(newAccess!).exp! * 1000).toBeGreaterThan(Date.now());
+    expect(await browser.cookie(stack.appUrl, "refresh_token")).not.toBe(refreshToken);
+    // And the next request just works with the rotated cookies.
+    expect((await browser.get(`${stack.appUrl}/dashboard`, { follow: false })).status).toBe(200);
+  });
+
+  it("signs the user out cleanly when the refresh fails", async () => {
+    const { browser, accessToken } = await signedIn();
+    await browser.setCookie(stack.appUrl, "access_token", await expired(stack.kindeDataDir, accessToken));
+    await browser.setCookie(stack.appUrl, "refresh_token", "0123456789abcdef-not-a-real-token");
+
+    const page = await browser.get(`${stack.appUrl}/dashboard`, { follow: false });
+    expect(page.status).toBe(302);
+    expect(page.headers.get("Location")).toBe("/kinde-auth/login?returnTo=%2Fdashboard");
+    const cleared = page.headers.getSetCookie().filter((value) => /Max-Age=-1|Max-Age=0|Expires=Thu, 01 Jan 1970/.test(value));
+    expect(cleared.map((value) => value.split("=")[0])).toEqual(expect.arrayContaining(["access_token", "id_token", "refresh_token"]));
+    expect(await browser.cookie(stack.appUrl, "id_token")).toBeUndefined();
+  });
+});
+
+describe("tokens Kinde did not sign", () => {
+  type Forge = (claims: Record<string, unknown>, kid: string) => Promise<string> | string;
+  const forgeries: [string, Forge][] = [
+    ["signed with another key", (claims, kid) => signWithOtherKey(claims, kid)],
+    ["alg: none", (claims) => unsigned(claims)],
+    ["an unknown kid", (claims) => signWithKindeKey(stack.kindeDataDir, claims, "unknown:kid")],
+    ["garbage", () => "not.a.jwt"],
+  ];
+
+  it.each(forgeries)("treats tokens %s as signed out", async (_, forge) => {
+    const { browser, accessToken, idToken } = await signedIn();
+    const access = decodeJwt(accessToken);
+    const id = decodeJwt(idToken);
+    const jar = new TestBrowser();
+    await jar.setCookie(stack.appUrl, "access_token", await forge({ ...access, permissions: ["read:users"] }, "kid"));
+    await jar.setCookie(stack.appUrl, "id_token", await forge(id, "kid"));
+    void browser;
+    for (const path of ["/dashboard", "/members", "/auth/success"]) {
+      const page = await jar.get(`${stack.appUrl}${path}`, { follow: false });
+      expect(page.status, path).toBe(302);
+      expect(page.headers.get("Location"), path).toMatch(/^\/kinde-auth\/login\?returnTo=/);
+    }
+  });
+
+  it("never grants what a forged access token claims, even next to a valid refresh token", async () => {
+    const { browser, accessToken } = await signedIn();
+    const claims = decodeJwt(accessToken);
+    await browser.setCookie(stack.appUrl, "access_token", await signWithOtherKey({ ...claims, permissions: ["read:users"] }, "kid"));
+    // The SDK treats the bad token as expired and refreshes with the real refresh token: the
+    // person stays signed in as themselves, with their real permissions.
+    const page = await browser.get(`${stack.appUrl}/members`, { follow: false });
+    expect(page.status).toBe(403);
+    expect(textOf(page.html)).toContain("Members only for admins");
+  });
+});
