@@ -1,6 +1,6 @@
 /**
  * KINDE_POST_LOGIN_REDIRECT_URL: the first stop after every sign-in. Stores (or refreshes)
- * the person's row from what Kinde says, then sends them on. Never renders.
+ * the person's row from what Kinde says, then sends them on.
  */
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { redirect } from "@remix-run/node";
@@ -15,4 +15,10 @@ export async function loader({ request }: LoaderFunctionArgs) {
   if (!kindeUser) throw redirect(loginUrl(returnTo), { headers });
   await upsertUserFromKinde(kindeUser);
   return redirect(returnTo, { headers });
+}
+
+// The loader always redirects or throws. Having a component makes this a page rather than a
+// resource route, so a failure (database unavailable: 503) renders the app's error page.
+export default function AuthSuccess() {
+  return null;
 }

@@ -53,7 +53,7 @@ export class TestBrowser {
   }
 
   /** Submits the page's form that has `fields`' names, keeping its hidden inputs. */
-  async submitForm(page: Page, fields: Record<string, string>, options: { origin?: string } = {}): Promise<Page> {
+  async submitForm(page: Page, fields: Record<string, string>, options: { origin?: string; follow?: boolean } = {}): Promise<Page> {
     const form = findForm(page.html, Object.keys(fields));
     const values = new URLSearchParams();
     for (const input of form.querySelectorAll("input")) {
@@ -71,11 +71,11 @@ export class TestBrowser {
       action.search = values.toString();
       return this.get(action.toString());
     }
-    return this.request(action.toString(), {
-      method,
-      body: values,
-      headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: origin },
-    });
+    return this.request(
+      action.toString(),
+      { method, body: values, headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: origin } },
+      { follow: options.follow },
+    );
   }
 
   async cookie(url: string, name: string): Promise<string | undefined> {
@@ -86,6 +86,16 @@ export class TestBrowser {
   async setCookie(url: string, name: string, value: string): Promise<void> {
     await this.jar.setCookie(`${name}=${value}; Path=/`, url);
   }
+}
+
+/** The href of the link whose text contains `text`, resolved against the page. */
+export function linkHref(page: Page, text: string): string {
+  const link = parse(page.html)
+    .querySelectorAll("a")
+    .find((a) => a.textContent.includes(text));
+  const href = link?.getAttribute("href");
+  if (!href) throw new Error(`No link "${text}" on ${page.url}`);
+  return new URL(href, page.url).toString();
 }
 
 function findForm(html: string, fieldNames: string[]): HTMLElement {

@@ -29,6 +29,8 @@ export interface Stack {
 export interface StackOptions {
   ttl?: { access?: number; id?: number; refresh?: number };
   env?: Record<string, string>;
+  /** Called with the fresh database file before the app starts (to break it on purpose). */
+  prepareDatabase?: (file: string) => void;
   /** Run the app as this user (tests of file permissions must not run as root). */
   uid?: number;
   gid?: number;
@@ -76,6 +78,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     log: () => {},
   });
   const databaseFile = freshDatabaseFile();
+  options.prepareDatabase?.(databaseFile);
   let log = "";
   const app = spawn("node_modules/.bin/tsx", ["server/main.ts", "build/server/index.js"], {
     env: {

@@ -1,0 +1,75 @@
+/**
+ * Deleting the account, run by both projects (the form is a full-page POST either way:
+ * its answer is a redirect through Kinde's logout).
+ */
+import type { Page } from "@playwright/test";
+import { usersWithEmail, onlyUserWithEmail, usersWithKindeId } from "./support/db";
+import { appPath, newPerson, signUp, waitForApp } from "./support/flows";
+import { expect, test } from "./support/test";
+
+async function openDeletePage(page: Page): Promise<void> {
+  await page.getByRole("link", { name: "Delete my account…" }).click();
+  await expect(page).toHaveURL(appPath("/account/delete"));
+  await expect(page.getByRole("heading", { level: 1, name: "Delete my account" })).toBeVisible();
+  await expect(page.getByText("Your Kinde identity is not deleted")).toBeVisible();
+  await waitForApp(page);
+}
+
+test("deletes the stored profile after confirmation and signs out", async ({ page, stack }) => {
+  const person = newPerson();
+  await signUp(page, person);
+  const row = onlyUserWithEmail(stack.databaseFile, person.email);
+  await openDeletePage(page);
+
+  // Without the tick the browser itself refuses to send the form (the box is `required`).
+  const posts: string[] = [];
+  page.on("request", (request) => {
+    if (request.method() === "POST") posts.push(request.url());
+  });
+  const confirm = page.getByRole("checkbox", { name: "I understand that my profile will be deleted." });
+  const submit = page.getByRole("button", { name: "Delete my account" });
+  await submit.click();
+  await expect(page.locator('input[name="confirm"]:invalid')).toHaveCount(1);
+  await expect(page).toHaveURL(appPath("/account/delete"));
+  expect(posts).toEqual([]);
+  expect(usersWithKindeId(stack.databaseFile, row.kindeId)).toHaveLength(1);
+
+  await confirm.check();
+  await submit.click();
+  await expect(page).toHaveURL(appPath("/"));
+  await expect(page.getByRole("status").filter({ hasText: "Your account was deleted and you are signed out." })).toBeVisible();
+  await expect(page.getByRole("banner").getByRole("link", { name: "Sign in" })).toBeVisible();
+  expect(posts.map((url) => new URL(url).pathname)).toEqual(["/account/delete"]);
+
+  expect(usersWithKindeId(stack.databaseFile, row.kindeId)).toEqual([]);
+  expect(usersWithEmail(stack.databaseFile, person.email)).toEqual([]);
+  // Signed out of Kinde too: the dashboard asks for a password.
+  await page.goto("/dashboard");
+  await expect(page).toHaveURL((url) => url.origin === new URL(stack.kindeUrl).origin);
+  await expect(page.getByRole("heading", { name: "Sign in", exact: true })).toBeVisible();
+});
+
+test("the server refuses a deletion without the tick (a browser that skips form validation)", async ({ page, stack }) => {
+  const person = newPerson();
+  await signUp(page, person);
+  const row = onlyUserWithEmail(stack.databaseFile, person.email);
+  await openDeletePage(page);
+
+  // Stands in for a client without constraint validation: the server must check too.
+  // (Playwright's evaluate works with the page's scripts off; it is not the page's JavaScript.)
+  await page.locator("form", { has: page.locator('input[name="confirm"]') }).evaluate((form: HTMLFormElement) => {
+    form.noValidate = true;
+  });
+  const response = page.waitForResponse((candidate) => candidate.request().method() === "POST");
+  await page.getByRole("button", { name: "Delete my account" }).click();
+  expect((await response).status()).toBe(400);
+
+  const confirm = page.getByRole("checkbox", { name: "I understand that my profile will be deleted." });
+  await expect(page.locator("#confirm-error")).toHaveText("Tick the box to confirm that you want to delete your account.");
+  await expect(confirm).toHaveAttribute("aria-invalid", "true");
+  await expect(confirm).toHaveAttribute("aria-describedby", "confirm-error");
+  await expect(page).toHaveURL(appPath("/account/delete"));
+  // Still signed in, the row untouched.
+  await expect(page.getByRole("banner").getByRole("button", { name: "Sign out" })).toBeVisible();
+  expect(onlyUserWithEmail(stack.databaseFile, person.email)).toEqual(row);
+});

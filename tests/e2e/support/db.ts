@@ -1,0 +1,53 @@
+/**
+ * Reads the stack's SQLite file the way a person with a SQL shell would: read-only, straight
+ * from the table, so the tests see what the app really stored.
+ */
+import Database from "better-sqlite3";
+
+export interface UserRow {
+  id: number;
+  kindeId: string;
+  email: string | null;
+  firstName: string | null;
+  lastName: string | null;
+  picture: string | null;
+  createdAt: number | string;
+  updatedAt: number | string;
+  lastSignInAt: number | string;
+  nameEditedAt: number | string | null;
+}
+
+function query<T>(databaseFile: string, sql: string, ...params: unknown[]): T[] {
+  const db = new Database(databaseFile, { readonly: true, fileMustExist: true });
+  try {
+    return db.prepare(sql).all(...params) as T[];
+  } finally {
+    db.close();
+  }
+}
+
+export function usersWithEmail(databaseFile: string, email: string): UserRow[] {
+  return query<UserRow>(databaseFile, "SELECT * FROM User WHERE email = ? COLLATE NOCASE ORDER BY id", email);
+}
+
+export function usersWithKindeId(databaseFile: string, kindeId: string): UserRow[] {
+  return query<UserRow>(databaseFile, "SELECT * FROM User WHERE kindeId = ? ORDER BY id", kindeId);
+}
+
+/** The one row stored for `email`; fails when there is none or more than one. */
+export function onlyUserWithEmail(databaseFile: string, email: string): UserRow {
+  const rows = usersWithEmail(databaseFile, email);
+  if (rows.length !== 1) throw new Error(`expected exactly one User row for ${email}, found ${rows.length}`);
+  return rows[0]!;
+}
+
+export function countUsers(databaseFile: string): number {
+  return query<{ count: number }>(databaseFile, "SELECT COUNT(*) AS count FROM User")[0]?.count ?? 0;
+}
+
+/** Prisma keeps DateTime as ISO text or epoch milliseconds depending on the adapter. */
+export function timeOf(value: number | string | null): number {
+  if (value === null) return Number.NaN;
+  if (typeof value === "number") return value;
+  return /^\d+$/.test(value) ? Number(value) : Date.parse(value);
+}

@@ -1,0 +1,40 @@
+/**
+ * What the config, the stack script and the tests agree on, through environment variables
+ * that playwright.config.ts sets once (with ??=, so worker processes, which evaluate the
+ * config again, keep the runner's values).
+ */
+import { join } from "node:path";
+
+export const STORAGE_DIR = "tests/.state/e2e";
+/** The setup project's signed-in browser state, reused by tests that only look. */
+export const STORAGE_STATE = join(STORAGE_DIR, "user.json");
+/** Who that is (email, names, password), so the tests can check what the pages show. */
+export const STORAGE_PERSON = join(STORAGE_DIR, "user.person.json");
+
+export interface E2eTarget {
+  /** The app under test, no trailing slash. */
+  baseUrl: string;
+  /** The stack's SQLite file; undefined against an app this suite did not start. */
+  databaseFile: string | undefined;
+  /** The local Kinde server's URL; undefined when the app uses another Kinde (real Kinde). */
+  kindeUrl: string | undefined;
+}
+
+export function e2eTarget(): E2eTarget {
+  const external = process.env.E2E_BASE_URL;
+  if (external) {
+    return { baseUrl: external.replace(/\/+$/, ""), databaseFile: undefined, kindeUrl: undefined };
+  }
+  const appPort = process.env.E2E_APP_PORT;
+  const kindePort = process.env.E2E_KINDE_PORT;
+  if (!appPort || !kindePort) throw new Error("E2E_APP_PORT is not set: run the browser tests through playwright.config.ts");
+  return {
+    baseUrl: `http://localhost:${appPort}`,
+    databaseFile: process.env.E2E_DATABASE_FILE,
+    kindeUrl: `http://localhost:${kindePort}`,
+  };
+}
+
+/** Why a test that needs this suite's own stack cannot run against an external app. */
+export const NEEDS_LOCAL_STACK =
+  "needs the suite's own stack (local Kinde server and the SQLite file): E2E_BASE_URL points at an app this suite did not start";

@@ -1,0 +1,128 @@
+/**
+ * The steps a person takes in the browser: sign up, sign in, sign out. The Kinde pages are
+ * driven only through Kinde's own field names (p_email, p_password, p_first_name,
+ * p_last_name), which the local Kinde server shares, so signIn also works on real Kinde,
+ * where the email and the password are asked on two pages.
+ */
+import { expect, type Locator, type Page } from "@playwright/test";
+import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { e2eTarget } from "./env";
+
+export interface Person {
+  email: string;
+  password: string;
+  firstName: string;
+  lastName: string;
+}
+
+export function newPerson(overrides: Partial<Person> = {}): Person {
+  const id = randomUUID().slice(0, 8);
+  return {
+    email: `e2e-${id}@example.com`,
+    password: "correct horse battery",
+    firstName: "Ada",
+    lastName: `Lovelace-${id}`,
+    ...overrides,
+  };
+}
+
+/**
+ * The email domain that kinde-local/config.json gives the `read:users` permission to, read
+ * from the file so that the test follows the configuration.
+ */
+export function adminEmailSuffix(permission = "read:users"): string {
+  const config = JSON.parse(readFileSync("kinde-local/config.json", "utf8")) as {
+    rules?: { emailEndsWith?: string; permissions?: string[] }[];
+  };
+  const rule = config.rules?.find((candidate) => candidate.permissions?.includes(permission) && candidate.emailEndsWith);
+  if (!rule?.emailEndsWith) throw new Error(`kinde-local/config.json has no rule giving ${permission} by email`);
+  return rule.emailEndsWith;
+}
+
+export function newAdmin(overrides: Partial<Person> = {}): Person {
+  const id = randomUUID().slice(0, 8);
+  const suffix = adminEmailSuffix();
+  // "@admin.example" or "admin.example": either way the address ends with it.
+  const email = `e2e-admin-${id}@${suffix.replace(/^@/, "")}`;
+  return newPerson({ email, firstName: "Grace", lastName: `Admin-${id}`, ...overrides });
+}
+
+/** A path on the app under test, as a URL matcher. */
+export function appPath(path: string): (url: URL) => boolean {
+  const { baseUrl } = e2eTarget();
+  return (url) => url.origin === new URL(baseUrl).origin && url.pathname === path;
+}
+
+function submitButtonOf(page: Page, field: Locator): Locator {
+  return page.locator("form", { has: field }).locator('button[type="submit"]').first();
+}
+
+/** On Kinde's sign-up page (already open): fills it in and submits. */
+export async function fillSignUp(page: Page, person: Person): Promise<void> {
+  await page.locator('[name="p_first_name"]').fill(person.firstName);
+  await page.locator('[name="p_last_name"]').fill(person.lastName);
+  await page.locator('[name="p_email"]').fill(person.email);
+  const password = page.locator('[name="p_password"]');
+  await password.fill(person.password);
+  await submitButtonOf(page, password).click();
+}
+
+/** On Kinde's sign-in page (already open): email, then password (one page or two). */
+export async function fillSignIn(page: Page, person: Pick<Person, "email" | "password">): Promise<void> {
+  const email = page.locator('[name="p_email"]');
+  await email.fill(person.email);
+  const password = page.locator('[name="p_password"]');
+  if (!(await password.isVisible())) {
+    await submitButtonOf(page, email).click();
+    await password.waitFor();
+  }
+  await password.fill(person.password);
+  await submitButtonOf(page, password).click();
+}
+
+/**
+ * Waits until an app page is usable: loaded and, with JavaScript on, hydrated by React (a
+ * click before that would be a plain HTML submit, not Remix's). With scripts off, only loaded.
+ */
+export async function waitForApp(page: Page): Promise<void> {
+  await page.waitForLoadState("load");
+  const scriptsRan = await page.evaluate(() => "__remixContext" in window);
+  if (!scriptsRan) return;
+  await page.waitForFunction(() => {
+    const main = document.getElementById("main");
+    return "__remixRouter" in window && main !== null && Object.keys(main).some((key) => key.startsWith("__reactFiber"));
+  });
+}
+
+/** Signs a new person up from the app's Sign up link; ends on /dashboard. */
+export async function signUp(page: Page, person: Person): Promise<void> {
+  await page.goto("/kinde-auth/register");
+  await expect(page.getByRole("heading", { name: "Create your account" })).toBeVisible();
+  await fillSignUp(page, person);
+  await expect(page).toHaveURL(appPath("/dashboard"));
+  await waitForApp(page);
+}
+
+/**
+ * Signs in from `start` (an app path that leads to Kinde's sign-in page) and waits until
+ * the browser is back on the app at `landOn`.
+ */
+export async function signIn(
+  page: Page,
+  person: Pick<Person, "email" | "password">,
+  options: { start?: string; landOn?: string } = {},
+): Promise<void> {
+  await page.goto(options.start ?? "/kinde-auth/login");
+  await fillSignIn(page, person);
+  await expect(page).toHaveURL(appPath(options.landOn ?? "/dashboard"));
+  await waitForApp(page);
+}
+
+/** The header's Sign out button: a POST, then Kinde's logout, then the home page. */
+export async function signOut(page: Page): Promise<void> {
+  await page.getByRole("banner").getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(appPath("/"));
+  await expect(page.getByRole("banner").getByRole("link", { name: "Sign in" })).toBeVisible();
+  await waitForApp(page);
+}

@@ -1,0 +1,118 @@
+/** Every way the Kinde callback can fail ends on a page with a way to try again. */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { linkHref, TestBrowser, textOf, type Page } from "../support/browser";
+import { newPerson, signOut, signUp } from "../support/flows";
+import { startStack, type Stack } from "../support/stack";
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack();
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+function expectFriendlyPage(page: Page, heading: string) {
+  expect(page.status).toBeLessThan(500);
+  expect(page.url.startsWith(`${stack.appUrl}/kinde-auth/callback`)).toBe(true);
+  const text = textOf(page.html);
+  expect(text).toContain(heading);
+  expect(page.html).toContain('href="/kinde-auth/login"');
+  expect(text).not.toMatch(/\bat \S+\.[jt]s:\d+|Error:/);
+}
+
+/** Starts a sign-in and stops at the callback URL Kinde sends the browser back to. */
+async function callbackUrlFor(browser: TestBrowser, email: string, password: string): Promise<string> {
+  const form = await browser.get(`${stack.appUrl}/kinde-auth/login`);
+  const page = await browser.submitForm(form, { p_email: email, p_password: password }, { follow: false });
+  const location = page.headers.get("Location");
+  if (!location?.includes("/kinde-auth/callback")) throw new Error(`expected a redirect to the callback, got ${page.status} ${location}`);
+  return location;
+}
+
+describe("callback failures", () => {
+  it("shows 'Sign-in cancelled' when the person cancels at Kinde", async () => {
+    const browser = new TestBrowser();
+    const form = await browser.get(`${stack.appUrl}/kinde-auth/register`);
+    const page = await browser.get(linkHref(form, "Cancel"));
+    expectFriendlyPage(page, "Sign-in cancelled");
+    expect(page.status).toBe(200);
+  });
+
+  it("refuses a callback without code or state", async () => {
+    const page = await new TestBrowser().get(`${stack.appUrl}/kinde-auth/callback`);
+    expectFriendlyPage(page, "That sign-in has expired");
+    expect(page.status).toBe(400);
+  });
+
+  it("refuses a callback whose state does not match this browser's", async () => {
+    const person = newPerson();
+    const { browser } = await signUp(stack, person);
+    await signOut(stack, browser);
+    const callback = await callbackUrlFor(browser, person.email, person.password);
+    // Another browser (no state cookie), then this browser with a tampered state.
+    expectFriendlyPage(await new TestBrowser().get(callback), "That sign-in has expired");
+    const tampered = new URL(callback);
+    tampered.searchParams.set("state", "0".repeat(28));
+    expectFriendlyPage(await browser.get(tampered.toString()), "That sign-in has expired");
+  });
+
+  it("refuses a code that was already used, and logs it without the code", async () => {
+    const person = newPerson();
+    const { browser } = await signUp(stack, person);
+    await signOut(stack, browser);
+    const callback = await callbackUrlFor(browser, person.email, person.password);
+    const state = new URL(callback).searchParams.get("state")!;
+    expect((await browser.get(callback)).url).toBe(`${stack.appUrl}/dashboard`);
+
+    await browser.setCookie(stack.appUrl, "ac-state-key", state);
+    const replay = await browser.get(callback);
+    expectFriendlyPage(replay, "Sign-in could not be completed");
+    expect(replay.status).toBe(400);
+    const code = new URL(callback).searchParams.get("code")!;
+    expect(stack.appLog()).toContain("[auth] sign-in did not complete (rejected)");
+    expect(stack.appLog()).not.toContain(code);
+  });
+
+  it("refuses an unknown code", async () => {
+    const browser = new TestBrowser();
+    const login = await browser.get(`${stack.appUrl}/kinde-auth/login`, { follow: false });
+    const state = new URL(login.headers.get("Location")!).searchParams.get("state")!;
+    const page = await browser.get(`${stack.appUrl}/kinde-auth/callback?code=made-up-code&state=${state}`);
+    expectFriendlyPage(page, "Sign-in could not be completed");
+  });
+});
+
+describe("provider unreachable", () => {
+  it("says Kinde could not be reached, and logs what happened without tokens", async () => {
+    const own = await startStack();
+    try {
+      const person = newPerson();
+      const { browser } = await signUp(own, person);
+      await signOut(own, browser);
+      const callback = await (async () => {
+        const form = await browser.get(`${own.appUrl}/kinde-auth/login`);
+        const page = await browser.submitForm(form, { p_email: person.email, p_password: person.password });
+        return page;
+      })();
+      expect(callback.url).toBe(`${own.appUrl}/dashboard`);
+      await signOut(own, browser);
+
+      // Stop Kinde between the redirect to the app and the code exchange.
+      const login = await browser.get(`${own.appUrl}/kinde-auth/login`, { follow: false });
+      const state = new URL(login.headers.get("Location")!).searchParams.get("state")!;
+      await own.stopKinde();
+      const page = await browser.get(`${own.appUrl}/kinde-auth/callback?code=some-code&state=${state}`);
+      expect(page.status).toBe(502);
+      expect(textOf(page.html)).toContain("Kinde could not be reached");
+      expect(page.html).toContain('href="/kinde-auth/login"');
+      expect(own.appLog()).toContain("[auth] sign-in did not complete (unreachable)");
+      expect(own.appLog()).not.toContain("some-code");
+
+      // Public pages still work.
+      expect((await browser.get(`${own.appUrl}/`)).status).toBe(200);
+    } finally {
+      await own.stop();
+    }
+  });
+});

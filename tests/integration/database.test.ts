@@ -1,0 +1,104 @@
+/** SQLite under concurrency and faults: WAL, parallel sign-ins, an unusable database. */
+import Database from "better-sqlite3";
+import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TestBrowser, textOf } from "../support/browser";
+import { newPerson, runSql, signUp, usersIn } from "../support/flows";
+import { startStack, type Stack } from "../support/stack";
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack();
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe("SQLite settings", () => {
+  it("runs the database in WAL mode once the app has connected", async () => {
+    await signUp(stack, newPerson());
+    const db = new Database(stack.databaseFile, { readonly: true });
+    try {
+      expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
+    } finally {
+      db.close();
+    }
+  });
+});
+
+describe("concurrency", () => {
+  it("gives exactly one row for 20 parallel first sign-ins of one user", async () => {
+    const person = newPerson();
+    const { browser } = await signUp(stack, person);
+    runSql(stack.databaseFile, "DELETE FROM User WHERE email = ?", person.email);
+
+    const pages = await Promise.all(
+      Array.from({ length: 20 }, () => browser.get(`${stack.appUrl}/auth/success`, { follow: false })),
+    );
+    expect(pages.map((page) => `${page.status} ${page.headers.get("Location")}`)).toEqual(Array(20).fill("302 /dashboard"));
+    expect(usersIn(stack.databaseFile).filter((row) => row.email === person.email)).toHaveLength(1);
+  });
+
+  it("stores 200 different users signing up at the same time, with no failed request", async () => {
+    const people = Array.from({ length: 200 }, () => newPerson());
+    const before = usersIn(stack.databaseFile).length;
+    const results = await Promise.all(people.map((person) => signUp(stack, person).then(({ page }) => page)));
+    const failed = results.filter((page) => page.status !== 200 || page.url !== `${stack.appUrl}/dashboard`);
+    expect(failed.map((page) => `${page.status} ${page.url}`)).toEqual([]);
+    const rows = usersIn(stack.databaseFile);
+    expect(rows.length - before).toBe(200);
+    expect(new Set(rows.map((row) => row.email)).size).toBe(rows.length);
+  }, 120_000);
+});
+
+describe("an unusable database", () => {
+  it("answers 503 where the database is needed, keeps public pages up, and /healthz says so", async () => {
+    // A database path below a plain file can never be opened (nor its folder created).
+    const blocker = join(mkdtempSync(join(tmpdir(), "rkp-blocked-")), "not-a-folder");
+    writeFileSync(blocker, "");
+    const broken = await startStack({ env: { DATABASE_URL: `file:${blocker}/app.db` } });
+    try {
+      const health = await new TestBrowser().get(`${broken.appUrl}/healthz`);
+      expect(health.status).toBe(503);
+      expect(JSON.parse(health.html)).toEqual({ status: "degraded", checks: { process: "ok", database: "unavailable" } });
+
+      expect((await new TestBrowser().get(`${broken.appUrl}/`)).status).toBe(200);
+      const { page } = await signUp(broken, newPerson());
+      expect(page.status).toBe(503);
+      expect(textOf(page.html)).toContain("Temporarily unavailable");
+      // The signed-in person can still open public pages.
+      expect((await new TestBrowser().get(`${broken.appUrl}/`)).status).toBe(200);
+      expect(broken.appLog()).toContain("database unavailable");
+    } finally {
+      await broken.stop();
+    }
+  });
+
+  it("answers 503 for writes to a read-only database, and /healthz reports read-only", async () => {
+    // Root ignores file permissions, so as root the app runs as "nobody" for this test.
+    const asRoot = process.getuid?.() === 0;
+    const readOnly = await startStack({
+      prepareDatabase: (file) => {
+        chmodSync(file, 0o444);
+        chmodSync(dirname(file), 0o555);
+      },
+      ...(asRoot ? { uid: 65534, gid: 65534, env: { HOME: tmpdir() } } : {}),
+    });
+    try {
+      const health = await new TestBrowser().get(`${readOnly.appUrl}/healthz`);
+      expect(JSON.parse(health.html)).toEqual({ status: "degraded", checks: { process: "ok", database: "read-only" } });
+      expect(health.status).toBe(503);
+
+      const { page } = await signUp(readOnly, newPerson());
+      expect(page.url).toBe(`${readOnly.appUrl}/auth/success`);
+      expect(page.status).toBe(503);
+      expect(textOf(page.html)).toContain("Temporarily unavailable");
+      expect((await new TestBrowser().get(`${readOnly.appUrl}/`)).status).toBe(200);
+      expect(usersIn(readOnly.databaseFile)).toHaveLength(0);
+    } finally {
+      await readOnly.stop();
+    }
+  });
+});

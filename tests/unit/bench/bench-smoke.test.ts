@@ -1,0 +1,83 @@
+/**
+ * The benchmark still runs end to end: `npm run bench` in quick mode (1 s phases, 3 users,
+ * the existing build when there is one) as its own process, into a results directory of this
+ * test's own. It checks that the harness works, not how fast the app is.
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+
+const ROOT = resolve(import.meta.dirname, "../../..");
+const TIMEOUT_MS = 180_000;
+
+function runBench(env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolveRun, reject) => {
+    const child = spawn("npx", ["tsx", "bench/run.ts"], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill("SIGTERM"), TIMEOUT_MS - 10_000);
+    child.once("error", reject);
+    child.once("close", (code) => {
+      clearTimeout(timer);
+      resolveRun({ code, stdout, stderr });
+    });
+  });
+}
+
+describe("npm run bench (quick mode)", () => {
+  const resultsDir = mkdtempSync(join(tmpdir(), "rkp-bench-results-"));
+  afterAll(() => rmSync(resultsDir, { recursive: true, force: true }));
+
+  it(
+    "runs every phase without errors, prints the table and writes the JSON results",
+    async () => {
+      // The unit setup put DATABASE_URL, KINDE_* etc. into this process's environment: they are
+      // passed on on purpose, the benchmark must build its children's environment itself. A
+      // developer's own BENCH_* settings are not.
+      const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("BENCH_"))) as NodeJS.ProcessEnv;
+      Object.assign(env, { BENCH_QUICK: "1", BENCH_SKIP_BUILD: "1", BENCH_RESULTS_DIR: resultsDir });
+
+      const { code, stdout, stderr } = await runBench(env);
+      const output = `${stdout}\n${stderr}`;
+      expect(code, output).toBe(0);
+
+      expect(stdout).toMatch(/^phase\s+target\s+rps\s+vs \/\s+p50 ms\s+p99 ms\s+errors\s+peak RSS MB/m);
+      for (const phase of ["landing", "dashboard", "auth-success", "sign-in"]) {
+        expect(stdout).toMatch(new RegExp(`^${phase}\\s+\\S`, "m"));
+      }
+      expect(stdout).toContain("PASS zero errors");
+      expect(stdout).toMatch(/^(PASS|FAIL) \/dashboard throughput/m);
+      expect(stdout).toMatch(/^(PASS|FAIL) sign-in round trip p50/m);
+      expect(stdout).toMatch(/^(PASS|FAIL) peak server memory/m);
+
+      const files = readdirSync(resultsDir);
+      expect(files).toContain("latest.json");
+      expect(files.filter((file) => /^\d{4}-\d\d-\d\dT.*\.json$/.test(file))).toHaveLength(1);
+
+      const results = JSON.parse(readFileSync(join(resultsDir, "latest.json"), "utf8")) as {
+        ok: boolean;
+        phases: Array<{ name: string; rps: unknown; p50Ms: unknown; p99Ms: unknown; errors: unknown; peakRssMB: unknown; ratioToBaseline: unknown }>;
+        targets: Array<{ name: string; status: string }>;
+      };
+      expect(results.ok).toBe(true);
+      expect(results.phases.map((phase) => phase.name)).toEqual(["landing", "dashboard", "auth-success", "sign-in"]);
+      for (const phase of results.phases) {
+        expect(phase.rps, phase.name).toBeTypeOf("number");
+        expect(phase.rps as number, phase.name).toBeGreaterThan(0);
+        expect(Number.isFinite(phase.p50Ms), phase.name).toBe(true);
+        expect(Number.isFinite(phase.p99Ms), phase.name).toBe(true);
+        expect(phase.p99Ms as number, phase.name).toBeGreaterThanOrEqual(phase.p50Ms as number);
+        expect(phase.errors, phase.name).toBe(0);
+        expect(phase.peakRssMB, phase.name).toBeTypeOf("number");
+        expect(phase.peakRssMB as number, phase.name).toBeGreaterThan(0);
+        expect(phase.ratioToBaseline, phase.name).toBeTypeOf("number");
+      }
+      expect(results.targets.map((target) => target.status)).not.toContain("SKIP");
+    },
+    TIMEOUT_MS,
+  );
+});
