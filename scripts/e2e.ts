@@ -3,9 +3,9 @@
  * production build; SKIP_BUILD=1 skips this), finds a Chromium, then runs `playwright test`
  * with any extra arguments and exits with its code.
  *
- * Browser: Debian's /usr/bin/chromium when it exists, else Playwright's own Chromium when it
- * is installed, else one attempt at `npx playwright install chromium`; if that fails too, one
- * line says what to install.
+ * Browser: E2E_CHROMIUM_PATH when set, else Debian's /usr/bin/chromium when it exists, else
+ * Playwright's own Chromium when it is installed, else one attempt at
+ * `npx playwright install chromium`; if that fails too, one line says what to install.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -30,11 +30,19 @@ function playwrightChromium(): string | undefined {
 }
 
 function findBrowser(): string {
+  const chosen = process.env.E2E_CHROMIUM_PATH;
+  if (chosen) {
+    if (existsSync(chosen)) return chosen;
+    console.error(`E2E_CHROMIUM_PATH is ${chosen}, which does not exist: unset it to let the script pick a browser.`);
+    process.exit(1);
+  }
   if (existsSync(DEBIAN_CHROMIUM)) return DEBIAN_CHROMIUM;
   const installed = playwrightChromium();
   if (installed) return installed;
-  console.log("No Chromium found; trying `npx playwright install chromium` once...");
-  const install = spawnSync("npx", ["playwright", "install", "chromium"], { stdio: "inherit", timeout: 300_000 });
+  console.log("No Chromium found; trying `npx playwright install chromium` once (needs internet access)...");
+  // Its output is kept back: without internet it is a long stack trace, and the line below
+  // says what to do.
+  const install = spawnSync("npx", ["playwright", "install", "chromium"], { stdio: "pipe", timeout: 600_000 });
   const downloaded = install.status === 0 ? playwrightChromium() : undefined;
   if (downloaded) return downloaded;
   console.error(

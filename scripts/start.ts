@@ -24,7 +24,8 @@ if (usesLocalKinde(env.KINDE_ISSUER_URL)) {
 }
 
 const port = process.env.PORT ?? (new URL(env.KINDE_SITE_URL).port || "3000");
-const app = spawn(`${BIN}/tsx`, ["server/main.ts", SERVER_BUILD], {
+// `node --import tsx` rather than the tsx CLI: signals reach the server itself, not a wrapper.
+const app = spawn(process.execPath, ["--import", "tsx", "server/main.ts", SERVER_BUILD], {
   env: { ...process.env, PORT: port, NODE_ENV: process.env.NODE_ENV ?? "production" },
   stdio: "inherit",
 });

@@ -66,6 +66,6 @@ if (!globalForDb.__prismaShutdownHook) {
   // remix-serve closes its HTTP server on SIGINT/SIGTERM and lets the requests in flight
   // finish; the event loop then empties and `beforeExit` fires: the moment to disconnect.
   process.once("beforeExit", () => {
-    void prisma.$disconnect();
+    void prisma.$disconnect().then(() => console.log("[db] disconnected"));
   });
 }

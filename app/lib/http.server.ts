@@ -17,3 +17,15 @@ export function privatePage(headers: Headers): Headers {
 export function privatePageHeaders({ loaderHeaders }: { loaderHeaders: Headers }): HeadersInit {
   return { "Cache-Control": loaderHeaders.get("Cache-Control") ?? "private, no-store" };
 }
+
+/**
+ * The posted form, or a 400: `request.formData()` throws on a body that is not a form
+ * (JSON, broken multipart, no content type), which would otherwise be a 500.
+ */
+export async function readForm(request: Request): Promise<FormData> {
+  try {
+    return await request.formData();
+  } catch {
+    throw new Response("The form could not be read.", { status: 400 });
+  }
+}

@@ -3,9 +3,9 @@
  */
 import { z } from "zod";
 
-// Control characters, and the invisible Unicode marks that reorder or hide text (bidi
-// overrides, zero-width characters), have no place in a name.
-const FORBIDDEN = /[\p{Cc}\u200B-\u200F\u202A-\u202E\u2060-\u2069\uFEFF]/u;
+// Control characters, the invisible Unicode marks that reorder or hide text (bidi overrides,
+// zero-width characters), and U+FFFD (what a broken encoding decodes to) have no place in a name.
+const FORBIDDEN = /[\p{Cc}\u200B-\u200F\u202A-\u202E\u2060-\u2069\uFEFF\uFFFD]/u;
 
 const name = (label: string, { required }: { required: boolean }) => {
   const base = z

@@ -7,7 +7,7 @@ import { data } from "@remix-run/node";
 import { Form, Link, useActionData, useNavigation } from "@remix-run/react";
 import { requireUser } from "~/lib/auth.server";
 import { setFlash } from "~/lib/flash.server";
-import { privatePage, privatePageHeaders } from "~/lib/http.server";
+import { privatePage, privatePageHeaders, readForm } from "~/lib/http.server";
 import { signOut } from "~/lib/kinde-auth.server";
 import { assertSameOrigin } from "~/lib/same-origin.server";
 import { deleteUserByKindeId } from "~/models/user.server";
@@ -24,7 +24,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
 export async function action({ request }: ActionFunctionArgs) {
   assertSameOrigin(request);
   const { kindeUser, headers } = await requireUser(request);
-  const form = await request.formData();
+  const form = await readForm(request);
   if (form.get("confirm") !== "yes") {
     return data({ error: "Tick the box to confirm that you want to delete your account." }, { status: 400, headers });
   }

@@ -6,7 +6,7 @@ import { KindeClaimsCard } from "~/components/kinde-claims-card";
 import { ProfileForm } from "~/components/profile-form";
 import { requireUser } from "~/lib/auth.server";
 import { setFlash } from "~/lib/flash.server";
-import { privatePage, privatePageHeaders } from "~/lib/http.server";
+import { privatePage, privatePageHeaders, readForm } from "~/lib/http.server";
 import { getKindeClaims } from "~/lib/kinde-claims.server";
 import { parseProfile } from "~/lib/profile-form";
 import { assertSameOrigin } from "~/lib/same-origin.server";
@@ -35,7 +35,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
 export async function action({ request }: ActionFunctionArgs) {
   assertSameOrigin(request);
   const { kindeUser, headers } = await requireUser(request);
-  const form = await request.formData();
+  const form = await readForm(request);
   const intent = form.get("intent");
 
   if (intent === "update-profile") {

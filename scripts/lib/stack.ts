@@ -61,7 +61,8 @@ export async function waitForUrl(url: string, timeoutMs = 30_000, child?: ChildP
 }
 
 export function startLocalKinde(env: NodeJS.ProcessEnv = process.env): ChildProcess {
-  return spawn(`${BIN}/tsx`, ["kinde-local/main.ts"], { env, stdio: "inherit" });
+  // `node --import tsx` rather than the tsx CLI: signals reach the server itself, not a wrapper.
+  return spawn(process.execPath, ["--import", "tsx", "kinde-local/main.ts"], { env, stdio: "inherit" });
 }
 
 /**

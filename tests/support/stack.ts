@@ -22,6 +22,8 @@ export interface Stack {
   stopKinde: () => Promise<void>;
   /** The app's output so far (stdout and stderr), for assertions on logs. */
   appLog: () => string;
+  /** Resolves when the app's output contains `text` (event-driven, no polling). */
+  waitForLog: (text: string, timeoutMs?: number) => Promise<void>;
   stop: () => Promise<void>;
   stopApp: (signal?: NodeJS.Signals) => Promise<number | null>;
 }
@@ -80,7 +82,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const databaseFile = freshDatabaseFile();
   options.prepareDatabase?.(databaseFile);
   let log = "";
-  const app = spawn("node_modules/.bin/tsx", ["server/main.ts", "build/server/index.js"], {
+  const logWaiters = new Set<() => void>();
+  const app = spawn(process.execPath, ["--import", "tsx", "server/main.ts", "build/server/index.js"], {
     env: {
       ...process.env,
       ...appEnv({ siteUrl: appUrl, issuerUrl: kinde.url, databaseFile }),
@@ -92,8 +95,27 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     uid: options.uid,
     gid: options.gid,
   });
-  app.stdout?.on("data", (chunk: Buffer) => (log += chunk.toString()));
-  app.stderr?.on("data", (chunk: Buffer) => (log += chunk.toString()));
+  const onOutput = (chunk: Buffer) => {
+    log += chunk.toString();
+    for (const check of logWaiters) check();
+  };
+  app.stdout?.on("data", onOutput);
+  app.stderr?.on("data", onOutput);
+  const waitForLog = (text: string, timeoutMs = 10_000) =>
+    new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        logWaiters.delete(check);
+        reject(new Error(`the app never logged ${JSON.stringify(text)}:\n${log}`));
+      }, timeoutMs);
+      const check = () => {
+        if (!log.includes(text)) return;
+        clearTimeout(timer);
+        logWaiters.delete(check);
+        resolve();
+      };
+      logWaiters.add(check);
+      check();
+    });
   const exited = new Promise<number | null>((resolve) => app.once("exit", (code) => resolve(code)));
   try {
     await waitForHttp(`${appUrl}/`, app);
@@ -116,6 +138,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     kindeDataDir,
     stopKinde,
     appLog: () => log,
+    waitForLog,
     stopApp,
     stop: async () => {
       await stopApp();

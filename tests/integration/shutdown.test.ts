@@ -1,0 +1,66 @@
+/**
+ * Graceful shutdown: SIGTERM with a request in flight. The request's body is held back until
+ * the server has acknowledged the signal, so the request is provably in flight.
+ */
+import { request as httpRequest, type ClientRequest, type IncomingMessage } from "node:http";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { newPerson, signUp, usersIn } from "../support/flows";
+import { startStack, type Stack } from "../support/stack";
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack();
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe("graceful shutdown", () => {
+  it("finishes the write in flight, refuses new connections, disconnects Prisma and exits 0", async () => {
+    const person = newPerson();
+    const { browser } = await signUp(stack, person);
+    const cookie = await browser.jar.getCookieString(stack.appUrl);
+    const body = new URLSearchParams({ intent: "update-profile", firstName: "Shutdown", lastName: "Survivor" }).toString();
+
+    const url = new URL(`${stack.appUrl}/dashboard`);
+    let req!: ClientRequest;
+    const response = new Promise<IncomingMessage>((resolve, reject) => {
+      req = httpRequest(
+        {
+          host: url.hostname,
+          port: url.port,
+          path: "/dashboard?index",
+          method: "POST",
+          headers: {
+            Cookie: cookie,
+            Origin: stack.appUrl,
+            Host: url.host,
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Content-Length": Buffer.byteLength(body),
+          },
+        },
+        resolve,
+      );
+      req.on("error", reject);
+    });
+    // Half the body: the action is now waiting for the rest.
+    req.write(body.slice(0, 10));
+
+    const exit = stack.stopApp("SIGTERM");
+    await stack.waitForLog("SIGTERM: finishing requests in flight");
+
+    // No new connections once the signal is handled.
+    await expect(fetch(`${stack.appUrl}/`)).rejects.toThrow();
+
+    req.end(body.slice(10));
+    const res = await response;
+    res.resume();
+    expect(res.statusCode).toBe(302);
+    expect(res.headers.location).toBe("/dashboard");
+
+    expect(await exit).toBe(0);
+    expect(stack.appLog()).toContain("[db] disconnected");
+    const [row] = usersIn(stack.databaseFile).filter((user) => user.email === person.email);
+    expect(row).toMatchObject({ firstName: "Shutdown", lastName: "Survivor" });
+  });
+});
