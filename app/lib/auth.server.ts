@@ -6,13 +6,16 @@
  */
 import { redirect } from "@remix-run/node";
 import { getUserByKindeId, type KindeProfile, type User } from "~/models/user.server";
-import { getKindeSession, type KindeSession } from "./kinde.server";
+import { claimsFromSession, claimsFromTokens, profileFromIdToken, type KindeClaims } from "./kinde-claims.server";
+import { getKindeSession } from "./kinde.server";
+import { verifyKindeCookies } from "./kinde-tokens.server";
 import { safeRedirect } from "./safe-redirect";
 
 export interface KindeAuth {
   kindeUser: KindeProfile;
-  session: KindeSession;
-  /** Set-Cookie headers from the SDK: pass them on with the response. */
+  /** Permissions, organizations and feature flags from the same verified tokens. */
+  claims: () => Promise<KindeClaims>;
+  /** Set-Cookie headers from the SDK (refreshed or expired tokens): pass them on. */
   headers: Headers;
 }
 
@@ -61,14 +64,23 @@ function expireDeadKindeCookies(request: Request, headers: Headers): void {
 }
 
 async function readKindeAuth(request: Request): Promise<OptionalKindeAuth> {
+  // Fast path: both token cookies verify as they are (the common case, no refresh due).
+  const verified = await verifyKindeCookies(request);
+  if (verified) {
+    const claims = claimsFromTokens(verified.access, verified.id);
+    return { kindeUser: profileFromIdToken(verified.id), claims: async () => claims, headers: new Headers() };
+  }
+  // Otherwise the SDK decides: it refreshes an expired access token (new cookies in
+  // `headers`) or finds nobody signed in.
   const session = await getKindeSession(request);
   const kindeUser = await session.getUser();
   const headers = new Headers(session.headers);
   if (!kindeUser?.id) {
     expireDeadKindeCookies(request, headers);
-    return { kindeUser: null, session, headers };
+    return { kindeUser: null, claims: async () => claimsFromTokens({}, null), headers };
   }
-  return { kindeUser, session, headers };
+  let claims: Promise<KindeClaims> | undefined;
+  return { kindeUser, claims: () => (claims ??= claimsFromSession(session)), headers };
 }
 
 /**

@@ -1,9 +1,10 @@
 /**
  * What the Kinde session says about the person beyond their profile: permissions,
  * organizations and feature flags (Kinde's getPermissions / getOrganization /
- * getUserOrganizations / getFlag, read in one pass).
+ * getUserOrganizations / getFlag, read in one pass from the verified tokens).
  */
-import { decodeJwt } from "jose";
+import { decodeJwt, type JWTPayload } from "jose";
+import type { KindeProfile } from "~/models/user.server";
 import type { KindeSession } from "./kinde.server";
 
 export type FlagValue = string | number | boolean;
@@ -19,21 +20,16 @@ const FLAG_TYPES = { b: "boolean", i: "integer", s: "string" } as const;
 
 const strings = (value: unknown): string[] =>
   Array.isArray(value) ? value.filter((item): item is string => typeof item === "string") : [];
+const stringOrNull = (value: unknown): string | null => (typeof value === "string" ? value : null);
 
-const byRequest = new WeakMap<KindeSession, Promise<KindeClaims>>();
-
-async function read(session: KindeSession): Promise<KindeClaims> {
-  // getToken() verifies the access token (signature and expiry, refreshing it if needed), so
-  // its claims can then be decoded once instead of re-verified per helper.
-  const accessToken = await session.getToken();
-  const access = accessToken ? decodeJwt(accessToken) : {};
-  const orgCodes = strings(await session.getClaimValue("org_codes", "id_token"));
+/** Claims from already verified token payloads. */
+export function claimsFromTokens(access: JWTPayload, id: JWTPayload | null): KindeClaims {
   const flags = (access.feature_flags ?? {}) as Record<string, { t?: string; v?: unknown }>;
   return {
     permissions: strings(access.permissions),
-    orgCode: typeof access.org_code === "string" ? access.org_code : null,
-    orgName: typeof access.org_name === "string" ? access.org_name : null,
-    orgCodes,
+    orgCode: stringOrNull(access.org_code),
+    orgName: stringOrNull(access.org_name),
+    orgCodes: strings(id?.org_codes),
     featureFlags: Object.entries(flags).flatMap(([code, flag]) => {
       const type = FLAG_TYPES[flag?.t as keyof typeof FLAG_TYPES];
       const value = flag?.v;
@@ -43,11 +39,24 @@ async function read(session: KindeSession): Promise<KindeClaims> {
   };
 }
 
-export function getKindeClaims(session: KindeSession): Promise<KindeClaims> {
-  let claims = byRequest.get(session);
-  if (!claims) {
-    claims = read(session);
-    byRequest.set(session, claims);
-  }
-  return claims;
+/** The person as the SDK's getUser() describes them, from a verified ID token. */
+export function profileFromIdToken(id: JWTPayload): KindeProfile {
+  return {
+    id: String(id.sub),
+    email: stringOrNull(id.email),
+    given_name: stringOrNull(id.given_name),
+    family_name: stringOrNull(id.family_name),
+    picture: stringOrNull(id.picture),
+  };
+}
+
+/**
+ * Claims through the SDK, for requests where it had to refresh the tokens: getToken()
+ * verifies (or refreshes) the access token, whose claims are then decoded once.
+ */
+export async function claimsFromSession(session: KindeSession): Promise<KindeClaims> {
+  const accessToken = await session.getToken();
+  const access = accessToken ? decodeJwt(accessToken) : {};
+  const orgCodes = strings(await session.getClaimValue("org_codes", "id_token"));
+  return { ...claimsFromTokens(access, null), orgCodes };
 }

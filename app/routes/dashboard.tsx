@@ -7,7 +7,6 @@ import { ProfileForm } from "~/components/profile-form";
 import { requireUser } from "~/lib/auth.server";
 import { setFlash } from "~/lib/flash.server";
 import { privatePage, privatePageHeaders, readForm } from "~/lib/http.server";
-import { getKindeClaims } from "~/lib/kinde-claims.server";
 import { parseProfile } from "~/lib/profile-form";
 import { assertSameOrigin } from "~/lib/same-origin.server";
 import { resetUserNameToKinde, updateUserName } from "~/models/user.server";
@@ -17,8 +16,8 @@ export const headers = privatePageHeaders;
 export const meta: MetaFunction = () => [{ title: "Dashboard · Remix Kinde Stack" }];
 
 export async function loader({ request }: LoaderFunctionArgs) {
-  const { user, session, headers } = await requireUser(request);
-  const claims = await getKindeClaims(session);
+  const { user, claims: readClaims, headers } = await requireUser(request);
+  const claims = await readClaims();
   // Only what the page shows: the row straight from the database, and Kinde's claims.
   const profile = {
     firstName: user.firstName,

@@ -9,7 +9,6 @@ import { z } from "zod";
 import { Avatar, displayName } from "~/components/avatar";
 import { requireUser } from "~/lib/auth.server";
 import { privatePage, privatePageHeaders } from "~/lib/http.server";
-import { getKindeClaims } from "~/lib/kinde-claims.server";
 import { listUsers } from "~/models/user.server";
 
 export const REQUIRED_PERMISSION = "read:users";
@@ -21,8 +20,8 @@ export const meta: MetaFunction = () => [{ title: "Members · Remix Kinde Stack"
 const pageParam = z.coerce.number().int().min(1).max(100_000).catch(1);
 
 export async function loader({ request }: LoaderFunctionArgs) {
-  const { session, headers } = await requireUser(request);
-  const { permissions } = await getKindeClaims(session);
+  const { claims, headers } = await requireUser(request);
+  const { permissions } = await claims();
   if (!permissions.includes(REQUIRED_PERMISSION)) {
     throw data({ permission: REQUIRED_PERMISSION }, { status: 403, headers });
   }

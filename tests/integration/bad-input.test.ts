@@ -190,7 +190,7 @@ describe("malformed requests to the local Kinde server", () => {
     const before = await listUsers();
     const base = stack.issuerUrl;
     const tasks: (() => Promise<Outcome>)[] = [];
-    const authHeaders = [{}, { Authorization: "Bearer garbage" }, { Authorization: "Basic %%%" }, { Authorization: `Bearer ${big(9000)}` }];
+    const authHeaders: Record<string, string>[] = [{}, { Authorization: "Bearer garbage" }, { Authorization: "Basic %%%" }, { Authorization: `Bearer ${big(9000)}` }];
     for (const route of KINDE_ROUTES) {
       for (const cookie of [...BAD_COOKIES, "kinde_local_session=garbage", ""]) {
         tasks.push(() => send(route, {}, cookie, base));

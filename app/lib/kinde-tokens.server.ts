@@ -1,0 +1,51 @@
+/**
+ * The fast path for "who is this?": verify the Kinde token cookies once per request with
+ * jose (native RSA, JWKS cached per process) instead of through the SDK, whose helpers each
+ * re-verify the signature with a pure-JavaScript RSA library.
+ *
+ * It accepts exactly what the SDK would accept without a refresh: an access token with a
+ * valid RS256 signature from the issuer's keys that has not expired, and an ID token with a
+ * valid signature (the SDK does not check the ID token's expiry). Anything else returns null
+ * and the caller goes through the SDK, which refreshes or signs out and sets the cookies.
+ */
+import { compactVerify, createRemoteJWKSet, decodeJwt, jwtVerify, type JWTPayload } from "jose";
+import { env } from "./env.server";
+
+const jwks = createRemoteJWKSet(new URL(`${env.KINDE_ISSUER_URL}/.well-known/jwks.json`));
+
+export interface VerifiedKindeTokens {
+  access: JWTPayload;
+  id: JWTPayload;
+}
+
+function readCookie(header: string, name: string): string | null {
+  for (const part of header.split(";")) {
+    const index = part.indexOf("=");
+    if (index === -1 || part.slice(0, index).trim() !== name) continue;
+    try {
+      return decodeURIComponent(part.slice(index + 1).trim());
+    } catch {
+      return null;
+    }
+  }
+  return null;
+}
+
+export async function verifyKindeCookies(request: Request): Promise<VerifiedKindeTokens | null> {
+  const header = request.headers.get("Cookie") ?? "";
+  const accessToken = readCookie(header, "access_token");
+  const idToken = readCookie(header, "id_token");
+  if (!accessToken || !idToken) return null;
+  try {
+    const [{ payload: access }] = await Promise.all([
+      jwtVerify(accessToken, jwks, { algorithms: ["RS256"] }),
+      compactVerify(idToken, jwks, { algorithms: ["RS256"] }),
+    ]);
+    const id = decodeJwt(idToken);
+    if (typeof id.sub !== "string" || id.sub !== access.sub) return null;
+    return { access, id };
+  } catch {
+    // Expired, forged, unknown key, garbage, or the issuer unreachable: let the SDK decide.
+    return null;
+  }
+}
