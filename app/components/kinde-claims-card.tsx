@@ -1,3 +1,4 @@
+import { Link } from "@remix-run/react";
 import type { KindeClaims } from "~/lib/kinde-claims.server";
 
 /** What the Kinde session carries: not stored by the app, read from the tokens per request. */
@@ -35,6 +36,11 @@ export function KindeClaimsCard({ claims }: { claims: KindeClaims }) {
           </dd>
         </div>
       </dl>
+      {claims.permissions.includes("read:users") ? (
+        <p>
+          <Link to="/members">See everyone who signed up →</Link>
+        </p>
+      ) : null}
     </section>
   );
 }
