@@ -3,9 +3,8 @@
  * production build of the app (its own process, as `npm start` runs it), on free ports,
  * with a fresh database. Nothing is shared with other files or with the developer's data.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createKindeLocalServer } from "../../kinde-local/server";
@@ -38,34 +37,28 @@ export interface StackOptions {
   gid?: number;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+/**
+ * The app's port must be known before it starts (KINDE_SITE_URL names it), so it is chosen
+ * here: below the kernel's ephemeral range, where servers started on port 0 (the local Kinde
+ * server, other test files' servers) never land. If another test file picked the same port,
+ * the app fails to listen and the whole stack is started again on another one.
+ */
+const APP_PORTS = { from: 20_000, to: 30_000 };
 
-export async function waitForHttp(url: string, child: ChildProcess, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`app exited with code ${child.exitCode} before answering`);
+class PortTaken extends Error {}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  for (let attempt = 1; ; attempt++) {
     try {
-      await fetch(url, { redirect: "manual" });
-      return;
-    } catch {
-      if (Date.now() > deadline) throw new Error(`${url} did not answer in ${timeoutMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      return await startStackOnce(options);
+    } catch (error) {
+      if (!(error instanceof PortTaken) || attempt >= 5) throw error;
     }
   }
 }
 
-export async function startStack(options: StackOptions = {}): Promise<Stack> {
-  const appPort = await freePort();
+async function startStackOnce(options: StackOptions): Promise<Stack> {
+  const appPort = APP_PORTS.from + Math.floor(Math.random() * (APP_PORTS.to - APP_PORTS.from));
   const appUrl = `http://localhost:${appPort}`;
   const kindeDataDir = mkdtempSync(join(tmpdir(), "rkp-kinde-"));
   const kinde = await createKindeLocalServer({
@@ -118,10 +111,17 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     });
   const exited = new Promise<number | null>((resolve) => app.once("exit", (code) => resolve(code)));
   try {
-    await waitForHttp(`${appUrl}/`, app);
+    // The app's own "listening" line, not any answer on the port: another process could hold it.
+    await Promise.race([
+      waitForLog(`[server] http://localhost:${appPort}`, 30_000),
+      exited.then((code) => {
+        throw log.includes("EADDRINUSE") ? new PortTaken(`port ${appPort} taken`) : new Error(`app exited with code ${code}`);
+      }),
+    ]);
   } catch (error) {
     app.kill("SIGKILL");
     await kinde.close();
+    if (error instanceof PortTaken) throw error;
     throw new Error(`${(error as Error).message}\n${log}`);
   }
 
