@@ -9,7 +9,7 @@ import { createMigratedTemplate, TEMPLATE_ENV } from "./database";
 export default function setup(project: TestProject) {
   process.env[TEMPLATE_ENV] = createMigratedTemplate();
   if (project.name === "integration" && !process.env.SKIP_BUILD) {
-    const build = spawnSync("node_modules/.bin/remix", ["vite:build"], { encoding: "utf8" });
-    if (build.status !== 0) throw new Error(`remix vite:build failed:\n${build.stdout}${build.stderr}`);
+    const build = spawnSync("npm", ["run", "build"], { encoding: "utf8" });
+    if (build.status !== 0) throw new Error(`npm run build failed:\n${build.stdout}${build.stderr}`);
   }
 }

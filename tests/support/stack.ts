@@ -76,7 +76,7 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
   options.prepareDatabase?.(databaseFile);
   let log = "";
   const logWaiters = new Set<() => void>();
-  const app = spawn(process.execPath, ["--import", "tsx", "server/main.ts", "build/server/index.js"], {
+  const app = spawn(process.execPath, ["build/app-server/main.js", "build/server/index.js"], {
     env: {
       ...process.env,
       ...appEnv({ siteUrl: appUrl, issuerUrl: kinde.url, databaseFile }),
