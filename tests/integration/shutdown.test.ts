@@ -1,6 +1,7 @@
 /**
- * Graceful shutdown: SIGTERM with a request in flight. The request's body is held back until
- * the server has acknowledged the signal, so the request is provably in flight.
+ * Graceful shutdown: SIGTERM with a request in flight. The request asks for
+ * `100 Continue`, so the server's answer proves it has received the request; the body is
+ * then held back until the server has acknowledged the signal.
  */
 import { request as httpRequest, type ClientRequest, type IncomingMessage } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -37,13 +38,17 @@ describe("graceful shutdown", () => {
             Host: url.host,
             "Content-Type": "application/x-www-form-urlencoded",
             "Content-Length": Buffer.byteLength(body),
+            Expect: "100-continue",
           },
         },
         resolve,
       );
       req.on("error", reject);
     });
-    // Half the body: the action is now waiting for the rest.
+    req.flushHeaders();
+    // The server has the request (it answered 100 Continue); half the body, and the action
+    // is now waiting for the rest.
+    await new Promise<void>((resolve) => req.once("continue", resolve));
     req.write(body.slice(0, 10));
 
     const exit = stack.stopApp("SIGTERM");
