@@ -53,10 +53,12 @@ function findBrowser(): string {
 
 const executablePath = findBrowser();
 
-if (process.env.SKIP_BUILD !== "1") {
-  const status = run(`${BIN}/remix`, ["vite:build"]);
+// SKIP_BUILD=1 (any value but empty, "0" or "false") reuses the last build.
+const skipBuild = !["", "0", "false"].includes(process.env.SKIP_BUILD ?? "");
+if (!skipBuild) {
+  const status = run("npm", ["run", "build"]);
   if (status !== 0) {
-    console.error("The build failed (remix vite:build), so the browser tests did not run.");
+    console.error("The build failed (npm run build), so the browser tests did not run.");
     process.exit(status);
   }
 }

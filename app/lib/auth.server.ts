@@ -64,6 +64,10 @@ function expireDeadKindeCookies(request: Request, headers: Headers): void {
 }
 
 async function readKindeAuth(request: Request): Promise<OptionalKindeAuth> {
+  // No token cookie at all: nobody is signed in, and there is nothing to verify or refresh.
+  if (!hasKindeCookies(request)) {
+    return { kindeUser: null, claims: async () => claimsFromTokens({}, null), headers: new Headers() };
+  }
   // Fast path: both token cookies verify as they are (the common case, no refresh due).
   const verified = await verifyKindeCookies(request);
   if (verified) {

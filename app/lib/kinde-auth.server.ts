@@ -18,6 +18,20 @@ export class AuthFlowError extends Error {
 }
 
 /**
+ * The SDK keeps the sign-in `state` it is generating on one object shared by the whole
+ * process, across awaits (kinde-typescript-sdk 2.15, AuthorizationCode.createAuthorizationURL):
+ * two sign-ins started at the same moment can swap states, and both then fail with "state
+ * mismatch". So the SDK builds one authorization URL at a time; it takes well under a
+ * millisecond once the SDK is loaded.
+ */
+let authorizationQueue: Promise<unknown> = Promise.resolve();
+function oneAtATime<T>(task: () => Promise<T>): Promise<T> {
+  const run = authorizationQueue.then(task, task);
+  authorizationQueue = run.catch(() => undefined);
+  return run;
+}
+
+/**
  * /kinde-auth/login and /register. The SDK stores `?returnTo=` and later redirects to it
  * unchecked; here it is replaced by /auth/success carrying a same-site path, so every sign-in
  * passes through the upsert and can only end on this site.
@@ -28,7 +42,7 @@ export async function startAuth(request: Request, action: "login" | "register"):
   if (returnTo !== null) {
     url.searchParams.set("returnTo", `/auth/success?${new URLSearchParams({ returnTo: safeRedirect(returnTo) })}`);
   }
-  return handleAuth(new Request(url, { headers: request.headers }), action);
+  return oneAtATime(() => handleAuth(new Request(url, { headers: request.headers }), action));
 }
 
 function isOnThisSite(location: string): boolean {

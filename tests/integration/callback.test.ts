@@ -116,3 +116,22 @@ describe("provider unreachable", () => {
     }
   });
 });
+
+describe("sign-ins started at the same moment", () => {
+  it("each get their own state, even on a server that has just started", async () => {
+    const cold = await startStack();
+    try {
+      const browsers = Array.from({ length: 8 }, () => new TestBrowser());
+      const pages = await Promise.all(
+        browsers.map((browser, i) => browser.get(`${cold.appUrl}/kinde-auth/${i % 2 ? "login" : "register"}`, { follow: false })),
+      );
+      for (const [i, page] of pages.entries()) {
+        const state = new URL(page.headers.get("Location")!).searchParams.get("state");
+        expect(state).toBe(await browsers[i]!.cookie(cold.appUrl, "ac-state-key"));
+      }
+      expect(new Set(pages.map((page) => new URL(page.headers.get("Location")!).searchParams.get("state"))).size).toBe(8);
+    } finally {
+      await cold.stop();
+    }
+  });
+});

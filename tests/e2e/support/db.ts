@@ -41,10 +41,6 @@ export function onlyUserWithEmail(databaseFile: string, email: string): UserRow 
   return rows[0]!;
 }
 
-export function countUsers(databaseFile: string): number {
-  return query<{ count: number }>(databaseFile, "SELECT COUNT(*) AS count FROM User")[0]?.count ?? 0;
-}
-
 /** Prisma keeps DateTime as ISO text or epoch milliseconds depending on the adapter. */
 export function timeOf(value: number | string | null): number {
   if (value === null) return Number.NaN;
