@@ -22,8 +22,8 @@ export const links: LinksFunction = () => [
   { rel: "icon", href: "/favicon.svg", type: "image/svg+xml" },
 ];
 
-export async function loader({ request }: LoaderFunctionArgs) {
-  const [{ user, headers }, { flash, setCookie }] = await Promise.all([getOptionalUser(request), takeFlash(request)]);
+export async function loader(args: LoaderFunctionArgs) {
+  const [{ user, headers }, { flash, setCookie }] = await Promise.all([getOptionalUser(args), takeFlash(args.request)]);
   if (setCookie) headers.append("Set-Cookie", setCookie);
   const viewer = user
     ? { firstName: user.firstName, lastName: user.lastName, email: user.email, picture: user.picture }

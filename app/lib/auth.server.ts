@@ -4,7 +4,7 @@
  *   token signatures on every helper call, and a refresh must not run twice);
  * - the SDK's Set-Cookie headers (refreshed or cleared tokens) reach the browser.
  */
-import { redirect } from "@remix-run/node";
+import { redirect, type AppLoadContext } from "@remix-run/node";
 import { getUserByKindeId, type KindeProfile, type User } from "~/models/user.server";
 import { claimsFromSession, claimsFromTokens, profileFromIdToken, type KindeClaims } from "./kinde-claims.server";
 import { getKindeSession } from "./kinde.server";
@@ -26,9 +26,19 @@ export interface OptionalKindeAuth extends Omit<KindeAuth, "kindeUser"> {
 // The SDK keeps its tokens in these cookies; without any of them nobody can be signed in.
 const KINDE_TOKEN_COOKIES = /(?:^|;\s*)(?:access_token|id_token|refresh_token)=/;
 
-// Root and route loaders of one request share the Request object, so it keys the cache.
-const authByRequest = new WeakMap<Request, Promise<OptionalKindeAuth>>();
-const userByRequest = new WeakMap<Request, Promise<User | null>>();
+/** What every loader and action receives; `context` is one object per HTTP request. */
+export interface RequestArgs {
+  request: Request;
+  context: AppLoadContext;
+}
+
+// Remix hands each loader its own copy of the Request, but one `context` object for the
+// whole HTTP request, so the context keys the per-request caches (root loader + route
+// loader = one token check and one row read). Actions that change the row redirect, so no
+// loader in the same request sees a stale cached row.
+const authByRequest = new WeakMap<object, Promise<OptionalKindeAuth>>();
+const userByRequest = new WeakMap<object, Promise<User | null>>();
+const cacheKey = ({ request, context }: RequestArgs): object => (typeof context === "object" && context ? context : request);
 
 /** Where a request came from, as a same-site path to come back to after signing in. */
 function currentPath(request: Request): string {
@@ -92,27 +102,29 @@ async function readKindeAuth(request: Request): Promise<OptionalKindeAuth> {
  * tampered or forged token all mean "signed out": the SDK verifies the signature against
  * the issuer's keys and answers null rather than throwing.
  */
-export function getKindeAuth(request: Request): Promise<OptionalKindeAuth> {
-  let auth = authByRequest.get(request);
+export function getKindeAuth(args: RequestArgs): Promise<OptionalKindeAuth> {
+  const key = cacheKey(args);
+  let auth = authByRequest.get(key);
   if (!auth) {
-    auth = readKindeAuth(request);
-    authByRequest.set(request, auth);
+    auth = readKindeAuth(args.request);
+    authByRequest.set(key, auth);
   }
   return auth;
 }
 
 /** The Kinde user, or a redirect to sign-in that comes back to `returnTo`. */
-export async function requireKindeAuth(request: Request, returnTo = currentPath(request)): Promise<KindeAuth> {
-  const auth = await getKindeAuth(request);
+export async function requireKindeAuth(args: RequestArgs, returnTo = currentPath(args.request)): Promise<KindeAuth> {
+  const auth = await getKindeAuth(args);
   if (!auth.kindeUser) throw redirect(loginUrl(returnTo), { headers: auth.headers });
   return { ...auth, kindeUser: auth.kindeUser };
 }
 
-function getStoredUser(request: Request, kindeId: string): Promise<User | null> {
-  let user = userByRequest.get(request);
+function getStoredUser(args: RequestArgs, kindeId: string): Promise<User | null> {
+  const key = cacheKey(args);
+  let user = userByRequest.get(key);
   if (!user) {
     user = getUserByKindeId(kindeId);
-    userByRequest.set(request, user);
+    userByRequest.set(key, user);
   }
   return user;
 }
@@ -122,10 +134,10 @@ function getStoredUser(request: Request, kindeId: string): Promise<User | null> 
  * session but no row (the database was reset, or the account deleted in another tab):
  * through /auth/success again, which recreates it from Kinde.
  */
-export async function requireUser(request: Request): Promise<KindeAuth & { user: User }> {
-  const returnTo = currentPath(request);
-  const auth = await requireKindeAuth(request, returnTo);
-  const user = await getStoredUser(request, auth.kindeUser.id);
+export async function requireUser(args: RequestArgs): Promise<KindeAuth & { user: User }> {
+  const returnTo = currentPath(args.request);
+  const auth = await requireKindeAuth(args, returnTo);
+  const user = await getStoredUser(args, auth.kindeUser.id);
   if (!user) {
     throw redirect(`/auth/success?${new URLSearchParams({ returnTo })}`, { headers: auth.headers });
   }
@@ -136,12 +148,12 @@ export async function requireUser(request: Request): Promise<KindeAuth & { user:
  * For pages anyone may see (the header's "signed in as"): the stored user if there is a
  * valid session and a row, else null. Visitors without Kinde cookies cost nothing.
  */
-export async function getOptionalUser(request: Request): Promise<{ user: User | null; headers: Headers }> {
-  if (!hasKindeCookies(request)) return { user: null, headers: new Headers() };
-  const auth = await getKindeAuth(request);
+export async function getOptionalUser(args: RequestArgs): Promise<{ user: User | null; headers: Headers }> {
+  if (!hasKindeCookies(args.request)) return { user: null, headers: new Headers() };
+  const auth = await getKindeAuth(args);
   if (!auth.kindeUser) return { user: null, headers: auth.headers };
   try {
-    return { user: await getStoredUser(request, auth.kindeUser.id), headers: auth.headers };
+    return { user: await getStoredUser(args, auth.kindeUser.id), headers: auth.headers };
   } catch (error) {
     // Public pages keep working while the database is unavailable (db.server.ts turns that
     // into a 503 Response); the header just shows no one.

@@ -16,14 +16,15 @@ export const headers = privatePageHeaders;
 
 export const meta: MetaFunction = () => [{ title: "Delete my account · Remix Kinde Stack" }];
 
-export async function loader({ request }: LoaderFunctionArgs) {
-  const { user, headers } = await requireUser(request);
+export async function loader(args: LoaderFunctionArgs) {
+  const { user, headers } = await requireUser(args);
   return data({ email: user.email }, { headers: privatePage(headers) });
 }
 
-export async function action({ request }: ActionFunctionArgs) {
+export async function action(args: ActionFunctionArgs) {
+  const { request } = args;
   assertSameOrigin(request);
-  const { kindeUser, headers } = await requireUser(request);
+  const { kindeUser, headers } = await requireUser(args);
   const form = await readForm(request);
   if (form.get("confirm") !== "yes") {
     return data({ error: "Tick the box to confirm that you want to delete your account." }, { status: 400, headers });

@@ -8,9 +8,10 @@ import { getKindeAuth, loginUrl } from "~/lib/auth.server";
 import { safeRedirect } from "~/lib/safe-redirect";
 import { upsertUserFromKinde } from "~/models/user.server";
 
-export async function loader({ request }: LoaderFunctionArgs) {
+export async function loader(args: LoaderFunctionArgs) {
+  const { request } = args;
   const returnTo = safeRedirect(new URL(request.url).searchParams.get("returnTo"));
-  const { kindeUser, headers } = await getKindeAuth(request);
+  const { kindeUser, headers } = await getKindeAuth(args);
   // No valid Kinde session (cookie missing, expired, forged): sign in first, then come back.
   if (!kindeUser) throw redirect(loginUrl(returnTo), { headers });
   await upsertUserFromKinde(kindeUser);

@@ -15,8 +15,8 @@ export const headers = privatePageHeaders;
 
 export const meta: MetaFunction = () => [{ title: "Dashboard · Remix Kinde Stack" }];
 
-export async function loader({ request }: LoaderFunctionArgs) {
-  const { user, claims: readClaims, headers } = await requireUser(request);
+export async function loader(args: LoaderFunctionArgs) {
+  const { user, claims: readClaims, headers } = await requireUser(args);
   const claims = await readClaims();
   // Only what the page shows: the row straight from the database, and Kinde's claims.
   const profile = {
@@ -31,9 +31,10 @@ export async function loader({ request }: LoaderFunctionArgs) {
   return data({ profile, claims }, { headers: privatePage(headers) });
 }
 
-export async function action({ request }: ActionFunctionArgs) {
+export async function action(args: ActionFunctionArgs) {
+  const { request } = args;
   assertSameOrigin(request);
-  const { kindeUser, headers } = await requireUser(request);
+  const { kindeUser, headers } = await requireUser(args);
   const form = await readForm(request);
   const intent = form.get("intent");
 

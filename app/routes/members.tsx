@@ -19,8 +19,9 @@ export const meta: MetaFunction = () => [{ title: "Members · Remix Kinde Stack"
 
 const pageParam = z.coerce.number().int().min(1).max(100_000).catch(1);
 
-export async function loader({ request }: LoaderFunctionArgs) {
-  const { claims, headers } = await requireUser(request);
+export async function loader(args: LoaderFunctionArgs) {
+  const { request } = args;
+  const { claims, headers } = await requireUser(args);
   const { permissions } = await claims();
   if (!permissions.includes(REQUIRED_PERMISSION)) {
     throw data({ permission: REQUIRED_PERMISSION }, { status: 403, headers });

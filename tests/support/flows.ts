@@ -55,16 +55,21 @@ export interface UserRow {
   createdAt: number | string;
   updatedAt: number | string;
   lastSignInAt: number | string;
+  nameEditedAt: number | string | null;
 }
 
-/** Reads the database directly, the way a person with a SQL shell would. */
-export function usersIn(databaseFile: string): UserRow[] {
+/** Reads the database directly (read-only), the way a person with a SQL shell would. */
+export function queryDatabase<T>(databaseFile: string, sql: string, ...params: unknown[]): T[] {
   const db = new Database(databaseFile, { readonly: true, fileMustExist: true });
   try {
-    return db.prepare("SELECT * FROM User ORDER BY id").all() as UserRow[];
+    return db.prepare(sql).all(...params) as T[];
   } finally {
     db.close();
   }
+}
+
+export function usersIn(databaseFile: string): UserRow[] {
+  return queryDatabase<UserRow>(databaseFile, "SELECT * FROM User ORDER BY id");
 }
 
 export function runSql(databaseFile: string, sql: string, ...params: unknown[]): void {

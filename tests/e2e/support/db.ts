@@ -2,29 +2,9 @@
  * Reads the stack's SQLite file the way a person with a SQL shell would: read-only, straight
  * from the table, so the tests see what the app really stored.
  */
-import Database from "better-sqlite3";
+import { queryDatabase as query, type UserRow } from "../../support/flows";
 
-export interface UserRow {
-  id: number;
-  kindeId: string;
-  email: string | null;
-  firstName: string | null;
-  lastName: string | null;
-  picture: string | null;
-  createdAt: number | string;
-  updatedAt: number | string;
-  lastSignInAt: number | string;
-  nameEditedAt: number | string | null;
-}
-
-function query<T>(databaseFile: string, sql: string, ...params: unknown[]): T[] {
-  const db = new Database(databaseFile, { readonly: true, fileMustExist: true });
-  try {
-    return db.prepare(sql).all(...params) as T[];
-  } finally {
-    db.close();
-  }
-}
+export type { UserRow };
 
 export function usersWithEmail(databaseFile: string, email: string): UserRow[] {
   return query<UserRow>(databaseFile, "SELECT * FROM User WHERE email = ? COLLATE NOCASE ORDER BY id", email);

@@ -7,25 +7,11 @@
 import { expect, type Locator, type Page } from "@playwright/test";
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { newPerson, type Person } from "../../support/flows";
 import { e2eTarget } from "./env";
 
-export interface Person {
-  email: string;
-  password: string;
-  firstName: string;
-  lastName: string;
-}
-
-export function newPerson(overrides: Partial<Person> = {}): Person {
-  const id = randomUUID().slice(0, 8);
-  return {
-    email: `e2e-${id}@example.com`,
-    password: "correct horse battery",
-    firstName: "Ada",
-    lastName: `Lovelace-${id}`,
-    ...overrides,
-  };
-}
+/** People with unique emails, made the same way as in the HTTP-level tests. */
+export { newPerson, type Person };
 
 /**
  * The email domain that kinde-local/config.json gives the `read:users` permission to, read

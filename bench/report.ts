@@ -1,0 +1,179 @@
+/** The benchmark's results: their JSON shape, the targets, and the printed table. */
+import type { BenchConfig, PhaseName } from "./config";
+import type { LatencySummary } from "./stats";
+
+export interface PhaseResult {
+  name: PhaseName;
+  /** What was requested, e.g. "GET /dashboard". */
+  target: string;
+  /** "requests" or "round trips": what rps counts. */
+  unit: string;
+  /** Successful requests (round trips) per second while measuring. */
+  rps: number;
+  /** rps divided by the landing page's rps in the same run; null without a landing phase. */
+  ratioToBaseline: number | null;
+  p50Ms: number;
+  p99Ms: number;
+  latencyMs: LatencySummary;
+  /** Failures (wrong status or Location, timeouts, connection errors), warm-up included. */
+  errors: number;
+  errorKinds: Record<string, number>;
+  errorSamples: string[];
+  completed: number;
+  seconds: number;
+  statusCounts: Record<string, number>;
+  warmup: { seconds: number; completed: number; errors: number };
+  /** Highest VmRSS of the app process sampled every 100 ms during the phase (warm-up included). */
+  peakRssMB: number | null;
+  /** The app process's VmHWM (peak RSS since it started) at the end of the phase. */
+  vmHwmMB: number | null;
+  /**
+   * The app process's CPU time (all threads, user + system) in the measured window divided by
+   * the requests (round trips for sign-in) completed in it. Much steadier than rps on a busy
+   * machine: other processes slow the app down but hardly change what a request costs.
+   */
+  cpuMsPerRequest: number | null;
+  /** The app's CPU seconds per second in the measured window (1.0 = one core fully busy). */
+  cpuUtilization: number | null;
+  /** The highest RSS of each second of the phase (warm-up first), in MB. */
+  rssTimelineMB: Array<number | null>;
+  /** Sign-in only: latency of each hop of the round trip. */
+  steps?: Record<string, LatencySummary>;
+  /** Sign-in only: per round trip, the time spent in the app's four hops (Kinde's two left out). */
+  appSideMs?: LatencySummary;
+  /** Monotonic microseconds of the measured window (to cut a CPU profile). */
+  window: { fromUs: number; toUs: number };
+}
+
+export interface Target {
+  name: string;
+  status: "PASS" | "FAIL" | "SKIP";
+  detail: string;
+}
+
+export interface BenchResults {
+  version: 1;
+  startedAt: string;
+  finishedAt: string;
+  /** False when any phase had errors (the process then exits non-zero). */
+  ok: boolean;
+  config: BenchConfig;
+  environment: {
+    node: string;
+    platform: string;
+    cpus: number;
+    cpuModel: string;
+    totalMemoryMB: number;
+    commit: string | null;
+    /** Paths that differ from the commit (uncommitted work is in the numbers too). */
+    changedPaths: number | null;
+    profiled: boolean;
+    loadAverage: { atStart: number[]; atEnd: number[] };
+  };
+  setup: { buildSeconds: number | null; users: number; signUpSeconds: number; idleRssMB: number | null };
+  app: { server: string; url: string; pid: number };
+  phases: PhaseResult[];
+  targets: Target[];
+  profile?: { file: string; phases: Record<string, unknown> };
+}
+
+export const TARGETS = {
+  dashboardShareOfLanding: 0.6,
+  signInP50Ms: 30,
+  peakMemoryMB: 250,
+};
+
+export function evaluateTargets(phases: PhaseResult[]): Target[] {
+  const byName = new Map(phases.map((phase) => [phase.name, phase]));
+  const landing = byName.get("landing");
+  const dashboard = byName.get("dashboard");
+  const signIn = byName.get("sign-in");
+  const targets: Target[] = [];
+
+  const limit = TARGETS.dashboardShareOfLanding;
+  if (landing && dashboard && landing.rps > 0) {
+    const share = dashboard.rps / landing.rps;
+    // What the ratio would be if both were limited by the app's CPU alone: steadier when other
+    // work on the machine makes rps jump around.
+    const byCpu =
+      landing.cpuMsPerRequest && dashboard.cpuMsPerRequest
+        ? `; by CPU per request ${((landing.cpuMsPerRequest / dashboard.cpuMsPerRequest) * 100).toFixed(1)}% (${dashboard.cpuMsPerRequest.toFixed(2)} vs ${landing.cpuMsPerRequest.toFixed(2)} ms)`
+        : "";
+    targets.push({
+      name: `/dashboard throughput >= ${limit * 100}% of the landing page's`,
+      status: share >= limit ? "PASS" : "FAIL",
+      detail: `${(share * 100).toFixed(1)}% (${dashboard.rps.toFixed(1)} vs ${landing.rps.toFixed(1)} req/s)${byCpu}`,
+    });
+  } else {
+    targets.push({ name: `/dashboard throughput >= ${limit * 100}% of the landing page's`, status: "SKIP", detail: "needs the landing and dashboard phases" });
+  }
+
+  if (signIn && signIn.latencyMs.count > 0) {
+    targets.push({
+      name: `sign-in round trip p50 < ${TARGETS.signInP50Ms} ms`,
+      status: signIn.p50Ms < TARGETS.signInP50Ms ? "PASS" : "FAIL",
+      detail: `p50 ${signIn.p50Ms.toFixed(1)} ms`,
+    });
+  } else {
+    targets.push({ name: `sign-in round trip p50 < ${TARGETS.signInP50Ms} ms`, status: "SKIP", detail: "no successful sign-in round trip measured" });
+  }
+
+  const peaks = phases.map((phase) => phase.peakRssMB).filter((value): value is number => value !== null);
+  if (peaks.length > 0) {
+    const peak = Math.max(...peaks);
+    targets.push({
+      name: `peak server memory < ${TARGETS.peakMemoryMB} MB`,
+      status: peak < TARGETS.peakMemoryMB ? "PASS" : "FAIL",
+      detail: `${peak.toFixed(1)} MB RSS`,
+    });
+  } else {
+    targets.push({ name: `peak server memory < ${TARGETS.peakMemoryMB} MB`, status: "SKIP", detail: "no /proc/<pid>/status to read" });
+  }
+
+  const errors = phases.reduce((sum, phase) => sum + phase.errors, 0);
+  targets.push({
+    name: "zero errors",
+    status: errors === 0 ? "PASS" : "FAIL",
+    detail: errors === 0 ? "no errors" : phases.filter((phase) => phase.errors > 0).map((phase) => `${phase.name}: ${phase.errors}`).join(", "),
+  });
+  return targets;
+}
+
+function pad(text: string, width: number, right = false): string {
+  return right ? text.padStart(width) : text.padEnd(width);
+}
+
+const fixed = (value: number | null, decimals: number) => (value === null || !Number.isFinite(value) ? "n/a" : value.toFixed(decimals));
+
+export function formatTable(phases: PhaseResult[]): string {
+  const header = ["phase", "target", "rps", "vs /", "p50 ms", "p99 ms", "errors", "peak RSS MB", "CPU ms/req"];
+  const rows = phases.map((phase) => [
+    phase.name,
+    phase.target,
+    fixed(phase.rps, 1),
+    phase.ratioToBaseline === null ? "n/a" : `${fixed(phase.ratioToBaseline * 100, 0)}%`,
+    fixed(phase.p50Ms, 2),
+    fixed(phase.p99Ms, 2),
+    String(phase.errors),
+    fixed(phase.peakRssMB, 1),
+    fixed(phase.cpuMsPerRequest, 2),
+  ]);
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
+  const line = (cells: string[]) => cells.map((cell, column) => pad(cell, widths[column]!, column >= 2)).join("  ");
+  return [line(header), widths.map((width) => "-".repeat(width)).join("  "), ...rows.map(line)].join("\n");
+}
+
+export function formatSteps(steps: Record<string, LatencySummary>, appSide?: LatencySummary): string {
+  const rows: Array<[string, LatencySummary]> = Object.entries(steps);
+  if (appSide) rows.push(["app side (4 app hops)", appSide]);
+  const width = Math.max(4, ...rows.map(([name]) => name.length));
+  const lines = [`  ${"hop".padEnd(width)}  ${"p50 ms".padStart(8)}  ${"p99 ms".padStart(8)}`];
+  for (const [name, step] of rows) {
+    lines.push(`  ${name.padEnd(width)}  ${fixed(step.p50, 2).padStart(8)}  ${fixed(step.p99, 2).padStart(8)}`);
+  }
+  return lines.join("\n");
+}
+
+export function formatTargets(targets: Target[]): string {
+  return targets.map((target) => `${target.status} ${target.name}: ${target.detail}`).join("\n");
+}

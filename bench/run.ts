@@ -1,0 +1,364 @@
+/**
+ * `npm run bench`: builds the app, starts it as in production with the local Kinde server and a
+ * throwaway database, signs up a set of users through the real Kinde pages, then drives load
+ * from a separate process (bench/load.ts) against four phases:
+ *
+ *   landing       GET /              public page, the baseline (no auth, no database)
+ *   dashboard     GET /dashboard     signed-in users, round robin (token checks, one row, render)
+ *   auth-success  GET /auth/success  signed-in users (the upsert), a 302 to /dashboard is success
+ *   sign-in       the whole sign-in round trip, from /kinde-auth/login to the rendered dashboard
+ *
+ * Prints a table and PASS/FAIL lines for the targets, writes bench/results/<timestamp>.json and
+ * bench/results/latest.json, and exits non-zero when any phase had errors (not on targets).
+ * Options are environment variables: see bench/README.md.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, totalmem } from "node:os";
+import { join, relative, resolve } from "node:path";
+import { readConfig, type BenchConfig, type PhaseName } from "./config";
+import { Browser, signInFlow, type Person } from "./flow";
+import { MemorySampler, readMemory } from "./memory";
+import { formatSummary, readProfile, summarizeProfile, type ProfileSummary } from "./profile-summary";
+import type { LoadJob, LoadResult } from "./protocol";
+import { evaluateTargets, formatSteps, formatTable, formatTargets, type BenchResults, type PhaseResult } from "./report";
+import { buildApp, childEnv, defaultServer, buildExists, makeWorkDir, ROOT, startStack, type Stack } from "./stack";
+
+const LOAD_SCRIPT = join(ROOT, "bench/load.ts");
+const SIGN_UP_CONCURRENCY = 4;
+const PASSWORD = "correct horse battery staple";
+
+interface BenchUser {
+  email: string;
+  password: string;
+  cookie: string;
+}
+
+const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+
+/** Sign up `count` users through the app and the local Kinde pages; keep each one's cookies. */
+async function signUpUsers(stack: Stack, config: BenchConfig): Promise<BenchUser[]> {
+  const runId = Date.now().toString(36);
+  const users: BenchUser[] = new Array(config.users);
+  let next = 0;
+  const signUp = async (index: number) => {
+    const person: Person = {
+      email: `bench-${runId}-${index + 1}@example.com`,
+      password: PASSWORD,
+      firstName: "Bench",
+      lastName: `User ${index + 1}`,
+    };
+    const options = { appUrl: stack.app.url, timeout: config.timeout, acceptEncoding: config.acceptEncoding };
+    const cookie = await signInFlow(new Browser(options), options, "register", person);
+    if (!/(?:^|; )access_token=/.test(cookie)) throw new Error(`signing up ${person.email} left no access_token cookie (${cookie.slice(0, 80)})`);
+    users[index] = { email: person.email, password: person.password, cookie };
+  };
+  const worker = async () => {
+    while (next < config.users) await signUp(next++);
+  };
+  // The first sign-up runs alone. On a cold server the Kinde SDK is still being imported, and
+  // concurrent first logins resume in the same microtask batch: the SDK keeps the OAuth state
+  // on its one shared client object (AuthorizationCode.createAuthorizationURL sets this.state,
+  // awaits, then reads it back), so they would swap states and fail with "State mismatch".
+  // That is a cold-start race in the SDK, reported separately, not what this benchmark measures.
+  await signUp(next++);
+  await Promise.all(Array.from({ length: Math.min(SIGN_UP_CONCURRENCY, config.users) }, worker));
+  return users;
+}
+
+function jobFor(phase: PhaseName, config: BenchConfig, appUrl: string, users: BenchUser[]): LoadJob {
+  const common = { name: phase, duration: config.duration, warmup: config.warmup, timeout: config.timeout, acceptEncoding: config.acceptEncoding };
+  const cookies = users.map((user) => user.cookie);
+  switch (phase) {
+    case "landing":
+      return { ...common, kind: "http", url: `${appUrl}/`, connections: config.connections, cookies: [], expectStatus: 200 };
+    case "dashboard":
+      return { ...common, kind: "http", url: `${appUrl}/dashboard`, connections: config.connections, cookies, expectStatus: 200 };
+    case "auth-success":
+      return {
+        ...common,
+        kind: "http",
+        url: `${appUrl}/auth/success`,
+        connections: config.connections,
+        cookies,
+        expectStatus: 302,
+        expectLocationPath: "/dashboard",
+      };
+    case "sign-in":
+      return {
+        ...common,
+        kind: "sign-in",
+        appUrl,
+        users: users.map(({ email, password }) => ({ email, password })),
+        concurrency: config.signInConcurrency,
+        maxRounds: config.signInMaxRounds,
+      };
+  }
+}
+
+const TARGET_LABELS: Record<PhaseName, { target: string; unit: string }> = {
+  landing: { target: "GET /", unit: "requests" },
+  dashboard: { target: "GET /dashboard", unit: "requests" },
+  "auth-success": { target: "GET /auth/success (302)", unit: "requests" },
+  "sign-in": { target: "sign-in round trip (6 hops)", unit: "round trips" },
+};
+
+const children = new Set<ReturnType<typeof spawn>>();
+
+/** Runs one job in its own process (node + tsx), bounded by a kill timer. */
+function runLoad(job: LoadJob): Promise<LoadResult> {
+  const limitMs = (job.warmup + job.duration + job.timeout * 2 + 60) * 1000;
+  return new Promise((resolveLoad, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", LOAD_SCRIPT], {
+      cwd: ROOT,
+      env: childEnv(),
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    children.add(child);
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+      process.stderr.write(chunk);
+    });
+    const timer = setTimeout(() => {
+      log(`load process for ${job.name} ran over ${limitMs / 1000}s; killing it`);
+      child.kill("SIGKILL");
+    }, limitMs);
+    child.once("error", (error) => {
+      clearTimeout(timer);
+      children.delete(child);
+      reject(error);
+    });
+    child.once("exit", (code, signal) => {
+      clearTimeout(timer);
+      children.delete(child);
+      const line = stdout.trim().split("\n").pop() ?? "";
+      if (code === 0 && line.startsWith("{")) {
+        resolveLoad(JSON.parse(line) as LoadResult);
+      } else {
+        reject(new Error(`load process for ${job.name} failed (${signal ?? `exit ${code}`}):\n${stderr.slice(-4000)}`));
+      }
+    });
+    child.stdin.end(JSON.stringify(job));
+  });
+}
+
+/** The commit, and how many paths differ from it (read-only: no index refresh, no locks). */
+function gitState(): { commit: string | null; changedPaths: number | null } {
+  const git = (args: string[]) => spawnSync("git", ["--no-optional-locks", ...args], { cwd: ROOT, encoding: "utf8", timeout: 5_000 });
+  const head = git(["rev-parse", "--short", "HEAD"]);
+  const status = git(["status", "--porcelain"]);
+  return {
+    commit: head.status === 0 ? head.stdout.trim() : null,
+    changedPaths: status.status === 0 ? status.stdout.split("\n").filter(Boolean).length : null,
+  };
+}
+
+async function main(): Promise<number> {
+  const config = readConfig(process.env, defaultServer());
+  const startedAt = new Date();
+  const loadAtStart = loadavg();
+  log(
+    `phases ${config.phases.join(", ")}; ${config.duration}s each after ${config.warmup}s warm-up; ` +
+      `${config.connections} connections, sign-in concurrency ${config.signInConcurrency}; ${config.users} users` +
+      `${config.quick ? "; quick mode" : ""}${config.profile ? "; CPU profile on" : ""}`,
+  );
+
+  let buildSeconds: number | null = null;
+  if (config.skipBuild && buildExists(config.server)) {
+    log("reusing the existing build (BENCH_SKIP_BUILD)");
+  } else {
+    log("building the app (npm run build)...");
+    buildSeconds = buildApp().seconds;
+    log(`built in ${buildSeconds.toFixed(1)}s`);
+  }
+
+  const work = makeWorkDir();
+  const profileDir = config.profile ? join(work.dir, "profile") : undefined;
+  if (profileDir) mkdirSync(profileDir, { recursive: true });
+  let stack: Stack | undefined;
+  const cleanup = async () => {
+    for (const child of children) child.kill("SIGKILL");
+    if (stack) await stack.stop().catch(() => {});
+    work.remove();
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    log(`${signal}: stopping`);
+    void cleanup().finally(() => process.exit(130));
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+
+  try {
+    stack = await startStack({ workDir: work.dir, server: config.server, nodeArgs: config.appNodeArgs, cpuProfileDir: profileDir });
+    const { app } = stack;
+    log(`app (${config.server === "app" ? "build/app-server/main.js" : "remix-serve"}) ${app.url} (pid ${app.pid}), local Kinde ${stack.kinde.url}, database ${stack.databaseFile}`);
+
+    const signUpStarted = performance.now();
+    const users = await signUpUsers(stack, config);
+    const signUpSeconds = (performance.now() - signUpStarted) / 1000;
+    log(`signed up ${users.length} users in ${signUpSeconds.toFixed(1)}s`);
+    const idle = readMemory(app.pid);
+    const idleRssMB = idle ? Math.round(idle.rssMB * 10) / 10 : null;
+    if (idleRssMB !== null) log(`app RSS before the phases: ${idleRssMB} MB`);
+
+    const phases: PhaseResult[] = [];
+    for (const phase of config.phases) {
+      log(`phase ${phase}: ${TARGET_LABELS[phase].target}...`);
+      const sampler = new MemorySampler(app.pid, 100);
+      let result: LoadResult;
+      try {
+        result = await runLoad(jobFor(phase, config, app.url, users));
+      } catch (error) {
+        sampler.stop();
+        throw error;
+      }
+      const memory = sampler.stop();
+      const cpuMs = sampler.cpuMsBetween(result.measuredFromUs, result.measuredToUs);
+      if (app.child.exitCode !== null || app.child.signalCode !== null) {
+        throw new Error(`the app exited during phase ${phase}:\n${app.log().slice(-4000)}`);
+      }
+      phases.push({
+        name: phase,
+        ...TARGET_LABELS[phase],
+        rps: result.rps,
+        ratioToBaseline: null,
+        p50Ms: result.latency.p50,
+        p99Ms: result.latency.p99,
+        latencyMs: result.latency,
+        errors: result.errors,
+        errorKinds: result.errorKinds,
+        errorSamples: result.errorSamples,
+        completed: result.completed,
+        seconds: result.seconds,
+        statusCounts: result.statusCounts,
+        warmup: result.warmup,
+        peakRssMB: memory.peakRssMB === null ? null : Math.round(memory.peakRssMB * 10) / 10,
+        vmHwmMB: memory.hwmMB === null ? null : Math.round(memory.hwmMB * 10) / 10,
+        rssTimelineMB: memory.timelineMB,
+        cpuMsPerRequest: cpuMs !== null && result.completed > 0 ? Math.round((cpuMs / result.completed) * 100) / 100 : null,
+        cpuUtilization: cpuMs !== null ? Math.round((cpuMs / 1000 / ((result.measuredToUs - result.measuredFromUs) / 1e6)) * 100) / 100 : null,
+        ...(result.steps ? { steps: result.steps } : {}),
+        ...(result.appSide ? { appSideMs: result.appSide } : {}),
+        window: { fromUs: result.measuredFromUs, toUs: result.measuredToUs },
+      });
+      const ms = (value: number | null) => (typeof value === "number" && Number.isFinite(value) ? `${value.toFixed(2)} ms` : "n/a");
+      log(
+        `phase ${phase}: ${result.rps.toFixed(1)} ${TARGET_LABELS[phase].unit}/s, p50 ${ms(result.latency.p50)}, ` +
+          `p99 ${ms(result.latency.p99)}, ${result.errors} errors`,
+      );
+      for (const sample of result.errorSamples) log(`  error: ${sample}`);
+    }
+    const landing = phases.find((phase) => phase.name === "landing");
+    for (const phase of phases) {
+      phase.ratioToBaseline = landing && landing.rps > 0 ? Math.round((phase.rps / landing.rps) * 1000) / 1000 : null;
+    }
+
+    const appPid = app.pid;
+    const appUrl = app.url;
+    // Stopping the app is what writes its CPU profile.
+    await stack.stop();
+    stack = undefined;
+
+    const targets = evaluateTargets(phases);
+    const ok = phases.every((phase) => phase.errors === 0);
+    const cpu = cpus();
+    const results: BenchResults = {
+      version: 1,
+      startedAt: startedAt.toISOString(),
+      finishedAt: new Date().toISOString(),
+      ok,
+      config,
+      environment: {
+        node: process.version,
+        platform: `${process.platform} ${process.arch}`,
+        cpus: cpu.length,
+        cpuModel: cpu[0]?.model ?? "unknown",
+        totalMemoryMB: Math.round(totalmem() / 2 ** 20),
+        ...gitState(),
+        profiled: config.profile,
+        // 1, 5 and 15 minute load averages: other work on the machine skews every number.
+        loadAverage: { atStart: loadAtStart.map((value) => Math.round(value * 100) / 100), atEnd: loadavg().map((value) => Math.round(value * 100) / 100) },
+      },
+      setup: {
+        buildSeconds: buildSeconds === null ? null : Math.round(buildSeconds * 10) / 10,
+        users: users.length,
+        signUpSeconds: Math.round(signUpSeconds * 10) / 10,
+        idleRssMB,
+      },
+      app: { server: config.server, url: appUrl, pid: appPid },
+      phases,
+      targets,
+    };
+
+    const resultsDir = resolve(ROOT, config.resultsDir);
+    mkdirSync(resultsDir, { recursive: true });
+    const stamp = startedAt.toISOString().replace(/[:.]/g, "-");
+    const profileSummaries: Record<string, ProfileSummary> = {};
+    let profileText = "";
+    if (profileDir) {
+      const file = join(profileDir, "app.cpuprofile");
+      if (!existsSync(file)) {
+        log("no CPU profile was written (the app did not exit cleanly)");
+      } else {
+        const kept = join(resultsDir, `${stamp}-app.cpuprofile`);
+        copyFileSync(file, kept);
+        const profile = readProfile(file);
+        for (const phase of phases) {
+          const summary = summarizeProfile(profile, { fromUs: phase.window.fromUs, toUs: phase.window.toUs, top: config.profileTop, root: ROOT });
+          profileSummaries[phase.name] = summary;
+          // The sign-in phase's app work is 4 requests per round trip (the other 2 hit Kinde).
+          const requests = phase.name === "sign-in" ? phase.completed * 4 : phase.completed;
+          profileText += `\n${formatSummary(summary, `CPU profile of the app, phase ${phase.name} (${phase.target})`, requests)}\n`;
+        }
+        results.profile = { file: relative(ROOT, kept), phases: profileSummaries };
+      }
+    }
+
+    const json = `${JSON.stringify(results, null, 2)}\n`;
+    const resultFile = join(resultsDir, `${stamp}.json`);
+    writeFileSync(resultFile, json);
+    writeFileSync(join(resultsDir, "latest.json"), json);
+
+    console.log("");
+    console.log(
+      `Benchmark: ${config.duration}s per phase after ${config.warmup}s warm-up, ${config.connections} connections ` +
+        `(sign-in: ${config.signInConcurrency} concurrent round trips), ${users.length} users, Node ${process.version}, ${cpu.length} CPUs` +
+        (config.profile ? " — app under --cpu-prof, numbers are slower than normal" : ""),
+    );
+    const busiest = Math.max(loadAtStart[0] ?? 0, loadavg()[0] ?? 0);
+    if (busiest > cpu.length) {
+      console.log(`Note: the machine was busy (1-minute load average up to ${busiest.toFixed(1)} on ${cpu.length} CPUs); expect noisy numbers.`);
+    }
+    console.log(`App server: ${config.server === "app" ? "build/app-server/main.js (as npm start)" : "remix-serve"}${config.appNodeArgs.length ? ` with ${config.appNodeArgs.join(" ")}` : ""}; RSS ${idleRssMB ?? "n/a"} MB after start and sign-ups, before the phases.`);
+    console.log("");
+    console.log(formatTable(phases));
+    const signIn = phases.find((phase) => phase.name === "sign-in");
+    if (signIn?.steps) {
+      console.log("");
+      console.log("Sign-in round trip, per hop:");
+      console.log(formatSteps(signIn.steps, signIn.appSideMs));
+    }
+    console.log("");
+    console.log(formatTargets(targets));
+    if (profileText) console.log(profileText);
+    console.log("");
+    console.log(`Results: ${relative(ROOT, resultFile)} (and ${relative(ROOT, join(resultsDir, "latest.json"))})`);
+    if (!ok) console.log("FAILED: some phases had errors (see above); exit code 1");
+    return ok ? 0 : 1;
+  } finally {
+    await cleanup();
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    log(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    process.exit(2);
+  },
+);

@@ -1,0 +1,59 @@
+/** Latency statistics from raw samples (milliseconds), exact rather than bucketed. */
+
+export interface LatencySummary {
+  count: number;
+  min: number;
+  mean: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
+
+/** Nearest-rank percentile of an ascending array. */
+export function percentile(sorted: ArrayLike<number>, p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))]!;
+}
+
+export function summarize(samples: number[]): LatencySummary {
+  const sorted = Float64Array.from(samples).sort();
+  const count = sorted.length;
+  let total = 0;
+  for (const value of sorted) total += value;
+  return {
+    count,
+    min: count ? sorted[0]! : Number.NaN,
+    mean: count ? total / count : Number.NaN,
+    p50: percentile(sorted, 50),
+    p90: percentile(sorted, 90),
+    p99: percentile(sorted, 99),
+    max: count ? sorted[count - 1]! : Number.NaN,
+  };
+}
+
+/** Rounds for JSON: 2 decimals for milliseconds and rates. */
+export function round(value: number, decimals = 2): number {
+  if (!Number.isFinite(value)) return value;
+  const factor = 10 ** decimals;
+  return Math.round(value * factor) / factor;
+}
+
+/** Keeps at most `limit` samples (reservoir sampling), so memory stays bounded on long runs. */
+export class Reservoir {
+  readonly values: number[] = [];
+  private seen = 0;
+
+  constructor(private readonly limit = 1_000_000) {}
+
+  add(value: number): void {
+    this.seen++;
+    if (this.values.length < this.limit) {
+      this.values.push(value);
+      return;
+    }
+    const slot = Math.floor(Math.random() * this.seen);
+    if (slot < this.limit) this.values[slot] = value;
+  }
+}
