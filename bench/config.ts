@@ -3,6 +3,7 @@
  * default and a hard upper bound, so a typo cannot start an unbounded load loop.
  */
 import { z } from "zod";
+import { appServerNodeArgs } from "../scripts/lib/stack.ts";
 
 export const PHASE_NAMES = ["landing", "dashboard", "auth-success", "sign-in"] as const;
 export type PhaseName = (typeof PHASE_NAMES)[number];
@@ -121,7 +122,8 @@ export function readConfig(source: Record<string, string | undefined> = process.
     quick,
     server: env.BENCH_SERVER ?? defaultServer,
     acceptEncoding: env.BENCH_ACCEPT_ENCODING ?? "",
-    appNodeArgs: env.BENCH_APP_NODE_ARGS,
+    // The same flags `npm start` gives the server, unless the run asks for others.
+    appNodeArgs: env.BENCH_APP_NODE_ARGS.length > 0 ? env.BENCH_APP_NODE_ARGS : appServerNodeArgs(),
     duration: env.BENCH_DURATION ?? (quick ? 1 : 10),
     warmup: env.BENCH_WARMUP ?? (quick ? 1 : 2),
     connections: env.BENCH_CONNECTIONS ?? (quick ? 4 : 10),

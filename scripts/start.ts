@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
-import { BIN, loadConfig, migrate, startLocalKinde, superviseChildren, usesLocalKinde, waitForUrl } from "./lib/stack.ts";
+import { appServerNodeArgs, loadConfig, migrate, startLocalKinde, superviseChildren, usesLocalKinde, waitForUrl } from "./lib/stack.ts";
 
 const SERVER_BUILD = "build/server/index.js";
 const APP_SERVER = "build/app-server/main.js";
@@ -29,7 +29,7 @@ if (usesLocalKinde(env.KINDE_ISSUER_URL)) {
 const port = process.env.PORT ?? (new URL(env.KINDE_SITE_URL).port || "3000");
 // Plain Node on the compiled server: signals reach it directly, and no TypeScript loader
 // weighs on production memory.
-const app = spawn(process.execPath, [APP_SERVER, SERVER_BUILD], {
+const app = spawn(process.execPath, [...appServerNodeArgs(), APP_SERVER, SERVER_BUILD], {
   env: { ...process.env, PORT: port, NODE_ENV: process.env.NODE_ENV ?? "production" },
   stdio: "inherit",
 });

@@ -9,6 +9,17 @@ import { loadDotEnv } from "../../app/lib/dotenv.server.ts";
 
 export const BIN = "node_modules/.bin";
 
+/**
+ * Node flags for the production server. V8 otherwise grows the heap lazily far past what
+ * the app keeps alive (peaks of 300-430 MB RSS under load in `npm run bench`); a 160 MB
+ * old space holds it near 215 MB at the cost of more frequent GC (docs/decisions/0012).
+ * APP_MAX_OLD_SPACE_MB overrides it; NODE_OPTIONS still applies on top.
+ */
+export function appServerNodeArgs(env: NodeJS.ProcessEnv = process.env): string[] {
+  const megabytes = Number(env.APP_MAX_OLD_SPACE_MB ?? 160);
+  return Number.isInteger(megabytes) && megabytes >= 64 ? [`--max-old-space-size=${megabytes}`] : [];
+}
+
 /** A fresh clone has no .env: start from the example, which runs everything locally. */
 export function ensureEnvFile(): void {
   if (!existsSync(".env") && existsSync(".env.example")) {

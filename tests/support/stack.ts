@@ -8,6 +8,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createKindeLocalServer } from "../../kinde-local/server";
+import { appServerNodeArgs } from "../../scripts/lib/stack";
 import { freshDatabaseFile } from "./database";
 import { appEnv, TEST_CLIENT_ID, TEST_CLIENT_SECRET } from "./test-env";
 
@@ -76,7 +77,7 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
   options.prepareDatabase?.(databaseFile);
   let log = "";
   const logWaiters = new Set<() => void>();
-  const app = spawn(process.execPath, ["build/app-server/main.js", "build/server/index.js"], {
+  const app = spawn(process.execPath, [...appServerNodeArgs(), "build/app-server/main.js", "build/server/index.js"], {
     env: {
       ...process.env,
       ...appEnv({ siteUrl: appUrl, issuerUrl: kinde.url, databaseFile }),

@@ -12,6 +12,7 @@ import { spawn } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { createKindeLocalServer, type KindeLocalServer } from "../../../kinde-local/server.ts";
+import { appServerNodeArgs } from "../../../scripts/lib/stack.ts";
 import { createMigratedTemplate } from "../../support/database.ts";
 import { appEnv, TEST_CLIENT_ID, TEST_CLIENT_SECRET } from "../../support/test-env.ts";
 
@@ -59,7 +60,7 @@ let stopping: Promise<void> | undefined;
 
 const app = (() => {
   // What `npm start` runs: the compiled server (docs/decisions/0010-own-server.md) on Node.
-  const child = spawn(process.execPath, ["build/app-server/main.js", "build/server/index.js"], {
+  const child = spawn(process.execPath, [...appServerNodeArgs(), "build/app-server/main.js", "build/server/index.js"], {
     env: {
       ...process.env,
       ...appEnv({ siteUrl: appUrl, issuerUrl: `http://localhost:${kindePort}`, databaseFile }),
