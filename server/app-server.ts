@@ -102,7 +102,10 @@ export function createAppServer({ build, mode, log = console.log }: AppServerOpt
   // Remix sets the security headers on what it renders (app/entry.server.tsx); files get these.
   const setHeaders = (res: express.Response) => res.setHeader("X-Content-Type-Options", "nosniff");
   app.use(build.publicPath, express.static(build.assetsBuildDirectory, { immutable: true, maxAge: "1y", setHeaders }));
-  app.use(express.static("public", { maxAge: "1h", setHeaders }));
+  // public/ holds files (favicon...): only paths that look like one are looked up on disk,
+  // so page requests do not pay a failed stat each.
+  const publicFiles = express.static("public", { maxAge: "1h", setHeaders });
+  app.use((req, res, next) => (/\.[a-z0-9]+$/i.test(req.path) ? publicFiles(req, res, next) : next()));
   app.use(requestLog(log));
   app.use(guard);
   app.use(limitStreamedBody);

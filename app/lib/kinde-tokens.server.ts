@@ -31,11 +31,39 @@ function readCookie(header: string, name: string): string | null {
   return null;
 }
 
+/**
+ * Tokens that already passed the signature check, by their exact text: a browser sends the
+ * same pair on every request until they are refreshed, and a signature cannot change its
+ * verdict. Expiry is still checked on every use. Only verified tokens ever enter, and the
+ * map is bounded (oldest dropped first), so it cannot be filled by forged cookies.
+ */
+const VERIFIED_CACHE_SIZE = 1_000;
+const verifiedPairs = new Map<string, VerifiedKindeTokens>();
+
+function rememberVerified(key: string, tokens: VerifiedKindeTokens): void {
+  if (verifiedPairs.size >= VERIFIED_CACHE_SIZE) {
+    const oldest = verifiedPairs.keys().next().value;
+    if (oldest !== undefined) verifiedPairs.delete(oldest);
+  }
+  verifiedPairs.set(key, tokens);
+}
+
+function notExpired(tokens: VerifiedKindeTokens): boolean {
+  return typeof tokens.access.exp === "number" && tokens.access.exp * 1000 > Date.now();
+}
+
 export async function verifyKindeCookies(request: Request): Promise<VerifiedKindeTokens | null> {
   const header = request.headers.get("Cookie") ?? "";
   const accessToken = readCookie(header, "access_token");
   const idToken = readCookie(header, "id_token");
   if (!accessToken || !idToken) return null;
+  const key = `${accessToken} ${idToken}`;
+  const known = verifiedPairs.get(key);
+  if (known) {
+    if (notExpired(known)) return known;
+    verifiedPairs.delete(key);
+    return null;
+  }
   try {
     const [{ payload: access }] = await Promise.all([
       jwtVerify(accessToken, jwks, { algorithms: ["RS256"] }),
@@ -43,7 +71,9 @@ export async function verifyKindeCookies(request: Request): Promise<VerifiedKind
     ]);
     const id = decodeJwt(idToken);
     if (typeof id.sub !== "string" || id.sub !== access.sub) return null;
-    return { access, id };
+    const tokens = { access, id };
+    rememberVerified(key, tokens);
+    return tokens;
   } catch {
     // Expired, forged, unknown key, garbage, or the issuer unreachable: let the SDK decide.
     return null;
