@@ -87,15 +87,7 @@ describe("provider unreachable", () => {
   it("says Kinde could not be reached, and logs what happened without tokens", async () => {
     const own = await startStack();
     try {
-      const person = newPerson();
-      const { browser } = await signUp(own, person);
-      await signOut(own, browser);
-      const callback = await (async () => {
-        const form = await browser.get(`${own.appUrl}/kinde-auth/login`);
-        const page = await browser.submitForm(form, { p_email: person.email, p_password: person.password });
-        return page;
-      })();
-      expect(callback.url).toBe(`${own.appUrl}/dashboard`);
+      const { browser } = await signUp(own, newPerson());
       await signOut(own, browser);
 
       // Stop Kinde between the redirect to the app and the code exchange.
