@@ -113,6 +113,12 @@ ${options.error ? `<p class="field-error" id="${id}-error">${escapeHtml(options.
 </div>`;
 }
 
+/** First and last name, optional as at Kinde: the same two fields on sign-up and account. */
+function nameFields(values: { firstName?: string; lastName?: string }, errors: { firstName?: string; lastName?: string }): string {
+  return `${field({ name: "p_first_name", label: "First name", type: "text", value: values.firstName, error: errors.firstName, autocomplete: "given-name", optional: true })}
+${field({ name: "p_last_name", label: "Last name", type: "text", value: values.lastName, error: errors.lastName, autocomplete: "family-name", optional: true })}`;
+}
+
 function alert(message: string | undefined): string {
   return message ? `<div class="alert" role="alert">${escapeHtml(message)}</div>` : "";
 }
@@ -188,24 +194,7 @@ ${alert(summary)}
 <form method="post" action="/auth/sign-up">
 <input type="hidden" name="request_id" value="${escapeHtml(input.requestId)}">
 <div class="row">
-${field({
-  name: "p_first_name",
-  label: "First name",
-  type: "text",
-  value: input.values.firstName,
-  error: errors.firstName,
-  autocomplete: "given-name",
-  optional: true,
-})}
-${field({
-  name: "p_last_name",
-  label: "Last name",
-  type: "text",
-  value: input.values.lastName,
-  error: errors.lastName,
-  autocomplete: "family-name",
-  optional: true,
-})}
+${nameFields(input.values, errors)}
 </div>
 ${field({
   name: "p_email",
@@ -255,24 +244,7 @@ ${
 ${alert(Object.keys(errors).length > 0 ? "Please fix the highlighted fields." : undefined)}
 <form method="post" action="/account">
 <input type="hidden" name="csrf" value="${escapeHtml(input.csrf)}">
-${field({
-  name: "p_first_name",
-  label: "First name",
-  type: "text",
-  value: input.values.firstName,
-  error: errors.firstName,
-  autocomplete: "given-name",
-  optional: true,
-})}
-${field({
-  name: "p_last_name",
-  label: "Last name",
-  type: "text",
-  value: input.values.lastName,
-  error: errors.lastName,
-  autocomplete: "family-name",
-  optional: true,
-})}
+${nameFields(input.values, errors)}
 <button type="submit">Save</button>
 </form>
 <div class="links">
