@@ -62,6 +62,16 @@ export interface SummaryOptions {
 const META_FRAMES = new Set(["(root)", "(program)", "(idle)", "(garbage collector)"]);
 const NATIVE = "(V8 built-ins / native)";
 
+/** A profile frame's file: a path for file:// URLs, the URL itself otherwise. */
+function localPath(url: string): string {
+  if (!url.startsWith("file://")) return url;
+  try {
+    return fileURLToPath(url);
+  } catch {
+    return url;
+  }
+}
+
 /** The package (or Node core module, or pseudo-frame) a call frame belongs to. */
 export function packageOf(url: string, functionName: string, root = process.cwd()): string {
   if (url === "") return META_FRAMES.has(functionName) ? functionName : NATIVE;
@@ -73,14 +83,7 @@ export function packageOf(url: string, functionName: string, root = process.cwd(
     return parts.length > depth ? `node:${parts.slice(0, depth).join("/")}` : `node:${parts.join("/")}`;
   }
   if (url.startsWith("wasm://")) return "(wasm)";
-  let path = url;
-  if (url.startsWith("file://")) {
-    try {
-      path = fileURLToPath(url);
-    } catch {
-      path = url;
-    }
-  }
+  let path = localPath(url);
   const marker = "/node_modules/";
   const at = path.lastIndexOf(marker);
   if (at >= 0) {
@@ -94,14 +97,7 @@ export function packageOf(url: string, functionName: string, root = process.cwd(
 
 function shortLocation(url: string, line: number, root: string): string {
   if (url === "") return "";
-  let path = url;
-  if (url.startsWith("file://")) {
-    try {
-      path = fileURLToPath(url);
-    } catch {
-      path = url;
-    }
-  }
+  let path = localPath(url);
   const marker = "/node_modules/";
   const at = path.lastIndexOf(marker);
   const bundle = /(?:^|\/)(build\/server\/.*)$/.exec(path);

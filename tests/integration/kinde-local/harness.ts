@@ -146,11 +146,11 @@ export function newCredentials(overrides: Partial<Credentials> = {}): Credential
   };
 }
 
-/** Walks the sign-up page as a browser would; returns the code the app receives. */
-export async function signUp(server: KindeLocalServer, credentials: Credentials, jar = new CookieJar()) {
-  const page = await get(authorizeUrl(server, { start_page: "registration" }), jar);
+/** Opens a sign-up page (any authorization URL asking for one) and submits it; returns the answer. */
+export async function submitSignUp(server: KindeLocalServer, authorize: string, credentials: Credentials, jar: CookieJar) {
+  const page = await get(authorize, jar);
   expect(page.status).toBe(200);
-  const response = await postForm(
+  return postForm(
     `${server.url}/auth/sign-up`,
     {
       request_id: hiddenRequestId(await page.text()),
@@ -161,6 +161,11 @@ export async function signUp(server: KindeLocalServer, credentials: Credentials,
     },
     jar
   );
+}
+
+/** Walks the sign-up page as a browser would; returns the code the app receives. */
+export async function signUp(server: KindeLocalServer, credentials: Credentials, jar = new CookieJar()) {
+  const response = await submitSignUp(server, authorizeUrl(server, { start_page: "registration" }), credentials, jar);
   const params = callbackParams(response);
   return { code: params.get("code") ?? "", state: params.get("state"), scope: params.get("scope"), jar };
 }

@@ -13,13 +13,12 @@ import {
   decodePayload,
   exchangeCode,
   get,
-  hiddenRequestId,
   newCredentials,
-  postForm,
   SITE_URL,
   signUp,
   startServer,
   type TestServer,
+  submitSignUp,
 } from "./harness.ts";
 
 const ACCESS_TTL_SECONDS = 3;
@@ -80,19 +79,7 @@ describe("@kinde-oss/kinde-remix-sdk", () => {
     expect(authorize.startsWith(`${server.url}/oauth2/auth?`)).toBe(true);
     expect(new URL(authorize).searchParams.get("start_page")).toBe("registration");
 
-    const page = await get(authorize, browser);
-    expect(page.status).toBe(200);
-    const submitted = await postForm(
-      `${server.url}/auth/sign-up`,
-      {
-        request_id: hiddenRequestId(await page.text()),
-        p_first_name: credentials.firstName ?? "",
-        p_last_name: credentials.lastName ?? "",
-        p_email: credentials.email,
-        p_password: credentials.password,
-      },
-      browser
-    );
+    const submitted = await submitSignUp(server, authorize, credentials, browser);
     const callbackUrl = new URL(submitted.headers.get("Location") ?? "");
     expect(callbackUrl.pathname).toBe("/kinde-auth/callback");
 
