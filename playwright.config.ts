@@ -50,7 +50,8 @@ const target = e2eTarget();
 
 // scripts/e2e.ts passes the browser it found; run directly, Debian's Chromium is preferred
 // when present, else Playwright's own (`npx playwright install chromium`).
-const executablePath = process.env.E2E_CHROMIUM_PATH || (existsSync("/usr/bin/chromium") ? "/usr/bin/chromium" : undefined);
+const executablePath =
+  process.env.E2E_CHROMIUM_PATH || (existsSync("/usr/bin/chromium") ? "/usr/bin/chromium" : undefined);
 const launchOptions: LaunchOptions = {
   ...(executablePath ? { executablePath } : {}),
   args: [

@@ -49,7 +49,10 @@ export function Layout({ children }: { children: ReactNode }) {
         <SiteHeader viewer={rootData?.viewer ?? null} />
         <main id="main" className="page">
           {rootData?.flash ? (
-            <p className={`notice notice-${rootData.flash.kind === "success" ? "success" : "info"} flash`} role="status">
+            <p
+              className={`notice notice-${rootData.flash.kind === "success" ? "success" : "info"} flash`}
+              role="status"
+            >
               {rootData.flash.message}
             </p>
           ) : null}
@@ -90,14 +93,26 @@ function describeError(status: number): { title: string; message: string } {
     case 403:
       return { title: "Not allowed", message: "Your account does not have permission to see this page." };
     case 404:
-      return { title: "Page not found", message: "There is nothing at this address. Check the link, or start again from the home page." };
+      return {
+        title: "Page not found",
+        message: "There is nothing at this address. Check the link, or start again from the home page.",
+      };
     case 405:
       return { title: "Not allowed", message: "This page does not accept that kind of request." };
     case 503:
-      return { title: "Temporarily unavailable", message: "The service is having trouble reaching its database. Please try again in a moment." };
+      return {
+        title: "Temporarily unavailable",
+        message: "The service is having trouble reaching its database. Please try again in a moment.",
+      };
     default:
       return status >= 400 && status < 500
-        ? { title: "Something is wrong with the request", message: "The page could not handle that request. Please go back and try again." }
-        : { title: "Something went wrong", message: "An unexpected error happened on our side. Please try again in a moment." };
+        ? {
+            title: "Something is wrong with the request",
+            message: "The page could not handle that request. Please go back and try again.",
+          }
+        : {
+            title: "Something went wrong",
+            message: "An unexpected error happened on our side. Please try again in a moment.",
+          };
   }
 }

@@ -50,7 +50,9 @@ export interface BenchConfig {
 const flag = z
   .string()
   .optional()
-  .transform((value) => (value === undefined ? undefined : !["", "0", "false", "no", "off"].includes(value.trim().toLowerCase())));
+  .transform((value) =>
+    value === undefined ? undefined : !["", "0", "false", "no", "off"].includes(value.trim().toLowerCase()),
+  );
 
 function number(name: string, min: number, max: number, integer: boolean) {
   return z
@@ -60,7 +62,10 @@ function number(name: string, min: number, max: number, integer: boolean) {
       if (value === undefined || value.trim() === "") return undefined;
       const parsed = Number(value);
       if (!Number.isFinite(parsed) || parsed < min || parsed > max || (integer && !Number.isInteger(parsed))) {
-        context.addIssue({ code: "custom", message: `${name} must be ${integer ? "an integer" : "a number"} from ${min} to ${max} (got "${value}")` });
+        context.addIssue({
+          code: "custom",
+          message: `${name} must be ${integer ? "an integer" : "a number"} from ${min} to ${max} (got "${value}")`,
+        });
         return z.NEVER;
       }
       return parsed;
@@ -85,10 +90,16 @@ const schema = z.object({
     .optional()
     .transform((value, context) => {
       if (value === undefined || value.trim() === "") return [...PHASE_NAMES];
-      const names = value.split(",").map((name) => name.trim()).filter(Boolean);
+      const names = value
+        .split(",")
+        .map((name) => name.trim())
+        .filter(Boolean);
       const unknown = names.filter((name) => !(PHASE_NAMES as readonly string[]).includes(name));
       if (unknown.length > 0 || names.length === 0) {
-        context.addIssue({ code: "custom", message: `BENCH_PHASES must list some of ${PHASE_NAMES.join(", ")} (got "${value}")` });
+        context.addIssue({
+          code: "custom",
+          message: `BENCH_PHASES must list some of ${PHASE_NAMES.join(", ")} (got "${value}")`,
+        });
         return z.NEVER;
       }
       // Always in the canonical order: the landing page is the baseline the others compare to.
@@ -104,14 +115,20 @@ const schema = z.object({
     .transform((value, context) => {
       const args = (value ?? "").split(/\s+/).filter(Boolean);
       if (args.some((arg) => !arg.startsWith("--"))) {
-        context.addIssue({ code: "custom", message: `BENCH_APP_NODE_ARGS must be Node.js flags such as --max-old-space-size=128 (got "${value}")` });
+        context.addIssue({
+          code: "custom",
+          message: `BENCH_APP_NODE_ARGS must be Node.js flags such as --max-old-space-size=128 (got "${value}")`,
+        });
         return z.NEVER;
       }
       return args;
     }),
 });
 
-export function readConfig(source: Record<string, string | undefined> = process.env, defaultServer: ServerKind = "app"): BenchConfig {
+export function readConfig(
+  source: Record<string, string | undefined> = process.env,
+  defaultServer: ServerKind = "app",
+): BenchConfig {
   const parsed = schema.safeParse(source);
   if (!parsed.success) {
     throw new Error(`Invalid benchmark option: ${parsed.error.issues.map((issue) => issue.message).join("; ")}`);

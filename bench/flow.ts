@@ -100,9 +100,18 @@ export class Browser {
   }
 
   /** One request, no redirect following; the body is always read so the socket is reused. */
-  async hop(step: string, url: URL, expect: { status: number; location?: (location: URL) => boolean }, init: { method?: string; body?: string; headers?: Record<string, string> } = {}): Promise<Hop> {
+  async hop(
+    step: string,
+    url: URL,
+    expect: { status: number; location?: (location: URL) => boolean },
+    init: { method?: string; body?: string; headers?: Record<string, string> } = {},
+  ): Promise<Hop> {
     const jar = this.jar(url.origin);
-    const headers: Record<string, string> = { Accept: "text/html", "Accept-Encoding": this.options.acceptEncoding || "identity", ...init.headers };
+    const headers: Record<string, string> = {
+      Accept: "text/html",
+      "Accept-Encoding": this.options.acceptEncoding || "identity",
+      ...init.headers,
+    };
     const cookie = jar.header();
     if (cookie) headers.Cookie = cookie;
     const started = performance.now();
@@ -119,7 +128,8 @@ export class Browser {
       body = await response.text();
     } catch (error) {
       const name = error instanceof Error ? error.name : "";
-      if (name === "TimeoutError" || name === "AbortError") throw new FlowError(step, "timeout", `${this.options.timeout}s`);
+      if (name === "TimeoutError" || name === "AbortError")
+        throw new FlowError(step, "timeout", `${this.options.timeout}s`);
       const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : "";
       throw new FlowError(step, "network error", `${error instanceof Error ? error.message : String(error)}${cause}`);
     }
@@ -128,7 +138,11 @@ export class Browser {
     const rawLocation = response.headers.get("Location");
     const location = rawLocation ? new URL(rawLocation, url) : undefined;
     if (response.status !== expect.status) {
-      throw new FlowError(step, `status ${response.status}`, `expected ${expect.status} from ${url.pathname}${location ? `, Location ${location.pathname}` : ""}`);
+      throw new FlowError(
+        step,
+        `status ${response.status}`,
+        `expected ${expect.status} from ${url.pathname}${location ? `, Location ${location.pathname}` : ""}`,
+      );
     }
     if (expect.location && (!location || !expect.location(location))) {
       throw new FlowError(step, "bad location", `${url.pathname} redirected to ${location?.href ?? "nothing"}`);
@@ -137,9 +151,15 @@ export class Browser {
   }
 
   /** Posts the form of `page` that has the `fields`, with its hidden inputs kept. */
-  async submit(step: string, page: Hop, fields: Record<string, string>, expect: Parameters<Browser["hop"]>[2]): Promise<Hop> {
+  async submit(
+    step: string,
+    page: Hop,
+    fields: Record<string, string>,
+    expect: Parameters<Browser["hop"]>[2],
+  ): Promise<Hop> {
     const form = findForm(page.body, Object.keys(fields));
-    if (!form) throw new FlowError(step, "no form", `no form with ${Object.keys(fields).join(", ")} on ${page.url.pathname}`);
+    if (!form)
+      throw new FlowError(step, "no form", `no form with ${Object.keys(fields).join(", ")} on ${page.url.pathname}`);
     const values = new URLSearchParams(form.hidden);
     for (const [name, value] of Object.entries(fields)) values.set(name, value);
     const action = new URL(form.action ?? page.url.href, page.url);
@@ -163,7 +183,12 @@ const samePath = (path: string) => (location: URL) => location.pathname === path
  * -> app /kinde-auth/callback (302) -> /auth/success (302) -> /dashboard (200).
  * Returns the app's cookie header at the end (the signed-in session).
  */
-export async function signInFlow(browser: Browser, options: FlowOptions, start: "login" | "register", person: Person | Credentials): Promise<string> {
+export async function signInFlow(
+  browser: Browser,
+  options: FlowOptions,
+  start: "login" | "register",
+  person: Person | Credentials,
+): Promise<string> {
   const app = new URL(options.appUrl);
   const login = await browser.hop(`app-${start}`, new URL(`/kinde-auth/${start}`, app), {
     status: 302,
@@ -173,14 +198,28 @@ export async function signInFlow(browser: Browser, options: FlowOptions, start: 
   const form = await browser.hop("kinde-authorize", issuer, { status: 200 });
   const fields: Record<string, string> =
     start === "register" && "firstName" in person
-      ? { p_first_name: person.firstName, p_last_name: person.lastName, p_email: person.email, p_password: person.password }
+      ? {
+          p_first_name: person.firstName,
+          p_last_name: person.lastName,
+          p_email: person.email,
+          p_password: person.password,
+        }
       : { p_email: person.email, p_password: person.password };
   const posted = await browser.submit("kinde-form-post", form, fields, {
     status: 302,
-    location: (location) => location.origin === app.origin && location.pathname === "/kinde-auth/callback" && location.searchParams.has("code"),
+    location: (location) =>
+      location.origin === app.origin &&
+      location.pathname === "/kinde-auth/callback" &&
+      location.searchParams.has("code"),
   });
-  const callback = await browser.hop("app-callback", posted.location!, { status: 302, location: samePath("/auth/success") });
-  const success = await browser.hop("app-auth-success", callback.location!, { status: 302, location: samePath("/dashboard") });
+  const callback = await browser.hop("app-callback", posted.location!, {
+    status: 302,
+    location: samePath("/auth/success"),
+  });
+  const success = await browser.hop("app-auth-success", callback.location!, {
+    status: 302,
+    location: samePath("/dashboard"),
+  });
   const dashboard = await browser.hop("app-dashboard", success.location!, { status: 200 });
   if (!dashboard.body.includes(person.email)) {
     throw new FlowError("app-dashboard", "wrong page", `the dashboard does not show ${person.email}`);

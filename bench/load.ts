@@ -72,7 +72,10 @@ async function autocannonRun(job: HttpJob, seconds: number, failures: Failures):
                 const path = raw ? new URL(raw, target).pathname : undefined;
                 if (path !== job.expectLocationPath) {
                   badLocations++;
-                  failures.add("bad location", `${target.pathname} redirected to ${raw ?? "nothing"}, expected ${job.expectLocationPath}`);
+                  failures.add(
+                    "bad location",
+                    `${target.pathname} redirected to ${raw ?? "nothing"}, expected ${job.expectLocationPath}`,
+                  );
                 }
               },
             }
@@ -94,7 +97,9 @@ async function autocannonRun(job: HttpJob, seconds: number, failures: Failures):
   let requestErrors = 0;
   instance.on("reqError", (error: Error) => {
     requestErrors++;
-    const kind = /timed out/i.test(error.message) ? "timeout" : `connection error${"code" in error && error.code ? ` ${String(error.code)}` : ""}`;
+    const kind = /timed out/i.test(error.message)
+      ? "timeout"
+      : `connection error${"code" in error && error.code ? ` ${String(error.code)}` : ""}`;
     failures.add(kind, `${target.pathname}: ${error.message}`);
   });
   const result = await instance;
@@ -161,7 +166,12 @@ async function runSignIn(job: SignInJob): Promise<LoadResult> {
       const user = job.users[rounds % job.users.length]!;
       rounds++;
       const hops: Array<[string, number]> = [];
-      const options = { appUrl: job.appUrl, timeout: job.timeout, acceptEncoding: job.acceptEncoding, onStep: (step: string, ms: number) => hops.push([step, ms]) };
+      const options = {
+        appUrl: job.appUrl,
+        timeout: job.timeout,
+        acceptEncoding: job.acceptEncoding,
+        onStep: (step: string, ms: number) => hops.push([step, ms]),
+      };
       // A new browser every round: no provider session cookie, so the form is really posted.
       const browser = new Browser(options);
       const roundStart = performance.now();
@@ -206,7 +216,8 @@ async function runSignIn(job: SignInJob): Promise<LoadResult> {
   if (measureFromUs === 0) measureFromUs = toUs;
   // The window ends at the deadline, or earlier if the round cap stopped the loop.
   const seconds = (Math.min(ended, measureTo) - measureFrom) / 1000;
-  if (rounds >= job.maxRounds) process.stderr.write(`[load] ${job.name}: stopped at the cap of ${job.maxRounds} round trips\n`);
+  if (rounds >= job.maxRounds)
+    process.stderr.write(`[load] ${job.name}: stopped at the cap of ${job.maxRounds} round trips\n`);
   return {
     name: job.name,
     seconds: round(seconds, 3),

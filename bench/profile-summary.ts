@@ -83,7 +83,7 @@ export function packageOf(url: string, functionName: string, root = process.cwd(
     return parts.length > depth ? `node:${parts.slice(0, depth).join("/")}` : `node:${parts.join("/")}`;
   }
   if (url.startsWith("wasm://")) return "(wasm)";
-  let path = localPath(url);
+  const path = localPath(url);
   const marker = "/node_modules/";
   const at = path.lastIndexOf(marker);
   if (at >= 0) {
@@ -146,7 +146,8 @@ export function summarizeProfile(profile: CpuProfile, options: SummaryOptions = 
     const cached = stackCache.get(id);
     if (cached) return cached;
     const chain: number[] = [];
-    for (let current: number | undefined = id; current !== undefined; current = parent.get(current)) chain.push(current);
+    for (let current: number | undefined = id; current !== undefined; current = parent.get(current))
+      chain.push(current);
     const packages = [...new Set(chain.map((node) => packageOfNode.get(node)!))];
     const functionKeys = new Map<string, number>();
     for (const node of chain) functionKeys.set(functionOfNode.get(node)!, node);
@@ -230,13 +231,20 @@ const millis = (ms: number) => `${ms.toFixed(0).padStart(7)} ms`;
 export function formatSummary(summary: ProfileSummary, title = "CPU profile", requests?: number): string {
   const lines: string[] = [];
   const busyShare = summary.totalMs > 0 ? summary.busyMs / summary.totalMs : 0;
-  const perRequest = requests ? `, ${(summary.busyMs / requests).toFixed(2)} ms of CPU per request (${requests} requests)` : "";
-  lines.push(`${title}: ${summary.samples} samples, ${(summary.totalMs / 1000).toFixed(2)} s sampled, CPU busy ${(busyShare * 100).toFixed(0)}%${perRequest}. Shares are of busy time.`);
+  const perRequest = requests
+    ? `, ${(summary.busyMs / requests).toFixed(2)} ms of CPU per request (${requests} requests)`
+    : "";
+  lines.push(
+    `${title}: ${summary.samples} samples, ${(summary.totalMs / 1000).toFixed(2)} s sampled, CPU busy ${(busyShare * 100).toFixed(0)}%${perRequest}. Shares are of busy time.`,
+  );
   const table = (heading: string, rows: Array<Row & { package?: string }>) => {
     lines.push(`  ${heading}`);
     for (const row of rows) lines.push(`    ${percent(row.share)} ${millis(row.ms)}  ${row.name}`);
   };
-  table("Self time by package (built-ins and native code charged to the package that called them):", summary.selfByPackage);
+  table(
+    "Self time by package (built-ins and native code charged to the package that called them):",
+    summary.selfByPackage,
+  );
   table("Inclusive time by package (package anywhere on the stack):", summary.inclusiveByPackage);
   table("Self time by function:", summary.selfByFunction);
   table("Inclusive time by function:", summary.inclusiveByFunction);
@@ -249,7 +257,9 @@ export function readProfile(file: string): CpuProfile {
 
 function main(argv: string[]) {
   const args = [...argv];
-  const file = args.find((arg, index) => !arg.startsWith("--") && !["--from", "--to", "--top"].includes(args[index - 1] ?? ""));
+  const file = args.find(
+    (arg, index) => !arg.startsWith("--") && !["--from", "--to", "--top"].includes(args[index - 1] ?? ""),
+  );
   const option = (name: string) => {
     const index = args.indexOf(name);
     if (index < 0) return undefined;
@@ -261,7 +271,11 @@ function main(argv: string[]) {
     console.error("usage: tsx bench/profile-summary.ts <file.cpuprofile> [--from <us>] [--to <us>] [--top N] [--json]");
     process.exit(file ? 0 : 2);
   }
-  const summary = summarizeProfile(readProfile(file), { fromUs: option("--from"), toUs: option("--to"), top: option("--top") });
+  const summary = summarizeProfile(readProfile(file), {
+    fromUs: option("--from"),
+    toUs: option("--to"),
+    top: option("--top"),
+  });
   console.log(args.includes("--json") ? JSON.stringify(summary, null, 2) : formatSummary(summary, file));
 }
 

@@ -105,7 +105,11 @@ export function evaluateTargets(phases: PhaseResult[]): Target[] {
       detail: `${(share * 100).toFixed(1)}% (${dashboard.rps.toFixed(1)} vs ${landing.rps.toFixed(1)} req/s)${byCpu}`,
     });
   } else {
-    targets.push({ name: `/dashboard throughput >= ${limit * 100}% of the landing page's`, status: "SKIP", detail: "needs the landing and dashboard phases" });
+    targets.push({
+      name: `/dashboard throughput >= ${limit * 100}% of the landing page's`,
+      status: "SKIP",
+      detail: "needs the landing and dashboard phases",
+    });
   }
 
   if (signIn && signIn.latencyMs.count > 0) {
@@ -115,7 +119,11 @@ export function evaluateTargets(phases: PhaseResult[]): Target[] {
       detail: `p50 ${signIn.p50Ms.toFixed(1)} ms`,
     });
   } else {
-    targets.push({ name: `sign-in round trip p50 < ${TARGETS.signInP50Ms} ms`, status: "SKIP", detail: "no successful sign-in round trip measured" });
+    targets.push({
+      name: `sign-in round trip p50 < ${TARGETS.signInP50Ms} ms`,
+      status: "SKIP",
+      detail: "no successful sign-in round trip measured",
+    });
   }
 
   const peaks = phases.map((phase) => phase.peakRssMB).filter((value): value is number => value !== null);
@@ -127,14 +135,24 @@ export function evaluateTargets(phases: PhaseResult[]): Target[] {
       detail: `${peak.toFixed(1)} MB RSS`,
     });
   } else {
-    targets.push({ name: `peak server memory < ${TARGETS.peakMemoryMB} MB`, status: "SKIP", detail: "no /proc/<pid>/status to read" });
+    targets.push({
+      name: `peak server memory < ${TARGETS.peakMemoryMB} MB`,
+      status: "SKIP",
+      detail: "no /proc/<pid>/status to read",
+    });
   }
 
   const errors = phases.reduce((sum, phase) => sum + phase.errors, 0);
   targets.push({
     name: "zero errors",
     status: errors === 0 ? "PASS" : "FAIL",
-    detail: errors === 0 ? "no errors" : phases.filter((phase) => phase.errors > 0).map((phase) => `${phase.name}: ${phase.errors}`).join(", "),
+    detail:
+      errors === 0
+        ? "no errors"
+        : phases
+            .filter((phase) => phase.errors > 0)
+            .map((phase) => `${phase.name}: ${phase.errors}`)
+            .join(", "),
   });
   return targets;
 }
@@ -143,7 +161,8 @@ function pad(text: string, width: number, right = false): string {
   return right ? text.padStart(width) : text.padEnd(width);
 }
 
-const fixed = (value: number | null, decimals: number) => (value === null || !Number.isFinite(value) ? "n/a" : value.toFixed(decimals));
+const fixed = (value: number | null, decimals: number) =>
+  value === null || !Number.isFinite(value) ? "n/a" : value.toFixed(decimals);
 
 export function formatTable(phases: PhaseResult[]): string {
   const header = ["phase", "target", "rps", "vs /", "p50 ms", "p99 ms", "errors", "peak RSS MB", "CPU ms/req"];

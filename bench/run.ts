@@ -21,7 +21,14 @@ import { Browser, signInFlow, type Person } from "./flow";
 import { MemorySampler, readMemory } from "./memory";
 import { formatSummary, readProfile, summarizeProfile, type ProfileSummary } from "./profile-summary";
 import type { LoadJob, LoadResult } from "./protocol";
-import { evaluateTargets, formatSteps, formatTable, formatTargets, type BenchResults, type PhaseResult } from "./report";
+import {
+  evaluateTargets,
+  formatSteps,
+  formatTable,
+  formatTargets,
+  type BenchResults,
+  type PhaseResult,
+} from "./report";
 import { buildApp, childEnv, defaultServer, buildExists, makeWorkDir, ROOT, startStack, type Stack } from "./stack";
 
 const LOAD_SCRIPT = join(ROOT, "bench/load.ts");
@@ -50,7 +57,8 @@ async function signUpUsers(stack: Stack, config: BenchConfig): Promise<BenchUser
     };
     const options = { appUrl: stack.app.url, timeout: config.timeout, acceptEncoding: config.acceptEncoding };
     const cookie = await signInFlow(new Browser(options), options, "register", person);
-    if (!/(?:^|; )access_token=/.test(cookie)) throw new Error(`signing up ${person.email} left no access_token cookie (${cookie.slice(0, 80)})`);
+    if (!/(?:^|; )access_token=/.test(cookie))
+      throw new Error(`signing up ${person.email} left no access_token cookie (${cookie.slice(0, 80)})`);
     users[index] = { email: person.email, password: person.password, cookie };
   };
   const worker = async () => {
@@ -67,13 +75,33 @@ async function signUpUsers(stack: Stack, config: BenchConfig): Promise<BenchUser
 }
 
 function jobFor(phase: PhaseName, config: BenchConfig, appUrl: string, users: BenchUser[]): LoadJob {
-  const common = { name: phase, duration: config.duration, warmup: config.warmup, timeout: config.timeout, acceptEncoding: config.acceptEncoding };
+  const common = {
+    name: phase,
+    duration: config.duration,
+    warmup: config.warmup,
+    timeout: config.timeout,
+    acceptEncoding: config.acceptEncoding,
+  };
   const cookies = users.map((user) => user.cookie);
   switch (phase) {
     case "landing":
-      return { ...common, kind: "http", url: `${appUrl}/`, connections: config.connections, cookies: [], expectStatus: 200 };
+      return {
+        ...common,
+        kind: "http",
+        url: `${appUrl}/`,
+        connections: config.connections,
+        cookies: [],
+        expectStatus: 200,
+      };
     case "dashboard":
-      return { ...common, kind: "http", url: `${appUrl}/dashboard`, connections: config.connections, cookies, expectStatus: 200 };
+      return {
+        ...common,
+        kind: "http",
+        url: `${appUrl}/dashboard`,
+        connections: config.connections,
+        cookies,
+        expectStatus: 200,
+      };
     case "auth-success":
       return {
         ...common,
@@ -147,7 +175,8 @@ function runLoad(job: LoadJob): Promise<LoadResult> {
 
 /** The commit, and how many paths differ from it (read-only: no index refresh, no locks). */
 function gitState(): { commit: string | null; changedPaths: number | null } {
-  const git = (args: string[]) => spawnSync("git", ["--no-optional-locks", ...args], { cwd: ROOT, encoding: "utf8", timeout: 5_000 });
+  const git = (args: string[]) =>
+    spawnSync("git", ["--no-optional-locks", ...args], { cwd: ROOT, encoding: "utf8", timeout: 5_000 });
   const head = git(["rev-parse", "--short", "HEAD"]);
   const status = git(["status", "--porcelain"]);
   return {
@@ -192,9 +221,16 @@ async function main(): Promise<number> {
   process.once("SIGTERM", onSignal);
 
   try {
-    stack = await startStack({ workDir: work.dir, server: config.server, nodeArgs: config.appNodeArgs, cpuProfileDir: profileDir });
+    stack = await startStack({
+      workDir: work.dir,
+      server: config.server,
+      nodeArgs: config.appNodeArgs,
+      cpuProfileDir: profileDir,
+    });
     const { app } = stack;
-    log(`app (${config.server === "app" ? "build/app-server/main.js" : "remix-serve"}) ${app.url} (pid ${app.pid}), local Kinde ${stack.kinde.url}, database ${stack.databaseFile}`);
+    log(
+      `app (${config.server === "app" ? "build/app-server/main.js" : "remix-serve"}) ${app.url} (pid ${app.pid}), local Kinde ${stack.kinde.url}, database ${stack.databaseFile}`,
+    );
 
     const signUpStarted = performance.now();
     const users = await signUpUsers(stack, config);
@@ -238,13 +274,18 @@ async function main(): Promise<number> {
         peakRssMB: memory.peakRssMB === null ? null : Math.round(memory.peakRssMB * 10) / 10,
         vmHwmMB: memory.hwmMB === null ? null : Math.round(memory.hwmMB * 10) / 10,
         rssTimelineMB: memory.timelineMB,
-        cpuMsPerRequest: cpuMs !== null && result.completed > 0 ? Math.round((cpuMs / result.completed) * 100) / 100 : null,
-        cpuUtilization: cpuMs !== null ? Math.round((cpuMs / 1000 / ((result.measuredToUs - result.measuredFromUs) / 1e6)) * 100) / 100 : null,
+        cpuMsPerRequest:
+          cpuMs !== null && result.completed > 0 ? Math.round((cpuMs / result.completed) * 100) / 100 : null,
+        cpuUtilization:
+          cpuMs !== null
+            ? Math.round((cpuMs / 1000 / ((result.measuredToUs - result.measuredFromUs) / 1e6)) * 100) / 100
+            : null,
         ...(result.steps ? { steps: result.steps } : {}),
         ...(result.appSide ? { appSideMs: result.appSide } : {}),
         window: { fromUs: result.measuredFromUs, toUs: result.measuredToUs },
       });
-      const ms = (value: number | null) => (typeof value === "number" && Number.isFinite(value) ? `${value.toFixed(2)} ms` : "n/a");
+      const ms = (value: number | null) =>
+        typeof value === "number" && Number.isFinite(value) ? `${value.toFixed(2)} ms` : "n/a";
       log(
         `phase ${phase}: ${result.rps.toFixed(1)} ${TARGET_LABELS[phase].unit}/s, p50 ${ms(result.latency.p50)}, ` +
           `p99 ${ms(result.latency.p99)}, ${result.errors} errors`,
@@ -280,7 +321,10 @@ async function main(): Promise<number> {
         ...gitState(),
         profiled: config.profile,
         // 1, 5 and 15 minute load averages: other work on the machine skews every number.
-        loadAverage: { atStart: loadAtStart.map((value) => Math.round(value * 100) / 100), atEnd: loadavg().map((value) => Math.round(value * 100) / 100) },
+        loadAverage: {
+          atStart: loadAtStart.map((value) => Math.round(value * 100) / 100),
+          atEnd: loadavg().map((value) => Math.round(value * 100) / 100),
+        },
       },
       setup: {
         buildSeconds: buildSeconds === null ? null : Math.round(buildSeconds * 10) / 10,
@@ -307,7 +351,12 @@ async function main(): Promise<number> {
         copyFileSync(file, kept);
         const profile = readProfile(file);
         for (const phase of phases) {
-          const summary = summarizeProfile(profile, { fromUs: phase.window.fromUs, toUs: phase.window.toUs, top: config.profileTop, root: ROOT });
+          const summary = summarizeProfile(profile, {
+            fromUs: phase.window.fromUs,
+            toUs: phase.window.toUs,
+            top: config.profileTop,
+            root: ROOT,
+          });
           profileSummaries[phase.name] = summary;
           // The sign-in phase's app work is 4 requests per round trip (the other 2 hit Kinde).
           const requests = phase.name === "sign-in" ? phase.completed * 4 : phase.completed;
@@ -330,9 +379,13 @@ async function main(): Promise<number> {
     );
     const busiest = Math.max(loadAtStart[0] ?? 0, loadavg()[0] ?? 0);
     if (busiest > cpu.length) {
-      console.log(`Note: the machine was busy (1-minute load average up to ${busiest.toFixed(1)} on ${cpu.length} CPUs); expect noisy numbers.`);
+      console.log(
+        `Note: the machine was busy (1-minute load average up to ${busiest.toFixed(1)} on ${cpu.length} CPUs); expect noisy numbers.`,
+      );
     }
-    console.log(`App server: ${config.server === "app" ? "build/app-server/main.js (as npm start)" : "remix-serve"}${config.appNodeArgs.length ? ` with ${config.appNodeArgs.join(" ")}` : ""}; RSS ${idleRssMB ?? "n/a"} MB after start and sign-ups, before the phases.`);
+    console.log(
+      `App server: ${config.server === "app" ? "build/app-server/main.js (as npm start)" : "remix-serve"}${config.appNodeArgs.length ? ` with ${config.appNodeArgs.join(" ")}` : ""}; RSS ${idleRssMB ?? "n/a"} MB after start and sign-ups, before the phases.`,
+    );
     console.log("");
     console.log(formatTable(phases));
     const signIn = phases.find((phase) => phase.name === "sign-in");

@@ -76,7 +76,9 @@ export function buildApp(): { seconds: number } {
     timeout: 300_000,
   });
   if (result.status !== 0) {
-    throw new Error(`npm run build failed (${result.error?.message ?? `exit ${result.status}`}):\n${result.stdout}${result.stderr}`);
+    throw new Error(
+      `npm run build failed (${result.error?.message ?? `exit ${result.status}`}):\n${result.stdout}${result.stderr}`,
+    );
   }
   return { seconds: (performance.now() - started) / 1000 };
 }
@@ -93,12 +95,14 @@ export function snapshotBuild(dir: string): { serverBuild: string; appServer: st
   mkdirSync(target, { recursive: true });
   cpSync(join(ROOT, "build/server"), join(target, "server"), { recursive: true });
   for (const part of ["client", "app-server"]) {
-    if (existsSync(join(ROOT, "build", part))) cpSync(join(ROOT, "build", part), join(target, part), { recursive: true });
+    if (existsSync(join(ROOT, "build", part)))
+      cpSync(join(ROOT, "build", part), join(target, part), { recursive: true });
   }
   symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"), "dir");
   if (existsSync(join(ROOT, "public"))) symlinkSync(join(ROOT, "public"), join(dir, "public"), "dir");
   const serverBuild = join(target, "server/index.js");
-  if (!existsSync(serverBuild)) throw new Error(`${serverBuild} is missing after copying build/: was it being rebuilt? Try again.`);
+  if (!existsSync(serverBuild))
+    throw new Error(`${serverBuild} is missing after copying build/: was it being rebuilt? Try again.`);
   return { serverBuild, appServer: join(target, "app-server/main.js") };
 }
 
@@ -112,7 +116,9 @@ export function migratedDatabase(dir: string): string {
     timeout: 120_000,
   });
   if (result.status !== 0) {
-    throw new Error(`prisma migrate deploy failed (${result.error?.message ?? `exit ${result.status}`}):\n${result.stdout}${result.stderr}`);
+    throw new Error(
+      `prisma migrate deploy failed (${result.error?.message ?? `exit ${result.status}`}):\n${result.stdout}${result.stderr}`,
+    );
   }
   return file;
 }
@@ -175,7 +181,8 @@ function startApp(options: {
     : [];
   // Node itself is the child in both cases (no wrapper process), so its pid is the server's
   // for memory readings, and --cpu-prof profiles the server.
-  const serverArgs = options.server === "app" ? [options.appServer, options.serverBuild] : [REMIX_SERVE_CLI, options.serverBuild];
+  const serverArgs =
+    options.server === "app" ? [options.appServer, options.serverBuild] : [REMIX_SERVE_CLI, options.serverBuild];
   const child = spawn(process.execPath, [...options.nodeArgs, ...profileArgs, ...serverArgs], {
     cwd: options.cwd,
     env: options.env,
@@ -220,7 +227,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const appDir = join(options.workDir, "app");
   const { serverBuild, appServer } = snapshotBuild(appDir);
   if (options.server === "app" && !existsSync(appServer)) {
-    throw new Error(`${relative(ROOT, APP_SERVER_BUILD)} is missing: build with \`npm run build\` (or run without BENCH_SKIP_BUILD).`);
+    throw new Error(
+      `${relative(ROOT, APP_SERVER_BUILD)} is missing: build with \`npm run build\` (or run without BENCH_SKIP_BUILD).`,
+    );
   }
   const appPort = await freePort();
   const appUrl = `http://localhost:${appPort}`;

@@ -151,7 +151,7 @@ export class ClaimsConfigSource {
     private readonly path: string,
     private config: ClaimsConfig,
     private stamp: string,
-    private readonly log: (line: string) => void
+    private readonly log: (line: string) => void,
   ) {}
 
   static async load(path: string, log: (line: string) => void): Promise<ClaimsConfigSource> {

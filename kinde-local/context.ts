@@ -46,7 +46,7 @@ export const SESSION_COOKIE = "kinde_local_session";
 
 export function currentSession(
   app: AppContext,
-  context: RequestContext
+  context: RequestContext,
 ): { id: string; session: StoredSession } | undefined {
   const id = context.cookies.get(SESSION_COOKIE);
   if (!id || !/^[A-Za-z0-9_-]{43}$/.test(id)) return undefined;

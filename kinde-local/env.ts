@@ -40,7 +40,7 @@ const envSchema = z.object({
     .regex(/^[a-zA-Z0-9]{40,60}$/, "KINDE_CLIENT_SECRET must be 40-60 letters and digits (the Kinde SDK requires it)"),
   KINDE_SITE_URL: originUrl("KINDE_SITE_URL").refine(
     (value) => ["http:", "https:", undefined].includes(parsedUrl(value)?.protocol),
-    "KINDE_SITE_URL must be an http(s) URL such as http://localhost:3000"
+    "KINDE_SITE_URL must be an http(s) URL such as http://localhost:3000",
   ),
   KINDE_LOCAL_HOST: z.string().min(1, "KINDE_LOCAL_HOST must not be empty").optional(),
   KINDE_LOCAL_DATA_DIR: z.string().min(1, "KINDE_LOCAL_DATA_DIR must not be empty").optional(),
@@ -55,7 +55,7 @@ export type ServerSettings = Omit<KindeLocalServerOptions, "log" | "clock">;
 /** Either the server options or one line saying which variable is wrong. */
 export function settingsFromEnv(
   env: Record<string, string | undefined>,
-  cwd: string
+  cwd: string,
 ): { ok: true; settings: ServerSettings } | { ok: false; message: string } {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {

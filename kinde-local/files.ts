@@ -65,7 +65,7 @@ export async function acquireDataDirLock(dataDir: string): Promise<() => Promise
       const owner = Number.parseInt((await readTextIfExists(lockPath)) ?? "", 10);
       if (Number.isInteger(owner) && owner !== process.pid && isRunning(owner)) {
         throw new Error(
-          `Another local Kinde server (pid ${owner}) already uses ${dataDir}; stop it or set KINDE_LOCAL_DATA_DIR`
+          `Another local Kinde server (pid ${owner}) already uses ${dataDir}; stop it or set KINDE_LOCAL_DATA_DIR`,
         );
       }
       await rm(lockPath, { force: true });

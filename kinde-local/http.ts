@@ -11,7 +11,7 @@ export class HttpError extends Error {
     /** OAuth-style error code, e.g. invalid_request. */
     readonly code: string,
     message: string,
-    readonly headers: Record<string, string> = {}
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
     this.name = "HttpError";
@@ -182,7 +182,7 @@ export function sendJson(
   response: ServerResponse,
   status: number,
   body: unknown,
-  headers: Record<string, string> = {}
+  headers: Record<string, string> = {},
 ): void {
   const text = JSON.stringify(body);
   response.writeHead(status, {
@@ -197,7 +197,7 @@ export function sendHtml(
   response: ServerResponse,
   status: number,
   html: string,
-  headers: Record<string, string> = {}
+  headers: Record<string, string> = {},
 ): void {
   response.writeHead(status, {
     ...headers,
@@ -216,7 +216,7 @@ export function redirect(
   response: ServerResponse,
   location: string,
   headers: Record<string, string | string[]> = {},
-  status = 302
+  status = 302,
 ): void {
   response.writeHead(status, { ...headers, Location: location, "Content-Length": 0 });
   response.end();

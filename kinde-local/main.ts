@@ -48,7 +48,7 @@ const stop = () => {
   setTimeout(() => fail("Shutdown took too long; exiting"), FORCED_EXIT_MS).unref();
   server.close().then(
     () => process.exit(0),
-    (error: unknown) => fail(`Error while stopping: ${error instanceof Error ? error.message : String(error)}`)
+    (error: unknown) => fail(`Error while stopping: ${error instanceof Error ? error.message : String(error)}`),
   );
 };
 process.on("SIGINT", stop);

@@ -114,7 +114,10 @@ ${options.error ? `<p class="field-error" id="${id}-error">${escapeHtml(options.
 }
 
 /** First and last name, optional as at Kinde: the same two fields on sign-up and account. */
-function nameFields(values: { firstName?: string; lastName?: string }, errors: { firstName?: string; lastName?: string }): string {
+function nameFields(
+  values: { firstName?: string; lastName?: string },
+  errors: { firstName?: string; lastName?: string },
+): string {
   return `${field({ name: "p_first_name", label: "First name", type: "text", value: values.firstName, error: errors.firstName, autocomplete: "given-name", optional: true })}
 ${field({ name: "p_last_name", label: "Last name", type: "text", value: values.lastName, error: errors.lastName, autocomplete: "family-name", optional: true })}`;
 }
@@ -164,7 +167,7 @@ ${field({
 <div class="links">
 <p>No account yet? <a href="${escapeHtml(requestLink("/auth/sign-up", input.requestId))}">Create one</a></p>
 <p><a href="${escapeHtml(requestLink("/auth/cancel", input.requestId))}">Cancel and go back to the app</a></p>
-</div>`
+</div>`,
   );
 }
 
@@ -219,7 +222,7 @@ ${field({
 <div class="links">
 <p>Already have an account? <a href="${escapeHtml(requestLink("/auth/sign-in", input.requestId))}">Sign in</a></p>
 <p><a href="${escapeHtml(requestLink("/auth/cancel", input.requestId))}">Cancel and go back to the app</a></p>
-</div>`
+</div>`,
   );
 }
 
@@ -250,7 +253,7 @@ ${nameFields(input.values, errors)}
 <div class="links">
 <p><a href="${escapeHtml(input.siteUrl)}">Go to the app</a></p>
 <p><a href="/logout">Sign out of the local Kinde server</a></p>
-</div>`
+</div>`,
   );
 }
 
@@ -265,7 +268,7 @@ export function messagePage(input: {
     input.title,
     `<h1>${escapeHtml(input.title)}</h1>
 <p class="lead"${input.role ? ` role="${input.role}"` : ""}>${escapeHtml(input.message)}</p>
-${input.link ? `<a class="button" href="${escapeHtml(input.link.href)}">${escapeHtml(input.link.text)}</a>` : ""}`
+${input.link ? `<a class="button" href="${escapeHtml(input.link.href)}">${escapeHtml(input.link.text)}</a>` : ""}`,
   );
 }
 
@@ -276,7 +279,7 @@ export function homePage(input: { issuer: string; siteUrl: string }): string {
     "Local Kinde server",
     `<h1>Local Kinde server</h1>
 <p class="lead">A stand-in for Kinde so the app at <strong>${escapeHtml(
-      input.siteUrl
+      input.siteUrl,
     )}</strong> can sign users up and in without a Kinde account or a network.</p>
 <ul class="plain">
 ${endpoint("/.well-known/openid-configuration", "Discovery")}
@@ -287,6 +290,6 @@ ${endpoint("/oauth2/token", "Tokens")}
 <div class="links">
 <p><a href="/account">Your account on this server</a></p>
 <p><a href="${escapeHtml(input.siteUrl)}">Go to the app</a></p>
-</div>`
+</div>`,
   );
 }

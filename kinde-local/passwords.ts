@@ -12,7 +12,7 @@ const KEY_LENGTH = 32;
 function derive(password: string, salt: Buffer, options: ScryptOptions): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     scrypt(password.normalize("NFC"), salt, KEY_LENGTH, options, (error, key) =>
-      error ? reject(error) : resolve(key)
+      error ? reject(error) : resolve(key),
     );
   });
 }

@@ -93,7 +93,7 @@ export async function createKindeLocalServer(input: KindeLocalServerOptions): Pr
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new Error(
-      `Invalid local Kinde server options: ${issue?.path.join(".") ?? ""} ${issue?.message ?? ""}`.trim()
+      `Invalid local Kinde server options: ${issue?.path.join(".") ?? ""} ${issue?.message ?? ""}`.trim(),
     );
   }
   const options = parsed.data;
@@ -164,7 +164,7 @@ export async function createKindeLocalServer(input: KindeLocalServerOptions): Pr
         const route = routes.get(path);
         format = route?.format ?? formatForUnknownPath(path);
         if (!route) throw new HttpError(404, "not_found", "There is nothing at this address");
-        const handler = route.methods[request.method === "HEAD" ? "GET" : request.method ?? ""];
+        const handler = route.methods[request.method === "HEAD" ? "GET" : (request.method ?? "")];
         if (!handler) {
           const allowed = Object.keys(route.methods);
           if (allowed.includes("GET")) allowed.push("HEAD");
@@ -269,7 +269,7 @@ function respondWithError(response: ServerResponse, format: ErrorFormat, error: 
     failure = error;
   } else {
     // The stack is for the developer running the server; the client only learns that it failed.
-    log(`unexpected error: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+    log(`unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     failure = new HttpError(500, "server_error", "The local Kinde server failed to handle this request");
   }
   if (response.headersSent) {

@@ -94,7 +94,7 @@ export class Store {
     private readonly path: string,
     private readonly data: StoreData,
     private readonly clock: Clock,
-    private readonly lifetimes: StoreLifetimes
+    private readonly lifetimes: StoreLifetimes,
   ) {
     for (const user of Object.values(data.users)) this.usersByEmail.set(user.email, user.id);
   }
@@ -132,7 +132,7 @@ export class Store {
 
   listUsers(): StoredUser[] {
     return Object.values(this.data.users).sort(
-      (a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id)
+      (a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id),
     );
   }
 
@@ -161,7 +161,7 @@ export class Store {
 
   async updateUserNames(
     id: string,
-    names: { givenName?: string | null; familyName?: string | null }
+    names: { givenName?: string | null; familyName?: string | null },
   ): Promise<StoredUser | undefined> {
     const user = this.getUser(id);
     if (!user) return undefined;
@@ -237,7 +237,7 @@ export class Store {
    */
   async rotateRefreshToken(
     token: string,
-    clientId: string
+    clientId: string,
   ): Promise<{ grant: RefreshGrant; token: string } | undefined> {
     const key = hashSecret(token);
     const record = Object.hasOwn(this.data.refreshTokens, key) ? this.data.refreshTokens[key] : undefined;
@@ -283,7 +283,7 @@ export class Store {
     this.removeWhere(this.data.sessions, (session) => session.expiresAt <= now);
     this.removeWhere(
       this.data.refreshTokens,
-      (token) => token.expiresAt <= now || (token.rotatedAt !== null && now - token.rotatedAt > REFRESH_OVERLAP_MS)
+      (token) => token.expiresAt <= now || (token.rotatedAt !== null && now - token.rotatedAt > REFRESH_OVERLAP_MS),
     );
   }
 

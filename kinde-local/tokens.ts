@@ -52,7 +52,7 @@ export function atHash(accessToken: string): string {
 
 export async function signUserTokens(
   key: SigningKey,
-  input: UserTokenInput
+  input: UserTokenInput,
 ): Promise<{ accessToken: string; idToken: string }> {
   const { issuer, clientId, user, claims, lifetimes } = input;
   const iat = seconds(input.now);
@@ -102,7 +102,7 @@ export function managementAudience(issuer: string): string {
 /** A machine-to-machine token for the Management API (client_credentials grant). */
 export async function signManagementToken(
   key: SigningKey,
-  input: { issuer: string; clientId: string; scope: string[]; lifetimeSeconds: number; now: number }
+  input: { issuer: string; clientId: string; scope: string[]; lifetimeSeconds: number; now: number },
 ): Promise<string> {
   const iat = seconds(input.now);
   return sign(key, {
@@ -121,7 +121,7 @@ export async function signManagementToken(
 export async function verifyToken(
   key: SigningKey,
   token: string,
-  options: { issuer: string; now: number; audience?: string }
+  options: { issuer: string; now: number; audience?: string },
 ): Promise<JWTPayload> {
   const { payload } = await jwtVerify(token, key.publicKey, {
     algorithms: [SIGNING_ALGORITHM],

@@ -3,7 +3,7 @@ import { z } from "zod";
 /** Rules for what users type, shared by the sign-up form, the account page and the API. */
 
 export const NAME_MAX_LENGTH = 100;
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
+const CONTROL_CHARACTERS = /\p{Cc}/u;
 
 export const emailSchema = z.email().max(254);
 

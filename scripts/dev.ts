@@ -3,7 +3,16 @@
  * Kinde server (when KINDE_ISSUER_URL points at localhost) and the Remix dev server.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { BIN, ensureEnvFile, loadConfig, migrate, startLocalKinde, superviseChildren, usesLocalKinde, waitForUrl } from "./lib/stack.ts";
+import {
+  BIN,
+  ensureEnvFile,
+  loadConfig,
+  migrate,
+  startLocalKinde,
+  superviseChildren,
+  usesLocalKinde,
+  waitForUrl,
+} from "./lib/stack.ts";
 
 ensureEnvFile();
 const env = loadConfig();

@@ -63,4 +63,6 @@ if (!skipBuild) {
   }
 }
 
-process.exit(run(`${BIN}/playwright`, ["test", ...process.argv.slice(2)], { ...process.env, E2E_CHROMIUM_PATH: executablePath }));
+process.exit(
+  run(`${BIN}/playwright`, ["test", ...process.argv.slice(2)], { ...process.env, E2E_CHROMIUM_PATH: executablePath }),
+);

@@ -35,11 +35,10 @@ if (last && !existsSync(join(MIGRATIONS, last, SNAPSHOT))) {
   process.exit(1);
 }
 
-const sql = execFileSync(
-  "npx",
-  ["prisma", "migrate", "diff", ...from, "--to-schema-datamodel", SCHEMA, "--script"],
-  { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] },
-);
+const sql = execFileSync("npx", ["prisma", "migrate", "diff", ...from, "--to-schema-datamodel", SCHEMA, "--script"], {
+  encoding: "utf8",
+  stdio: ["ignore", "pipe", "inherit"],
+});
 if (sql.includes("This is an empty migration")) {
   console.log(`No change: ${SCHEMA} matches the last migration${last ? ` (${last})` : ""}.`);
   process.exit(0);
@@ -54,4 +53,6 @@ copyFileSync(SCHEMA, join(folder, SNAPSHOT));
 if (!existsSync(join(MIGRATIONS, "migration_lock.toml"))) {
   writeFileSync(join(MIGRATIONS, "migration_lock.toml"), 'provider = "sqlite"\n');
 }
-console.log(`Wrote ${folder}/migration.sql. Review it, then apply it with \`npm run db:migrate\` (npm run dev does it too).`);
+console.log(
+  `Wrote ${folder}/migration.sql. Review it, then apply it with \`npm run db:migrate\` (npm run dev does it too).`,
+);

@@ -5,7 +5,15 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
-import { appServerNodeArgs, loadConfig, migrate, startLocalKinde, superviseChildren, usesLocalKinde, waitForUrl } from "./lib/stack.ts";
+import {
+  appServerNodeArgs,
+  loadConfig,
+  migrate,
+  startLocalKinde,
+  superviseChildren,
+  usesLocalKinde,
+  waitForUrl,
+} from "./lib/stack.ts";
 
 const SERVER_BUILD = "build/server/index.js";
 const APP_SERVER = "build/app-server/main.js";

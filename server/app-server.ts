@@ -22,7 +22,13 @@ function page(title: string, message: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escape(title)}</title></head><body><main><h1>${escape(title)}</h1><p>${escape(message)}</p><p><a href="/">Go to the home page</a></p></main></body></html>`;
 }
 
-function refuse(res: express.Response, status: number, title: string, message: string, headers: Record<string, string> = {}) {
+function refuse(
+  res: express.Response,
+  status: number,
+  title: string,
+  message: string,
+  headers: Record<string, string> = {},
+) {
   res.status(status).set({
     "Content-Type": "text/html; charset=utf-8",
     "Cache-Control": "no-store",
@@ -52,7 +58,9 @@ function requestLog(log: (line: string) => void): RequestHandler {
  */
 const guard: RequestHandler = (req, res, next) => {
   if (!ALLOWED_METHODS.includes(req.method)) {
-    return refuse(res, 405, "Method not allowed", "This site only answers GET and POST requests.", { Allow: ALLOWED_METHODS.join(", ") });
+    return refuse(res, 405, "Method not allowed", "This site only answers GET and POST requests.", {
+      Allow: ALLOWED_METHODS.join(", "),
+    });
   }
   try {
     decodeURIComponent(req.path);
@@ -88,7 +96,9 @@ const limitStreamedBody: RequestHandler = (req, res, next) => {
   req.on("data", (chunk: Buffer) => {
     received += chunk.length;
     if (received > MAX_BODY_BYTES && !res.headersSent) {
-      refuse(res, 413, "Request too large", "That form submission is larger than this site accepts.", { Connection: "close" });
+      refuse(res, 413, "Request too large", "That form submission is larger than this site accepts.", {
+        Connection: "close",
+      });
       req.destroy();
     }
   });
@@ -111,7 +121,9 @@ export function createAppServer({ build, mode, log = console.log }: AppServerOpt
   app.use(limitStreamedBody);
   app.all("*", createRequestHandler({ build, mode }));
   const onError: ErrorRequestHandler = (error, req, res, _next) => {
-    log(`[server] ${req.method} ${req.path.slice(0, 200)} failed: ${error instanceof Error ? error.message : String(error)}`);
+    log(
+      `[server] ${req.method} ${req.path.slice(0, 200)} failed: ${error instanceof Error ? error.message : String(error)}`,
+    );
     if (res.headersSent) return res.end();
     refuse(res, 500, "Something went wrong", "An unexpected error happened on our side. Please try again in a moment.");
   };

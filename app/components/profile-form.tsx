@@ -26,8 +26,20 @@ export function ProfileForm({
       <h2 id="edit-title">Edit your profile</h2>
       <Form method="post" className="form" noValidate>
         <div className="form-row">
-          <Field name="firstName" label="First name" autoComplete="given-name" defaultValue={values?.firstName ?? profile.firstName ?? ""} error={errors.firstName} />
-          <Field name="lastName" label="Last name" autoComplete="family-name" defaultValue={values?.lastName ?? profile.lastName ?? ""} error={errors.lastName} />
+          <Field
+            name="firstName"
+            label="First name"
+            autoComplete="given-name"
+            defaultValue={values?.firstName ?? profile.firstName ?? ""}
+            error={errors.firstName}
+          />
+          <Field
+            name="lastName"
+            label="Last name"
+            autoComplete="family-name"
+            defaultValue={values?.lastName ?? profile.lastName ?? ""}
+            error={errors.lastName}
+          />
         </div>
         <p className="hint">
           {profile.nameEditedHere

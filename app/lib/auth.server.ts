@@ -38,7 +38,8 @@ export interface RequestArgs {
 // loader in the same request sees a stale cached row.
 const authByRequest = new WeakMap<object, Promise<OptionalKindeAuth>>();
 const userByRequest = new WeakMap<object, Promise<User | null>>();
-const cacheKey = ({ request, context }: RequestArgs): object => (typeof context === "object" && context ? context : request);
+const cacheKey = ({ request, context }: RequestArgs): object =>
+  typeof context === "object" && context ? context : request;
 
 /** Where a request came from, as a same-site path to come back to after signing in. */
 function currentPath(request: Request): string {
@@ -55,7 +56,14 @@ export function hasKindeCookies(request: Request): boolean {
 }
 
 // Every cookie the SDK may leave behind for a session (kinde-remix-sdk 1.1.4).
-const KINDE_SESSION_COOKIES = ["access_token", "id_token", "refresh_token", "user", "id_token_payload", "access_token_payload"];
+const KINDE_SESSION_COOKIES = [
+  "access_token",
+  "id_token",
+  "refresh_token",
+  "user",
+  "id_token_payload",
+  "access_token_payload",
+];
 
 /**
  * When the tokens are unusable (a failed refresh, a forged cookie) the SDK gives up without

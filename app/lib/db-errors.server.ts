@@ -21,8 +21,9 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
   if (typeof code === "string" && SQLITE_UNAVAILABLE.test(code)) return true;
   if (error instanceof Prisma.PrismaClientKnownRequestError) {
-    const cause = (error.meta as { driverAdapterError?: { cause?: { kind?: string; originalCode?: string } } } | undefined)
-      ?.driverAdapterError?.cause;
+    const cause = (
+      error.meta as { driverAdapterError?: { cause?: { kind?: string; originalCode?: string } } } | undefined
+    )?.driverAdapterError?.cause;
     if (cause?.kind && ADAPTER_UNAVAILABLE.has(cause.kind)) return true;
     if (cause?.originalCode && SQLITE_UNAVAILABLE.test(cause.originalCode)) return true;
   }

@@ -45,7 +45,9 @@ function createClient(databaseUrl: string) {
           return await query(args);
         } catch (error) {
           if (!isDatabaseUnavailable(error)) throw error;
-          console.error(`[db] ${operation} failed, database unavailable: ${error instanceof Error ? error.message.split("\n").at(-1) : String(error)}`);
+          console.error(
+            `[db] ${operation} failed, database unavailable: ${error instanceof Error ? error.message.split("\n").at(-1) : String(error)}`,
+          );
           throw databaseUnavailableResponse();
         }
       },

@@ -14,7 +14,13 @@ function loadEnv(): Env {
   loadDotEnv();
   const env = parseEnv(process.env);
   // Hand the normalised values back to the Kinde SDK, which reads process.env itself.
-  for (const key of ["KINDE_ISSUER_URL", "KINDE_SITE_URL", "KINDE_POST_LOGIN_REDIRECT_URL", "KINDE_POST_LOGOUT_REDIRECT_URL", "DATABASE_URL"] as const) {
+  for (const key of [
+    "KINDE_ISSUER_URL",
+    "KINDE_SITE_URL",
+    "KINDE_POST_LOGIN_REDIRECT_URL",
+    "KINDE_POST_LOGOUT_REDIRECT_URL",
+    "DATABASE_URL",
+  ] as const) {
     process.env[key] = env[key];
   }
   return env;

@@ -59,7 +59,10 @@ export async function finishAuth(request: Request): Promise<Response> {
   const params = new URL(request.url).searchParams;
   const error = params.get("error");
   if (error) {
-    throw new AuthFlowError(error === "access_denied" ? "cancelled" : "rejected", `provider answered error=${error.slice(0, 64)}`);
+    throw new AuthFlowError(
+      error === "access_denied" ? "cancelled" : "rejected",
+      `provider answered error=${error.slice(0, 64)}`,
+    );
   }
   if (!params.get("code") || !params.get("state")) {
     throw new AuthFlowError("expired", "callback without code or state");

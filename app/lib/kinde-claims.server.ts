@@ -7,14 +7,9 @@ import { decodeJwt, type JWTPayload } from "jose";
 import type { KindeProfile } from "~/models/user.server";
 import type { KindeSession } from "./kinde.server";
 
-export type FlagValue = string | number | boolean;
-export interface KindeClaims {
-  permissions: string[];
-  orgCode: string | null;
-  orgName: string | null;
-  orgCodes: string[];
-  featureFlags: { code: string; type: "boolean" | "integer" | "string"; value: FlagValue }[];
-}
+import type { KindeClaims } from "./kinde-claims";
+
+export type { KindeClaims };
 
 const FLAG_TYPES = { b: "boolean", i: "integer", s: "string" } as const;
 

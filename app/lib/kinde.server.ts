@@ -5,9 +5,11 @@
  * would be hoisted above `env.server.ts` in the production bundle (dependencies stay external
  * and are imported first), so it is imported dynamically, once.
  */
+// A type-only import: it is erased, so it does not load the SDK early.
+import type * as KindeSdkModule from "@kinde-oss/kinde-remix-sdk";
 import { env } from "./env.server";
 
-type KindeSdk = typeof import("@kinde-oss/kinde-remix-sdk");
+type KindeSdk = typeof KindeSdkModule;
 
 /**
  * The SDK 1.1.4's published types predate its code: `getKindeSession` also returns the

@@ -30,7 +30,9 @@ export type ProfileErrors = Partial<Record<keyof ProfileInput, string>>;
 
 export function parseProfile(
   form: FormData,
-): { ok: true; data: z.output<typeof profileSchema> } | { ok: false; errors: ProfileErrors; values: Record<string, string> } {
+):
+  | { ok: true; data: z.output<typeof profileSchema> }
+  | { ok: false; errors: ProfileErrors; values: Record<string, string> } {
   const raw = {
     firstName: typeof form.get("firstName") === "string" ? (form.get("firstName") as string) : undefined,
     lastName: typeof form.get("lastName") === "string" ? (form.get("lastName") as string) : "",

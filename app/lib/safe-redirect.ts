@@ -10,7 +10,7 @@ export function safeRedirect(target: unknown, fallback: string = DEFAULT_REDIREC
   // One path, starting with a single "/": "//host" and "/\host" are read by browsers as
   // another host, and control characters or backslashes anywhere can be normalised into one.
   if (!target.startsWith("/") || target.startsWith("//")) return fallback;
-  if (/[\\\u0000-\u001f\u007f]/.test(target)) return fallback;
+  if (/[\\\p{Cc}]/u.test(target)) return fallback;
   // Decoded once more, the same rules must hold ("/%2F%2Fevil.example", "/%5Cevil").
   let decoded: string;
   try {
@@ -18,7 +18,7 @@ export function safeRedirect(target: unknown, fallback: string = DEFAULT_REDIREC
   } catch {
     return fallback;
   }
-  if (decoded.startsWith("//") || /[\\\u0000-\u001f\u007f]/.test(decoded)) return fallback;
+  if (decoded.startsWith("//") || /[\\\p{Cc}]/u.test(decoded)) return fallback;
   // Last check with the URL parser itself: the result must stay on a dummy origin.
   const base = "http://same-site.invalid";
   const url = new URL(target, base);

@@ -31,8 +31,7 @@ function cleanPicture(value: string | null | undefined): string | null {
 function isUniqueViolation(error: unknown, field: string): boolean {
   if (!(error instanceof Prisma.PrismaClientKnownRequestError) || error.code !== "P2002") return false;
   const meta = error.meta as
-    | { target?: unknown; driverAdapterError?: { cause?: { constraint?: { fields?: unknown } } } }
-    | undefined;
+    { target?: unknown; driverAdapterError?: { cause?: { constraint?: { fields?: unknown } } } } | undefined;
   const fields = meta?.driverAdapterError?.cause?.constraint?.fields ?? meta?.target;
   return Array.isArray(fields) ? fields.includes(field) : String(fields ?? "").includes(field);
 }

@@ -33,7 +33,10 @@ export async function action(args: ActionFunctionArgs) {
   console.info("[account] a user deleted their stored profile");
   // Sign out of the app and of Kinde; the message waits for the page after Kinde's logout.
   const response = await signOut(request);
-  response.headers.append("Set-Cookie", await setFlash({ kind: "info", message: "Your account was deleted and you are signed out." }));
+  response.headers.append(
+    "Set-Cookie",
+    await setFlash({ kind: "info", message: "Your account was deleted and you are signed out." }),
+  );
   return response;
 }
 

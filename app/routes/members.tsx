@@ -11,7 +11,7 @@ import { requireUser } from "~/lib/auth.server";
 import { privatePage, privatePageHeaders } from "~/lib/http.server";
 import { listUsers } from "~/models/user.server";
 
-export const REQUIRED_PERMISSION = "read:users";
+const REQUIRED_PERMISSION = "read:users";
 
 export const headers = privatePageHeaders;
 

@@ -17,7 +17,7 @@ export function accountRoutes(app: AppContext) {
         title: "You are not signed in",
         message: "Sign in from the app first; this page then shows the account you signed in with.",
         link: { href: app.siteUrl, text: "Go to the app" },
-      })
+      }),
     );
 
   return {
@@ -34,7 +34,7 @@ export function accountRoutes(app: AppContext) {
           values: { firstName: user.givenName ?? "", lastName: user.familyName ?? "" },
           saved: context.query.get("saved") === "1",
           siteUrl: app.siteUrl,
-        })
+        }),
       );
     },
 
@@ -54,7 +54,7 @@ export function accountRoutes(app: AppContext) {
             title: "Form expired",
             message: "Reload the page and try again.",
             link: { href: "/account", text: "Reload" },
-          })
+          }),
         );
       }
       const values = { firstName: text("p_first_name"), lastName: text("p_last_name") };
@@ -74,7 +74,7 @@ export function accountRoutes(app: AppContext) {
             errors,
             saved: false,
             siteUrl: app.siteUrl,
-          })
+          }),
         );
       }
       await app.store.updateUserNames(user.id, {

@@ -57,7 +57,7 @@ export function authorizationRoutes(app: AppContext) {
           "Sign-in links last 30 minutes and do not survive a restart of this server. Go back to the app and sign in again.",
         link: { href: app.siteUrl, text: "Go to the app" },
         role: "alert",
-      })
+      }),
     );
 
   /** Issues a single-use code for the request and sends the browser back to the app. */
@@ -66,7 +66,7 @@ export function authorizationRoutes(app: AppContext) {
     request: AuthorizationRequest,
     userId: string,
     authTime: number,
-    setCookie?: string[]
+    setCookie?: string[],
   ) => {
     const code = randomToken();
     app.codes.set(code, {
@@ -106,7 +106,7 @@ export function authorizationRoutes(app: AppContext) {
     sendHtml(
       context.response,
       status,
-      signInPage({ requestId: id, appOrigin: app.siteOrigin, email, ...(error ? { error } : {}) })
+      signInPage({ requestId: id, appOrigin: app.siteOrigin, email, ...(error ? { error } : {}) }),
     );
 
   const renderSignUp = (
@@ -114,12 +114,12 @@ export function authorizationRoutes(app: AppContext) {
     status: number,
     id: string,
     values: SignUpValues,
-    errors?: SignUpErrors
+    errors?: SignUpErrors,
   ) =>
     sendHtml(
       context.response,
       status,
-      signUpPage({ requestId: id, appOrigin: app.siteOrigin, values, ...(errors ? { errors } : {}) })
+      signUpPage({ requestId: id, appOrigin: app.siteOrigin, values, ...(errors ? { errors } : {}) }),
     );
 
   const hintedEmail = (request: AuthorizationRequest) =>
@@ -142,7 +142,7 @@ export function authorizationRoutes(app: AppContext) {
             message:
               "The app that sent you here is not registered with this server. Check that KINDE_CLIENT_ID is the same for the app and for the local Kinde server.",
             role: "alert",
-          })
+          }),
         );
       }
       const redirectUris = query.all("redirect_uri");
@@ -154,7 +154,7 @@ export function authorizationRoutes(app: AppContext) {
             title: "Return address not allowed",
             message: `The app asked to send you back to an address this server does not allow. The only allowed one is ${app.redirectUri} (from KINDE_SITE_URL).`,
             role: "alert",
-          })
+          }),
         );
       }
       const states = query.all("state");
@@ -172,14 +172,14 @@ export function authorizationRoutes(app: AppContext) {
         const where = issue?.path.map(String).join(".") || "request";
         return redirect(
           response,
-          errorRedirect("invalid_request", `Invalid ${where}: ${issue?.message ?? "malformed"}`, echoState)
+          errorRedirect("invalid_request", `Invalid ${where}: ${issue?.message ?? "malformed"}`, echoState),
         );
       }
       const params = parsed.data;
       if (params.response_type !== "code") {
         return redirect(
           response,
-          errorRedirect("unsupported_response_type", "Only response_type=code is supported", echoState)
+          errorRedirect("unsupported_response_type", "Only response_type=code is supported", echoState),
         );
       }
       if (params.state === undefined) {
@@ -192,7 +192,7 @@ export function authorizationRoutes(app: AppContext) {
       if (params.code_challenge_method !== undefined && params.code_challenge === undefined) {
         return redirect(
           response,
-          errorRedirect("invalid_request", "code_challenge_method without code_challenge", params.state)
+          errorRedirect("invalid_request", "code_challenge_method without code_challenge", params.state),
         );
       }
       const request: AuthorizationRequest = {

@@ -32,7 +32,7 @@ export function logoutRoute(app: AppContext): Handler {
         link: { href: app.siteUrl, text: "Go to the app" },
         role: "status",
       }),
-      headers
+      headers,
     );
   };
 }

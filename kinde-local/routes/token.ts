@@ -121,7 +121,7 @@ export function tokenRoutes(app: AppContext) {
     ] as const) {
       if (token.length > COOKIE_SAFE_TOKEN_BYTES) {
         app.log(
-          `warning: the ${name} token is ${token.length} bytes; browsers drop cookies over 4096 bytes (trim config.json)`
+          `warning: the ${name} token is ${token.length} bytes; browsers drop cookies over 4096 bytes (trim config.json)`,
         );
       }
     }
@@ -243,7 +243,7 @@ export function tokenRoutes(app: AppContext) {
         throw new HttpError(
           400,
           "unsupported_grant_type",
-          "Supported: authorization_code, refresh_token, client_credentials"
+          "Supported: authorization_code, refresh_token, client_credentials",
         );
       sendJson(response, 200, body, { Pragma: "no-cache" });
     },

@@ -10,7 +10,7 @@ export function userProfileRoute(app: AppContext): Handler {
         response,
         401,
         { error: "invalid_token", error_description: description },
-        { "WWW-Authenticate": 'Bearer error="invalid_token"' }
+        { "WWW-Authenticate": 'Bearer error="invalid_token"' },
       );
     const token = bearerToken(request);
     if (!token) return refuse("A Bearer access token is required");

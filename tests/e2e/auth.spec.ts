@@ -25,7 +25,12 @@ test("signs up through the local Kinde pages and shows the stored profile", asyn
   await expect(page.getByRole("banner").getByRole("button", { name: "Sign out" })).toBeVisible();
 
   const row = onlyUserWithEmail(stack.databaseFile, person.email);
-  expect(row).toMatchObject({ email: person.email, firstName: person.firstName, lastName: person.lastName, nameEditedAt: null });
+  expect(row).toMatchObject({
+    email: person.email,
+    firstName: person.firstName,
+    lastName: person.lastName,
+    nameEditedAt: null,
+  });
   expect(row.kindeId).toMatch(/^kp_[0-9a-f]{32}$/);
   expect(usersWithKindeId(stack.databaseFile, row.kindeId)).toHaveLength(1);
 });

@@ -18,11 +18,15 @@ test("the saved session opens the dashboard directly and shows the stored profil
   await expect(page).toHaveURL(appPath("/dashboard"));
   expect(kindePages).toEqual([]);
 
-  await expect(page.getByRole("heading", { level: 1, name: `${storedPerson.firstName} ${storedPerson.lastName}` })).toBeVisible();
+  await expect(
+    page.getByRole("heading", { level: 1, name: `${storedPerson.firstName} ${storedPerson.lastName}` }),
+  ).toBeVisible();
   await expect(page.getByTestId("first-name")).toHaveText(storedPerson.firstName);
   await expect(page.getByTestId("last-name")).toHaveText(storedPerson.lastName);
   await expect(page.getByTestId("email")).toHaveText(storedPerson.email.toLowerCase());
-  await expect(page.getByRole("banner").getByRole("link", { name: `${storedPerson.firstName} ${storedPerson.lastName}` })).toBeVisible();
+  await expect(
+    page.getByRole("banner").getByRole("link", { name: `${storedPerson.firstName} ${storedPerson.lastName}` }),
+  ).toBeVisible();
   await expect(page.getByRole("heading", { name: "What Kinde says" })).toBeVisible();
   // Private: never stored by a shared cache.
   expect(response?.headers()["cache-control"]).toMatch(/private|no-store/);

@@ -37,7 +37,9 @@ test("deletes the stored profile after confirmation and signs out", async ({ pag
   await confirm.check();
   await submit.click();
   await expect(page).toHaveURL(appPath("/"));
-  await expect(page.getByRole("status").filter({ hasText: "Your account was deleted and you are signed out." })).toBeVisible();
+  await expect(
+    page.getByRole("status").filter({ hasText: "Your account was deleted and you are signed out." }),
+  ).toBeVisible();
   await expect(page.getByRole("banner").getByRole("link", { name: "Sign in" })).toBeVisible();
   expect(posts.map((url) => new URL(url).pathname)).toEqual(["/account/delete"]);
 
@@ -49,7 +51,10 @@ test("deletes the stored profile after confirmation and signs out", async ({ pag
   await expect(page.getByRole("heading", { name: "Sign in", exact: true })).toBeVisible();
 });
 
-test("the server refuses a deletion without the tick (a browser that skips form validation)", async ({ page, stack }) => {
+test("the server refuses a deletion without the tick (a browser that skips form validation)", async ({
+  page,
+  stack,
+}) => {
   const person = newPerson();
   await signUp(page, person);
   const row = onlyUserWithEmail(stack.databaseFile, person.email);
@@ -65,7 +70,9 @@ test("the server refuses a deletion without the tick (a browser that skips form 
   expect((await response).status()).toBe(400);
 
   const confirm = page.getByRole("checkbox", { name: "I understand that my profile will be deleted." });
-  await expect(page.locator("#confirm-error")).toHaveText("Tick the box to confirm that you want to delete your account.");
+  await expect(page.locator("#confirm-error")).toHaveText(
+    "Tick the box to confirm that you want to delete your account.",
+  );
   await expect(confirm).toHaveAttribute("aria-invalid", "true");
   await expect(confirm).toHaveAttribute("aria-describedby", "confirm-error");
   await expect(page).toHaveURL(appPath("/account/delete"));

@@ -37,7 +37,9 @@ test("an admin sees the members table, a page at a time, with their own row", as
   await expect(ownRow).toContainText(`${admin.firstName} ${admin.lastName}`);
 
   // Other tests sign people up meanwhile, so the numbers are read from this one page.
-  const total = Number((await page.getByText(/\d+ (people have|person has) signed up\./).textContent())?.match(/\d+/)?.[0]);
+  const total = Number(
+    (await page.getByText(/\d+ (people have|person has) signed up\./).textContent())?.match(/\d+/)?.[0],
+  );
   expect(total).toBeGreaterThanOrEqual(1);
   const pages = Math.max(1, Math.ceil(total / 20));
   const pagination = page.getByRole("navigation", { name: "Pages" });

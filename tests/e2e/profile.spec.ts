@@ -157,7 +157,10 @@ for (const input of invalidInputs) {
  * person edits their name in the app, sign-ins stop copying Kinde's name over it, even when
  * it changed at Kinde; "Use my name from Kinde again" hands it back to Kinde.
  */
-test("an edited name survives the next sign-in; 'Use my name from Kinde again' restores Kinde's", async ({ page, stack }) => {
+test("an edited name survives the next sign-in; 'Use my name from Kinde again' restores Kinde's", async ({
+  page,
+  stack,
+}) => {
   const person = newPerson({ firstName: "Mary", lastName: "Somerville" });
   await signUp(page, person);
   await expect(page.getByText("Until you edit it here, your name follows Kinde")).toBeVisible();

@@ -93,7 +93,10 @@ async function send(path: string, init: RequestInit, cookie: string, base = stac
   if (cookie) headers.set("Cookie", cookie);
   const response = await fetch(`${base}${path}`, { ...init, headers, redirect: "manual" });
   await response.arrayBuffer();
-  return { what: `${init.method ?? "GET"} ${path.slice(0, 80)} cookie=${cookie.slice(0, 30)}`, status: response.status };
+  return {
+    what: `${init.method ?? "GET"} ${path.slice(0, 80)} cookie=${cookie.slice(0, 30)}`,
+    status: response.status,
+  };
 }
 
 /** Bytes fetch() would refuse to send: raw invalid UTF-8 and control characters in the path. */
@@ -103,7 +106,9 @@ function sendRaw(requestLine: Buffer, base = stack.appUrl): Promise<Outcome> {
     const socket = connect(Number(port), "localhost");
     let data = "";
     socket.on("data", (chunk) => (data += chunk.toString("latin1")));
-    socket.on("end", () => resolve({ what: `raw ${requestLine.toString("latin1").slice(0, 40)}`, status: Number(data.split(" ")[1]) }));
+    socket.on("end", () =>
+      resolve({ what: `raw ${requestLine.toString("latin1").slice(0, 40)}`, status: Number(data.split(" ")[1]) }),
+    );
     socket.on("error", reject);
     socket.write(Buffer.concat([requestLine, Buffer.from(`\r\nHost: localhost:${port}\r\nConnection: close\r\n\r\n`)]));
   });
@@ -111,7 +116,8 @@ function sendRaw(requestLine: Buffer, base = stack.appUrl): Promise<Outcome> {
 
 async function inBatches<T>(tasks: (() => Promise<T>)[], size: number): Promise<T[]> {
   const results: T[] = [];
-  for (let i = 0; i < tasks.length; i += size) results.push(...(await Promise.all(tasks.slice(i, i + size).map((task) => task()))));
+  for (let i = 0; i < tasks.length; i += size)
+    results.push(...(await Promise.all(tasks.slice(i, i + size).map((task) => task()))));
   return results;
 }
 
@@ -119,7 +125,8 @@ describe("malformed requests", () => {
   it("never get a 5xx, never crash the server, and change nothing stored", async () => {
     // /auth/success with a valid session is a real sign-in even with a junk query string, so
     // it may move lastSignInAt (and updatedAt); everything else must stay as it was.
-    const stored = () => JSON.stringify(usersIn(stack.databaseFile).map(({ lastSignInAt: _a, updatedAt: _u, ...row }) => row));
+    const stored = () =>
+      JSON.stringify(usersIn(stack.databaseFile).map(({ lastSignInAt: _a, updatedAt: _u, ...row }) => row));
     const before = stored();
     const tasks: (() => Promise<Outcome>)[] = [];
     const cookieSets = [...BAD_COOKIES, validCookies, ""];
@@ -140,9 +147,26 @@ describe("malformed requests", () => {
           tasks.push(() => send(route, { method: "POST", body: new Uint8Array(Buffer.from(body)), headers }, cookie));
         }
       }
-      tasks.push(() => send(route, { method: "POST", body: "intent=update-profile&firstName=Evil", headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: "https://evil.example" } }, validCookies));
+      tasks.push(() =>
+        send(
+          route,
+          {
+            method: "POST",
+            body: "intent=update-profile&firstName=Evil",
+            headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: "https://evil.example" },
+          },
+          validCookies,
+        ),
+      );
     }
-    for (const raw of ["GET /\xc3\x28 HTTP/1.1", "GET /dashboard/%C3%28 HTTP/1.1", "GET /%ZZ HTTP/1.1", "GET /\x01\x02 HTTP/1.1", `GET /${big(20_000)} HTTP/1.1`, "BREW /coffee HTTP/1.1"]) {
+    for (const raw of [
+      "GET /\xc3\x28 HTTP/1.1",
+      "GET /dashboard/%C3%28 HTTP/1.1",
+      "GET /%ZZ HTTP/1.1",
+      "GET /\x01\x02 HTTP/1.1",
+      `GET /${big(20_000)} HTTP/1.1`,
+      "BREW /coffee HTTP/1.1",
+    ]) {
       tasks.push(() => sendRaw(Buffer.from(raw, "latin1")));
     }
 
@@ -182,15 +206,27 @@ describe("malformed requests to the local Kinde server", () => {
       const admin = await fetch(`${stack.issuerUrl}/oauth2/token`, {
         method: "POST",
         headers: { "Content-Type": "application/x-www-form-urlencoded" },
-        body: new URLSearchParams({ grant_type: "client_credentials", client_id: "0123456789abcdef0123456789abcdef", client_secret: "testsecret0123456789abcdefghijklmnopqrstuvwxyz", audience: `${stack.issuerUrl}/api` }),
+        body: new URLSearchParams({
+          grant_type: "client_credentials",
+          client_id: "0123456789abcdef0123456789abcdef",
+          client_secret: "testsecret0123456789abcdefghijklmnopqrstuvwxyz",
+          audience: `${stack.issuerUrl}/api`,
+        }),
       }).then((response) => response.json() as Promise<{ access_token: string }>);
-      const response = await fetch(`${stack.issuerUrl}/api/v1/users`, { headers: { Authorization: `Bearer ${admin.access_token}` } });
+      const response = await fetch(`${stack.issuerUrl}/api/v1/users`, {
+        headers: { Authorization: `Bearer ${admin.access_token}` },
+      });
       return JSON.stringify(await response.json());
     };
     const before = await listUsers();
     const base = stack.issuerUrl;
     const tasks: (() => Promise<Outcome>)[] = [];
-    const authHeaders: Record<string, string>[] = [{}, { Authorization: "Bearer garbage" }, { Authorization: "Basic %%%" }, { Authorization: `Bearer ${big(9000)}` }];
+    const authHeaders: Record<string, string>[] = [
+      {},
+      { Authorization: "Bearer garbage" },
+      { Authorization: "Basic %%%" },
+      { Authorization: `Bearer ${big(9000)}` },
+    ];
     for (const route of KINDE_ROUTES) {
       for (const cookie of [...BAD_COOKIES, "kinde_local_session=garbage", ""]) {
         tasks.push(() => send(route, {}, cookie, base));
@@ -202,11 +238,29 @@ describe("malformed requests to the local Kinde server", () => {
         const headers: Record<string, string> = type ? { "Content-Type": type } : {};
         tasks.push(() => send(route, { method: "POST", body: new Uint8Array(Buffer.from(body)), headers }, "", base));
       }
-      for (const body of ["grant_type=authorization_code&code=x", "grant_type=refresh_token&refresh_token=%", "grant_type=client_credentials&client_id=x&client_secret=y", "grant_type=password", "grant_type[]=x"]) {
-        tasks.push(() => send(route, { method: "POST", body, headers: { "Content-Type": "application/x-www-form-urlencoded" } }, "", base));
+      for (const body of [
+        "grant_type=authorization_code&code=x",
+        "grant_type=refresh_token&refresh_token=%",
+        "grant_type=client_credentials&client_id=x&client_secret=y",
+        "grant_type=password",
+        "grant_type[]=x",
+      ]) {
+        tasks.push(() =>
+          send(
+            route,
+            { method: "POST", body, headers: { "Content-Type": "application/x-www-form-urlencoded" } },
+            "",
+            base,
+          ),
+        );
       }
     }
-    for (const raw of ["GET /\xc3\x28 HTTP/1.1", "GET /oauth2/auth?%C3%28 HTTP/1.1", `GET /${big(20_000)} HTTP/1.1`, "BREW /coffee HTTP/1.1"]) {
+    for (const raw of [
+      "GET /\xc3\x28 HTTP/1.1",
+      "GET /oauth2/auth?%C3%28 HTTP/1.1",
+      `GET /${big(20_000)} HTTP/1.1`,
+      "BREW /coffee HTTP/1.1",
+    ]) {
       tasks.push(() => sendRaw(Buffer.from(raw, "latin1"), base));
     }
 
@@ -214,7 +268,9 @@ describe("malformed requests to the local Kinde server", () => {
     const outcomes = await inBatches(tasks, 16);
     const failures = outcomes.filter((outcome) => !(outcome.status >= 200 && outcome.status < 500));
     expect(failures).toEqual([]);
-    console.info(`[bad-input] local Kinde server: ${outcomes.length} malformed requests, ${failures.length} answered 5xx or not at all`);
+    console.info(
+      `[bad-input] local Kinde server: ${outcomes.length} malformed requests, ${failures.length} answered 5xx or not at all`,
+    );
 
     expect((await fetch(`${base}/.well-known/openid-configuration`)).status).toBe(200);
     expect(await listUsers()).toBe(before);

@@ -26,7 +26,8 @@ async function callbackUrlFor(browser: TestBrowser, email: string, password: str
   const form = await browser.get(`${stack.appUrl}/kinde-auth/login`);
   const page = await browser.submitForm(form, { p_email: email, p_password: password }, { follow: false });
   const location = page.headers.get("Location");
-  if (!location?.includes("/kinde-auth/callback")) throw new Error(`expected a redirect to the callback, got ${page.status} ${location}`);
+  if (!location?.includes("/kinde-auth/callback"))
+    throw new Error(`expected a redirect to the callback, got ${page.status} ${location}`);
   return location;
 }
 
@@ -115,13 +116,17 @@ describe("sign-ins started at the same moment", () => {
     try {
       const browsers = Array.from({ length: 8 }, () => new TestBrowser());
       const pages = await Promise.all(
-        browsers.map((browser, i) => browser.get(`${cold.appUrl}/kinde-auth/${i % 2 ? "login" : "register"}`, { follow: false })),
+        browsers.map((browser, i) =>
+          browser.get(`${cold.appUrl}/kinde-auth/${i % 2 ? "login" : "register"}`, { follow: false }),
+        ),
       );
       for (const [i, page] of pages.entries()) {
         const state = new URL(page.headers.get("Location")!).searchParams.get("state");
         expect(state).toBe(await browsers[i]!.cookie(cold.appUrl, "ac-state-key"));
       }
-      expect(new Set(pages.map((page) => new URL(page.headers.get("Location")!).searchParams.get("state"))).size).toBe(8);
+      expect(new Set(pages.map((page) => new URL(page.headers.get("Location")!).searchParams.get("state"))).size).toBe(
+        8,
+      );
     } finally {
       await cold.stop();
     }

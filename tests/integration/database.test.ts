@@ -37,7 +37,9 @@ describe("concurrency", () => {
     const pages = await Promise.all(
       Array.from({ length: 20 }, () => browser.get(`${stack.appUrl}/auth/success`, { follow: false })),
     );
-    expect(pages.map((page) => `${page.status} ${page.headers.get("Location")}`)).toEqual(Array(20).fill("302 /dashboard"));
+    expect(pages.map((page) => `${page.status} ${page.headers.get("Location")}`)).toEqual(
+      Array(20).fill("302 /dashboard"),
+    );
     expect(usersIn(stack.databaseFile).filter((row) => row.email === person.email)).toHaveLength(1);
   });
 
@@ -62,7 +64,10 @@ describe("an unusable database", () => {
     try {
       const health = await new TestBrowser().get(`${broken.appUrl}/healthz`);
       expect(health.status).toBe(503);
-      expect(JSON.parse(health.html)).toEqual({ status: "degraded", checks: { process: "ok", database: "unavailable" } });
+      expect(JSON.parse(health.html)).toEqual({
+        status: "degraded",
+        checks: { process: "ok", database: "unavailable" },
+      });
 
       expect((await new TestBrowser().get(`${broken.appUrl}/`)).status).toBe(200);
       const { page } = await signUp(broken, newPerson());

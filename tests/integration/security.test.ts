@@ -74,7 +74,12 @@ describe("redirect targets", () => {
   it.each(hostile)("ends a sign-in that asked for returnTo=%j on the dashboard", async (returnTo) => {
     const person = newPerson();
     await signUp(stack, person).then(({ browser }) => signOut(stack, browser));
-    const { page } = await signIn(stack, person, new TestBrowser(), `/kinde-auth/login?returnTo=${encodeURIComponent(returnTo)}`);
+    const { page } = await signIn(
+      stack,
+      person,
+      new TestBrowser(),
+      `/kinde-auth/login?returnTo=${encodeURIComponent(returnTo)}`,
+    );
     expect(page.url).toBe(`${stack.appUrl}/dashboard`);
     expect(page.chain.every((url) => url.startsWith(stack.appUrl) || url.startsWith(stack.issuerUrl))).toBe(true);
   });
@@ -82,13 +87,20 @@ describe("redirect targets", () => {
   it("follows a same-site returnTo after sign-in", async () => {
     const person = newPerson();
     await signUp(stack, person).then(({ browser }) => signOut(stack, browser));
-    const { page } = await signIn(stack, person, new TestBrowser(), `/kinde-auth/login?returnTo=${encodeURIComponent("/account/delete")}`);
+    const { page } = await signIn(
+      stack,
+      person,
+      new TestBrowser(),
+      `/kinde-auth/login?returnTo=${encodeURIComponent("/account/delete")}`,
+    );
     expect(page.url).toBe(`${stack.appUrl}/account/delete`);
   });
 
   it.each(hostile)("never lets /auth/success redirect off-site for returnTo=%j", async (returnTo) => {
     const { browser } = await signUp(stack, newPerson());
-    const page = await browser.get(`${stack.appUrl}/auth/success?returnTo=${encodeURIComponent(returnTo)}`, { follow: false });
+    const page = await browser.get(`${stack.appUrl}/auth/success?returnTo=${encodeURIComponent(returnTo)}`, {
+      follow: false,
+    });
     expect(page.status).toBe(302);
     expect(page.headers.get("Location")).toBe("/dashboard");
   });

@@ -21,7 +21,11 @@ describe("graceful shutdown", () => {
     const person = newPerson();
     const { browser } = await signUp(stack, person);
     const cookie = await browser.jar.getCookieString(stack.appUrl);
-    const body = new URLSearchParams({ intent: "update-profile", firstName: "Shutdown", lastName: "Survivor" }).toString();
+    const body = new URLSearchParams({
+      intent: "update-profile",
+      firstName: "Shutdown",
+      lastName: "Survivor",
+    }).toString();
 
     const url = new URL(`${stack.appUrl}/dashboard`);
     let req!: ClientRequest;

@@ -52,7 +52,13 @@ describe("sign-up and the stored profile", () => {
   it("renders what the database holds, not what Kinde says", async () => {
     const person = newPerson({ firstName: "Katherine", lastName: "Johnson" });
     const { browser } = await signUp(stack, person);
-    runSql(stack.databaseFile, "UPDATE User SET firstName = ?, lastName = ? WHERE email = ?", "Dorothy", "Vaughan", person.email);
+    runSql(
+      stack.databaseFile,
+      "UPDATE User SET firstName = ?, lastName = ? WHERE email = ?",
+      "Dorothy",
+      "Vaughan",
+      person.email,
+    );
 
     const page = await browser.get(`${stack.appUrl}/dashboard`);
     expect(page.status).toBe(200);
@@ -105,7 +111,9 @@ describe("tokens that are not Kinde's", () => {
     const idToken = (await browser.cookie(stack.appUrl, "id_token"))!;
     const [header, payload, signature] = idToken.split(".");
     const claims = JSON.parse(Buffer.from(payload!, "base64url").toString());
-    const forgedPayload = Buffer.from(JSON.stringify({ ...claims, sub: "kp_00000000000000000000000000000000" })).toString("base64url");
+    const forgedPayload = Buffer.from(
+      JSON.stringify({ ...claims, sub: "kp_00000000000000000000000000000000" }),
+    ).toString("base64url");
     await browser.setCookie(stack.appUrl, "id_token", `${header}.${forgedPayload}.${signature}`);
 
     const page = await browser.get(`${stack.appUrl}/dashboard`, { follow: false });

@@ -17,7 +17,13 @@ async function signedIn() {
   const person = newPerson();
   const { browser } = await signUp(stack, person);
   const cookie = async (name: string) => (await browser.cookie(stack.appUrl, name))!;
-  return { person, browser, accessToken: await cookie("access_token"), idToken: await cookie("id_token"), refreshToken: await cookie("refresh_token") };
+  return {
+    person,
+    browser,
+    accessToken: await cookie("access_token"),
+    idToken: await cookie("id_token"),
+    refreshToken: await cookie("refresh_token"),
+  };
 }
 
 describe("refresh", () => {
@@ -47,8 +53,12 @@ describe("refresh", () => {
     const page = await browser.get(`${stack.appUrl}/dashboard`, { follow: false });
     expect(page.status).toBe(302);
     expect(page.headers.get("Location")).toBe("/kinde-auth/login?returnTo=%2Fdashboard");
-    const cleared = page.headers.getSetCookie().filter((value) => /Max-Age=-1|Max-Age=0|Expires=Thu, 01 Jan 1970/.test(value));
-    expect(cleared.map((value) => value.split("=")[0])).toEqual(expect.arrayContaining(["access_token", "id_token", "refresh_token"]));
+    const cleared = page.headers
+      .getSetCookie()
+      .filter((value) => /Max-Age=-1|Max-Age=0|Expires=Thu, 01 Jan 1970/.test(value));
+    expect(cleared.map((value) => value.split("=")[0])).toEqual(
+      expect.arrayContaining(["access_token", "id_token", "refresh_token"]),
+    );
     expect(await browser.cookie(stack.appUrl, "id_token")).toBeUndefined();
   });
 });
@@ -80,7 +90,11 @@ describe("tokens Kinde did not sign", () => {
   it("never grants what a forged access token claims, even next to a valid refresh token", async () => {
     const { browser, accessToken } = await signedIn();
     const claims = decodeJwt(accessToken);
-    await browser.setCookie(stack.appUrl, "access_token", await signWithOtherKey({ ...claims, permissions: ["read:users"] }, "kid"));
+    await browser.setCookie(
+      stack.appUrl,
+      "access_token",
+      await signWithOtherKey({ ...claims, permissions: ["read:users"] }, "kid"),
+    );
     // The SDK treats the bad token as expired and refreshes with the real refresh token: the
     // person stays signed in as themselves, with their real permissions.
     const page = await browser.get(`${stack.appUrl}/members`, { follow: false });

@@ -53,7 +53,11 @@ export class TestBrowser {
   }
 
   /** Submits the page's form that has `fields`' names, keeping its hidden inputs. */
-  async submitForm(page: Page, fields: Record<string, string>, options: { origin?: string; follow?: boolean } = {}): Promise<Page> {
+  async submitForm(
+    page: Page,
+    fields: Record<string, string>,
+    options: { origin?: string; follow?: boolean } = {},
+  ): Promise<Page> {
     const form = findForm(page.html, Object.keys(fields));
     const values = new URLSearchParams();
     for (const input of form.querySelectorAll("input")) {

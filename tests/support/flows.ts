@@ -17,10 +17,20 @@ export interface Person {
 
 export function newPerson(overrides: Partial<Person> = {}): Person {
   const id = randomUUID().slice(0, 8);
-  return { email: `user-${id}@example.com`, password: "correct horse battery", firstName: "Ada", lastName: `Lovelace-${id}`, ...overrides };
+  return {
+    email: `user-${id}@example.com`,
+    password: "correct horse battery",
+    firstName: "Ada",
+    lastName: `Lovelace-${id}`,
+    ...overrides,
+  };
 }
 
-export async function signUp(stack: Stack, person: Person, browser = new TestBrowser()): Promise<{ browser: TestBrowser; page: Page }> {
+export async function signUp(
+  stack: Stack,
+  person: Person,
+  browser = new TestBrowser(),
+): Promise<{ browser: TestBrowser; page: Page }> {
   const form = await browser.get(`${stack.appUrl}/kinde-auth/register`);
   const page = await browser.submitForm(form, {
     p_first_name: person.firstName,
@@ -31,7 +41,12 @@ export async function signUp(stack: Stack, person: Person, browser = new TestBro
   return { browser, page };
 }
 
-export async function signIn(stack: Stack, person: Pick<Person, "email" | "password">, browser = new TestBrowser(), start = "/kinde-auth/login"): Promise<{ browser: TestBrowser; page: Page }> {
+export async function signIn(
+  stack: Stack,
+  person: Pick<Person, "email" | "password">,
+  browser = new TestBrowser(),
+  start = "/kinde-auth/login",
+): Promise<{ browser: TestBrowser; page: Page }> {
   const form = await browser.get(`${stack.appUrl}${start}`);
   const page = await browser.submitForm(form, { p_email: person.email, p_password: person.password });
   return { browser, page };

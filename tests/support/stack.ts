@@ -116,7 +116,9 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
     await Promise.race([
       waitForLog(`[server] http://localhost:${appPort}`, 30_000),
       exited.then((code) => {
-        throw log.includes("EADDRINUSE") ? new PortTaken(`port ${appPort} taken`) : new Error(`app exited with code ${code}`);
+        throw log.includes("EADDRINUSE")
+          ? new PortTaken(`port ${appPort} taken`)
+          : new Error(`app exited with code ${code}`);
       }),
     ]);
   } catch (error) {

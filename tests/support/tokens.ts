@@ -7,7 +7,10 @@ import { join } from "node:path";
 import { decodeJwt, decodeProtectedHeader, generateKeyPair, importJWK, SignJWT, type JWTPayload } from "jose";
 
 export async function signWithKindeKey(kindeDataDir: string, claims: JWTPayload, kid?: string): Promise<string> {
-  const file = JSON.parse(readFileSync(join(kindeDataDir, "signing-key.json"), "utf8")) as { kid: string; privateJwk: Record<string, string> };
+  const file = JSON.parse(readFileSync(join(kindeDataDir, "signing-key.json"), "utf8")) as {
+    kid: string;
+    privateJwk: Record<string, string>;
+  };
   const key = await importJWK({ ...file.privateJwk, alg: "RS256" }, "RS256");
   return new SignJWT(claims).setProtectedHeader({ alg: "RS256", kid: kid ?? file.kid, typ: "JWT" }).sign(key);
 }
@@ -26,7 +29,11 @@ export function unsigned(claims: JWTPayload): string {
 export async function expired(kindeDataDir: string, token: string): Promise<string> {
   const claims = decodeJwt(token);
   const now = Math.floor(Date.now() / 1000);
-  return signWithKindeKey(kindeDataDir, { ...claims, iat: now - 7200, exp: now - 60 }, decodeProtectedHeader(token).kid);
+  return signWithKindeKey(
+    kindeDataDir,
+    { ...claims, iat: now - 7200, exp: now - 60 },
+    decodeProtectedHeader(token).kid,
+  );
 }
 
 export { decodeJwt };

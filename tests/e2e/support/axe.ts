@@ -21,6 +21,11 @@ function describe(violations: Violation[]): string {
 
 export async function expectNoSeriousA11yViolations(page: Page, what: string): Promise<void> {
   const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa"]).analyze();
-  const serious = results.violations.filter((violation) => violation.impact === "serious" || violation.impact === "critical");
-  expect(serious.map((violation) => violation.id), `${what} (${page.url()}) has serious accessibility violations:\n${describe(serious)}`).toEqual([]);
+  const serious = results.violations.filter(
+    (violation) => violation.impact === "serious" || violation.impact === "critical",
+  );
+  expect(
+    serious.map((violation) => violation.id),
+    `${what} (${page.url()}) has serious accessibility violations:\n${describe(serious)}`,
+  ).toEqual([]);
 }

@@ -27,7 +27,8 @@ export function e2eTarget(): E2eTarget {
   }
   const appPort = process.env.E2E_APP_PORT;
   const kindePort = process.env.E2E_KINDE_PORT;
-  if (!appPort || !kindePort) throw new Error("E2E_APP_PORT is not set: run the browser tests through playwright.config.ts");
+  if (!appPort || !kindePort)
+    throw new Error("E2E_APP_PORT is not set: run the browser tests through playwright.config.ts");
   return {
     baseUrl: `http://localhost:${appPort}`,
     databaseFile: process.env.E2E_DATABASE_FILE,

@@ -21,7 +21,9 @@ export function adminEmailSuffix(permission = "read:users"): string {
   const config = JSON.parse(readFileSync("kinde-local/config.json", "utf8")) as {
     rules?: { emailEndsWith?: string; permissions?: string[] }[];
   };
-  const rule = config.rules?.find((candidate) => candidate.permissions?.includes(permission) && candidate.emailEndsWith);
+  const rule = config.rules?.find(
+    (candidate) => candidate.permissions?.includes(permission) && candidate.emailEndsWith,
+  );
   if (!rule?.emailEndsWith) throw new Error(`kinde-local/config.json has no rule giving ${permission} by email`);
   return rule.emailEndsWith;
 }
@@ -77,7 +79,9 @@ export async function waitForApp(page: Page): Promise<void> {
   if (!scriptsRan) return;
   await page.waitForFunction(() => {
     const main = document.getElementById("main");
-    return "__remixRouter" in window && main !== null && Object.keys(main).some((key) => key.startsWith("__reactFiber"));
+    return (
+      "__remixRouter" in window && main !== null && Object.keys(main).some((key) => key.startsWith("__reactFiber"))
+    );
   });
 }
 

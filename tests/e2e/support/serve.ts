@@ -97,7 +97,9 @@ const kinde: Promise<KindeLocalServer | undefined> = createKindeLocalServer({
   ttl: { access: 86_400, id: 86_400, refresh: 1_296_000 },
   log: verbose ? (line) => console.log(`[kinde-local] ${line}`) : () => {},
 }).catch((error: unknown) => {
-  console.error(`${PREFIX} the local Kinde server did not start: ${error instanceof Error ? error.message : String(error)}`);
+  console.error(
+    `${PREFIX} the local Kinde server did not start: ${error instanceof Error ? error.message : String(error)}`,
+  );
   void stop(1);
   return undefined;
 });

@@ -188,7 +188,7 @@ describe("the authorization code flow", () => {
         lang: "fr",
         returnTo: "/x",
         is_create_org: "true",
-      })
+      }),
     );
     expect(response.status).toBe(200);
     expect(await response.text()).toContain('value="hint@example.com"');
@@ -257,10 +257,10 @@ describe("sign-in and sign-up errors", () => {
 
     expect(await attempt({ p_email: "ok@example.com", p_password: "short" })).toContain("Use at least 8 characters.");
     expect(await attempt({ p_email: credentials.email.toUpperCase(), p_password: "long enough pw" })).toContain(
-      "An account with this email already exists."
+      "An account with this email already exists.",
     );
     expect(
-      await attempt({ p_email: "ok@example.com", p_password: "long enough pw", p_first_name: "x".repeat(101) })
+      await attempt({ p_email: "ok@example.com", p_password: "long enough pw", p_first_name: "x".repeat(101) }),
     ).toContain("Use at most 100 characters.");
   });
 
@@ -296,7 +296,7 @@ describe("sign-in and sign-up errors", () => {
       `${server.url}/auth/sign-in`,
       { request_id: hiddenRequestId(await page.text()), ...credentials },
       undefined,
-      { "Sec-Fetch-Site": "cross-site" }
+      { "Sec-Fetch-Site": "cross-site" },
     );
     expect(response.status).toBe(403);
   });
@@ -379,7 +379,7 @@ describe("response headers", () => {
   it("lock pages down with CSP and friends", async () => {
     const response = await get(authorizeUrl(server));
     expect(response.headers.get("content-security-policy")).toBe(
-      `default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self' ${SITE_URL}; frame-ancestors 'none'; base-uri 'none'`
+      `default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self' ${SITE_URL}; frame-ancestors 'none'; base-uri 'none'`,
     );
     expect(response.headers.get("x-content-type-options")).toBe("nosniff");
     expect(response.headers.get("referrer-policy")).toBe("no-referrer");

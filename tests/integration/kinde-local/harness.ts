@@ -27,7 +27,7 @@ export interface TestServer extends KindeLocalServer {
 }
 
 export async function startServer(
-  options: Partial<KindeLocalServerOptions> & { dataDir?: string; startAt?: number } = {}
+  options: Partial<KindeLocalServerOptions> & { dataDir?: string; startAt?: number } = {},
 ): Promise<TestServer> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "kinde-local-it-")));
   let offset = 0;
@@ -97,7 +97,7 @@ export async function postForm(
   url: string,
   fields: Record<string, string>,
   jar?: CookieJar,
-  headers: Record<string, string> = {}
+  headers: Record<string, string> = {},
 ): Promise<Response> {
   const response = await fetch(url, {
     method: "POST",
@@ -147,7 +147,12 @@ export function newCredentials(overrides: Partial<Credentials> = {}): Credential
 }
 
 /** Opens a sign-up page (any authorization URL asking for one) and submits it; returns the answer. */
-export async function submitSignUp(server: KindeLocalServer, authorize: string, credentials: Credentials, jar: CookieJar) {
+export async function submitSignUp(
+  server: KindeLocalServer,
+  authorize: string,
+  credentials: Credentials,
+  jar: CookieJar,
+) {
   const page = await get(authorize, jar);
   expect(page.status).toBe(200);
   return postForm(
@@ -159,7 +164,7 @@ export async function submitSignUp(server: KindeLocalServer, authorize: string, 
       p_email: credentials.email,
       p_password: credentials.password,
     },
-    jar
+    jar,
   );
 }
 
@@ -174,14 +179,14 @@ export async function signIn(
   server: KindeLocalServer,
   credentials: Credentials,
   jar = new CookieJar(),
-  extra: Record<string, string> = {}
+  extra: Record<string, string> = {},
 ) {
   const page = await get(authorizeUrl(server, extra), jar);
   expect(page.status).toBe(200);
   const response = await postForm(
     `${server.url}/auth/sign-in`,
     { request_id: hiddenRequestId(await page.text()), p_email: credentials.email, p_password: credentials.password },
-    jar
+    jar,
   );
   return { response, jar };
 }
@@ -199,7 +204,7 @@ export interface TokenSet {
 export async function tokenRequest(
   server: KindeLocalServer,
   fields: Record<string, string>,
-  headers: Record<string, string> = {}
+  headers: Record<string, string> = {},
 ) {
   const response = await fetch(`${server.url}/oauth2/token`, {
     method: "POST",

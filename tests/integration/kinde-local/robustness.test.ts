@@ -31,7 +31,7 @@ function raw(bytes: string | Buffer): Promise<number> {
     socket.on("data", (chunk) => (received += chunk.toString("latin1")));
     socket.on("end", () => resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(received)?.[1] ?? 0)));
     socket.on("error", (error: NodeJS.ErrnoException) =>
-      error.code === "ECONNRESET" ? resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(received)?.[1] ?? 0)) : reject(error)
+      error.code === "ECONNRESET" ? resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(received)?.[1] ?? 0)) : reject(error),
     );
     socket.write(bytes);
     socket.end();
@@ -43,7 +43,7 @@ function send(
   method: string,
   path: string,
   headers: Record<string, string | number> = {},
-  body?: string | Buffer
+  body?: string | Buffer,
 ): Promise<number> {
   return new Promise((resolve, reject) => {
     const request = httpRequest({ host: "127.0.0.1", port: server.port, method, path, headers });
@@ -176,7 +176,7 @@ describe("malformed requests never cause a 5xx", () => {
         "POST",
         path,
         { "Content-Type": FORM, "Transfer-Encoding": "chunked" },
-        "x".repeat(200 * 1024)
+        "x".repeat(200 * 1024),
       );
       expect(chunked, `${path} oversized chunked`).toBe(413);
     }
@@ -186,8 +186,8 @@ describe("malformed requests never cause a 5xx", () => {
         "PATCH",
         "/api/v1/user?id=kp_x",
         { "Content-Type": "application/json", Authorization: "Bearer x" },
-        "{{{"
-      )
+        "{{{",
+      ),
     );
   });
 
@@ -215,8 +215,8 @@ describe("malformed requests never cause a 5xx", () => {
           "POST",
           "/oauth2/token",
           { Authorization: authorization, "Content-Type": FORM },
-          "grant_type=client_credentials"
-        )
+          "grant_type=client_credentials",
+        ),
       );
     }
   });

@@ -3,6 +3,7 @@
  * and @kinde-oss/kinde-remix-sdk driving the whole sign-up, session, refresh and logout
  * flow, with no app in between.
  */
+import type * as KindeSdk from "@kinde-oss/kinde-remix-sdk";
 import { validateToken } from "@kinde/jwt-validator";
 import { generateKeyPair, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -24,7 +25,7 @@ import {
 const ACCESS_TTL_SECONDS = 3;
 
 let server: TestServer;
-let sdk: typeof import("@kinde-oss/kinde-remix-sdk");
+let sdk: typeof KindeSdk;
 
 beforeAll(async () => {
   server = await startServer({ ttl: { access: ACCESS_TTL_SECONDS } });

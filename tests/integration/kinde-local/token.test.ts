@@ -79,7 +79,7 @@ describe("authorization_code grant", () => {
     const { code } = await signUp(server, newCredentials());
     const { status, body } = await tokenRequest(
       server,
-      codeGrant(code, { redirect_uri: "http://localhost:3999/other" })
+      codeGrant(code, { redirect_uri: "http://localhost:3999/other" }),
     );
     expect(status).toBe(400);
     expect(body.error).toBe("invalid_grant");
@@ -106,7 +106,7 @@ describe("authorization_code grant", () => {
     const { status, body } = await tokenRequest(
       server,
       { grant_type: "authorization_code", redirect_uri: REDIRECT_URI, code },
-      { Authorization: `Basic ${basic}` }
+      { Authorization: `Basic ${basic}` },
     );
     expect(status).toBe(200);
     expect(body.id_token).toBeTruthy();
@@ -116,7 +116,7 @@ describe("authorization_code grant", () => {
     const verifier = randomBytes(32).toString("base64url");
     const challenge = createHash("sha256").update(verifier).digest("base64url");
     const page = await get(
-      authorizeUrl(server, { start_page: "registration", code_challenge: challenge, code_challenge_method: "S256" })
+      authorizeUrl(server, { start_page: "registration", code_challenge: challenge, code_challenge_method: "S256" }),
     );
     const response = await postForm(`${server.url}/auth/sign-up`, {
       request_id: hiddenRequestId(await page.text()),
@@ -125,7 +125,7 @@ describe("authorization_code grant", () => {
     });
     const code = callbackParams(response).get("code") ?? "";
     expect((await tokenRequest(server, codeGrant(code, { code_verifier: "wrong".repeat(10) }))).body.error).toBe(
-      "invalid_grant"
+      "invalid_grant",
     );
     // The failed attempt spent the code, as any failed exchange does.
     expect((await tokenRequest(server, codeGrant(code, { code_verifier: verifier }))).body.error).toBe("invalid_grant");
@@ -344,7 +344,7 @@ describe("client_credentials and the Management API", () => {
           client_secret: CLIENT_SECRET,
           scope: "admin:everything",
         })
-      ).body.error
+      ).body.error,
     ).toBe("invalid_scope");
   });
 });

@@ -2,7 +2,11 @@ import { describe, expect, it } from "vitest";
 import { EnvError, parseEnv } from "~/lib/env-schema.server";
 import { appEnv } from "../../support/test-env";
 
-const valid = appEnv({ siteUrl: "http://localhost:3000", issuerUrl: "https://acme.kinde.com", databaseFile: "/tmp/x.db" });
+const valid = appEnv({
+  siteUrl: "http://localhost:3000",
+  issuerUrl: "https://acme.kinde.com",
+  databaseFile: "/tmp/x.db",
+});
 
 function messageFor(source: Record<string, string | undefined>): string {
   try {
@@ -36,8 +40,12 @@ describe("configuration check", () => {
   });
 
   it("names a malformed variable and says what is expected", () => {
-    expect(messageFor({ ...valid, KINDE_ISSUER_URL: "acme.kinde.com" })).toContain("KINDE_ISSUER_URL must be an http(s) URL");
-    expect(messageFor({ ...valid, KINDE_CLIENT_SECRET: "short" })).toContain("KINDE_CLIENT_SECRET must be 40 to 60 letters and digits");
+    expect(messageFor({ ...valid, KINDE_ISSUER_URL: "acme.kinde.com" })).toContain(
+      "KINDE_ISSUER_URL must be an http(s) URL",
+    );
+    expect(messageFor({ ...valid, KINDE_CLIENT_SECRET: "short" })).toContain(
+      "KINDE_CLIENT_SECRET must be 40 to 60 letters and digits",
+    );
     expect(messageFor({ ...valid, DATABASE_URL: "postgres://x" })).toContain("DATABASE_URL must be a SQLite file URL");
     expect(messageFor({ ...valid, SESSION_SECRET: "x" })).toContain("SESSION_SECRET must be at least 32 characters");
   });

@@ -9,20 +9,36 @@ const form = (fields: Record<string, string>) => {
 
 describe("profile form rules", () => {
   it("trims, normalises and accepts a name; an empty last name is stored as none", () => {
-    expect(parseProfile(form({ firstName: "  Zoë ", lastName: "" }))).toEqual({ ok: true, data: { firstName: "Zoë", lastName: null } });
-    expect(parseProfile(form({ firstName: "Ada", lastName: " Lovelace " }))).toEqual({ ok: true, data: { firstName: "Ada", lastName: "Lovelace" } });
+    expect(parseProfile(form({ firstName: "  Zoë ", lastName: "" }))).toEqual({
+      ok: true,
+      data: { firstName: "Zoë", lastName: null },
+    });
+    expect(parseProfile(form({ firstName: "Ada", lastName: " Lovelace " }))).toEqual({
+      ok: true,
+      data: { firstName: "Ada", lastName: "Lovelace" },
+    });
   });
 
   it("requires a first name", () => {
     const result = parseProfile(form({ firstName: "   ", lastName: "Kept" }));
-    expect(result).toEqual({ ok: false, errors: { firstName: "First name is required." }, values: { firstName: "   ", lastName: "Kept" } });
-    expect(parseProfile(form({ lastName: "x" }))).toMatchObject({ ok: false, errors: { firstName: "First name is required." } });
+    expect(result).toEqual({
+      ok: false,
+      errors: { firstName: "First name is required." },
+      values: { firstName: "   ", lastName: "Kept" },
+    });
+    expect(parseProfile(form({ lastName: "x" }))).toMatchObject({
+      ok: false,
+      errors: { firstName: "First name is required." },
+    });
   });
 
   it("limits names to 50 characters", () => {
     expect(parseProfile(form({ firstName: "a".repeat(51), lastName: "b".repeat(51) }))).toMatchObject({
       ok: false,
-      errors: { firstName: "First name must be at most 50 characters.", lastName: "Last name must be at most 50 characters." },
+      errors: {
+        firstName: "First name must be at most 50 characters.",
+        lastName: "Last name must be at most 50 characters.",
+      },
     });
     expect(parseProfile(form({ firstName: "a".repeat(50) }))).toMatchObject({ ok: true });
   });
@@ -30,7 +46,10 @@ describe("profile form rules", () => {
   it.each(["Bad\u0000Name", "Tab\tName", "Line\nBreak", "\u202Eevil", "zero\u200Bwidth", "broken\uFFFD"])(
     "refuses control and invisible characters: %j",
     (firstName) => {
-      expect(parseProfile(form({ firstName }))).toMatchObject({ ok: false, errors: { firstName: "First name contains characters that are not allowed." } });
+      expect(parseProfile(form({ firstName }))).toMatchObject({
+        ok: false,
+        errors: { firstName: "First name contains characters that are not allowed." },
+      });
     },
   );
 

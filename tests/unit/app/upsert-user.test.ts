@@ -13,19 +13,40 @@ beforeEach(async () => {
 describe("upsertUserFromKinde", () => {
   it("creates the row on the first sign-in", async () => {
     const id = kindeId();
-    const user = await upsertUserFromKinde({ id, email: "Ada@Example.com ", given_name: " Ada ", family_name: "Lovelace", picture: null });
-    expect(user).toMatchObject({ kindeId: id, email: "ada@example.com", firstName: "Ada", lastName: "Lovelace", picture: null });
+    const user = await upsertUserFromKinde({
+      id,
+      email: "Ada@Example.com ",
+      given_name: " Ada ",
+      family_name: "Lovelace",
+      picture: null,
+    });
+    expect(user).toMatchObject({
+      kindeId: id,
+      email: "ada@example.com",
+      firstName: "Ada",
+      lastName: "Lovelace",
+      picture: null,
+    });
     expect(await prisma.user.count()).toBe(1);
   });
 
   it("updates names, email, picture and lastSignInAt on a later sign-in, keeping createdAt", async () => {
     const id = kindeId();
-    const first = await upsertUserFromKinde({ id, email: "a@example.com", given_name: "Ada" }, new Date("2026-01-01T00:00:00Z"));
+    const first = await upsertUserFromKinde(
+      { id, email: "a@example.com", given_name: "Ada" },
+      new Date("2026-01-01T00:00:00Z"),
+    );
     const second = await upsertUserFromKinde(
       { id, email: "b@example.com", given_name: "Augusta", family_name: "King", picture: "https://img.example/a.png" },
       new Date("2026-02-01T00:00:00Z"),
     );
-    expect(second).toMatchObject({ id: first.id, email: "b@example.com", firstName: "Augusta", lastName: "King", picture: "https://img.example/a.png" });
+    expect(second).toMatchObject({
+      id: first.id,
+      email: "b@example.com",
+      firstName: "Augusta",
+      lastName: "King",
+      picture: "https://img.example/a.png",
+    });
     expect(second.createdAt).toEqual(first.createdAt);
     expect(second.lastSignInAt).toEqual(new Date("2026-02-01T00:00:00Z"));
     expect(await prisma.user.count()).toBe(1);

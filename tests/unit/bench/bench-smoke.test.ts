@@ -38,7 +38,9 @@ describe("npm run bench (quick mode)", () => {
       // The unit setup put DATABASE_URL, KINDE_* etc. into this process's environment: they are
       // passed on on purpose, the benchmark must build its children's environment itself. A
       // developer's own BENCH_* settings are not.
-      const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("BENCH_"))) as NodeJS.ProcessEnv;
+      const env = Object.fromEntries(
+        Object.entries(process.env).filter(([name]) => !name.startsWith("BENCH_")),
+      ) as NodeJS.ProcessEnv;
       Object.assign(env, { BENCH_QUICK: "1", BENCH_SKIP_BUILD: "1", BENCH_RESULTS_DIR: resultsDir });
 
       const { code, stdout, stderr } = await runBench(env);
@@ -60,7 +62,15 @@ describe("npm run bench (quick mode)", () => {
 
       const results = JSON.parse(readFileSync(join(resultsDir, "latest.json"), "utf8")) as {
         ok: boolean;
-        phases: Array<{ name: string; rps: unknown; p50Ms: unknown; p99Ms: unknown; errors: unknown; peakRssMB: unknown; ratioToBaseline: unknown }>;
+        phases: Array<{
+          name: string;
+          rps: unknown;
+          p50Ms: unknown;
+          p99Ms: unknown;
+          errors: unknown;
+          peakRssMB: unknown;
+          ratioToBaseline: unknown;
+        }>;
         targets: Array<{ name: string; status: string }>;
       };
       expect(results.ok).toBe(true);

@@ -41,7 +41,7 @@ describe("resolveUserClaims", () => {
         "b@example.com": { org_code: "org_b", permissions: [] },
       },
     },
-    "test"
+    "test",
   );
 
   it("starts from the defaults, org_code always among org_codes", () => {
@@ -76,10 +76,10 @@ describe("parseClaimsConfig errors", () => {
   it("names the problem", () => {
     expect(bad({ ...base, defaults: { org_code: "org_zzz" } })).toThrow(/defaults: unknown organization org_zzz/);
     expect(bad({ ...base, defaults: { ...base.defaults, feature_flags: { Theme: { t: "s", v: "x" } } } })).toThrow(
-      /lowercase/
+      /lowercase/,
     );
     expect(bad({ ...base, defaults: { ...base.defaults, feature_flags: { n: { t: "i", v: 1.5 } } } })).toThrow(
-      ConfigError
+      ConfigError,
     );
     expect(bad({ ...base, surprise: true })).toThrow(/Invalid config file config.json/);
     expect(bad({ ...base, organizations: [] })).toThrow(/organizations/);

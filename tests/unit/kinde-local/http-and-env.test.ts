@@ -44,7 +44,7 @@ describe("splitTarget", () => {
 describe("escapeHtml", () => {
   it("escapes every character that matters in text and attributes", () => {
     expect(escapeHtml(`<a href="x" onclick='y'>&</a>`)).toBe(
-      "&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;&lt;/a&gt;"
+      "&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;&lt;/a&gt;",
     );
   });
 });
@@ -83,7 +83,7 @@ describe("settingsFromEnv", () => {
         KINDE_LOCAL_ACCESS_TOKEN_TTL: "60",
         KINDE_LOCAL_REFRESH_TOKEN_TTL: "600",
       },
-      "/project"
+      "/project",
     );
     expect(result.ok && result.settings).toMatchObject({
       host: "0.0.0.0",
@@ -99,7 +99,7 @@ describe("settingsFromEnv", () => {
     };
     expect(message({ KINDE_ISSUER_URL: undefined })).toBe("KINDE_ISSUER_URL is missing");
     expect(message({ KINDE_ISSUER_URL: "http://localhost:3001/" })).toMatch(
-      /KINDE_ISSUER_URL must not end with a slash/
+      /KINDE_ISSUER_URL must not end with a slash/,
     );
     expect(message({ KINDE_ISSUER_URL: "https://x.kinde.com" })).toMatch(/KINDE_ISSUER_URL must be a plain http/);
     expect(message({ KINDE_CLIENT_ID: "" })).toBe("KINDE_CLIENT_ID is missing");

@@ -31,7 +31,7 @@ const config = parseClaimsConfig(
       feature_flags: { theme: { t: "s", v: "pink" }, is_dark_mode: { t: "b", v: false } },
     },
   },
-  "test"
+  "test",
 );
 
 const user: StoredUser = {
@@ -126,7 +126,7 @@ describe("user tokens", () => {
         "roles",
         "scp",
         "sub",
-      ].sort()
+      ].sort(),
     );
     expect(payload).toMatchObject({
       aud: [],
@@ -173,7 +173,7 @@ describe("user tokens", () => {
         "picture",
         "sub",
         "updated_at",
-      ].sort()
+      ].sort(),
     );
     expect(payload).toMatchObject({
       aud: [CLIENT_ID],
