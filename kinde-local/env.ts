@@ -70,11 +70,7 @@ const envSchema = z.object({
   KINDE_LOCAL_ACCESS_TOKEN_TTL: seconds("KINDE_LOCAL_ACCESS_TOKEN_TTL"),
   KINDE_LOCAL_ID_TOKEN_TTL: seconds("KINDE_LOCAL_ID_TOKEN_TTL"),
   KINDE_LOCAL_REFRESH_TOKEN_TTL: seconds("KINDE_LOCAL_REFRESH_TOKEN_TTL"),
-  KINDE_LOCAL_CALLBACK_URLS: list(
-    "KINDE_LOCAL_CALLBACK_URLS",
-    redirectUrl,
-    "comma-separated absolute http(s) URLs",
-  ).refine((urls) => urls === undefined || urls.length > 0, "KINDE_LOCAL_CALLBACK_URLS must list at least one URL"),
+  KINDE_LOCAL_CALLBACK_URLS: list("KINDE_LOCAL_CALLBACK_URLS", redirectUrl, "comma-separated absolute http(s) URLs"),
   KINDE_LOCAL_LOGOUT_URLS: list("KINDE_LOCAL_LOGOUT_URLS", redirectUrl, "comma-separated absolute http(s) URLs"),
   KINDE_LOCAL_WEBHOOK_URLS: list("KINDE_LOCAL_WEBHOOK_URLS", webhookUrl, "comma-separated absolute http(s) URLs"),
   KINDE_LOCAL_WEBHOOK_RETRY_DELAYS_MS: list(
@@ -119,10 +115,11 @@ export function settingsFromEnv(
     configPath: resolve(cwd, values.KINDE_LOCAL_CONFIG ?? "kinde-local/config.json"),
     ttl,
   };
-  if (values.KINDE_LOCAL_CALLBACK_URLS) settings.callbackUrls = values.KINDE_LOCAL_CALLBACK_URLS;
-  if (values.KINDE_LOCAL_LOGOUT_URLS) settings.logoutUrls = values.KINDE_LOCAL_LOGOUT_URLS;
+  // An empty list (VAR="" in .env) counts as unset.
+  if (values.KINDE_LOCAL_CALLBACK_URLS?.length) settings.callbackUrls = values.KINDE_LOCAL_CALLBACK_URLS;
+  if (values.KINDE_LOCAL_LOGOUT_URLS?.length) settings.logoutUrls = values.KINDE_LOCAL_LOGOUT_URLS;
   const webhooks: NonNullable<ServerSettings["webhooks"]> = {};
-  if (values.KINDE_LOCAL_WEBHOOK_URLS) webhooks.endpoints = values.KINDE_LOCAL_WEBHOOK_URLS;
+  if (values.KINDE_LOCAL_WEBHOOK_URLS?.length) webhooks.endpoints = values.KINDE_LOCAL_WEBHOOK_URLS;
   if (values.KINDE_LOCAL_WEBHOOK_RETRY_DELAYS_MS?.length) {
     webhooks.retryDelaysMs = values.KINDE_LOCAL_WEBHOOK_RETRY_DELAYS_MS.map(Number);
   }

@@ -243,6 +243,20 @@ describe("machine-to-machine and regular applications' grants", () => {
     expect(body.error).toBe("unauthorized_client");
   });
 
+  it("the committed config.json's m2m application (for users:sync) gets read-only tokens", async () => {
+    const config = JSON.parse(await readFile(CONFIG_PATH, "utf8")) as {
+      applications: { client_id: string; client_secret: string }[];
+    };
+    const sync = config.applications[0];
+    const { status, body } = await tokenRequest(server, {
+      grant_type: "client_credentials",
+      client_id: sync?.client_id ?? "",
+      client_secret: sync?.client_secret ?? "",
+    });
+    expect(status).toBe(200);
+    expect(decodePayload(String(body.access_token)).scp).toEqual(["read:users"]);
+  });
+
   it("a wrong secret for a known application is invalid_client", async () => {
     const { status, body } = await tokenRequest(server, {
       grant_type: "client_credentials",
