@@ -402,3 +402,33 @@ describe("authentication and scopes", () => {
     }
   });
 });
+
+describe("bad input to the new endpoints", () => {
+  it("gets a 4xx, never a 5xx", async () => {
+    const send = (path: string, headers: Record<string, string>, body: string) =>
+      fetch(`${server.url}${path}`, { method: "POST", headers, body, redirect: "manual" }).then((r) => r.status);
+    const auth = { Authorization: `Bearer ${token}` };
+    const cases: [string, Record<string, string>, string, number][] = [
+      ["/api/v1/user", { ...auth, "Content-Type": "application/json" }, "{not json", 400],
+      ["/api/v1/user", { ...auth, "Content-Type": "application/json" }, "[]", 400],
+      ["/api/v1/user", { ...auth, "Content-Type": "application/json" }, "null", 400],
+      ["/api/v1/user", { ...auth, "Content-Type": "text/plain" }, "{}", 415],
+      ["/api/v1/user", { ...auth, "Content-Type": "application/json" }, `{"a":"${"x".repeat(70_000)}"}`, 413],
+      ["/api/v1/user", { "Content-Type": "application/json" }, "{}", 401],
+      ["/auth/set-password", { "Content-Type": "application/x-www-form-urlencoded" }, "", 400],
+      ["/auth/set-password", { "Content-Type": "application/x-www-form-urlencoded" }, "setup_id=%zz", 400],
+      ["/auth/set-password", { "Content-Type": "application/x-www-form-urlencoded" }, "request_id=a&request_id=b", 400],
+      ["/auth/set-password", { "Content-Type": "application/json" }, "{}", 415],
+    ];
+    for (const [path, headers, body, status] of cases) {
+      expect(await send(path, headers, body), `${path} ${body.slice(0, 30)}`).toBe(status);
+    }
+    const crossSite = await send(
+      "/auth/set-password",
+      { "Content-Type": "application/x-www-form-urlencoded", "Sec-Fetch-Site": "cross-site" },
+      "request_id=a&setup_id=b&p_password=long+enough+pw",
+    );
+    expect(crossSite).toBe(403);
+    expect(server.logs.filter((line) => line.includes("unexpected error"))).toEqual([]);
+  });
+});
