@@ -1,5 +1,7 @@
 import { readFile, stat } from "node:fs/promises";
 import { z } from "zod";
+import { configApplicationSchema } from "./applications.ts";
+import { webhookEndpointSchema } from "./webhook-events.ts";
 
 /**
  * The demo organizations, permissions, roles and feature flags put into users' tokens
@@ -47,6 +49,8 @@ const configSchema = z
     defaults: z.strictObject({ ...claimFields, org_code: orgCode }),
     rules: z.array(z.strictObject({ ...claimFields, emailEndsWith: z.string().min(1).max(254) })).default([]),
     users: z.record(z.string().min(3).max(254), override).default({}),
+    applications: z.array(configApplicationSchema).max(50).default([]),
+    webhooks: z.array(webhookEndpointSchema).max(20).default([]),
   })
   .superRefine((config, context) => {
     const known = new Set(config.organizations.map((organization) => organization.code));
@@ -60,6 +64,13 @@ const configSchema = z
         }
       }
     };
+    const clientIds = new Set<string>();
+    config.applications.forEach((application, index) => {
+      if (clientIds.has(application.client_id)) {
+        context.addIssue({ code: "custom", path: ["applications", index, "client_id"], message: "listed twice" });
+      }
+      clientIds.add(application.client_id);
+    });
     check(config.defaults, ["defaults"]);
     config.rules.forEach((rule, index) => check(rule, ["rules", index]));
     const emails = new Set<string>();

@@ -1,28 +1,50 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { ClaimsConfigSource } from "./config.ts";
-import type { AuthorizationCode, AuthorizationRequest, ExpiringMap } from "./flows.ts";
+import type { ApplicationRegistry } from "./applications.ts";
+import { resolveUserClaims, type ClaimsConfigSource } from "./config.ts";
+import type { AuthorizationCode, AuthorizationRequest, ExpiringMap, PasswordSetup } from "./flows.ts";
 import type { Params } from "./http.ts";
 import type { SigningKey } from "./keys.ts";
-import type { Clock, StoredSession, Store } from "./store.ts";
+import type { RateLimiter } from "./rate-limit.ts";
+import type { Clock, StoredSession, StoredUser, Store } from "./store.ts";
 import type { TokenLifetimes } from "./tokens.ts";
+import { webhookUser, type WebhookSource } from "./webhook-events.ts";
+import type { WebhookOutbox } from "./webhooks.ts";
 
 /** Everything a handler may use; built once per server. */
 export interface AppContext {
   issuer: string;
-  clientId: string;
-  clientSecret: string;
+  /** The default application's site: links on this server's pages go there. */
   siteUrl: string;
-  siteOrigin: string;
-  /** The only redirect_uri accepted: what the Kinde SDK derives from KINDE_SITE_URL. */
-  redirectUri: string;
+  applications: ApplicationRegistry;
   lifetimes: TokenLifetimes;
   key: SigningKey;
   store: Store;
   config: ClaimsConfigSource;
   authorizationRequests: ExpiringMap<AuthorizationRequest>;
   codes: ExpiringMap<AuthorizationCode>;
+  passwordSetups: ExpiringMap<PasswordSetup>;
+  webhooks: WebhookOutbox;
+  apiRateLimiter: RateLimiter;
   clock: Clock;
   log: (line: string) => void;
+}
+
+/** Sends user.created or user.updated with the user as Kinde shapes it. */
+export async function emitUserEvent(
+  app: AppContext,
+  type: "user.created" | "user.updated",
+  source: WebhookSource,
+  user: StoredUser,
+): Promise<void> {
+  const claims = resolveUserClaims(await app.config.current(), user.email);
+  await app.webhooks.emit(type, source, { user: webhookUser(user, claims) });
+}
+
+/** The client's address as Kinde reports it in user.authenticated (IPv4-mapped IPv6 unwrapped). */
+export function clientAddress(request: IncomingMessage): string | null {
+  const address = request.socket.remoteAddress;
+  if (address === undefined) return null;
+  return address.startsWith("::ffff:") ? address.slice("::ffff:".length) : address;
 }
 
 export interface RequestContext {

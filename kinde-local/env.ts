@@ -1,6 +1,8 @@
 import { resolve } from "node:path";
 import { z } from "zod";
+import { redirectUrl } from "./applications.ts";
 import type { KindeLocalServerOptions } from "./server.ts";
+import { webhookUrl } from "./webhook-events.ts";
 
 /**
  * The server reads the same KINDE_* variables as the app, so one .env configures both;
@@ -21,6 +23,26 @@ const seconds = (name: string) =>
   z
     .string()
     .regex(/^[1-9]\d{0,8}$/, `${name} must be a whole number of seconds`)
+    .transform(Number)
+    .optional();
+
+/** A comma-separated list; spaces around entries are ignored, empty entries dropped. */
+const list = <T extends z.ZodType<string>>(name: string, item: T, what: string) =>
+  z
+    .string()
+    .transform((value) =>
+      value
+        .split(",")
+        .map((entry) => entry.trim())
+        .filter(Boolean),
+    )
+    .refine((entries) => entries.every((entry) => item.safeParse(entry).success), `${name} must be ${what}`)
+    .optional();
+
+const wholeMs = (name: string) =>
+  z
+    .string()
+    .regex(/^[1-9]\d{0,9}$/, `${name} must be a whole number of milliseconds`)
     .transform(Number)
     .optional();
 
@@ -48,6 +70,22 @@ const envSchema = z.object({
   KINDE_LOCAL_ACCESS_TOKEN_TTL: seconds("KINDE_LOCAL_ACCESS_TOKEN_TTL"),
   KINDE_LOCAL_ID_TOKEN_TTL: seconds("KINDE_LOCAL_ID_TOKEN_TTL"),
   KINDE_LOCAL_REFRESH_TOKEN_TTL: seconds("KINDE_LOCAL_REFRESH_TOKEN_TTL"),
+  KINDE_LOCAL_CALLBACK_URLS: list("KINDE_LOCAL_CALLBACK_URLS", redirectUrl, "comma-separated absolute http(s) URLs"),
+  KINDE_LOCAL_LOGOUT_URLS: list("KINDE_LOCAL_LOGOUT_URLS", redirectUrl, "comma-separated absolute http(s) URLs"),
+  KINDE_LOCAL_WEBHOOK_URLS: list("KINDE_LOCAL_WEBHOOK_URLS", webhookUrl, "comma-separated absolute http(s) URLs"),
+  KINDE_LOCAL_WEBHOOK_RETRY_DELAYS_MS: list(
+    "KINDE_LOCAL_WEBHOOK_RETRY_DELAYS_MS",
+    z.string().regex(/^[1-9]\d{0,9}$/),
+    "comma-separated whole numbers of milliseconds",
+  ),
+  KINDE_LOCAL_WEBHOOK_GIVE_UP_MS: wholeMs("KINDE_LOCAL_WEBHOOK_GIVE_UP_MS"),
+  KINDE_LOCAL_API_RATE_LIMIT: z
+    .string()
+    .regex(
+      /^(off|[1-9]\d{0,6}\/[1-9]\d{0,4})$/,
+      "KINDE_LOCAL_API_RATE_LIMIT must be requests/seconds, e.g. 6000/60, or off",
+    )
+    .optional(),
 });
 
 export type ServerSettings = Omit<KindeLocalServerOptions, "log" | "clock">;
@@ -67,17 +105,31 @@ export function settingsFromEnv(
   if (values.KINDE_LOCAL_ACCESS_TOKEN_TTL) ttl.access = values.KINDE_LOCAL_ACCESS_TOKEN_TTL;
   if (values.KINDE_LOCAL_ID_TOKEN_TTL) ttl.id = values.KINDE_LOCAL_ID_TOKEN_TTL;
   if (values.KINDE_LOCAL_REFRESH_TOKEN_TTL) ttl.refresh = values.KINDE_LOCAL_REFRESH_TOKEN_TTL;
-  return {
-    ok: true,
-    settings: {
-      issuer: values.KINDE_ISSUER_URL,
-      host: values.KINDE_LOCAL_HOST ?? "127.0.0.1",
-      clientId: values.KINDE_CLIENT_ID,
-      clientSecret: values.KINDE_CLIENT_SECRET,
-      siteUrl: values.KINDE_SITE_URL,
-      dataDir: resolve(cwd, values.KINDE_LOCAL_DATA_DIR ?? "kinde-local/data"),
-      configPath: resolve(cwd, values.KINDE_LOCAL_CONFIG ?? "kinde-local/config.json"),
-      ttl,
-    },
+  const settings: ServerSettings = {
+    issuer: values.KINDE_ISSUER_URL,
+    host: values.KINDE_LOCAL_HOST ?? "127.0.0.1",
+    clientId: values.KINDE_CLIENT_ID,
+    clientSecret: values.KINDE_CLIENT_SECRET,
+    siteUrl: values.KINDE_SITE_URL,
+    dataDir: resolve(cwd, values.KINDE_LOCAL_DATA_DIR ?? "kinde-local/data"),
+    configPath: resolve(cwd, values.KINDE_LOCAL_CONFIG ?? "kinde-local/config.json"),
+    ttl,
   };
+  // An empty list (VAR="" in .env) counts as unset.
+  if (values.KINDE_LOCAL_CALLBACK_URLS?.length) settings.callbackUrls = values.KINDE_LOCAL_CALLBACK_URLS;
+  if (values.KINDE_LOCAL_LOGOUT_URLS?.length) settings.logoutUrls = values.KINDE_LOCAL_LOGOUT_URLS;
+  const webhooks: NonNullable<ServerSettings["webhooks"]> = {};
+  if (values.KINDE_LOCAL_WEBHOOK_URLS?.length) webhooks.endpoints = values.KINDE_LOCAL_WEBHOOK_URLS;
+  if (values.KINDE_LOCAL_WEBHOOK_RETRY_DELAYS_MS?.length) {
+    webhooks.retryDelaysMs = values.KINDE_LOCAL_WEBHOOK_RETRY_DELAYS_MS.map(Number);
+  }
+  if (values.KINDE_LOCAL_WEBHOOK_GIVE_UP_MS) webhooks.giveUpAfterMs = values.KINDE_LOCAL_WEBHOOK_GIVE_UP_MS;
+  if (Object.keys(webhooks).length > 0) settings.webhooks = webhooks;
+  const rate = values.KINDE_LOCAL_API_RATE_LIMIT;
+  if (rate === "off") settings.apiRateLimit = false;
+  else if (rate !== undefined) {
+    const [requests, windowSeconds] = rate.split("/").map(Number);
+    settings.apiRateLimit = { requests: requests ?? 1, windowSeconds: windowSeconds ?? 1 };
+  }
+  return { ok: true, settings };
 }

@@ -7,6 +7,7 @@ import type { Clock } from "./store.ts";
 
 export const AUTHORIZATION_REQUEST_TTL_MS = 30 * 60_000;
 export const CODE_TTL_MS = 10 * 60_000;
+export const PASSWORD_SETUP_TTL_MS = 10 * 60_000;
 /** Bounds memory if something requests /oauth2/auth in a loop. */
 const MAX_ENTRIES = 10_000;
 
@@ -32,6 +33,17 @@ export interface AuthorizationCode {
   familyId: string;
   /** Kept after use until expiry so a replay can be recognised (and its tokens revoked). */
   used: boolean;
+  expiresAt: number;
+}
+
+/**
+ * A user who proved enough to choose a password: one created through the Management API
+ * without one, or one whose reset was requested (after entering the current password).
+ */
+export interface PasswordSetup {
+  userId: string;
+  requestId: string;
+  reason: "no_password" | "reset_requested";
   expiresAt: number;
 }
 

@@ -226,6 +226,48 @@ ${field({
   );
 }
 
+/**
+ * Shown after sign-in to a user created through the Management API (no password yet) or
+ * one whose password reset was requested: they choose a password, then continue.
+ */
+export function setPasswordPage(input: {
+  requestId: string;
+  setupId: string;
+  appOrigin: string;
+  email: string;
+  reason: "no_password" | "reset_requested";
+  error?: string;
+}): string {
+  const lead =
+    input.reason === "no_password"
+      ? "Your account was created for you and has no password yet. Choose one to continue."
+      : "A password reset was requested for your account. Choose a new password to continue.";
+  return layout(
+    "Choose a password",
+    `<h1>Choose a password</h1>
+<p class="lead">for <strong>${escapeHtml(input.email)}</strong>, to continue to <strong>${escapeHtml(input.appOrigin)}</strong></p>
+<div class="notice" role="status">${escapeHtml(lead)}</div>
+<form method="post" action="/auth/set-password">
+<input type="hidden" name="request_id" value="${escapeHtml(input.requestId)}">
+<input type="hidden" name="setup_id" value="${escapeHtml(input.setupId)}">
+${field({
+  name: "p_password",
+  label: "New password",
+  type: "password",
+  error: input.error,
+  ...(input.error ? {} : { hint: "At least 8 characters." }),
+  autocomplete: "new-password",
+  required: true,
+  autofocus: true,
+})}
+<button type="submit">Save password and continue</button>
+</form>
+<div class="links">
+<p><a href="${escapeHtml(requestLink("/auth/cancel", input.requestId))}">Cancel and go back to the app</a></p>
+</div>`,
+  );
+}
+
 export function accountPage(input: {
   email: string;
   csrf: string;
@@ -241,7 +283,7 @@ export function accountPage(input: {
 <p class="lead">Signed in as <strong>${escapeHtml(input.email)}</strong></p>
 ${
   input.saved
-    ? `<div class="notice" role="status">Saved. The app sees the new name the next time it signs you in or refreshes its tokens.</div>`
+    ? `<div class="notice" role="status">Saved. Apps receive the new name through their webhooks, and in their next tokens.</div>`
     : ""
 }
 ${alert(Object.keys(errors).length > 0 ? "Please fix the highlighted fields." : undefined)}

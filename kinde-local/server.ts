@@ -1,10 +1,17 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { z } from "zod";
+import {
+  ApplicationRegistry,
+  CLIENT_ID_PATTERN,
+  defaultCallbackUrls,
+  redirectUrl,
+  type Application,
+} from "./applications.ts";
 import { ClaimsConfigSource } from "./config.ts";
 import type { AppContext, Handler } from "./context.ts";
 import { acquireDataDirLock, ensureDirectory, isErrnoException } from "./files.ts";
-import { ExpiringMap, type AuthorizationCode, type AuthorizationRequest } from "./flows.ts";
+import { ExpiringMap, type AuthorizationCode, type AuthorizationRequest, type PasswordSetup } from "./flows.ts";
 import { HttpError, Params, parseCookies, sendHtml, sendJson, splitTarget } from "./http.ts";
 import { loadOrCreateSigningKey } from "./keys.ts";
 import { messagePage } from "./pages.ts";
@@ -15,8 +22,38 @@ import { logoutRoute } from "./routes/logout.ts";
 import { managementRoutes } from "./routes/management.ts";
 import { tokenRoutes } from "./routes/token.ts";
 import { userProfileRoute } from "./routes/user-profile.ts";
+import { DEFAULT_API_RATE_LIMIT, RateLimiter, type RateLimit } from "./rate-limit.ts";
 import { Store } from "./store.ts";
-import { DEFAULT_LIFETIMES, type TokenLifetimes } from "./tokens.ts";
+import { DEFAULT_LIFETIMES, MANAGEMENT_SCOPES, type TokenLifetimes } from "./tokens.ts";
+import { WEBHOOK_EVENT_TYPES, webhookUrl, type WebhookEndpoint, type WebhookEventType } from "./webhook-events.ts";
+import { DEFAULT_WEBHOOK_POLICY, WebhookOutbox } from "./webhooks.ts";
+
+/** An application besides the default one (see applications.ts). */
+export interface ApplicationOptions {
+  name?: string;
+  clientId: string;
+  clientSecret: string;
+  /** Default "regular" (people sign in); "m2m" only gets Management API tokens. */
+  type?: "regular" | "m2m";
+  /** Required for a regular application. */
+  callbackUrls?: string[];
+  logoutUrls?: string[];
+  /** Lets a regular application use client_credentials too. Default false (m2m: always). */
+  managementApi?: boolean;
+  /** The Management API scopes it may get; default all. */
+  scopes?: string[];
+}
+
+export interface WebhookOptions {
+  /** Where events go; a bare URL receives every event type. */
+  endpoints?: (string | { url: string; events?: WebhookEventType[] })[];
+  /** Waits between attempts, ms; the last repeats. Default 1 s, 5 s, 15 s, 30 s, 1 min, 2 min, 5 min. */
+  retryDelaysMs?: number[];
+  /** Stop retrying this long after the event, ms. Default 1 hour. */
+  giveUpAfterMs?: number;
+  /** One attempt's limit, ms. Default 10 s. */
+  timeoutMs?: number;
+}
 
 export interface KindeLocalServerOptions {
   /** Goes into every token's iss. With port 0 its port is replaced by the one picked. */
@@ -25,10 +62,20 @@ export interface KindeLocalServerOptions {
   host?: string;
   /** Default: the issuer's port. 0 picks a free port. */
   port?: number;
+  /** The default application's client id and secret. */
   clientId: string;
   clientSecret: string;
-  /** The app; the allowed redirect_uri is `${siteUrl}/kinde-auth/callback`. */
+  /** The default application's site; links on this server's pages lead there. */
   siteUrl: string;
+  /** The default application's allowed callback URLs. Default `${siteUrl}/kinde-auth/callback` and `${siteUrl}/auth/success`. */
+  callbackUrls?: string[];
+  /** The default application's allowed logout redirect URLs. Default [siteUrl]. */
+  logoutUrls?: string[];
+  /** More applications (the config file can add more still). */
+  applications?: ApplicationOptions[];
+  webhooks?: WebhookOptions;
+  /** Management API requests per client and window; false turns the limit off. Default 6000 per 60 s. */
+  apiRateLimit?: RateLimit | false;
   dataDir: string;
   configPath: string;
   /** Token lifetimes in seconds. */
@@ -59,6 +106,40 @@ const seconds = z
   .min(1)
   .max(10 * 365 * 86_400);
 
+const applicationSchema = z
+  .strictObject({
+    name: z.string().min(1).max(200).optional(),
+    clientId: z.string().regex(CLIENT_ID_PATTERN, "must be 1-200 letters, digits or ._~-"),
+    clientSecret: z.string().min(1).max(500),
+    type: z.enum(["regular", "m2m"]).default("regular"),
+    callbackUrls: z.array(redirectUrl).max(50).default([]),
+    logoutUrls: z.array(redirectUrl).max(50).default([]),
+    managementApi: z.boolean().optional(),
+    scopes: z.array(z.enum(MANAGEMENT_SCOPES)).optional(),
+  })
+  .refine((entry) => entry.type === "m2m" || entry.callbackUrls.length > 0, "a regular application needs callbackUrls");
+
+const milliseconds = z
+  .number()
+  .int()
+  .min(1)
+  .max(7 * 86_400_000);
+
+const webhookOptionsSchema = z.strictObject({
+  endpoints: z
+    .array(
+      z.union([
+        webhookUrl,
+        z.strictObject({ url: webhookUrl, events: z.array(z.enum(WEBHOOK_EVENT_TYPES)).min(1).optional() }),
+      ]),
+    )
+    .max(20)
+    .default([]),
+  retryDelaysMs: z.array(milliseconds).min(1).max(50).optional(),
+  giveUpAfterMs: milliseconds.optional(),
+  timeoutMs: milliseconds.optional(),
+});
+
 const optionsSchema = z.object({
   issuer: httpUrl("issuer").refine((value) => {
     // zod runs this even when httpUrl failed, so it must not assume a parsable URL.
@@ -71,6 +152,19 @@ const optionsSchema = z.object({
   clientId: z.string().regex(/^[A-Za-z0-9._~-]{1,200}$/, "clientId must be 1-200 letters, digits or ._~-"),
   clientSecret: z.string().min(1).max(500),
   siteUrl: httpUrl("siteUrl"),
+  callbackUrls: z.array(redirectUrl).min(1).max(50).optional(),
+  logoutUrls: z.array(redirectUrl).max(50).optional(),
+  applications: z.array(applicationSchema).max(50).optional(),
+  webhooks: webhookOptionsSchema.optional(),
+  apiRateLimit: z
+    .union([
+      z.literal(false),
+      z.strictObject({
+        requests: z.number().int().min(1).max(1_000_000),
+        windowSeconds: z.number().int().min(1).max(86_400),
+      }),
+    ])
+    .optional(),
   dataDir: z.string().min(1),
   configPath: z.string().min(1),
   ttl: z.object({ access: seconds, id: seconds, refresh: seconds }).partial().optional(),
@@ -98,6 +192,36 @@ export async function createKindeLocalServer(input: KindeLocalServerOptions): Pr
   }
   const options = parsed.data;
   const log = options.log ?? (() => {});
+  const defaultApplication: Application = {
+    name: "Default application (KINDE_CLIENT_ID)",
+    clientId: options.clientId,
+    clientSecret: options.clientSecret,
+    type: "regular",
+    // Built the way the Kinde SDK builds it, so the strings match exactly.
+    callbackUrls: options.callbackUrls ?? defaultCallbackUrls(options.siteUrl),
+    logoutUrls: options.logoutUrls ?? [options.siteUrl],
+    // A local convenience: on Kinde only an m2m application gets Management API tokens.
+    managementApi: true,
+    scopes: [...MANAGEMENT_SCOPES],
+  };
+  const extraApplications: Application[] = (options.applications ?? []).map((entry) => ({
+    name: entry.name ?? entry.clientId,
+    clientId: entry.clientId,
+    clientSecret: entry.clientSecret,
+    type: entry.type,
+    callbackUrls: entry.callbackUrls,
+    logoutUrls: entry.logoutUrls,
+    managementApi: entry.type === "m2m" || (entry.managementApi ?? false),
+    scopes: entry.scopes ?? [...MANAGEMENT_SCOPES],
+  }));
+  const fixedWebhookEndpoints: WebhookEndpoint[] = (options.webhooks?.endpoints ?? []).map((entry) =>
+    typeof entry === "string" ? { url: entry } : entry,
+  );
+  const webhookPolicy = {
+    retryDelaysMs: options.webhooks?.retryDelaysMs ?? DEFAULT_WEBHOOK_POLICY.retryDelaysMs,
+    giveUpAfterMs: options.webhooks?.giveUpAfterMs ?? DEFAULT_WEBHOOK_POLICY.giveUpAfterMs,
+    timeoutMs: options.webhooks?.timeoutMs ?? DEFAULT_WEBHOOK_POLICY.timeoutMs,
+  };
   const clock = options.clock ?? Date.now;
   const lifetimes: TokenLifetimes = { ...DEFAULT_LIFETIMES, ...options.ttl };
   const issuerUrl = new URL(options.issuer);
@@ -110,6 +234,8 @@ export async function createKindeLocalServer(input: KindeLocalServerOptions): Pr
   let app: AppContext;
   try {
     const config = await ClaimsConfigSource.load(options.configPath, log);
+    const applications = new ApplicationRegistry([defaultApplication, ...extraApplications], config, log);
+    await applications.assertNoClashes();
     const key = await loadOrCreateSigningKey(options.dataDir);
     const store = await Store.open(options.dataDir, clock, {
       refreshMs: lifetimes.refresh * 1000,
@@ -120,18 +246,24 @@ export async function createKindeLocalServer(input: KindeLocalServerOptions): Pr
     if (port === 0) issuerUrl.port = String(listening.port);
     app = {
       issuer: issuerUrl.origin,
-      clientId: options.clientId,
-      clientSecret: options.clientSecret,
       siteUrl: options.siteUrl,
-      siteOrigin: new URL(options.siteUrl).origin,
-      // Built the way the Kinde SDK builds it, so the two strings match exactly.
-      redirectUri: `${options.siteUrl}/kinde-auth/callback`,
+      applications,
       lifetimes,
       key,
       store,
       config,
       authorizationRequests: new ExpiringMap<AuthorizationRequest>(clock),
       codes: new ExpiringMap<AuthorizationCode>(clock),
+      passwordSetups: new ExpiringMap<PasswordSetup>(clock),
+      webhooks: new WebhookOutbox({
+        store,
+        key,
+        clock,
+        log,
+        policy: webhookPolicy,
+        endpoints: async () => mergeEndpoints(fixedWebhookEndpoints, (await config.current()).webhooks),
+      }),
+      apiRateLimiter: new RateLimiter(options.apiRateLimit ?? DEFAULT_API_RATE_LIMIT, clock),
       clock,
       log,
     };
@@ -143,7 +275,7 @@ export async function createKindeLocalServer(input: KindeLocalServerOptions): Pr
   const { server } = listening;
   const routes = buildRoutes(app);
   const securityHeaders = {
-    "Content-Security-Policy": `default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self' ${app.siteOrigin}; frame-ancestors 'none'; base-uri 'none'`,
+    "Content-Security-Policy": contentSecurityPolicy([defaultApplication]),
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
@@ -159,6 +291,9 @@ export async function createKindeLocalServer(input: KindeLocalServerOptions): Pr
     let format: ErrorFormat = "page";
     void (async () => {
       try {
+        // A sign-in form's answer redirects to a callback URL, which form-action must allow
+        // (Chrome applies it to redirects): so every application's callback origins.
+        response.setHeader("Content-Security-Policy", contentSecurityPolicy(await app.applications.all()));
         const { path, query } = splitTarget(request.url);
         logPath = printable(path);
         const route = routes.get(path);
@@ -186,6 +321,7 @@ export async function createKindeLocalServer(input: KindeLocalServerOptions): Pr
 
   const pruneTimer = setInterval(() => app.store.prune(), PRUNE_INTERVAL_MS);
   pruneTimer.unref();
+  app.webhooks.start();
 
   let closing: Promise<void> | undefined;
   return {
@@ -205,6 +341,8 @@ export async function createKindeLocalServer(input: KindeLocalServerOptions): Pr
         clearTimeout(forceTimer);
         clearInterval(idleSweep);
         try {
+          // Requests are done, so no new events; pending deliveries stay in the store.
+          await app.webhooks.stop();
           await app.store.flush();
         } finally {
           await releaseLock();
@@ -229,6 +367,7 @@ function buildRoutes(app: AppContext): Map<string, Route> {
     ["/oauth2/auth", { format: "page", methods: { GET: authorization.authorize } }],
     ["/auth/sign-in", { format: "page", methods: { GET: authorization.showSignIn, POST: authorization.submitSignIn } }],
     ["/auth/sign-up", { format: "page", methods: { GET: authorization.showSignUp, POST: authorization.submitSignUp } }],
+    ["/auth/set-password", { format: "page", methods: { POST: authorization.submitSetPassword } }],
     ["/auth/cancel", { format: "page", methods: { GET: authorization.cancel } }],
     ["/oauth2/token", { format: "oauth", methods: { POST: tokens.token } }],
     ["/oauth2/revoke", { format: "oauth", methods: { POST: tokens.revoke } }],
@@ -240,10 +379,38 @@ function buildRoutes(app: AppContext): Map<string, Route> {
       "/api/v1/user",
       {
         format: "api",
-        methods: { GET: management.getUser, PATCH: management.updateUser, DELETE: management.deleteUser },
+        methods: {
+          GET: management.getUser,
+          POST: management.createUser,
+          PATCH: management.updateUser,
+          DELETE: management.deleteUser,
+        },
       },
     ],
   ]);
+}
+
+function contentSecurityPolicy(applications: readonly Application[]): string {
+  const origins = new Set(
+    applications.flatMap((application) => application.callbackUrls.map((url) => new URL(url).origin)),
+  );
+  return `default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self' ${[...origins].join(" ")}; frame-ancestors 'none'; base-uri 'none'`;
+}
+
+/** Options and environment first, then the config file's; one delivery per URL (event filters merge). */
+function mergeEndpoints(fixed: WebhookEndpoint[], fromFile: WebhookEndpoint[]): WebhookEndpoint[] {
+  const byUrl = new Map<string, WebhookEndpoint>();
+  for (const endpoint of [...fixed, ...fromFile]) {
+    const known = byUrl.get(endpoint.url);
+    if (!known) byUrl.set(endpoint.url, endpoint);
+    else if (known.events !== undefined) {
+      byUrl.set(endpoint.url, {
+        url: endpoint.url,
+        events: endpoint.events === undefined ? undefined : [...new Set([...known.events, ...endpoint.events])],
+      });
+    }
+  }
+  return [...byUrl.values()];
 }
 
 function formatForUnknownPath(path: string): ErrorFormat {
@@ -256,6 +423,7 @@ const PAGE_TITLES: Record<number, string> = {
   400: "Bad request",
   403: "Not allowed",
   404: "Page not found",
+  409: "Conflict",
   405: "Method not allowed",
   413: "Too much data",
   414: "Address too long",

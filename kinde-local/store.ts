@@ -11,16 +11,26 @@ export type Clock = () => number;
 
 const isoDate = z.string().refine((value) => !Number.isNaN(Date.parse(value)), "must be an ISO date");
 
+// Fields added after the first release have defaults, so older store files still load.
 const userSchema = z.object({
   id: z.string().regex(/^kp_[0-9a-f]{32}$/),
   email: z.string().min(3).max(254),
   givenName: z.string().nullable(),
   familyName: z.string().nullable(),
-  passwordHash: z.string().regex(/^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9_-]+\$[A-Za-z0-9_-]+$/),
+  /** null for a user created through the Management API who has not chosen a password yet. */
+  passwordHash: z
+    .string()
+    .regex(/^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9_-]+\$[A-Za-z0-9_-]+$/)
+    .nullable(),
+  picture: z.string().nullable().default(null),
+  providedId: z.string().nullable().default(null),
+  isSuspended: z.boolean().default(false),
+  isPasswordResetRequested: z.boolean().default(false),
   createdAt: isoDate,
   updatedAt: isoDate,
   lastSignedInAt: isoDate.nullable(),
   signInCount: z.number().int().nonnegative(),
+  failedSignInCount: z.number().int().nonnegative().default(0),
 });
 
 const sessionSchema = z.object({
@@ -47,19 +57,43 @@ const refreshTokenSchema = grantSchema.extend({
   rotatedAt: z.number().nullable(),
 });
 
+/** A webhook event waiting to reach one endpoint (the outbox; see webhooks.ts). */
+const deliverySchema = z.object({
+  /** Sent as the webhook-id header: one per endpoint and event, the same on every attempt. */
+  id: z.string().regex(/^msg_[0-9a-f]{32}$/),
+  url: z.string(),
+  /** The payload that is signed at each attempt (RS256 is deterministic: same bytes each time). */
+  event: z.record(z.string(), z.unknown()),
+  createdAt: z.number(),
+  attempts: z.number().int().nonnegative(),
+  nextAttemptAt: z.number(),
+  lastStatus: z.string().nullable(),
+});
+
 const fileSchema = z.object({
   version: z.literal(1),
   users: z.record(z.string(), userSchema),
   // Keyed by SHA-256 of the secret, so the file holds no usable session or refresh token.
   sessions: z.record(z.string(), sessionSchema),
   refreshTokens: z.record(z.string(), refreshTokenSchema),
+  webhookDeliveries: z.record(z.string(), deliverySchema).default({}),
 });
 
 export type StoredUser = z.output<typeof userSchema>;
 export type StoredSession = z.output<typeof sessionSchema>;
 export type RefreshGrant = z.output<typeof grantSchema>;
 export type StoredRefreshToken = z.output<typeof refreshTokenSchema>;
+export type StoredDelivery = z.output<typeof deliverySchema>;
 type StoreData = z.output<typeof fileSchema>;
+
+export interface UserChanges {
+  givenName?: string | null;
+  familyName?: string | null;
+  picture?: string | null;
+  passwordHash?: string | null;
+  isSuspended?: boolean;
+  isPasswordResetRequested?: boolean;
+}
 
 export interface StoreLifetimes {
   /** Refresh tokens (sliding: each rotation starts a new lifetime). */
@@ -102,7 +136,7 @@ export class Store {
   static async open(dataDir: string, clock: Clock, lifetimes: StoreLifetimes): Promise<Store> {
     const path = join(dataDir, STORE_FILE);
     const text = await readTextIfExists(path);
-    let data: StoreData = { version: 1, users: {}, sessions: {}, refreshTokens: {} };
+    let data: StoreData = { version: 1, users: {}, sessions: {}, refreshTokens: {}, webhookDeliveries: {} };
     if (text !== undefined) {
       let json: unknown;
       try {
@@ -141,17 +175,27 @@ export class Store {
     email: string;
     givenName: string | null;
     familyName: string | null;
-    passwordHash: string;
+    passwordHash: string | null;
+    picture?: string | null;
+    providedId?: string | null;
   }): Promise<StoredUser> {
     if (this.usersByEmail.has(input.email)) throw new EmailTakenError(input.email);
     const now = new Date(this.clock()).toISOString();
     const user: StoredUser = {
       id: `kp_${randomBytes(16).toString("hex")}`,
-      ...input,
+      email: input.email,
+      givenName: input.givenName,
+      familyName: input.familyName,
+      passwordHash: input.passwordHash,
+      picture: input.picture ?? null,
+      providedId: input.providedId ?? null,
+      isSuspended: false,
+      isPasswordResetRequested: false,
       createdAt: now,
       updatedAt: now,
       lastSignedInAt: null,
       signInCount: 0,
+      failedSignInCount: 0,
     };
     this.data.users[user.id] = user;
     this.usersByEmail.set(user.email, user.id);
@@ -163,10 +207,26 @@ export class Store {
     id: string,
     names: { givenName?: string | null; familyName?: string | null },
   ): Promise<StoredUser | undefined> {
+    return this.updateUser(id, names);
+  }
+
+  /**
+   * Applies the fields given. Suspending a user also ends their provider sessions and
+   * revokes their refresh tokens, so nothing they hold keeps working.
+   */
+  async updateUser(id: string, changes: UserChanges): Promise<StoredUser | undefined> {
     const user = this.getUser(id);
     if (!user) return undefined;
-    if (names.givenName !== undefined) user.givenName = names.givenName;
-    if (names.familyName !== undefined) user.familyName = names.familyName;
+    if (changes.givenName !== undefined) user.givenName = changes.givenName;
+    if (changes.familyName !== undefined) user.familyName = changes.familyName;
+    if (changes.picture !== undefined) user.picture = changes.picture;
+    if (changes.passwordHash !== undefined) user.passwordHash = changes.passwordHash;
+    if (changes.isPasswordResetRequested !== undefined)
+      user.isPasswordResetRequested = changes.isPasswordResetRequested;
+    if (changes.isSuspended !== undefined) {
+      user.isSuspended = changes.isSuspended;
+      if (changes.isSuspended) this.endEverythingOf(id);
+    }
     user.updatedAt = new Date(this.clock()).toISOString();
     await this.save();
     return user;
@@ -180,16 +240,27 @@ export class Store {
     await this.save();
   }
 
+  async recordFailedSignIn(id: string): Promise<void> {
+    const user = this.getUser(id);
+    if (!user) return;
+    user.failedSignInCount += 1;
+    await this.save();
+  }
+
   /** Removes the user with their sessions and refresh tokens. */
   async deleteUser(id: string): Promise<boolean> {
     const user = this.getUser(id);
     if (!user) return false;
     delete this.data.users[id];
     this.usersByEmail.delete(user.email);
-    this.removeWhere(this.data.sessions, (session) => session.userId === id);
-    this.removeWhere(this.data.refreshTokens, (token) => token.userId === id);
+    this.endEverythingOf(id);
     await this.save();
     return true;
+  }
+
+  private endEverythingOf(userId: string): void {
+    this.removeWhere(this.data.sessions, (session) => session.userId === userId);
+    this.removeWhere(this.data.refreshTokens, (token) => token.userId === userId);
   }
 
   // Provider sessions (single sign-on)
@@ -207,11 +278,13 @@ export class Store {
     return { id, session };
   }
 
-  /** The live session for this secret whose user still exists. */
+  /** The live session for this secret whose user still exists and is not suspended. */
   getSession(id: string): StoredSession | undefined {
     const key = hashSecret(id);
     const session = Object.hasOwn(this.data.sessions, key) ? this.data.sessions[key] : undefined;
-    if (!session || session.expiresAt <= this.clock() || !this.getUser(session.userId)) return undefined;
+    if (!session || session.expiresAt <= this.clock()) return undefined;
+    const user = this.getUser(session.userId);
+    if (!user || user.isSuspended) return undefined;
     return session;
   }
 
@@ -244,7 +317,8 @@ export class Store {
     const now = this.clock();
     if (!record || record.clientId !== clientId || record.expiresAt <= now) return undefined;
     if (record.rotatedAt !== null && now - record.rotatedAt > REFRESH_OVERLAP_MS) return undefined;
-    if (!this.getUser(record.userId)) return undefined;
+    const user = this.getUser(record.userId);
+    if (!user || user.isSuspended) return undefined;
     record.rotatedAt ??= now;
     const grant: RefreshGrant = {
       userId: record.userId,
@@ -261,13 +335,46 @@ export class Store {
 
   /** The family of this token, if the token is known (used or not). */
   familyOf(token: string): string | undefined {
+    return this.refreshRecord(token)?.familyId;
+  }
+
+  /** The user a refresh token (used or not) was issued to, while the token is on record. */
+  ownerOf(token: string): string | undefined {
+    return this.refreshRecord(token)?.userId;
+  }
+
+  private refreshRecord(token: string): StoredRefreshToken | undefined {
     const key = hashSecret(token);
-    return Object.hasOwn(this.data.refreshTokens, key) ? this.data.refreshTokens[key]?.familyId : undefined;
+    return Object.hasOwn(this.data.refreshTokens, key) ? this.data.refreshTokens[key] : undefined;
   }
 
   async revokeFamily(familyId: string): Promise<void> {
     const removed = this.removeWhere(this.data.refreshTokens, (token) => token.familyId === familyId);
     if (removed > 0) await this.save();
+  }
+
+  // Webhook deliveries (the outbox)
+
+  listDeliveries(): StoredDelivery[] {
+    return Object.values(this.data.webhookDeliveries);
+  }
+
+  getDelivery(id: string): StoredDelivery | undefined {
+    return Object.hasOwn(this.data.webhookDeliveries, id) ? this.data.webhookDeliveries[id] : undefined;
+  }
+
+  async addDeliveries(deliveries: StoredDelivery[]): Promise<void> {
+    if (deliveries.length === 0) return;
+    for (const delivery of deliveries) this.data.webhookDeliveries[delivery.id] = delivery;
+    await this.save();
+  }
+
+  /** Records an attempt's outcome: `next` is the delivery's new state, or null when it is finished. */
+  async settleDelivery(id: string, next: StoredDelivery | null): Promise<void> {
+    if (!Object.hasOwn(this.data.webhookDeliveries, id)) return;
+    if (next === null) delete this.data.webhookDeliveries[id];
+    else this.data.webhookDeliveries[id] = next;
+    await this.save();
   }
 
   // Persistence

@@ -86,14 +86,14 @@ export async function signUserTokens(
     jti: randomUUID(),
     name: displayName(user),
     org_codes: claims.orgCodes,
-    picture: null,
+    picture: user.picture,
     sub: user.id,
     updated_at: seconds(Date.parse(user.updatedAt)),
   });
   return { accessToken, idToken };
 }
 
-export const MANAGEMENT_SCOPES = ["read:users", "update:users", "delete:users"] as const;
+export const MANAGEMENT_SCOPES = ["read:users", "create:users", "update:users", "delete:users"] as const;
 
 export function managementAudience(issuer: string): string {
   return `${issuer}/api`;

@@ -1,12 +1,13 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import { currentSession, type AppContext, type Handler, type RequestContext } from "../context.ts";
+import { currentSession, emitUserEvent, type AppContext, type Handler, type RequestContext } from "../context.ts";
 import { assertSameOriginPost, readForm, redirect, sendHtml } from "../http.ts";
 import { accountPage, messagePage } from "../pages.ts";
 import { nameError } from "../validation.ts";
 
 /**
  * GET/POST /account: lets a developer change the signed-in user's name here, at the
- * "provider", to watch the change reach the app on its next sign-in or token refresh.
+ * "provider", to watch the change reach the app (a user.updated webhook, and the tokens of
+ * the next sign-in or refresh).
  */
 export function accountRoutes(app: AppContext) {
   const notSignedIn = (context: RequestContext) =>
@@ -77,10 +78,12 @@ export function accountRoutes(app: AppContext) {
           }),
         );
       }
-      await app.store.updateUserNames(user.id, {
-        givenName: values.firstName || null,
-        familyName: values.lastName || null,
-      });
+      const givenName = values.firstName || null;
+      const familyName = values.lastName || null;
+      if (givenName !== user.givenName || familyName !== user.familyName) {
+        const updated = await app.store.updateUser(user.id, { givenName, familyName });
+        if (updated) await emitUserEvent(app, "user.updated", "user", updated);
+      }
       // Post/redirect/get, so reloading the page does not post the form again.
       redirect(context.response, "/account?saved=1", {}, 303);
     },

@@ -1,8 +1,30 @@
 import { z } from "zod";
-import { currentSession, sessionCookie, type AppContext, type Handler, type RequestContext } from "../context.ts";
-import { AUTHORIZATION_REQUEST_TTL_MS, CODE_TTL_MS, type AuthorizationRequest } from "../flows.ts";
+import { allows } from "../applications.ts";
+import {
+  clientAddress,
+  currentSession,
+  emitUserEvent,
+  sessionCookie,
+  type AppContext,
+  type Handler,
+  type RequestContext,
+} from "../context.ts";
+import {
+  AUTHORIZATION_REQUEST_TTL_MS,
+  CODE_TTL_MS,
+  PASSWORD_SETUP_TTL_MS,
+  type AuthorizationRequest,
+  type PasswordSetup,
+} from "../flows.ts";
 import { assertSameOriginPost, HttpError, readForm, redirect, sendHtml } from "../http.ts";
-import { messagePage, signInPage, signUpPage, type SignUpErrors, type SignUpValues } from "../pages.ts";
+import {
+  messagePage,
+  setPasswordPage,
+  signInPage,
+  signUpPage,
+  type SignUpErrors,
+  type SignUpValues,
+} from "../pages.ts";
 import {
   burnPasswordCheck,
   hashPassword,
@@ -12,6 +34,9 @@ import {
 } from "../passwords.ts";
 import { EmailTakenError, randomToken, type StoredUser } from "../store.ts";
 import { isValidEmail, nameError, normalizeEmail } from "../validation.ts";
+
+/** Shown on the sign-in page to a suspended user who entered the right password. */
+export const SUSPENDED_MESSAGE = "Your account has been suspended. Contact the app's administrator to restore access.";
 
 const DEFAULT_SCOPE = ["openid", "profile", "email", "offline"];
 const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]{1,100}$/; // RFC 6749 section 3.3
@@ -39,8 +64,8 @@ const AUTHORIZE_PARAMETERS = Object.keys(authorizeQuery.shape);
 
 /** GET /oauth2/auth, the sign-in and sign-up pages and their forms, and Cancel. */
 export function authorizationRoutes(app: AppContext) {
-  const errorRedirect = (error: string, description: string, state: string | undefined) => {
-    const url = new URL(app.redirectUri);
+  const errorRedirect = (redirectUri: string, error: string, description: string, state: string | undefined) => {
+    const url = new URL(redirectUri);
     url.searchParams.set("error", error);
     url.searchParams.set("error_description", description);
     if (state !== undefined) url.searchParams.set("state", state);
@@ -95,32 +120,76 @@ export function authorizationRoutes(app: AppContext) {
     const now = app.clock();
     const { id } = await app.store.createSession(user.id, now);
     await app.store.recordSignIn(user.id);
+    // Single sign-on from an existing session is not an authentication, so it sends none.
+    await app.webhooks.emit("user.authenticated", "user", {
+      ip_address: clientAddress(context.request),
+      user: { id: user.id },
+    });
     const maxAge = Math.floor(app.lifetimes.refresh);
     completeWithCode(context, request, user.id, now, [sessionCookie(id, maxAge)]);
   };
 
+  const appOrigin = (request: AuthorizationRequest) => new URL(request.redirectUri).origin;
+
   const pendingRequest = (id: string | undefined) =>
     id === undefined || id.length > 100 ? undefined : app.authorizationRequests.get(id);
 
-  const renderSignIn = (context: RequestContext, status: number, id: string, email: string, error?: string) =>
+  const renderSignIn = (
+    context: RequestContext,
+    status: number,
+    id: string,
+    request: AuthorizationRequest,
+    email: string,
+    error?: string,
+  ) =>
     sendHtml(
       context.response,
       status,
-      signInPage({ requestId: id, appOrigin: app.siteOrigin, email, ...(error ? { error } : {}) }),
+      signInPage({ requestId: id, appOrigin: appOrigin(request), email, ...(error ? { error } : {}) }),
     );
 
   const renderSignUp = (
     context: RequestContext,
     status: number,
     id: string,
+    request: AuthorizationRequest,
     values: SignUpValues,
     errors?: SignUpErrors,
   ) =>
     sendHtml(
       context.response,
       status,
-      signUpPage({ requestId: id, appOrigin: app.siteOrigin, values, ...(errors ? { errors } : {}) }),
+      signUpPage({ requestId: id, appOrigin: appOrigin(request), values, ...(errors ? { errors } : {}) }),
     );
+
+  const renderSetPassword = (
+    context: RequestContext,
+    status: number,
+    setupId: string,
+    setup: PasswordSetup,
+    request: AuthorizationRequest,
+    user: StoredUser,
+    error?: string,
+  ) =>
+    sendHtml(
+      context.response,
+      status,
+      setPasswordPage({
+        requestId: setup.requestId,
+        setupId,
+        appOrigin: appOrigin(request),
+        email: user.email,
+        reason: setup.reason,
+        ...(error ? { error } : {}),
+      }),
+    );
+
+  const passwordError = (password: string) => {
+    const length = [...password].length;
+    if (length < MIN_PASSWORD_LENGTH) return `Use at least ${MIN_PASSWORD_LENGTH} characters.`;
+    if (length > MAX_PASSWORD_LENGTH) return `Use at most ${MAX_PASSWORD_LENGTH} characters.`;
+    return undefined;
+  };
 
   const hintedEmail = (request: AuthorizationRequest) =>
     request.loginHint !== undefined && isValidEmail(normalizeEmail(request.loginHint))
@@ -133,26 +202,29 @@ export function authorizationRoutes(app: AppContext) {
       // Until client_id and redirect_uri are known to be good, errors stay on this server:
       // redirecting to an unvalidated redirect_uri would make this an open redirector.
       const clientIds = query.all("client_id");
-      if (clientIds.length !== 1 || clientIds[0] !== app.clientId) {
+      const client = clientIds.length === 1 ? await app.applications.find(clientIds[0] ?? "") : undefined;
+      if (!client || client.type !== "regular") {
         return sendHtml(
           response,
           400,
           messagePage({
             title: "Unknown app",
-            message:
-              "The app that sent you here is not registered with this server. Check that KINDE_CLIENT_ID is the same for the app and for the local Kinde server.",
+            message: client
+              ? "The app that sent you here is a machine-to-machine application: people cannot sign in to it."
+              : "The app that sent you here is not registered with this server. Check that KINDE_CLIENT_ID is the same for the app and for the local Kinde server (or add the app to the config file's applications).",
             role: "alert",
           }),
         );
       }
       const redirectUris = query.all("redirect_uri");
-      if (redirectUris.length !== 1 || redirectUris[0] !== app.redirectUri) {
+      const redirectUri = redirectUris.length === 1 ? (redirectUris[0] ?? "") : "";
+      if (!allows(client.callbackUrls, redirectUri)) {
         return sendHtml(
           response,
           400,
           messagePage({
             title: "Return address not allowed",
-            message: `The app asked to send you back to an address this server does not allow. The only allowed one is ${app.redirectUri} (from KINDE_SITE_URL).`,
+            message: `The app asked to send you back to an address that is not one of its allowed callback URLs: ${client.callbackUrls.join(", ")} (set with KINDE_LOCAL_CALLBACK_URLS, or the application's callback_urls).`,
             role: "alert",
           }),
         );
@@ -164,7 +236,7 @@ export function authorizationRoutes(app: AppContext) {
         picked = query.pick(AUTHORIZE_PARAMETERS, ["audience"]);
       } catch (error) {
         if (!(error instanceof HttpError)) throw error;
-        return redirect(response, errorRedirect("invalid_request", error.message, echoState));
+        return redirect(response, errorRedirect(redirectUri, "invalid_request", error.message, echoState));
       }
       const parsed = authorizeQuery.safeParse(picked);
       if (!parsed.success) {
@@ -172,32 +244,43 @@ export function authorizationRoutes(app: AppContext) {
         const where = issue?.path.map(String).join(".") || "request";
         return redirect(
           response,
-          errorRedirect("invalid_request", `Invalid ${where}: ${issue?.message ?? "malformed"}`, echoState),
+          errorRedirect(
+            redirectUri,
+            "invalid_request",
+            `Invalid ${where}: ${issue?.message ?? "malformed"}`,
+            echoState,
+          ),
         );
       }
       const params = parsed.data;
       if (params.response_type !== "code") {
         return redirect(
           response,
-          errorRedirect("unsupported_response_type", "Only response_type=code is supported", echoState),
+          errorRedirect(redirectUri, "unsupported_response_type", "Only response_type=code is supported", echoState),
         );
       }
       if (params.state === undefined) {
-        return redirect(response, errorRedirect("invalid_request", "The state parameter is required", undefined));
+        return redirect(
+          response,
+          errorRedirect(redirectUri, "invalid_request", "The state parameter is required", undefined),
+        );
       }
       const scope = params.scope === undefined ? DEFAULT_SCOPE : params.scope.split(" ").filter(Boolean);
       if (scope.length === 0 || scope.length > 30 || !scope.every((token) => SCOPE_TOKEN.test(token))) {
-        return redirect(response, errorRedirect("invalid_scope", "The scope parameter is malformed", params.state));
+        return redirect(
+          response,
+          errorRedirect(redirectUri, "invalid_scope", "The scope parameter is malformed", params.state),
+        );
       }
       if (params.code_challenge_method !== undefined && params.code_challenge === undefined) {
         return redirect(
           response,
-          errorRedirect("invalid_request", "code_challenge_method without code_challenge", params.state),
+          errorRedirect(redirectUri, "invalid_request", "code_challenge_method without code_challenge", params.state),
         );
       }
       const request: AuthorizationRequest = {
-        clientId: app.clientId,
-        redirectUri: app.redirectUri,
+        clientId: client.clientId,
+        redirectUri,
         state: params.state,
         scope: [...new Set(scope)],
         audience: params.audience ?? [],
@@ -214,27 +297,30 @@ export function authorizationRoutes(app: AppContext) {
         return completeWithCode(context, request, session.session.userId, session.session.authTime);
       }
       if (prompts.has("none")) {
-        return redirect(response, errorRedirect("login_required", "The user is not signed in", request.state));
+        return redirect(
+          response,
+          errorRedirect(redirectUri, "login_required", "The user is not signed in", request.state),
+        );
       }
       const id = randomToken(24);
       app.authorizationRequests.set(id, request);
       const email = hintedEmail(request);
-      if (wantsSignUp) return renderSignUp(context, 200, id, { firstName: "", lastName: "", email });
-      return renderSignIn(context, 200, id, email);
+      if (wantsSignUp) return renderSignUp(context, 200, id, request, { firstName: "", lastName: "", email });
+      return renderSignIn(context, 200, id, request, email);
     },
 
     async showSignIn(context) {
       const id = context.query.get("request");
       const request = pendingRequest(id);
       if (!id || !request) return expired(context);
-      renderSignIn(context, 200, id, hintedEmail(request));
+      renderSignIn(context, 200, id, request, hintedEmail(request));
     },
 
     async showSignUp(context) {
       const id = context.query.get("request");
       const request = pendingRequest(id);
       if (!id || !request) return expired(context);
-      renderSignUp(context, 200, id, { firstName: "", lastName: "", email: hintedEmail(request) });
+      renderSignUp(context, 200, id, request, { firstName: "", lastName: "", email: hintedEmail(request) });
     },
 
     async cancel(context) {
@@ -242,7 +328,10 @@ export function authorizationRoutes(app: AppContext) {
       const request = pendingRequest(id);
       if (!id || !request) return expired(context);
       app.authorizationRequests.delete(id);
-      redirect(context.response, errorRedirect("access_denied", "The user cancelled signing in", request.state));
+      redirect(
+        context.response,
+        errorRedirect(request.redirectUri, "access_denied", "The user cancelled signing in", request.state),
+      );
     },
 
     async submitSignIn(context) {
@@ -255,15 +344,74 @@ export function authorizationRoutes(app: AppContext) {
       const email = normalizeEmail(typeof fields.p_email === "string" ? fields.p_email : "").slice(0, 254);
       const password = typeof fields.p_password === "string" ? fields.p_password : "";
       if (email === "" || password === "") {
-        return renderSignIn(context, 400, id, email, "Enter your email address and your password.");
+        return renderSignIn(context, 400, id, request, email, "Enter your email address and your password.");
       }
       // One message for an unknown email and a wrong password: no account enumeration.
       const failure = "Incorrect email or password.";
-      if (password.length > MAX_PASSWORD_LENGTH * 4) return renderSignIn(context, 401, id, email, failure);
+      if (password.length > MAX_PASSWORD_LENGTH * 4) return renderSignIn(context, 401, id, request, email, failure);
       const user = app.store.findUserByEmail(email);
-      const valid = user ? await verifyPassword(password, user.passwordHash) : await burnPasswordCheck(password);
-      if (!user || !valid) return renderSignIn(context, 401, id, email, failure);
+      if (!user) {
+        await burnPasswordCheck(password);
+        return renderSignIn(context, 401, id, request, email, failure);
+      }
+      // A user created through the Management API has no password: whoever knows the email
+      // chooses one (this server counts every email as verified; Kinde would send a code).
+      if (user.passwordHash !== null && !(await verifyPassword(password, user.passwordHash))) {
+        await app.store.recordFailedSignIn(user.id);
+        return renderSignIn(context, 401, id, request, email, failure);
+      }
+      if (user.isSuspended) return renderSignIn(context, 403, id, request, email, SUSPENDED_MESSAGE);
+      if (user.passwordHash === null || user.isPasswordResetRequested) {
+        const setup: PasswordSetup = {
+          userId: user.id,
+          requestId: id,
+          reason: user.passwordHash === null ? "no_password" : "reset_requested",
+          expiresAt: app.clock() + PASSWORD_SETUP_TTL_MS,
+        };
+        const setupId = randomToken();
+        app.passwordSetups.set(setupId, setup);
+        return renderSetPassword(context, 200, setupId, setup, request, user);
+      }
       await signedIn(context, request, user);
+    },
+
+    async submitSetPassword(context) {
+      assertSameOriginPost(context.request);
+      const form = await readForm(context.request);
+      const fields = form.pick(["request_id", "setup_id", "p_password"]);
+      const id = typeof fields.request_id === "string" ? fields.request_id : undefined;
+      const request = pendingRequest(id);
+      const setupId = typeof fields.setup_id === "string" && fields.setup_id.length <= 100 ? fields.setup_id : "";
+      const setup = setupId === "" ? undefined : app.passwordSetups.get(setupId);
+      if (!id || !request || !setup || setup.requestId !== id) return expired(context);
+      const user = app.store.getUser(setup.userId);
+      // The account may have changed since the page was shown (suspended, deleted, or a
+      // password set in another tab): start again from the sign-in page.
+      const stillNeeded =
+        user !== undefined &&
+        (setup.reason === "no_password" ? user.passwordHash === null : user.isPasswordResetRequested);
+      if (!user || user.isSuspended || !stillNeeded) {
+        app.passwordSetups.delete(setupId);
+        return renderSignIn(
+          context,
+          409,
+          id,
+          request,
+          user?.email ?? "",
+          user?.isSuspended ? SUSPENDED_MESSAGE : "Sign in again.",
+        );
+      }
+      const password = typeof fields.p_password === "string" ? fields.p_password : "";
+      const error = passwordError(password);
+      if (error) return renderSetPassword(context, 400, setupId, setup, request, user, error);
+      app.passwordSetups.delete(setupId);
+      const updated = await app.store.updateUser(user.id, {
+        passwordHash: await hashPassword(password),
+        isPasswordResetRequested: false,
+      });
+      if (!updated) return expired(context);
+      if (setup.reason === "reset_requested") await emitUserEvent(app, "user.updated", "user", updated);
+      await signedIn(context, request, updated);
     },
 
     async submitSignUp(context) {
@@ -291,12 +439,11 @@ export function authorizationRoutes(app: AppContext) {
       if (lastNameError) errors.lastName = lastNameError;
       if (values.email === "") errors.email = "Enter your email address.";
       else if (!isValidEmail(values.email)) errors.email = "Enter an email address like name@example.com.";
-      const passwordLength = [...password].length;
-      if (passwordLength < MIN_PASSWORD_LENGTH) errors.password = `Use at least ${MIN_PASSWORD_LENGTH} characters.`;
-      else if (passwordLength > MAX_PASSWORD_LENGTH) errors.password = `Use at most ${MAX_PASSWORD_LENGTH} characters.`;
+      const badPassword = passwordError(password);
+      if (badPassword) errors.password = badPassword;
       const taken = "An account with this email already exists. Sign in instead.";
       if (!errors.email && app.store.findUserByEmail(values.email)) errors.email = taken;
-      if (Object.keys(errors).length > 0) return renderSignUp(context, 400, id, values, errors);
+      if (Object.keys(errors).length > 0) return renderSignUp(context, 400, id, request, values, errors);
 
       const passwordHash = await hashPassword(password);
       let user: StoredUser;
@@ -308,10 +455,11 @@ export function authorizationRoutes(app: AppContext) {
           passwordHash,
         });
       } catch (error) {
-        if (error instanceof EmailTakenError) return renderSignUp(context, 400, id, values, { email: taken });
+        if (error instanceof EmailTakenError) return renderSignUp(context, 400, id, request, values, { email: taken });
         throw error;
       }
       app.log(`created user ${user.id}`);
+      await emitUserEvent(app, "user.created", "user", user);
       await signedIn(context, request, user);
     },
   } satisfies Record<string, Handler>;

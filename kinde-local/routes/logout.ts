@@ -1,3 +1,4 @@
+import { allows, type Application } from "../applications.ts";
 import {
   clearedSessionCookie,
   currentSession,
@@ -11,8 +12,9 @@ import { messagePage } from "../pages.ts";
 
 /**
  * GET /logout?redirect=<url>: ends the provider session, then returns to the app if the
- * address is on the app's origin. Anything else gets a "signed out" page: never an open
- * redirect.
+ * address is one of an application's allowed logout URLs (that application's, when the
+ * request names it with client_id; else any application's). Anything else gets a "signed
+ * out" page: never an open redirect.
  */
 export function logoutRoute(app: AppContext): Handler {
   return async (context) => {
@@ -21,7 +23,10 @@ export function logoutRoute(app: AppContext): Handler {
     const headers: Record<string, string> = context.cookies.has(SESSION_COOKIE)
       ? { "Set-Cookie": clearedSessionCookie() }
       : {};
-    const target = logoutTarget(app, context);
+    const clientId = context.query.get("client_id");
+    const applications = await app.applications.all();
+    const named = clientId === undefined ? undefined : applications.filter((a) => a.clientId === clientId);
+    const target = logoutTarget(named ?? applications, context);
     if (target) return redirect(context.response, target, headers);
     sendHtml(
       context.response,
@@ -42,24 +47,23 @@ export function logoutRoute(app: AppContext): Handler {
  * a URL with its own query arrives split at its `&`. When the raw text after `redirect=`
  * is itself an allowed URL, that is what was meant; otherwise the decoded parameter is.
  */
-function logoutTarget(app: AppContext, context: RequestContext): string | undefined {
+function logoutTarget(applications: Application[], context: RequestContext): string | undefined {
+  const allowed = (value: string) => allowedLogoutUrl(applications, value);
   const raw = context.rawQuery;
   const inner = raw.indexOf("&redirect=");
   const start = raw.startsWith("redirect=") ? "redirect=".length : inner === -1 ? -1 : inner + "&redirect=".length;
   if (start !== -1) {
     const rawValue = raw.slice(start);
     if (rawValue.includes("&")) {
-      const allowed = allowedOnSite(app, rawValue);
-      if (allowed) return allowed;
+      const target = allowed(rawValue);
+      if (target) return target;
     }
   }
   const decoded = context.query.get("redirect") ?? context.query.get("post_logout_redirect_uri");
-  return decoded === undefined ? undefined : allowedOnSite(app, decoded);
+  return decoded === undefined ? undefined : allowed(decoded);
 }
 
-function allowedOnSite(app: AppContext, value: string): string | undefined {
-  if (!URL.canParse(value)) return undefined;
-  const url = new URL(value);
-  if (url.origin !== app.siteOrigin || url.username !== "" || url.password !== "") return undefined;
-  return url.href;
+function allowedLogoutUrl(applications: Application[], value: string): string | undefined {
+  if (!applications.some((application) => allows(application.logoutUrls, value))) return undefined;
+  return new URL(value).href;
 }

@@ -1,15 +1,15 @@
 import { z } from "zod";
 import { resolveUserClaims } from "../config.ts";
-import type { AppContext, Handler, RequestContext } from "../context.ts";
+import { emitUserEvent, type AppContext, type Handler, type RequestContext } from "../context.ts";
 import { bearerToken, HttpError, parseWith, readJson, sendJson } from "../http.ts";
-import type { StoredUser } from "../store.ts";
+import { EmailTakenError, type StoredUser, type UserChanges } from "../store.ts";
 import { managementAudience, verifyToken } from "../tokens.ts";
-import { nameError } from "../validation.ts";
+import { emailSchema, nameError, normalizeEmail } from "../validation.ts";
 
 /**
- * The part of Kinde's Management API an app typically calls about its users, with Kinde's
- * field names and error shape ({"errors":[{code, message}]}). Tokens come from the
- * client_credentials grant.
+ * The user endpoints of Kinde's Management API, with Kinde's field names and error shape
+ * ({"errors":[{code, message}]}). Tokens come from the client_credentials grant; each
+ * client is rate limited (429 with RateLimit-Reset, in seconds).
  */
 
 const USER_ID = /^kp_[0-9a-f]{32}$/;
@@ -21,19 +21,67 @@ const listQuery = z.object({
     .optional(),
   next_token: z
     .string()
-    .regex(/^n_\d{1,7}$/, "is not a token from a previous page")
+    .regex(/^[A-Za-z0-9_-]{1,200}$/, "is not a token from a previous page")
     .optional(),
   email: z.string().max(254).optional(),
 });
 
-const namePatch = z
+const name = z
   .string()
   .max(1000)
-  .transform((name) => name.trim())
-  .refine((name) => nameError(name) === undefined, "must be at most 100 characters without control characters")
-  .nullable()
-  .optional();
-const updateBody = z.object({ given_name: namePatch, family_name: namePatch });
+  .transform((value) => value.trim())
+  .refine((value) => nameError(value) === undefined, "must be at most 100 characters without control characters");
+
+const picture = z
+  .string()
+  .max(2000)
+  .refine(
+    (value) => value === "" || (URL.canParse(value) && ["http:", "https:"].includes(new URL(value).protocol)),
+    "must be an absolute http(s) URL",
+  );
+
+const updateBody = z.object({
+  given_name: name.nullable().optional(),
+  family_name: name.nullable().optional(),
+  picture: picture.nullable().optional(),
+  is_suspended: z.boolean().optional(),
+  is_password_reset_requested: z.boolean().optional(),
+});
+
+const createBody = z.object({
+  profile: z
+    .object({
+      given_name: name.nullable().optional(),
+      family_name: name.nullable().optional(),
+      picture: picture.optional(),
+    })
+    .optional(),
+  provided_id: z.string().max(200).optional(),
+  identities: z
+    .array(z.object({ type: z.string().max(50), details: z.object({ email: z.string().max(1000).optional() }) }))
+    .min(1, "needs an email identity")
+    .max(10),
+});
+
+/**
+ * Pages are cut by position in the listing order (creation time, then id), not by offset,
+ * so users created or deleted while someone pages through are neither skipped nor repeated.
+ */
+function encodeCursor(user: StoredUser): string {
+  return Buffer.from(`${user.createdAt}|${user.id}`).toString("base64url");
+}
+
+function decodeCursor(token: string): { createdAt: string; id: string } {
+  const [createdAt, id, extra] = Buffer.from(token, "base64url").toString("utf8").split("|");
+  if (!createdAt || !id || extra !== undefined || !USER_ID.test(id) || Number.isNaN(Date.parse(createdAt))) {
+    throw new HttpError(400, "INVALID_REQUEST", "next_token: is not a token from a previous page");
+  }
+  return { createdAt, id };
+}
+
+function after(user: StoredUser, cursor: { createdAt: string; id: string }): boolean {
+  return user.createdAt > cursor.createdAt || (user.createdAt === cursor.createdAt && user.id > cursor.id);
+}
 
 export function managementRoutes(app: AppContext) {
   const authorize = async (context: RequestContext, scope: string) => {
@@ -54,6 +102,18 @@ export function managementRoutes(app: AppContext) {
     if (!grantTypes.includes("client_credentials")) {
       throw new HttpError(403, "FORBIDDEN", "Use a client_credentials token for the Management API");
     }
+    const clientId = typeof payload.azp === "string" ? payload.azp : "";
+    const client = await app.applications.find(clientId);
+    if (!client?.managementApi) {
+      throw new HttpError(401, "TOKEN_INVALID", "The application this token was issued to no longer exists");
+    }
+    const reset = app.apiRateLimiter.take(clientId);
+    if (reset !== undefined) {
+      throw new HttpError(429, "TOO_MANY_REQUESTS", "Rate limit exceeded; retry after RateLimit-Reset seconds", {
+        "RateLimit-Reset": String(reset),
+        "Retry-After": String(reset),
+      });
+    }
     if (!scopes.includes(scope)) throw new HttpError(403, "FORBIDDEN", `The token lacks the ${scope} scope`);
   };
 
@@ -69,26 +129,23 @@ export function managementRoutes(app: AppContext) {
     return user;
   };
 
-  const kindeUser = async (user: StoredUser) => {
-    const claims = resolveUserClaims(await app.config.current(), user.email);
-    return {
-      id: user.id,
-      provided_id: null,
-      email: user.email,
-      phone: null,
-      username: null,
-      last_name: user.familyName,
-      first_name: user.givenName,
-      is_suspended: false,
-      picture: null,
-      total_sign_ins: user.signInCount,
-      failed_sign_ins: 0,
-      last_signed_in: user.lastSignedInAt,
-      created_on: user.createdAt,
-      organizations: claims.orgCodes,
-      identities: [{ type: "email", identity: user.email }],
-    };
-  };
+  const kindeUser = (user: StoredUser, config: Awaited<ReturnType<typeof app.config.current>>) => ({
+    id: user.id,
+    provided_id: user.providedId,
+    email: user.email,
+    phone: null,
+    username: null,
+    last_name: user.familyName,
+    first_name: user.givenName,
+    is_suspended: user.isSuspended,
+    picture: user.picture,
+    total_sign_ins: user.signInCount,
+    failed_sign_ins: user.failedSignInCount,
+    last_signed_in: user.lastSignedInAt,
+    created_on: user.createdAt,
+    organizations: resolveUserClaims(config, user.email).orgCodes,
+    identities: [{ type: "email", identity: user.email }],
+  });
 
   return {
     async listUsers(context) {
@@ -97,16 +154,19 @@ export function managementRoutes(app: AppContext) {
       const pageSize = query.page_size === undefined ? 10 : Number(query.page_size);
       if (pageSize < 1 || pageSize > 500)
         throw new HttpError(400, "INVALID_REQUEST", "page_size must be from 1 to 500");
-      const offset = query.next_token === undefined ? 0 : Number(query.next_token.slice(2));
+      const cursor = query.next_token === undefined ? undefined : decodeCursor(query.next_token);
       const email = query.email?.trim().toLowerCase();
-      const matching = app.store.listUsers().filter((user) => email === undefined || user.email === email);
-      const page = matching.slice(offset, offset + pageSize);
-      const next = offset + pageSize < matching.length ? `n_${offset + pageSize}` : null;
+      const matching = app.store
+        .listUsers()
+        .filter((user) => (email === undefined || user.email === email) && (!cursor || after(user, cursor)));
+      const page = matching.slice(0, pageSize);
+      const last = page.at(-1);
+      const config = await app.config.current();
       sendJson(context.response, 200, {
         code: "OK",
         message: "Success",
-        users: await Promise.all(page.map(kindeUser)),
-        next_token: next,
+        users: page.map((user) => kindeUser(user, config)),
+        next_token: matching.length > pageSize && last ? encodeCursor(last) : null,
       });
     },
 
@@ -114,27 +174,89 @@ export function managementRoutes(app: AppContext) {
       await authorize(context, "read:users");
       const user = findUser(userIdParameter(context));
       // The single-user endpoint calls the email "preferred_email", as Kinde's does.
-      const { email, ...rest } = await kindeUser(user);
+      const { email, ...rest } = kindeUser(user, await app.config.current());
       sendJson(context.response, 200, { ...rest, preferred_email: email });
+    },
+
+    /** Kinde's body: {profile: {given_name, family_name}, identities: [{type: "email", details: {email}}]}. */
+    async createUser(context) {
+      await authorize(context, "create:users");
+      const body = parseWith(createBody, await readJson(context.request));
+      const emails = body.identities.filter((identity) => identity.type === "email");
+      if (emails.length !== body.identities.length || emails.length !== 1) {
+        throw new HttpError(
+          400,
+          "INVALID_IDENTITY",
+          "The local server supports exactly one identity, of type email (phone and username identities are not implemented)",
+        );
+      }
+      const email = normalizeEmail(emails[0]?.details.email ?? "");
+      if (!emailSchema.safeParse(email).success) {
+        throw new HttpError(400, "INVALID_EMAIL", "identities.0.details.email: must be an email address");
+      }
+      let user: StoredUser;
+      try {
+        // No password: the person chooses one at their first sign-in (see README.md).
+        user = await app.store.createUser({
+          email,
+          givenName: body.profile?.given_name || null,
+          familyName: body.profile?.family_name || null,
+          passwordHash: null,
+          picture: body.profile?.picture || null,
+          providedId: body.provided_id ?? null,
+        });
+      } catch (error) {
+        if (error instanceof EmailTakenError) {
+          throw new HttpError(409, "USER_ALREADY_EXISTS", "A user with this email already exists");
+        }
+        throw error;
+      }
+      await emitUserEvent(app, "user.created", "api", user);
+      sendJson(context.response, 200, {
+        id: user.id,
+        created: true,
+        identities: [{ type: "email", result: { created: true } }],
+      });
     },
 
     async updateUser(context) {
       await authorize(context, "update:users");
       const id = userIdParameter(context);
-      findUser(id);
+      const before = findUser(id);
       const body = parseWith(updateBody, await readJson(context.request));
-      const names: { givenName?: string | null; familyName?: string | null } = {};
-      if (body.given_name !== undefined) names.givenName = body.given_name || null;
-      if (body.family_name !== undefined) names.familyName = body.family_name || null;
-      const user = findUserAfter(await app.store.updateUserNames(id, names));
+      const changes: UserChanges = {};
+      if (body.given_name !== undefined) changes.givenName = body.given_name || null;
+      if (body.family_name !== undefined) changes.familyName = body.family_name || null;
+      if (body.picture !== undefined) changes.picture = body.picture || null;
+      if (body.is_suspended !== undefined) changes.isSuspended = body.is_suspended;
+      if (body.is_password_reset_requested !== undefined) {
+        changes.isPasswordResetRequested = body.is_password_reset_requested;
+      }
+      const changed =
+        (changes.givenName !== undefined && changes.givenName !== before.givenName) ||
+        (changes.familyName !== undefined && changes.familyName !== before.familyName) ||
+        (changes.picture !== undefined && changes.picture !== before.picture) ||
+        (changes.isSuspended !== undefined && changes.isSuspended !== before.isSuspended) ||
+        (changes.isPasswordResetRequested !== undefined &&
+          changes.isPasswordResetRequested !== before.isPasswordResetRequested);
+      let user = before;
+      if (changed) {
+        const suspending = changes.isSuspended === true && !before.isSuspended;
+        const updated = await app.store.updateUser(id, changes);
+        if (!updated) throw new HttpError(404, "USER_NOT_FOUND", "No user with this id");
+        user = updated;
+        if (suspending) app.log(`suspended user ${id}; their sessions and refresh tokens are ended`);
+        if (changes.isSuspended === false && before.isSuspended) app.log(`un-suspended user ${id}`);
+        await emitUserEvent(app, "user.updated", "api", user);
+      }
       sendJson(context.response, 200, {
         id: user.id,
         given_name: user.givenName,
         family_name: user.familyName,
         email: user.email,
-        is_suspended: false,
-        is_password_reset_requested: false,
-        picture: null,
+        is_suspended: user.isSuspended,
+        is_password_reset_requested: user.isPasswordResetRequested,
+        picture: user.picture,
       });
     },
 
@@ -144,12 +266,8 @@ export function managementRoutes(app: AppContext) {
       findUser(id);
       await app.store.deleteUser(id);
       app.log(`deleted user ${id}`);
+      await app.webhooks.emit("user.deleted", "api", { user: { id } });
       sendJson(context.response, 200, { code: "OK", message: "User successfully deleted" });
     },
   } satisfies Record<string, Handler>;
-}
-
-function findUserAfter(user: StoredUser | undefined): StoredUser {
-  if (!user) throw new HttpError(404, "USER_NOT_FOUND", "No user with this id");
-  return user;
 }

@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
+import type { Application } from "../applications.ts";
 import { resolveUserClaims } from "../config.ts";
 import type { AppContext, Handler } from "../context.ts";
 import { HttpError, readForm, sendEmpty, sendJson, type Params } from "../http.ts";
@@ -50,8 +51,8 @@ function decodeBasicPart(part: string): string | undefined {
   }
 }
 
-/** client_secret_post (what the Kinde SDK uses) or client_secret_basic. Returns the client id. */
-function authenticateClient(app: AppContext, request: IncomingMessage, form: Params): string {
+/** client_secret_post (what the Kinde SDK uses) or client_secret_basic. Returns the application. */
+async function authenticateClient(app: AppContext, request: IncomingMessage, form: Params): Promise<Application> {
   const header = request.headers.authorization;
   let basic: { id: string; secret: string } | undefined;
   if (header !== undefined) {
@@ -77,11 +78,17 @@ function authenticateClient(app: AppContext, request: IncomingMessage, form: Par
   const secret = basic?.secret ?? formSecret;
   const headers: Record<string, string> = basic ? { "WWW-Authenticate": 'Basic realm="kinde-local"' } : {};
   if (id === undefined) throw new HttpError(401, "invalid_client", "Client authentication is required", headers);
-  if (id !== app.clientId || secret === undefined || !secretsEqual(secret, app.clientSecret)) {
+  const application = await app.applications.find(id);
+  // Compared even for an unknown client, so timing does not tell which client ids exist.
+  const expected = application?.clientSecret ?? "\u0000unknown client";
+  const secretMatches = secret !== undefined && secretsEqual(secret, expected);
+  if (!application || !secretMatches) {
     throw new HttpError(401, "invalid_client", "Client authentication failed", headers);
   }
-  return id;
+  return application;
 }
+
+const unauthorizedClient = (message: string) => new HttpError(400, "unauthorized_client", message);
 
 function verifierMatches(verifier: string, challenge: string): boolean {
   return createHash("sha256").update(verifier, "ascii").digest("base64url") === challenge;
@@ -100,9 +107,16 @@ export function tokenRoutes(app: AppContext) {
     for (const [key, entry] of recentRefreshes) if (entry.familyId === familyId) recentRefreshes.delete(key);
   };
 
-  const userTokenResponse = async (grant: RefreshGrant, refreshToken: string): Promise<UserTokenResponse> => {
-    const user = app.store.getUser(grant.userId);
+  /** The user, if they may still get tokens. */
+  const activeUser = (userId: string) => {
+    const user = app.store.getUser(userId);
     if (!user) throw invalidGrant("The user no longer exists");
+    if (user.isSuspended) throw invalidGrant("The user is suspended");
+    return user;
+  };
+
+  const userTokenResponse = async (grant: RefreshGrant, refreshToken: string): Promise<UserTokenResponse> => {
+    const user = activeUser(grant.userId);
     const config = await app.config.current();
     const { accessToken, idToken } = await signUserTokens(app.key, {
       issuer: app.issuer,
@@ -152,6 +166,7 @@ export function tokenRoutes(app: AppContext) {
     }
     record.used = true;
     if (record.clientId !== clientId) throw invalidGrant("The authorization code was issued to another client");
+    activeUser(record.userId);
     if (record.redirectUri !== redirectUri) throw invalidGrant("redirect_uri does not match the authorization request");
     const verifier = fields.code_verifier;
     if (record.codeChallenge !== undefined) {
@@ -187,7 +202,16 @@ export function tokenRoutes(app: AppContext) {
     const now = app.clock();
     for (const [entryKey, entry] of recentRefreshes) if (entry.until <= now) recentRefreshes.delete(entryKey);
     const recent = recentRefreshes.get(key);
-    if (recent) return recent.response;
+    if (recent) {
+      // The token's record disappears when it is revoked (suspension, deletion, revoke).
+      const owner = app.store.ownerOf(token);
+      if (owner === undefined) {
+        recentRefreshes.delete(key);
+        throw invalidGrant("The refresh token is invalid, expired or already used");
+      }
+      activeUser(owner);
+      return recent.response;
+    }
     // Registered before any await, so a parallel request with the same token waits for
     // this answer instead of rotating again.
     const familyId = token.length <= 200 ? app.store.familyOf(token) : undefined;
@@ -201,21 +225,23 @@ export function tokenRoutes(app: AppContext) {
     return response;
   };
 
-  const clientCredentials = async (clientId: string, fields: Record<string, string | string[]>) => {
+  const clientCredentials = async (client: Application, fields: Record<string, string | string[]>) => {
     const audience = fields.audience;
     if (audience !== undefined && audience !== managementAudience(app.issuer)) {
       throw new HttpError(400, "invalid_target", `The only API here is ${managementAudience(app.issuer)}`);
     }
-    const requested =
-      typeof fields.scope === "string" ? fields.scope.split(" ").filter(Boolean) : [...MANAGEMENT_SCOPES];
+    const requested = typeof fields.scope === "string" ? fields.scope.split(" ").filter(Boolean) : client.scopes;
     const known: readonly string[] = MANAGEMENT_SCOPES;
     if (!requested.every((scope) => known.includes(scope))) {
       throw new HttpError(400, "invalid_scope", `Supported scopes: ${MANAGEMENT_SCOPES.join(" ")}`);
     }
+    if (!requested.every((scope) => client.scopes.includes(scope))) {
+      throw new HttpError(400, "invalid_scope", `This application may have: ${client.scopes.join(" ")}`);
+    }
     const scope = [...new Set(requested)];
     const accessToken = await signManagementToken(app.key, {
       issuer: app.issuer,
-      clientId,
+      clientId: client.clientId,
       scope,
       lifetimeSeconds: app.lifetimes.access,
       now: app.clock(),
@@ -232,13 +258,20 @@ export function tokenRoutes(app: AppContext) {
     async token({ request, response }) {
       const form = await readForm(request);
       const fields = form.pick(TOKEN_PARAMETERS);
-      const clientId = authenticateClient(app, request, form);
+      const client = await authenticateClient(app, request, form);
       const grantType = fields.grant_type;
+      const userGrant = grantType === "authorization_code" || grantType === "refresh_token";
+      if (userGrant && client.type !== "regular") {
+        throw unauthorizedClient("A machine-to-machine application can only use client_credentials");
+      }
+      if (grantType === "client_credentials" && !client.managementApi) {
+        throw unauthorizedClient("This application may not use the Management API (use an m2m application)");
+      }
       let body: object;
       if (grantType === undefined || grantType === "") throw invalidRequest("The grant_type parameter is required");
-      else if (grantType === "authorization_code") body = await exchangeCode(clientId, fields);
-      else if (grantType === "refresh_token") body = await refresh(clientId, fields);
-      else if (grantType === "client_credentials") body = await clientCredentials(clientId, fields);
+      else if (grantType === "authorization_code") body = await exchangeCode(client.clientId, fields);
+      else if (grantType === "refresh_token") body = await refresh(client.clientId, fields);
+      else if (grantType === "client_credentials") body = await clientCredentials(client, fields);
       else
         throw new HttpError(
           400,
@@ -252,7 +285,7 @@ export function tokenRoutes(app: AppContext) {
     async revoke({ request, response }) {
       const form = await readForm(request);
       const fields = form.pick(["token", "token_type_hint"]);
-      authenticateClient(app, request, form);
+      await authenticateClient(app, request, form);
       const token = fields.token;
       if (typeof token !== "string" || token === "") throw invalidRequest("The token parameter is required");
       // Access tokens are self-contained JWTs and cannot be revoked; they simply expire.

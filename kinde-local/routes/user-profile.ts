@@ -25,6 +25,7 @@ export function userProfileRoute(app: AppContext): Handler {
     if (typeof payload.sub !== "string" || !Array.isArray(payload.scp)) return refuse("Not a user access token");
     const user = app.store.getUser(payload.sub);
     if (!user) return refuse("The user no longer exists");
+    if (user.isSuspended) return refuse("The user is suspended");
     sendJson(response, 200, {
       sub: user.id,
       id: user.id,
@@ -34,7 +35,7 @@ export function userProfileRoute(app: AppContext): Handler {
       family_name: user.familyName,
       updated_at: Math.floor(Date.parse(user.updatedAt) / 1000),
       email: user.email,
-      picture: null,
+      picture: user.picture,
     });
   };
 }

@@ -40,10 +40,15 @@ const user: StoredUser = {
   givenName: "Ada",
   familyName: "Lovelace",
   passwordHash: "scrypt$16384$8$1$c2FsdA$aGFzaA",
+  picture: null,
+  providedId: null,
+  isSuspended: false,
+  isPasswordResetRequested: false,
   createdAt: new Date(NOW - 60_000).toISOString(),
   updatedAt: new Date(NOW - 30_000).toISOString(),
   lastSignedInAt: null,
   signInCount: 0,
+  failedSignInCount: 0,
 };
 
 let key: SigningKey;

@@ -1,0 +1,39 @@
+import type { Clock } from "./store.ts";
+
+/** Requests allowed per client within a window; Kinde answers 429 with RateLimit-Reset. */
+export interface RateLimit {
+  requests: number;
+  windowSeconds: number;
+}
+
+/** Generous, so a test can create thousands of users; set KINDE_LOCAL_API_RATE_LIMIT to tighten it. */
+export const DEFAULT_API_RATE_LIMIT: RateLimit = { requests: 6_000, windowSeconds: 60 };
+
+/**
+ * A fixed window per key (the client id): the window starts at the key's first request,
+ * and once `requests` have been counted in it, the rest are refused until it ends.
+ */
+export class RateLimiter {
+  private readonly windows = new Map<string, { start: number; count: number }>();
+
+  constructor(
+    private readonly limit: RateLimit | false,
+    private readonly clock: Clock,
+  ) {}
+
+  /** undefined when allowed, otherwise the seconds until the window resets (at least 1). */
+  take(key: string): number | undefined {
+    if (this.limit === false) return undefined;
+    const now = this.clock();
+    const windowMs = this.limit.windowSeconds * 1000;
+    let window = this.windows.get(key);
+    if (!window || now - window.start >= windowMs) {
+      if (this.windows.size > 1_000) this.windows.clear(); // bounded: client ids are few
+      window = { start: now, count: 0 };
+      this.windows.set(key, window);
+    }
+    if (window.count >= this.limit.requests) return Math.max(1, Math.ceil((window.start + windowMs - now) / 1000));
+    window.count += 1;
+    return undefined;
+  }
+}

@@ -1,0 +1,97 @@
+import { createHash, randomBytes } from "node:crypto";
+import { z } from "zod";
+import type { UserClaims } from "./config.ts";
+import type { StoredUser } from "./store.ts";
+
+/**
+ * The webhook events this server sends, shaped like Kinde's (docs.kinde.com "About
+ * webhooks" and the types of @kinde/webhooks).
+ */
+
+export const WEBHOOK_EVENT_TYPES = ["user.created", "user.updated", "user.deleted", "user.authenticated"] as const;
+export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+
+/** admin: Kinde's dashboard (never sent here); api: the Management API; user: the person. */
+export type WebhookSource = "admin" | "api" | "user";
+
+export interface WebhookEvent {
+  data: Record<string, unknown>;
+  event_id: string;
+  event_timestamp: string;
+  source: WebhookSource;
+  timestamp: string;
+  type: WebhookEventType;
+}
+
+export const webhookUrl = z
+  .string()
+  .max(2000)
+  .refine((value) => {
+    if (!URL.canParse(value)) return false;
+    const url = new URL(value);
+    return ["http:", "https:"].includes(url.protocol) && url.username === "" && url.password === "";
+  }, "must be an absolute http(s) URL without credentials");
+
+/** A config-file endpoint; without `events` it receives every type. */
+export const webhookEndpointSchema = z.strictObject({
+  url: webhookUrl,
+  events: z.array(z.enum(WEBHOOK_EVENT_TYPES)).min(1).optional(),
+});
+
+export interface WebhookEndpoint {
+  url: string;
+  events?: readonly WebhookEventType[] | undefined;
+}
+
+export function newEventId(): string {
+  return `event_${randomBytes(16).toString("hex")}`;
+}
+
+export function newDeliveryId(): string {
+  return `msg_${randomBytes(16).toString("hex")}`;
+}
+
+export function buildEvent(type: WebhookEventType, source: WebhookSource, data: Record<string, unknown>, now: number) {
+  // Kinde's example payload carries both timestamp fields, with the same value.
+  const timestamp = new Date(now).toISOString();
+  const event: WebhookEvent = {
+    data,
+    event_id: newEventId(),
+    event_timestamp: timestamp,
+    source,
+    timestamp,
+    type,
+  };
+  return event;
+}
+
+/** Permissions have no ids in config.json; Kinde's payload has {id, key}, so derive a stable one. */
+function permissionId(key: string): string {
+  return `perm_${createHash("sha256").update(key).digest("hex").slice(0, 16)}`;
+}
+
+/**
+ * The user object of user.created and user.updated. Names a user did not enter are ""
+ * (as in Kinde's example payload), not null. Roles and permissions belong to the user's
+ * current organization (org_code); other organizations list null, as Kinde does when none
+ * are assigned.
+ */
+export function webhookUser(user: StoredUser, claims: UserClaims): Record<string, unknown> {
+  const roles = claims.roles.map((role) => role.key);
+  const permissions = claims.permissions.map((key) => ({ id: permissionId(key), key }));
+  return {
+    email: user.email,
+    first_name: user.givenName ?? "",
+    id: user.id,
+    is_password_reset_requested: user.isPasswordResetRequested,
+    is_suspended: user.isSuspended,
+    last_name: user.familyName ?? "",
+    organizations: claims.orgCodes.map((code) => ({
+      code,
+      permissions: code === claims.orgCode && permissions.length > 0 ? permissions : null,
+      roles: code === claims.orgCode && roles.length > 0 ? roles : null,
+    })),
+    phone: null,
+    username: null,
+  };
+}

@@ -1,0 +1,223 @@
+import { SignJWT, type JWTPayload } from "jose";
+import { SIGNING_ALGORITHM, type SigningKey } from "./keys.ts";
+import type { Clock, Store, StoredDelivery } from "./store.ts";
+import {
+  buildEvent,
+  newDeliveryId,
+  type WebhookEndpoint,
+  type WebhookEventType,
+  type WebhookSource,
+} from "./webhook-events.ts";
+
+/**
+ * Sends webhook events like Kinde: one POST per endpoint and event, the body an RS256 JWT
+ * signed with the server's key, `Content-Type: application/jwt`, a `webhook-id` header that
+ * stays the same on every attempt. Only a 200 counts as delivered; anything else is retried
+ * on a schedule until a time limit. Pending deliveries live in the store file (an outbox),
+ * so a restart keeps them.
+ */
+
+export interface WebhookRetryPolicy {
+  /** Waits between attempts, ms; the last one repeats. The first attempt is immediate. */
+  retryDelaysMs: number[];
+  /** A delivery still failing this long after the event is dropped (and logged). */
+  giveUpAfterMs: number;
+  /** One attempt's limit, ms. */
+  timeoutMs: number;
+}
+
+/** Kinde's schedule (immediately, 5 s, 30 s, 2 min, 10 min, 1 h, 4 h, every 12 h to 36 h) shortened for development. */
+export const DEFAULT_WEBHOOK_POLICY: WebhookRetryPolicy = {
+  retryDelaysMs: [1_000, 5_000, 15_000, 30_000, 60_000, 120_000, 300_000],
+  giveUpAfterMs: 60 * 60_000,
+  timeoutMs: 10_000,
+};
+
+/** Attempts in flight at once, across endpoints. */
+const MAX_IN_FLIGHT = 8;
+/** setTimeout's limit; a later attempt is simply re-planned when this fires. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+export interface WebhookOutboxDependencies {
+  store: Store;
+  key: SigningKey;
+  clock: Clock;
+  log: (line: string) => void;
+  policy: WebhookRetryPolicy;
+  /** The endpoints at the time of the event (options, environment and config file). */
+  endpoints: () => Promise<WebhookEndpoint[]>;
+}
+
+export class WebhookOutbox {
+  private timer: NodeJS.Timeout | undefined;
+  private readonly inFlight = new Map<string, { controller: AbortController; done: Promise<void> }>();
+  private stopped = false;
+
+  constructor(private readonly deps: WebhookOutboxDependencies) {}
+
+  /**
+   * Starts sending what the store holds. After a restart, pending deliveries are tried at
+   * once rather than at their planned time: whoever restarted the server is waiting for them.
+   */
+  start(): void {
+    const pending = this.deps.store.listDeliveries();
+    if (pending.length === 0) return;
+    this.deps.log(`webhooks: ${pending.length} pending deliveries from before the restart`);
+    const now = this.deps.clock();
+    // Kept in memory only until the next save; a crash before it just means the same again.
+    for (const delivery of pending) delivery.nextAttemptAt = Math.min(delivery.nextAttemptAt, now);
+    this.plan();
+  }
+
+  /**
+   * Records the event for every endpoint that wants it and returns once that is on disk;
+   * the sending happens later, so the request that caused the event never waits for it.
+   */
+  async emit(type: WebhookEventType, source: WebhookSource, data: Record<string, unknown>): Promise<void> {
+    if (this.stopped) return;
+    const endpoints = (await this.deps.endpoints()).filter(
+      (endpoint) => endpoint.events === undefined || endpoint.events.includes(type),
+    );
+    if (endpoints.length === 0) return;
+    const now = this.deps.clock();
+    const event = buildEvent(type, source, data, now);
+    const deliveries: StoredDelivery[] = endpoints.map((endpoint) => ({
+      id: newDeliveryId(),
+      url: endpoint.url,
+      event: { ...event },
+      createdAt: now,
+      attempts: 0,
+      nextAttemptAt: now,
+      lastStatus: null,
+    }));
+    await this.deps.store.addDeliveries(deliveries);
+    this.plan();
+  }
+
+  /** Stops the timer, abandons attempts in flight (they stay pending) and waits for them. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    for (const { controller } of this.inFlight.values()) controller.abort();
+    await Promise.all([...this.inFlight.values()].map(({ done }) => done));
+  }
+
+  /** Starts every due delivery there is room for, and sets one timer for the next. */
+  private plan(): void {
+    if (this.stopped) return;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const now = this.deps.clock();
+    const waiting = this.deps.store
+      .listDeliveries()
+      .filter((delivery) => !this.inFlight.has(delivery.id))
+      .sort((a, b) => a.nextAttemptAt - b.nextAttemptAt);
+    let next: number | undefined;
+    for (const delivery of waiting) {
+      if (delivery.nextAttemptAt <= now) {
+        if (this.inFlight.size >= MAX_IN_FLIGHT) break; // a finishing attempt plans again
+        this.attempt(delivery);
+      } else {
+        next = delivery.nextAttemptAt;
+        break;
+      }
+    }
+    if (next !== undefined) {
+      this.timer = setTimeout(() => this.plan(), Math.min(Math.max(next - now, 0), MAX_TIMER_MS));
+      this.timer.unref();
+    }
+  }
+
+  private attempt(delivery: StoredDelivery): void {
+    const controller = new AbortController();
+    const done = this.send(delivery, controller.signal)
+      .catch((error: unknown) => {
+        this.deps.log(`webhooks: unexpected error: ${error instanceof Error ? error.message : String(error)}`);
+      })
+      .finally(() => {
+        this.inFlight.delete(delivery.id);
+        this.plan();
+      });
+    this.inFlight.set(delivery.id, { controller, done });
+  }
+
+  private async send(delivery: StoredDelivery, stopSignal: AbortSignal): Promise<void> {
+    const { policy, log, clock, store } = this.deps;
+    const type = String(delivery.event.type);
+    const eventId = String(delivery.event.event_id);
+    const attempt = delivery.attempts + 1;
+    // The URL without its query: a query may carry a secret.
+    const where = printableUrl(delivery.url);
+    let status: string;
+    try {
+      const token = await signWebhook(this.deps.key, delivery.event);
+      const response = await fetch(delivery.url, {
+        method: "POST",
+        headers: {
+          "Content-Type": "application/jwt",
+          "webhook-id": delivery.id,
+          "User-Agent": "kinde-local-webhooks",
+        },
+        body: token,
+        redirect: "manual",
+        signal: AbortSignal.any([stopSignal, AbortSignal.timeout(policy.timeoutMs)]),
+      });
+      await response.body?.cancel();
+      status = String(response.status);
+    } catch (error) {
+      if (stopSignal.aborted) {
+        log(`webhook ${type} ${eventId} ${delivery.id} -> ${where} abandoned: the server is stopping (still pending)`);
+        return;
+      }
+      status = failureReason(error);
+    }
+    if (this.stopped && status !== "200") return; // stays pending as it was
+    const now = clock();
+    if (status === "200") {
+      log(`webhook ${type} ${eventId} ${delivery.id} -> ${where} 200 (attempt ${attempt}, delivered)`);
+      await store.settleDelivery(delivery.id, null);
+      return;
+    }
+    const delay = policy.retryDelaysMs[Math.min(attempt - 1, policy.retryDelaysMs.length - 1)] ?? 0;
+    if (now + delay > delivery.createdAt + policy.giveUpAfterMs) {
+      log(`webhook ${type} ${eventId} ${delivery.id} -> ${where} ${status} (attempt ${attempt}, giving up)`);
+      await store.settleDelivery(delivery.id, null);
+      return;
+    }
+    log(
+      `webhook ${type} ${eventId} ${delivery.id} -> ${where} ${status} (attempt ${attempt}, next in ${formatDelay(delay)})`,
+    );
+    await store.settleDelivery(delivery.id, {
+      ...delivery,
+      attempts: attempt,
+      nextAttemptAt: now + delay,
+      lastStatus: status,
+    });
+  }
+}
+
+/** No iss, exp or aud, as Kinde's webhook tokens; header {alg, kid, typ: "JWT"}. */
+export function signWebhook(key: SigningKey, event: Record<string, unknown>): Promise<string> {
+  return new SignJWT(event as JWTPayload)
+    .setProtectedHeader({ alg: SIGNING_ALGORITHM, kid: key.kid, typ: "JWT" })
+    .sign(key.privateKey);
+}
+
+function printableUrl(url: string): string {
+  if (!URL.canParse(url)) return "-";
+  const parsed = new URL(url);
+  return `${parsed.origin}${parsed.pathname}`;
+}
+
+function failureReason(error: unknown): string {
+  if (error instanceof Error && error.name === "TimeoutError") return "timeout";
+  const cause = error instanceof Error ? (error.cause as { code?: unknown } | undefined) : undefined;
+  return typeof cause?.code === "string" ? cause.code : "network-error";
+}
+
+function formatDelay(ms: number): string {
+  if (ms < 1_000) return `${ms}ms`;
+  if (ms < 60_000) return `${Math.round(ms / 1_000)}s`;
+  return `${Math.round(ms / 60_000)}min`;
+}

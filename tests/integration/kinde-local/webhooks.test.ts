@@ -1,0 +1,380 @@
+/**
+ * Webhooks like Kinde's: signed RS256 JWTs posted as application/jwt with a webhook-id that
+ * stays the same across retries; retried until a 200; kept in the store across restarts.
+ * A receiver stands in for the app and verifies each delivery with the server's JWKS.
+ */
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  authorizeUrl,
+  callbackParams,
+  CONFIG_PATH,
+  decodePayload,
+  exchangeCode,
+  get,
+  newCredentials,
+  postForm,
+  signIn,
+  signUp,
+  startServer,
+  type TestServer,
+} from "./harness.ts";
+import { api, createUser, managementToken, patchUser } from "./management-api.ts";
+import { LogWatcher, verifyWebhook, WebhookReceiver, type ReceivedWebhook } from "./webhook-receiver.ts";
+
+const FAST_RETRIES = { retryDelaysMs: [30, 60], giveUpAfterMs: 60_000 };
+const USER_FIELDS = [
+  "email",
+  "first_name",
+  "id",
+  "is_password_reset_requested",
+  "is_suspended",
+  "last_name",
+  "organizations",
+  "phone",
+  "username",
+];
+
+let receiver: WebhookReceiver;
+let watcher: LogWatcher;
+let server: TestServer;
+let token: string;
+
+beforeAll(async () => {
+  receiver = await WebhookReceiver.start();
+  watcher = new LogWatcher();
+  server = await startServer({
+    webhooks: { endpoints: [receiver.url()], ...FAST_RETRIES },
+    log: watcher.log,
+  });
+  token = await managementToken(server);
+});
+
+afterAll(async () => {
+  await server.close();
+  await receiver.stop();
+});
+
+/** The delivery's payload after checking it as an app would, plus the transport details. */
+async function verified(delivery: ReceivedWebhook) {
+  const { payload, header } = await verifyWebhook(server.url, delivery.body);
+  return { payload: payload as Record<string, unknown>, header, delivery };
+}
+
+function userOf(payload: Record<string, unknown>): Record<string, unknown> {
+  return (payload.data as { user?: Record<string, unknown> } | undefined)?.user ?? {};
+}
+
+/** The first delivery about this user after a position (deliveries run in parallel, so filter by user). */
+function eventFor(userId: string, after: number, type?: string): Promise<ReceivedWebhook> {
+  return receiver.waitFor(
+    (request) =>
+      request.index > after &&
+      userOf(request.payload).id === userId &&
+      (type === undefined || request.payload.type === type),
+  );
+}
+
+async function storedDeliveries(dataDir: string): Promise<Record<string, { attempts: number; lastStatus: string }>> {
+  const store = JSON.parse(await readFile(join(dataDir, "store.json"), "utf8")) as {
+    webhookDeliveries: Record<string, { attempts: number; lastStatus: string }>;
+  };
+  return store.webhookDeliveries;
+}
+
+describe("what a delivery looks like", () => {
+  it("is an RS256 JWT signed with the published key, posted as application/jwt, shaped like Kinde's", async () => {
+    const mark = receiver.received.length;
+    const credentials = newCredentials({ firstName: "Ada", lastName: "" });
+    const { code } = await signUp(server, credentials);
+    const sub = String(decodePayload((await exchangeCode(server, code)).id_token).sub);
+    const { payload, header, delivery } = await verified(await eventFor(sub, mark, "user.created"));
+
+    const jwks = (await (await fetch(`${server.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] };
+    expect(header).toEqual({ alg: "RS256", kid: jwks.keys[0]?.kid, typ: "JWT" });
+    expect(delivery.path).toBe("/webhooks/kinde");
+    expect(delivery.headers["content-type"]).toBe("application/jwt");
+    expect(delivery.headers["webhook-id"]).toMatch(/^msg_[0-9a-f]{32}$/);
+    expect(Object.keys(payload).sort()).toEqual(["data", "event_id", "event_timestamp", "source", "timestamp", "type"]);
+    expect(payload).toMatchObject({
+      event_id: expect.stringMatching(/^event_[0-9a-f]{32}$/) as string,
+      source: "user",
+      timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/) as string,
+      type: "user.created",
+    });
+    expect(payload.event_timestamp).toBe(payload.timestamp);
+    const user = userOf(payload);
+    expect(Object.keys(user).sort()).toEqual(USER_FIELDS);
+    expect(user).toEqual({
+      email: credentials.email,
+      first_name: "Ada",
+      id: sub,
+      is_password_reset_requested: false,
+      is_suspended: false,
+      last_name: "",
+      organizations: [
+        {
+          code: "org_0123456789a",
+          permissions: [
+            { id: expect.stringMatching(/^perm_[0-9a-f]{16}$/) as string, key: "read:profile" },
+            { id: expect.stringMatching(/^perm_[0-9a-f]{16}$/) as string, key: "update:profile" },
+          ],
+          roles: ["member"],
+        },
+      ],
+      phone: null,
+      username: null,
+    });
+  });
+
+  it("fails verification once its signature is altered (the check is real)", async () => {
+    const delivery = await receiver.event("user.created");
+    const [header, body] = delivery.body.split(".");
+    const tampered = `${header}.${body}.${"A".repeat(342)}`;
+    await expect(verifyWebhook(server.url, tampered)).rejects.toThrow();
+  });
+});
+
+describe("the events", () => {
+  it("user.authenticated follows sign-up and every password sign-in, with the user id and IP address", async () => {
+    const mark = receiver.received.length;
+    const credentials = newCredentials();
+    const { code } = await signUp(server, credentials);
+    const sub = String(decodePayload((await exchangeCode(server, code)).id_token).sub);
+    const afterSignUp = await verified(await eventFor(sub, mark, "user.authenticated"));
+    expect(afterSignUp.payload).toMatchObject({
+      source: "user",
+      data: { user: { id: sub }, ip_address: "127.0.0.1" },
+    });
+    expect(Object.keys(afterSignUp.payload.data as object).sort()).toEqual(["ip_address", "user"]);
+
+    const { response } = await signIn(server, credentials);
+    expect(callbackParams(response).get("code")).toBeTruthy();
+    const again = await verified(await eventFor(sub, afterSignUp.delivery.index, "user.authenticated"));
+    expect(again.payload.event_id).not.toBe(afterSignUp.payload.event_id);
+  });
+
+  it("single sign-on sends no user.authenticated; an account-page name change sends user.updated", async () => {
+    const credentials = newCredentials({ firstName: "Grace", lastName: "Hopper" });
+    const { jar, code } = await signUp(server, credentials);
+    const sub = String(decodePayload((await exchangeCode(server, code)).id_token).sub);
+    const created = await eventFor(sub, 0, "user.created");
+    const authenticated = await eventFor(sub, 0, "user.authenticated");
+    const mark = Math.max(created.index, authenticated.index);
+    expect(callbackParams(await get(authorizeUrl(server), jar)).get("code")).toBeTruthy();
+
+    const page = await get(`${server.url}/account`, jar);
+    const csrf = /name="csrf" value="([^"]+)"/.exec(await page.text())?.[1] ?? "";
+    await postForm(`${server.url}/account`, { csrf, p_first_name: "Amazing", p_last_name: "Grace" }, jar);
+    // The next event after the SSO is the update: the SSO sent nothing.
+    const { payload } = await verified(await eventFor(sub, mark));
+    expect(payload).toMatchObject({ type: "user.updated", source: "user" });
+    expect(userOf(payload)).toMatchObject({ email: credentials.email, first_name: "Amazing", last_name: "Grace" });
+  });
+
+  it("the Management API sends user.created, user.updated (suspension included) and user.deleted", async () => {
+    const mark = receiver.received.length;
+    const email = newCredentials().email;
+    const id = await createUser(server, token, { email, givenName: "Api" });
+    const created = await verified(await eventFor(id, mark, "user.created"));
+    expect(created.payload).toMatchObject({ source: "api", data: { user: { id, email, first_name: "Api" } } });
+
+    await patchUser(server, token, id, { family_name: "Made" });
+    const renamed = await verified(await eventFor(id, created.delivery.index));
+    expect(renamed.payload).toMatchObject({
+      source: "api",
+      data: { user: { id, last_name: "Made", is_suspended: false } },
+    });
+
+    await patchUser(server, token, id, { is_suspended: true });
+    const suspended = await verified(await eventFor(id, renamed.delivery.index));
+    expect(userOf(suspended.payload)).toMatchObject({ id, is_suspended: true });
+
+    // A PATCH that changes nothing sends nothing: the next event is the un-suspension.
+    await patchUser(server, token, id, { is_suspended: true });
+    await patchUser(server, token, id, { is_suspended: false, is_password_reset_requested: true });
+    const restored = await verified(await eventFor(id, suspended.delivery.index));
+    expect(userOf(restored.payload)).toMatchObject({ is_suspended: false, is_password_reset_requested: true });
+
+    await api(server, token, "DELETE", `/api/v1/user?id=${id}`);
+    const deleted = await verified(await eventFor(id, restored.delivery.index));
+    expect(deleted.payload).toMatchObject({ source: "api", type: "user.deleted" });
+    expect(deleted.payload.data).toEqual({ user: { id } });
+  });
+
+  it("the request that causes an event does not wait for its delivery", async () => {
+    const mark = receiver.received.length;
+    receiver.answer = () => "hold";
+    try {
+      const id = await createUser(server, token, { email: newCredentials().email });
+      // The receiver is holding the user.created delivery open, yet the PATCH answers.
+      const held = await eventFor(id, mark, "user.created");
+      expect(held.answer).toBe("held");
+      const patched = await patchUser(server, token, id, { given_name: "Quick" });
+      expect(patched.status).toBe(200);
+    } finally {
+      receiver.answer = () => 200;
+      receiver.release(200);
+    }
+  });
+});
+
+describe("retries", () => {
+  it("retry a failing endpoint with the same webhook-id and body until it answers 200 (only 200 counts)", async () => {
+    const failing = await WebhookReceiver.start();
+    const logs = new LogWatcher();
+    const statuses = [503, 204, 200];
+    failing.answer = (request) => statuses[request.index - 1] ?? 200;
+    const own = await startServer({
+      webhooks: { endpoints: [failing.url("/hook?secret=s3cr3t")], ...FAST_RETRIES },
+      log: logs.log,
+    });
+    try {
+      const ownToken = await managementToken(own);
+      await createUser(own, ownToken, { email: newCredentials().email });
+      const third = await failing.waitFor((request) => request.index === 3);
+      const attempts = failing.received.slice(0, 3);
+      expect(new Set(attempts.map((request) => request.headers["webhook-id"])).size).toBe(1);
+      expect(new Set(attempts.map((request) => request.body)).size).toBe(1);
+      const id = String(third.headers["webhook-id"]);
+      const eventId = String(third.payload.event_id);
+      const delivered = await logs.waitFor(new RegExp(`${id} .* 200 \\(attempt 3, delivered\\)$`));
+      const lines = logs.lines.filter((line) => line.includes(id));
+      expect(lines).toEqual([
+        expect.stringMatching(
+          new RegExp(
+            `^webhook user.created ${eventId} ${id} -> http://127.0.0.1:\\d+/hook 503 \\(attempt 1, next in 30ms\\)$`,
+          ),
+        ),
+        expect.stringMatching(/ 204 \(attempt 2, next in 60ms\)$/),
+        delivered,
+      ]);
+      // Never the token, nor the endpoint's query.
+      expect(logs.lines.join("\n")).not.toContain(third.body.split(".")[1] ?? "-");
+      expect(logs.lines.join("\n")).not.toContain("s3cr3t");
+    } finally {
+      await own.close();
+      await failing.stop();
+    }
+  });
+
+  it("deliver once the app is back after being down", async () => {
+    const app = await WebhookReceiver.start();
+    const logs = new LogWatcher();
+    const own = await startServer({ webhooks: { endpoints: [app.url()], ...FAST_RETRIES }, log: logs.log });
+    try {
+      const ownToken = await managementToken(own);
+      await app.stop();
+      const id = await createUser(own, ownToken, { email: newCredentials().email });
+      await logs.waitFor(/^webhook user.created .* ECONNREFUSED \(attempt 2,/);
+      await app.reopen();
+      const delivery = await app.event("user.created");
+      expect(userOf((await verifyWebhook(own.url, delivery.body)).payload as Record<string, unknown>).id).toBe(id);
+      await logs.waitFor(/^webhook user.created .* 200 \(attempt \d+, delivered\)$/);
+    } finally {
+      await own.close();
+      await app.stop();
+    }
+  });
+
+  it("give up after the configured time, and say so", async () => {
+    const broken = await WebhookReceiver.start();
+    broken.answer = () => 500;
+    const logs = new LogWatcher();
+    const own = await startServer({
+      webhooks: { endpoints: [broken.url()], retryDelaysMs: [20], giveUpAfterMs: 150 },
+      log: logs.log,
+    });
+    try {
+      await createUser(own, await managementToken(own), { email: newCredentials().email });
+      await logs.waitFor(/ 500 \(attempt \d+, giving up\)$/);
+    } finally {
+      await own.close();
+      await broken.stop();
+    }
+    expect(await storedDeliveries(own.dataDir)).toEqual({});
+    expect(broken.received.length).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe("persistence and shutdown", () => {
+  it("keeps pending deliveries across a restart and sends them when the server is back", async () => {
+    const app = await WebhookReceiver.start();
+    app.answer = () => 503;
+    const logs = new LogWatcher();
+    // A long wait after the first failure: only the restart can deliver it in time.
+    const webhooks = { endpoints: [app.url()], retryDelaysMs: [600_000], giveUpAfterMs: 3_600_000 };
+    const first = await startServer({ webhooks, log: logs.log });
+    const id = await createUser(first, await managementToken(first), { email: newCredentials().email });
+    const failed = await app.event("user.created");
+    await logs.waitFor(/ 503 \(attempt 1, next in 10min\)$/);
+    await first.close();
+    const pending = await storedDeliveries(first.dataDir);
+    expect(Object.keys(pending)).toEqual([failed.headers["webhook-id"]]);
+    expect(Object.values(pending)[0]).toMatchObject({ attempts: 1, lastStatus: "503" });
+
+    app.answer = () => 200;
+    const second = await startServer({ dataDir: first.dataDir, webhooks, log: logs.log });
+    try {
+      const delivered = await app.waitFor((request) => request.index > failed.index);
+      expect(delivered.headers["webhook-id"]).toBe(failed.headers["webhook-id"]);
+      expect(delivered.payload.event_id).toBe(failed.payload.event_id);
+      expect(userOf(delivered.payload).id).toBe(id);
+      await logs.waitFor(/ 200 \(attempt 2, delivered\)$/);
+    } finally {
+      await second.close();
+      await app.stop();
+    }
+    expect(await storedDeliveries(first.dataDir)).toEqual({});
+  });
+
+  it("close() abandons an attempt in flight and keeps the delivery pending", async () => {
+    const app = await WebhookReceiver.start();
+    app.answer = () => "hold";
+    const logs = new LogWatcher();
+    const own = await startServer({ webhooks: { endpoints: [app.url()], ...FAST_RETRIES }, log: logs.log });
+    await createUser(own, await managementToken(own), { email: newCredentials().email });
+    const held = await app.event("user.created");
+    await own.close();
+    expect(logs.lines.some((line) => line.endsWith("abandoned: the server is stopping (still pending)"))).toBe(true);
+    const pending = await storedDeliveries(own.dataDir);
+    expect(Object.keys(pending)).toEqual([held.headers["webhook-id"]]);
+    await app.stop();
+  });
+});
+
+describe("endpoints from the config file", () => {
+  it("receive only the event types they list", async () => {
+    const everything = await WebhookReceiver.start();
+    const deletions = await WebhookReceiver.start();
+    const base = JSON.parse(await readFile(CONFIG_PATH, "utf8")) as Record<string, unknown>;
+    const configPath = join(server.dataDir, "config-webhooks.json");
+    await writeFile(
+      configPath,
+      JSON.stringify({
+        ...base,
+        webhooks: [{ url: everything.url() }, { url: deletions.url("/deleted"), events: ["user.deleted"] }],
+      }),
+    );
+    const own = await startServer({ configPath });
+    try {
+      const ownToken = await managementToken(own);
+      const id = await createUser(own, ownToken, { email: newCredentials().email });
+      await api(own, ownToken, "DELETE", `/api/v1/user?id=${id}`);
+      await everything.event("user.created");
+      await everything.event("user.deleted");
+      const deleted = await deletions.event("user.deleted");
+      expect(deleted.path).toBe("/deleted");
+      expect(everything.received.map((request) => request.payload.type).sort()).toEqual([
+        "user.created",
+        "user.deleted",
+      ]);
+      expect(deletions.received.map((request) => request.payload.type)).toEqual(["user.deleted"]);
+    } finally {
+      await own.close();
+      await everything.stop();
+      await deletions.stop();
+    }
+  });
+});
