@@ -74,20 +74,23 @@ export type KindeWebhookEvent = EventBase &
 
 async function readBody(request: Request): Promise<string> {
   const declared = Number(request.headers.get("Content-Length") ?? 0);
-  if (!Number.isFinite(declared) || declared > MAX_WEBHOOK_BYTES) throw new WebhookRejected(413, "body too large");
+  let tooLarge = !Number.isFinite(declared) || declared > MAX_WEBHOOK_BYTES;
   const chunks: Uint8Array[] = [];
   let size = 0;
-  const reader = request.body?.getReader();
-  for (;;) {
-    const chunk = reader ? await reader.read() : { done: true as const, value: undefined };
-    if (chunk.done) break;
-    size += chunk.value.byteLength;
-    if (size > MAX_WEBHOOK_BYTES) {
-      await reader?.cancel();
-      throw new WebhookRejected(413, "body too large");
+  try {
+    // Read to the end even when it is too large, keeping nothing past the limit: answering
+    // before the body is read would reset the connection under the sender. The server cuts
+    // off anything over its own 64 KiB limit.
+    const reader = request.body?.getReader();
+    for (let chunk = await reader?.read(); chunk && !chunk.done; chunk = await reader?.read()) {
+      size += chunk.value.byteLength;
+      if (size > MAX_WEBHOOK_BYTES) tooLarge = true;
+      if (!tooLarge) chunks.push(chunk.value);
     }
-    chunks.push(chunk.value);
+  } catch {
+    throw new WebhookRejected(400, "body could not be read");
   }
+  if (tooLarge) throw new WebhookRejected(413, "body too large");
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(Buffer.concat(chunks)).trim();
   } catch {
