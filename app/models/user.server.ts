@@ -236,6 +236,16 @@ export async function deleteUserByKindeId(kindeId: string): Promise<boolean> {
   return count > 0;
 }
 
+/** Kinde ids of the rows stored before `time` (users:sync looks for those Kinde no longer has). */
+export async function listKindeIdsStoredBefore(time: Date): Promise<string[]> {
+  const rows = await prisma.user.findMany({
+    where: { createdAt: { lt: time } },
+    select: { kindeId: true },
+    orderBy: { id: "asc" },
+  });
+  return rows.map((row) => row.kindeId);
+}
+
 export const MEMBERS_PAGE_SIZE = 20;
 
 /** One page of stored users, newest first, with the total for the pagination. */
