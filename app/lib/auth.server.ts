@@ -5,7 +5,8 @@
  * - the SDK's Set-Cookie headers (refreshed or cleared tokens) reach the browser.
  */
 import { redirect, type AppLoadContext } from "@remix-run/node";
-import { getUserByKindeId, type KindeProfile, type User } from "~/models/user.server";
+import { isKindeIdentityDeleted } from "~/models/deleted-kinde-identity.server";
+import { getUserByKindeId, upsertUserFromKinde, type KindeProfile, type User } from "~/models/user.server";
 import { claimsFromSession, claimsFromTokens, profileFromIdToken, type KindeClaims } from "./kinde-claims.server";
 import { getKindeSession } from "./kinde.server";
 import { verifyKindeCookies } from "./kinde-tokens.server";
@@ -17,6 +18,8 @@ export interface KindeAuth {
   claims: () => Promise<KindeClaims>;
   /** Set-Cookie headers from the SDK (refreshed or expired tokens): pass them on. */
   headers: Headers;
+  /** When Kinde issued the ID token (its `iat`): the time of what it says about the person. */
+  idTokenIssuedAt: () => Promise<Date | null>;
 }
 
 export interface OptionalKindeAuth extends Omit<KindeAuth, "kindeUser"> {
@@ -38,6 +41,7 @@ export interface RequestArgs {
 // loader in the same request sees a stale cached row.
 const authByRequest = new WeakMap<object, Promise<OptionalKindeAuth>>();
 const userByRequest = new WeakMap<object, Promise<User | null>>();
+const checkedUserByRequest = new WeakMap<object, Promise<User | null>>();
 const cacheKey = ({ request, context }: RequestArgs): object =>
   typeof context === "object" && context ? context : request;
 
@@ -68,7 +72,7 @@ const KINDE_SESSION_COOKIES = [
 /**
  * When the tokens are unusable (a failed refresh, a forged cookie) the SDK gives up without
  * telling the browser, so the dead cookies would be sent, verified and refused on every
- * request. Expire the ones the browser sent.
+ * request. Expire the ones the browser sent (and the SDK did not just replace).
  */
 function expireDeadKindeCookies(request: Request, headers: Headers): void {
   const sent = new Set((request.headers.get("Cookie") ?? "").split(/;\s*/).map((pair) => pair.split("=")[0]));
@@ -81,16 +85,32 @@ function expireDeadKindeCookies(request: Request, headers: Headers): void {
   }
 }
 
+function issuedAt(iat: unknown): Date | null {
+  return typeof iat === "number" && Number.isFinite(iat) ? new Date(iat * 1000) : null;
+}
+
+function signedOut(headers: Headers): OptionalKindeAuth {
+  return {
+    kindeUser: null,
+    claims: async () => claimsFromTokens({}, null),
+    headers,
+    idTokenIssuedAt: async () => null,
+  };
+}
+
 async function readKindeAuth(request: Request): Promise<OptionalKindeAuth> {
   // No token cookie at all: nobody is signed in, and there is nothing to verify or refresh.
-  if (!hasKindeCookies(request)) {
-    return { kindeUser: null, claims: async () => claimsFromTokens({}, null), headers: new Headers() };
-  }
+  if (!hasKindeCookies(request)) return signedOut(new Headers());
   // Fast path: both token cookies verify as they are (the common case, no refresh due).
   const verified = await verifyKindeCookies(request);
   if (verified) {
     const claims = claimsFromTokens(verified.access, verified.id);
-    return { kindeUser: profileFromIdToken(verified.id), claims: async () => claims, headers: new Headers() };
+    return {
+      kindeUser: profileFromIdToken(verified.id),
+      claims: async () => claims,
+      headers: new Headers(),
+      idTokenIssuedAt: async () => issuedAt(verified.id.iat),
+    };
   }
   // Otherwise the SDK decides: it refreshes an expired access token (new cookies in
   // `headers`) or finds nobody signed in.
@@ -99,10 +119,15 @@ async function readKindeAuth(request: Request): Promise<OptionalKindeAuth> {
   const headers = new Headers(session.headers);
   if (!kindeUser?.id) {
     expireDeadKindeCookies(request, headers);
-    return { kindeUser: null, claims: async () => claimsFromTokens({}, null), headers };
+    return signedOut(headers);
   }
   let claims: Promise<KindeClaims> | undefined;
-  return { kindeUser, claims: () => (claims ??= claimsFromSession(session)), headers };
+  return {
+    kindeUser,
+    claims: () => (claims ??= claimsFromSession(session)),
+    headers,
+    idTokenIssuedAt: async () => issuedAt(await session.getClaimValue("iat", "id_token")),
+  };
 }
 
 /**
@@ -138,34 +163,90 @@ function getStoredUser(args: RequestArgs, kindeId: string): Promise<User | null>
 }
 
 /**
- * The signed-in person's stored row. Without a session: sign-in, then back here. With a
- * session but no row (the database was reset, or the account deleted in another tab):
- * through /auth/success again, which recreates it from Kinde.
+ * Signs out a person Kinde suspended or deleted, even though their token has not expired:
+ * every Kinde cookie the browser sent is expired (refreshed ones the SDK was about to set are
+ * dropped), and they are sent to sign in, where Kinde decides.
+ */
+function revokedSession(request: Request, returnTo: string, why: "suspended" | "deleted"): Response {
+  console.info(`[auth] signed out a person ${why} at Kinde`);
+  const headers = new Headers();
+  expireDeadKindeCookies(request, headers);
+  return redirect(loginUrl(returnTo), { headers });
+}
+
+/**
+ * The stored row of a valid session, or a sign-out response for a person suspended or deleted
+ * at Kinde. The suspension is read from the row the page needs anyway; only a missing row
+ * costs one more query, for the tombstone.
+ */
+function checkedUser(args: RequestArgs, kindeId: string, returnTo: string): Promise<User | null> {
+  const key = cacheKey(args);
+  let checked = checkedUserByRequest.get(key);
+  if (!checked) {
+    checked = (async () => {
+      const user = await getStoredUser(args, kindeId);
+      if (user?.suspendedAt) throw revokedSession(args.request, returnTo, "suspended");
+      if (!user && (await isKindeIdentityDeleted(kindeId))) throw revokedSession(args.request, returnTo, "deleted");
+      return user;
+    })();
+    checkedUserByRequest.set(key, checked);
+  }
+  return checked;
+}
+
+/**
+ * The signed-in person's stored row. Without a session: sign-in, then back here. Suspended or
+ * deleted at Kinde: signed out. With a session but no row (the database was reset, or the
+ * account deleted in another tab): through /auth/success again, which recreates it from Kinde.
  */
 export async function requireUser(args: RequestArgs): Promise<KindeAuth & { user: User }> {
   const returnTo = currentPath(args.request);
   const auth = await requireKindeAuth(args, returnTo);
-  const user = await getStoredUser(args, auth.kindeUser.id);
+  const user = await checkedUser(args, auth.kindeUser.id, returnTo);
   if (!user) {
     throw redirect(`/auth/success?${new URLSearchParams({ returnTo })}`, { headers: auth.headers });
   }
   return { ...auth, user };
 }
 
+// The sign-in flow itself: /auth/success applies the sign-in and signs out a revoked person on
+// its own, and the SDK's routes must be able to set fresh cookies over old ones.
+const SIGN_IN_FLOW = /^\/(?:kinde-auth\/|auth\/success$)/;
+
 /**
  * For pages anyone may see (the header's "signed in as"): the stored user if there is a
- * valid session and a row, else null. Visitors without Kinde cookies cost nothing.
+ * valid session and a row, else null. Visitors without Kinde cookies cost nothing. A person
+ * suspended or deleted at Kinde is signed out here too.
  */
 export async function getOptionalUser(args: RequestArgs): Promise<{ user: User | null; headers: Headers }> {
   if (!hasKindeCookies(args.request)) return { user: null, headers: new Headers() };
   const auth = await getKindeAuth(args);
   if (!auth.kindeUser) return { user: null, headers: auth.headers };
+  const returnTo = currentPath(args.request);
   try {
-    return { user: await getStoredUser(args, auth.kindeUser.id), headers: auth.headers };
+    const user = SIGN_IN_FLOW.test(new URL(args.request.url).pathname)
+      ? await getStoredUser(args, auth.kindeUser.id)
+      : await checkedUser(args, auth.kindeUser.id, returnTo);
+    return { user, headers: auth.headers };
   } catch (error) {
     // Public pages keep working while the database is unavailable (db.server.ts turns that
     // into a 503 Response); the header just shows no one.
     if (error instanceof Response && error.status === 503) return { user: null, headers: auth.headers };
     throw error;
   }
+}
+
+/**
+ * /auth/success: stores what the ID token says about the person (at the token's `iat`), then
+ * sends them on. A person suspended before the token was issued, or deleted at Kinde, is
+ * signed out instead; a token issued after a suspension lifts it.
+ */
+export async function completeSignIn(args: RequestArgs, returnTo: string): Promise<Response> {
+  const { kindeUser, headers, idTokenIssuedAt } = await getKindeAuth(args);
+  // No valid Kinde session (cookie missing, expired, forged): sign in first, then come back.
+  if (!kindeUser) throw redirect(loginUrl(returnTo), { headers });
+  const user = await upsertUserFromKinde(kindeUser, new Date(), (await idTokenIssuedAt()) ?? undefined);
+  if (!user) return revokedSession(args.request, returnTo, "deleted");
+  if (user.suspendedAt) return revokedSession(args.request, returnTo, "suspended");
+  return redirect(returnTo, { headers });
 }

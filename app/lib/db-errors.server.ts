@@ -35,3 +35,35 @@ export function isDatabaseUnavailable(error: unknown): boolean {
 export function databaseUnavailableResponse(): Response {
   return new Response("The database is unavailable.", { status: 503, headers: { "Retry-After": "5" } });
 }
+
+type KnownErrorMeta = {
+  target?: unknown;
+  driverAdapterError?: { cause?: { kind?: string; constraint?: { fields?: unknown; index?: unknown } } };
+};
+
+/**
+ * Whether a write failed on a unique constraint (on `field`, when given). The one place that
+ * knows how each driver adapter reports it: SQLite names the fields, PostgreSQL may name the
+ * index ("User_email_key"), and older engines put either in `meta.target`.
+ */
+export function isUniqueViolation(error: unknown, field?: string): boolean {
+  if (!(error instanceof Prisma.PrismaClientKnownRequestError) || error.code !== "P2002") return false;
+  if (field === undefined) return true;
+  const meta = error.meta as KnownErrorMeta | undefined;
+  const constraint = meta?.driverAdapterError?.cause?.constraint;
+  const named = constraint?.fields ?? constraint?.index ?? meta?.target;
+  return Array.isArray(named) ? named.includes(field) : String(named ?? "").includes(field);
+}
+
+/**
+ * A write that lost a race and may simply be tried again: a unique key taken meanwhile, or a
+ * serializable transaction that conflicted with another (PostgreSQL reports P2034).
+ */
+export function isRetryableConflict(error: unknown): boolean {
+  return isUniqueViolation(error) || (error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2034");
+}
+
+/** An update whose `where` matched no row (Prisma's "record to update not found"). */
+export function isRecordNotFound(error: unknown): boolean {
+  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2025";
+}

@@ -22,8 +22,67 @@ function sqlitePath(databaseUrl: string): string {
   }
 }
 
+type SqliteConnection = Awaited<ReturnType<PrismaBetterSQLite3["connect"]>>;
+type SqliteTransaction = Awaited<ReturnType<SqliteConnection["startTransaction"]>>;
+
+/**
+ * better-sqlite3 is one connection. While an interactive transaction is open on it, a query
+ * from another request would run inside that transaction: it would read rows not yet
+ * committed, and its own writes would be rolled back with the transaction. So here a query
+ * outside a transaction waits until none is open (the adapter already queues transactions
+ * among themselves). Nothing waits when no transaction is open, which is almost always.
+ */
+function oneTransactionAtATime(connection: SqliteConnection): SqliteConnection {
+  let open: Promise<void> | null = null;
+  const outside =
+    <A extends unknown[], R>(run: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      while (open) await open;
+      return run(...args);
+    };
+  return {
+    provider: connection.provider,
+    adapterName: connection.adapterName,
+    queryRaw: outside((query) => connection.queryRaw(query)),
+    executeRaw: outside((query) => connection.executeRaw(query)),
+    executeScript: outside((script) => connection.executeScript(script)),
+    getConnectionInfo: connection.getConnectionInfo?.bind(connection),
+    dispose: () => connection.dispose(),
+    async startTransaction(isolationLevel) {
+      while (open) await open;
+      let close!: () => void;
+      open = new Promise((resolve) => (close = resolve));
+      const end = () => {
+        open = null;
+        close();
+      };
+      let transaction: SqliteTransaction;
+      try {
+        transaction = await connection.startTransaction(isolationLevel);
+      } catch (error) {
+        end();
+        throw error;
+      }
+      return {
+        provider: transaction.provider,
+        adapterName: transaction.adapterName,
+        options: transaction.options,
+        queryRaw: (query) => transaction.queryRaw(query),
+        executeRaw: (query) => transaction.executeRaw(query),
+        commit: () => transaction.commit().finally(end),
+        rollback: () => transaction.rollback().finally(end),
+      };
+    },
+  };
+}
+
 function createClient(databaseUrl: string) {
-  const adapter = new PrismaBetterSQLite3({ url: sqlitePath(databaseUrl), timeout: BUSY_TIMEOUT_MS });
+  const sqlite = new PrismaBetterSQLite3({ url: sqlitePath(databaseUrl), timeout: BUSY_TIMEOUT_MS });
+  const adapter = {
+    provider: sqlite.provider as "sqlite",
+    adapterName: sqlite.adapterName,
+    connect: async () => oneTransactionAtATime(await sqlite.connect()),
+  };
   const base = new PrismaClient({ adapter });
   // WAL lets readers go on while one request writes, and NORMAL sync is safe under WAL.
   // It is a property of the database file, so setting it on connect covers a file made by any
@@ -56,6 +115,12 @@ function createClient(databaseUrl: string) {
 }
 
 export type Database = ReturnType<typeof createClient>;
+
+/**
+ * What model functions run their queries on: the client, or the interactive transaction they
+ * are part of (`prisma.$transaction(async (tx) => ...)`).
+ */
+export type Db = Omit<Database, "$connect" | "$disconnect" | "$on" | "$transaction" | "$extends">;
 
 // Vite's dev server re-evaluates modules on every change; keeping the client on globalThis
 // stops each reload from opening another connection.

@@ -36,11 +36,11 @@ export class EnvError extends Error {
   override name = "EnvError";
 }
 
-/** Parses `source`; on failure throws one message that names every bad variable. */
-export function parseEnv(source: Record<string, string | undefined>): Env {
+/** Parses `source` with `schema`; on failure throws one message that names every bad variable. */
+function parseWith<T>(schema: z.ZodType<T>, source: Record<string, string | undefined>): T {
   // Empty strings come from `KEY=` lines in .env: treat them as unset.
   const cleaned = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== ""));
-  const result = envSchema.safeParse(cleaned);
+  const result = schema.safeParse(cleaned);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
     const name = String(issue.path[0] ?? "environment");
@@ -51,4 +51,55 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
   throw new EnvError(
     `Invalid configuration: ${problems.join("; ")}. Set it in .env (see .env.example) or in the environment.`,
   );
+}
+
+export function parseEnv(source: Record<string, string | undefined>): Env {
+  return parseWith(envSchema, source);
+}
+
+/**
+ * What `npm run users:sync` needs to call Kinde's Management API. The M2M application's
+ * credentials are optional: without them the app's own client is used, which the local Kinde
+ * server accepts (real Kinde needs an M2M application with the read:users scope).
+ */
+export const managementEnvSchema = envSchema
+  .pick({ KINDE_ISSUER_URL: true, KINDE_CLIENT_ID: true, KINDE_CLIENT_SECRET: true })
+  .extend({
+    KINDE_M2M_CLIENT_ID: z
+      .string()
+      .regex(/^[A-Za-z0-9]{1,64}$/, "must be the M2M application's client id (letters and digits)")
+      .optional(),
+    KINDE_M2M_CLIENT_SECRET: z
+      .string()
+      .regex(/^[A-Za-z0-9]{20,100}$/, "must be the M2M application's client secret (letters and digits)")
+      .optional(),
+  })
+  .superRefine((value, context) => {
+    for (const [set, unset] of [
+      ["KINDE_M2M_CLIENT_ID", "KINDE_M2M_CLIENT_SECRET"],
+      ["KINDE_M2M_CLIENT_SECRET", "KINDE_M2M_CLIENT_ID"],
+    ] as const) {
+      if (value[set] !== undefined && value[unset] === undefined) {
+        context.addIssue({ code: "custom", path: [unset], message: `must be set too when ${set} is set` });
+      }
+    }
+  });
+
+export interface ManagementEnv {
+  issuerUrl: string;
+  clientId: string;
+  clientSecret: string;
+  /** Which variables the credentials came from, for error messages. */
+  credentials: "KINDE_M2M_CLIENT_ID/KINDE_M2M_CLIENT_SECRET" | "KINDE_CLIENT_ID/KINDE_CLIENT_SECRET";
+}
+
+export function parseManagementEnv(source: Record<string, string | undefined>): ManagementEnv {
+  const env = parseWith(managementEnvSchema, source);
+  const m2m = env.KINDE_M2M_CLIENT_ID !== undefined && env.KINDE_M2M_CLIENT_SECRET !== undefined;
+  return {
+    issuerUrl: env.KINDE_ISSUER_URL,
+    clientId: m2m ? env.KINDE_M2M_CLIENT_ID! : env.KINDE_CLIENT_ID,
+    clientSecret: m2m ? env.KINDE_M2M_CLIENT_SECRET! : env.KINDE_CLIENT_SECRET,
+    credentials: m2m ? "KINDE_M2M_CLIENT_ID/KINDE_M2M_CLIENT_SECRET" : "KINDE_CLIENT_ID/KINDE_CLIENT_SECRET",
+  };
 }

@@ -11,7 +11,11 @@
 import { compactVerify, createRemoteJWKSet, decodeJwt, jwtVerify, type JWTPayload } from "jose";
 import { env } from "./env.server";
 
-const jwks = createRemoteJWKSet(new URL(`${env.KINDE_ISSUER_URL}/.well-known/jwks.json`));
+/**
+ * The issuer's signing keys, cached by jose (fetched again after 10 minutes, or at most every
+ * 30 s when a token names a key id it does not know). Webhooks are verified with the same set.
+ */
+export const kindeJwks = createRemoteJWKSet(new URL(`${env.KINDE_ISSUER_URL}/.well-known/jwks.json`));
 
 export interface VerifiedKindeTokens {
   access: JWTPayload;
@@ -66,8 +70,8 @@ export async function verifyKindeCookies(request: Request): Promise<VerifiedKind
   }
   try {
     const [{ payload: access }] = await Promise.all([
-      jwtVerify(accessToken, jwks, { algorithms: ["RS256"] }),
-      compactVerify(idToken, jwks, { algorithms: ["RS256"] }),
+      jwtVerify(accessToken, kindeJwks, { algorithms: ["RS256"] }),
+      compactVerify(idToken, kindeJwks, { algorithms: ["RS256"] }),
     ]);
     const id = decodeJwt(idToken);
     if (typeof id.sub !== "string" || id.sub !== access.sub) return null;

@@ -1,8 +1,16 @@
 /**
  * Every database query about users. Routes call these; nothing else touches `prisma.user`.
  */
-import { prisma } from "~/lib/db.server";
 import { Prisma, type User } from "~/generated/prisma/client";
+import { isRecordNotFound, isRetryableConflict } from "~/lib/db-errors.server";
+import { prisma, type Db } from "~/lib/db.server";
+import {
+  cleanKindeProfile,
+  planKindeUserChange,
+  type KindeUserColumns,
+  type KindeUserFacts,
+} from "~/lib/kinde-user-facts.server";
+import { isKindeIdentityDeleted, recordDeletedKindeIdentity } from "./deleted-kinde-identity.server";
 
 export type { User };
 
@@ -15,70 +23,189 @@ export interface KindeProfile {
   picture?: string | null;
 }
 
-/** Kinde sends "" or omits fields it does not have; the database keeps NULL for "unknown". */
-function clean(value: string | null | undefined, max = 320): string | null {
-  const trimmed = value?.trim();
-  return trimmed ? trimmed.slice(0, max) : null;
+export type KindeUserOutcome =
+  | { outcome: "created"; user: User }
+  | { outcome: "updated"; user: User; changed: string[] }
+  /** Nothing newer or nothing different: the row stays as it was. */
+  | { outcome: "older" | "unchanged"; user: User }
+  /** A tombstoned identity: nothing is stored for it, ever again. */
+  | { outcome: "deleted" }
+  /** No row, and the news does not create one (a bare "signed in" event). */
+  | { outcome: "unknown" };
+
+export interface ApplyOptions {
+  /** The interactive transaction this is part of; by default the client. */
+  db?: Db;
+  /** Decide and report, but write nothing (users:sync --dry-run). */
+  dryRun?: boolean;
 }
 
-function cleanPicture(value: string | null | undefined): string | null {
-  const picture = clean(value, 2048);
-  // Only http(s) pictures are rendered as <img src>; anything else (javascript:, data:) is dropped.
-  return picture && /^https?:\/\//i.test(picture) ? picture : null;
+// Each retry follows a write that lost a race to another one; after a few the row is settled.
+const MAX_ATTEMPTS = 8;
+
+class RowChanged extends Error {}
+
+/**
+ * Applies what Kinde says about a user, from a sign-in, a webhook or users:sync, by the rules
+ * of app/lib/kinde-user-facts.server.ts: tombstoned ids are never stored again, older news never
+ * overwrites newer, a name edited here stays, an email Kinde gives this user is released from
+ * the row of an identity that held it before.
+ *
+ * Safe under concurrency on any database: updates are conditional on what the plan was made
+ * from (a lost race re-reads and re-plans), and a row is created in a serializable
+ * transaction with the tombstone check, so a deletion cannot be undone by a late sign-in.
+ * Inside the caller's transaction (`db`), a lost race is thrown for the caller to retry the
+ * whole transaction, since PostgreSQL aborts a transaction on its first failed statement.
+ */
+export async function applyKindeUserFacts(
+  facts: KindeUserFacts,
+  options: ApplyOptions = {},
+): Promise<KindeUserOutcome> {
+  const db = options.db ?? prisma;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await applyOnce(db, facts, options.dryRun ?? false);
+    } catch (error) {
+      const retry = error instanceof RowChanged || (db === prisma && isRetryableConflict(error));
+      if (!retry || attempt >= MAX_ATTEMPTS) throw error;
+    }
+  }
 }
 
-/** Which unique field a failed write collided on. Driver adapters report it in their own shape. */
-function isUniqueViolation(error: unknown, field: string): boolean {
-  if (!(error instanceof Prisma.PrismaClientKnownRequestError) || error.code !== "P2002") return false;
-  const meta = error.meta as
-    { target?: unknown; driverAdapterError?: { cause?: { constraint?: { fields?: unknown } } } } | undefined;
-  const fields = meta?.driverAdapterError?.cause?.constraint?.fields ?? meta?.target;
-  return Array.isArray(fields) ? fields.includes(field) : String(fields ?? "").includes(field);
+async function applyOnce(db: Db, facts: KindeUserFacts, dryRun: boolean): Promise<KindeUserOutcome> {
+  const row = await db.user.findUnique({ where: { kindeId: facts.kindeId } });
+  if (row === null) {
+    // Creating runs in one transaction with the tombstone check (or in the caller's).
+    const create = (tx: Db) => createFromFacts(tx, facts, dryRun);
+    return db === prisma
+      ? prisma.$transaction(create, { isolationLevel: Prisma.TransactionIsolationLevel.Serializable })
+      : create(db);
+  }
+  const change = planKindeUserChange(row, facts);
+  if (change.kind === "none") return { outcome: change.reason === "older" ? "older" : "unchanged", user: row };
+  if (change.kind === "create") throw new Error("unreachable: a plan for an existing row creates nothing");
+  if (dryRun) return { outcome: "updated", user: { ...row, ...change.data }, changed: change.changed };
+  if (change.data.email) await releaseEmail(db, change.data, facts);
+  try {
+    const user = await db.user.update({
+      where: { kindeId: facts.kindeId, ...unchangedSince(row, change.data, facts) },
+      data: change.data,
+    });
+    return change.changed.length > 0
+      ? { outcome: "updated", user, changed: change.changed }
+      : { outcome: "unchanged", user };
+  } catch (error) {
+    // The row changed (or went) since it was read: read it again and decide again.
+    if (isRecordNotFound(error)) throw new RowChanged();
+    throw error;
+  }
+}
+
+async function createFromFacts(db: Db, facts: KindeUserFacts, dryRun: boolean): Promise<KindeUserOutcome> {
+  if (await isKindeIdentityDeleted(facts.kindeId, db)) return { outcome: "deleted" };
+  const change = planKindeUserChange(null, facts);
+  if (change.kind !== "create") return { outcome: "unknown" };
+  const data = { kindeId: facts.kindeId, ...change.data };
+  if (dryRun)
+    return {
+      outcome: "created",
+      user: { id: 0, createdAt: facts.observedAt, updatedAt: facts.observedAt, nameEditedAt: null, ...data },
+    };
+  if (data.email) await releaseEmail(db, data, facts);
+  // Two first sign-ins at once: the loser fails on the unique kindeId and retries as an update.
+  return { outcome: "created", user: await db.user.create({ data }) };
 }
 
 /**
- * Creates the user's row on the first sign-in and refreshes it from Kinde on every later
- * one. Names the person edited in the app are kept (`nameEditedAt`); everything else follows
- * Kinde. Safe under concurrency: two first sign-ins of one user at the same moment end on the
- * one row (the unique kindeId makes the loser's insert fail, and its retry updates).
+ * The `where` that makes an update apply only to the row the plan was made from, as far as
+ * the plan depends on it. The conditions only move forward, so concurrent sign-ins of one
+ * person do not keep failing each other.
  */
-export async function upsertUserFromKinde(profile: KindeProfile, now = new Date()): Promise<User> {
-  const fromKinde = {
-    email: clean(profile.email)?.toLowerCase() ?? null,
-    firstName: clean(profile.given_name, 100),
-    lastName: clean(profile.family_name, 100),
-    picture: cleanPicture(profile.picture),
-    lastSignInAt: now,
-  };
-  const upsert = async () => {
-    const existing = await prisma.user.findUnique({ where: { kindeId: profile.id }, select: { nameEditedAt: true } });
-    const { firstName, lastName, ...rest } = fromKinde;
-    return prisma.user.upsert({
-      where: { kindeId: profile.id },
-      create: { kindeId: profile.id, ...fromKinde },
-      update: existing?.nameEditedAt ? rest : fromKinde,
-    });
-  };
-
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await upsert();
-    } catch (error) {
-      // Lost the race to insert the same kindeId: the row exists now, so the retry updates it.
-      if (attempt < 2 && isUniqueViolation(error, "kindeId")) continue;
-      // The email belongs to another row: a Kinde identity that was deleted and re-created
-      // with the same address. The newest sign-in owns the address; the stale row keeps its
-      // data but lets go of the email, so nothing is lost and the sign-in succeeds.
-      if (attempt < 2 && fromKinde.email && isUniqueViolation(error, "email")) {
-        await prisma.user.updateMany({
-          where: { email: fromKinde.email, NOT: { kindeId: profile.id } },
-          data: { email: null },
-        });
-        continue;
-      }
-      throw error;
-    }
+function unchangedSince(
+  row: User,
+  data: Partial<KindeUserColumns>,
+  facts: KindeUserFacts,
+): { AND: Prisma.UserWhereInput[] } {
+  const conditions: Prisma.UserWhereInput[] = [];
+  if (data.kindeSyncedAt !== undefined) {
+    const syncedBefore: Prisma.UserWhereInput[] = [
+      { kindeSyncedAt: null },
+      { kindeSyncedAt: { lt: facts.observedAt } },
+    ];
+    if (facts.source === "sign-in") syncedBefore.push({ kindeSyncedAt: facts.observedAt, kindeSyncedFrom: "sign-in" });
+    conditions.push({ OR: syncedBefore });
   }
+  if (data.firstName !== undefined || data.lastName !== undefined) conditions.push({ nameEditedAt: null });
+  if (data.lastSignInAt) {
+    conditions.push({ OR: [{ lastSignInAt: null }, { lastSignInAt: { lt: data.lastSignInAt } }] });
+  }
+  if (data.suspendedAt !== undefined) conditions.push({ suspendedAt: row.suspendedAt });
+  return { AND: conditions };
+}
+
+/**
+ * An email is one person's at a time (docs/decisions/0008-nullable-unique-email.md). When
+ * another identity's row holds the address this news gives, the newer news keeps it: the
+ * other row lets go of it (its data is kept), or, if that row's data is newer, this row does
+ * not take it.
+ */
+async function releaseEmail(db: Db, data: { email?: string | null }, facts: KindeUserFacts): Promise<void> {
+  const email = data.email;
+  if (!email) return;
+  const holder = await db.user.findUnique({
+    where: { email },
+    select: { id: true, kindeId: true, kindeSyncedAt: true },
+  });
+  if (holder === null || holder.kindeId === facts.kindeId) return;
+  if (holder.kindeSyncedAt !== null && holder.kindeSyncedAt > facts.observedAt) {
+    data.email = null;
+    return;
+  }
+  await db.user.updateMany({ where: { id: holder.id, email }, data: { email: null } });
+}
+
+/**
+ * A sign-in: the ID token's profile, at the token's `iat`. Creates the row on the first one,
+ * refreshes it on later ones, and lifts a suspension recorded before the token was issued
+ * (Kinde issues no tokens to a suspended user). Returns null for an identity deleted at Kinde.
+ */
+export async function upsertUserFromKinde(
+  profile: KindeProfile,
+  signedInAt = new Date(),
+  tokenIssuedAt = signedInAt,
+): Promise<User | null> {
+  const result = await applyKindeUserFacts({
+    kindeId: profile.id,
+    observedAt: tokenIssuedAt,
+    source: "sign-in",
+    profile: cleanKindeProfile({
+      email: profile.email ?? null,
+      firstName: profile.given_name ?? null,
+      lastName: profile.family_name ?? null,
+      picture: profile.picture ?? null,
+      suspended: false,
+    }),
+    signedInAt,
+    createIfMissing: true,
+  });
+  return "user" in result ? result.user : null;
+}
+
+/**
+ * The identity was deleted at Kinde: its row goes and a tombstone stays, in one transaction.
+ * Returns whether a row was deleted and whether the tombstone is new.
+ */
+export async function forgetKindeUser(
+  kindeId: string,
+  deletedAt: Date,
+  db?: Db,
+): Promise<{ rowDeleted: boolean; newlyTombstoned: boolean }> {
+  const forget = async (tx: Db) => {
+    const newlyTombstoned = await recordDeletedKindeIdentity(kindeId, deletedAt, tx);
+    const { count } = await tx.user.deleteMany({ where: { kindeId } });
+    return { rowDeleted: count > 0, newlyTombstoned };
+  };
+  return db ? forget(db) : prisma.$transaction(forget);
 }
 
 export function getUserByKindeId(kindeId: string): Promise<User | null> {
@@ -90,11 +217,16 @@ export function updateUserName(kindeId: string, name: { firstName: string; lastN
   return prisma.user.update({ where: { kindeId }, data: { ...name, nameEditedAt: new Date() } });
 }
 
+function namesFromKinde(profile: KindeProfile): { firstName: string | null; lastName: string | null } {
+  const names = cleanKindeProfile({ firstName: profile.given_name ?? null, lastName: profile.family_name ?? null });
+  return { firstName: names.firstName ?? null, lastName: names.lastName ?? null };
+}
+
 /** Hands the name back to Kinde: takes Kinde's current one now, and on every sign-in again. */
 export function resetUserNameToKinde(kindeId: string, profile: KindeProfile): Promise<User> {
   return prisma.user.update({
     where: { kindeId },
-    data: { firstName: clean(profile.given_name, 100), lastName: clean(profile.family_name, 100), nameEditedAt: null },
+    data: { ...namesFromKinde(profile), nameEditedAt: null },
   });
 }
 
@@ -102,6 +234,16 @@ export function resetUserNameToKinde(kindeId: string, profile: KindeProfile): Pr
 export async function deleteUserByKindeId(kindeId: string): Promise<boolean> {
   const { count } = await prisma.user.deleteMany({ where: { kindeId } });
   return count > 0;
+}
+
+/** Kinde ids of the rows stored before `time` (users:sync looks for those Kinde no longer has). */
+export async function listKindeIdsStoredBefore(time: Date): Promise<string[]> {
+  const rows = await prisma.user.findMany({
+    where: { createdAt: { lt: time } },
+    select: { kindeId: true },
+    orderBy: { id: "asc" },
+  });
+  return rows.map((row) => row.kindeId);
 }
 
 export const MEMBERS_PAGE_SIZE = 20;

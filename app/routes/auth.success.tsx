@@ -3,19 +3,11 @@
  * the person's row from what Kinde says, then sends them on.
  */
 import type { LoaderFunctionArgs } from "@remix-run/node";
-import { redirect } from "@remix-run/node";
-import { getKindeAuth, loginUrl } from "~/lib/auth.server";
+import { completeSignIn } from "~/lib/auth.server";
 import { safeRedirect } from "~/lib/safe-redirect";
-import { upsertUserFromKinde } from "~/models/user.server";
 
 export async function loader(args: LoaderFunctionArgs) {
-  const { request } = args;
-  const returnTo = safeRedirect(new URL(request.url).searchParams.get("returnTo"));
-  const { kindeUser, headers } = await getKindeAuth(args);
-  // No valid Kinde session (cookie missing, expired, forged): sign in first, then come back.
-  if (!kindeUser) throw redirect(loginUrl(returnTo), { headers });
-  await upsertUserFromKinde(kindeUser);
-  return redirect(returnTo, { headers });
+  return completeSignIn(args, safeRedirect(new URL(args.request.url).searchParams.get("returnTo")));
 }
 
 // The loader always redirects or throws. Having a component makes this a page rather than a

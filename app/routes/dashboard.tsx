@@ -25,7 +25,7 @@ export async function loader(args: LoaderFunctionArgs) {
     email: user.email,
     picture: user.picture,
     createdAt: user.createdAt.toISOString(),
-    lastSignInAt: user.lastSignInAt.toISOString(),
+    lastSignInAt: user.lastSignInAt?.toISOString() ?? null,
     nameEditedHere: user.nameEditedAt !== null,
   };
   return data({ profile, claims }, { headers: privatePage(headers) });
@@ -89,7 +89,13 @@ export default function Dashboard() {
             <div>
               <dt>Last sign-in</dt>
               <dd data-testid="last-sign-in">
-                <time dateTime={profile.lastSignInAt}>{dateTimeFormat.format(new Date(profile.lastSignInAt))} UTC</time>
+                {profile.lastSignInAt ? (
+                  <time dateTime={profile.lastSignInAt}>
+                    {dateTimeFormat.format(new Date(profile.lastSignInAt))} UTC
+                  </time>
+                ) : (
+                  "Not yet"
+                )}
               </dd>
             </div>
           </dl>

@@ -32,6 +32,7 @@ const ROUTES = [
   "/members",
   "/account/delete",
   "/healthz",
+  "/webhooks/kinde",
   "/no-such-page",
 ];
 
@@ -79,6 +80,8 @@ const BAD_BODIES: { type: string; body: string | Buffer }[] = [
   { type: "application/json", body: '{"intent":"update-profile","firstName":' },
   { type: "text/plain", body: Buffer.from([0xff, 0xfe, 0x00, 0xc3, 0x28]) },
   { type: "", body: "" },
+  { type: "application/jwt", body: "eyJhbGciOiJub25lIn0.eyJ0eXBlIjoidXNlci5kZWxldGVkIn0." },
+  { type: "application/jwt; charset=utf-8", body: "a.b.c" },
 ];
 
 const WRONG_METHODS = ["PUT", "DELETE", "PATCH", "OPTIONS", "PROPFIND"];

@@ -41,14 +41,14 @@ describe("upsertUserFromKinde", () => {
       new Date("2026-02-01T00:00:00Z"),
     );
     expect(second).toMatchObject({
-      id: first.id,
+      id: first!.id,
       email: "b@example.com",
       firstName: "Augusta",
       lastName: "King",
       picture: "https://img.example/a.png",
     });
-    expect(second.createdAt).toEqual(first.createdAt);
-    expect(second.lastSignInAt).toEqual(new Date("2026-02-01T00:00:00Z"));
+    expect(second!.createdAt).toEqual(first!.createdAt);
+    expect(second!.lastSignInAt).toEqual(new Date("2026-02-01T00:00:00Z"));
     expect(await prisma.user.count()).toBe(1);
   });
 
@@ -85,6 +85,6 @@ describe("upsertUserFromKinde", () => {
 
   it("drops pictures that are not http(s) URLs", async () => {
     const user = await upsertUserFromKinde({ id: kindeId(), picture: "javascript:alert(1)" });
-    expect(user.picture).toBeNull();
+    expect(user!.picture).toBeNull();
   });
 });

@@ -1,0 +1,168 @@
+/**
+ * Turns a POST /webhooks/kinde into a verified Kinde event, or refuses it with the status that
+ * says why. Kinde sends `Content-Type: application/jwt`, the body an RS256 JWT signed with the
+ * domain's keys (the same JWKS as its tokens). Verified here with jose rather than
+ * @kinde/webhooks, which fetches the JWKS on every call, pins no algorithm, checks no
+ * timestamp and cannot tell "forged" from "keys unreachable"
+ * (docs/decisions/0014-verify-webhooks-with-jose.md).
+ */
+import { errors, jwtVerify, type JWTVerifyGetKey } from "jose";
+import { z } from "zod";
+import { kindeJwks } from "./kinde-tokens.server";
+
+/** Kinde's events are a few hundred bytes; the server refuses anything over 64 KiB earlier. */
+export const MAX_WEBHOOK_BYTES = 32 * 1024;
+/** Kinde retries for about 36 hours; anything older than this is a replay. */
+export const REPLAY_WINDOW_MS = 72 * 60 * 60 * 1000;
+/** Clocks differ a little; an event from further in the future is not genuine. */
+export const MAX_CLOCK_AHEAD_MS = 5 * 60 * 1000;
+
+export class WebhookRejected extends Error {
+  constructor(
+    readonly status: 400 | 401 | 413 | 415 | 503,
+    reason: string,
+  ) {
+    super(reason);
+  }
+}
+
+const kindeUserId = z.string().regex(/^kp_[A-Za-z0-9]{1,64}$/);
+const text = z.string().max(1000).nullable().optional();
+
+const envelopeSchema = z.object({
+  event_id: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/),
+  type: z.string().regex(/^[a-z][a-z0-9_.]{0,99}$/),
+  timestamp: z.iso.datetime({ offset: true }),
+  data: z.unknown(),
+});
+
+const userProfileData = z.object({
+  user: z.object({
+    id: kindeUserId,
+    email: text,
+    first_name: text,
+    last_name: text,
+    picture: z.string().max(4096).nullable().optional(),
+    is_suspended: z.boolean().optional(),
+  }),
+});
+
+const userIdData = z.object({ user: z.object({ id: kindeUserId }) });
+
+export interface KindeUserProfileEvent {
+  id: string;
+  email?: string | null;
+  firstName?: string | null;
+  lastName?: string | null;
+  picture?: string | null;
+  suspended?: boolean;
+}
+
+interface EventBase {
+  eventId: string;
+  type: string;
+  occurredAt: Date;
+}
+
+export type KindeWebhookEvent = EventBase &
+  (
+    | { kind: "user-profile"; user: KindeUserProfileEvent }
+    | { kind: "user-deleted"; userId: string }
+    | { kind: "user-authenticated"; userId: string }
+    | { kind: "other" }
+  );
+
+async function readBody(request: Request): Promise<string> {
+  const declared = Number(request.headers.get("Content-Length") ?? 0);
+  let tooLarge = !Number.isFinite(declared) || declared > MAX_WEBHOOK_BYTES;
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    // Read to the end even when it is too large, keeping nothing past the limit: answering
+    // before the body is read would reset the connection under the sender. The server cuts
+    // off anything over its own 64 KiB limit.
+    const reader = request.body?.getReader();
+    for (let chunk = await reader?.read(); chunk && !chunk.done; chunk = await reader?.read()) {
+      size += chunk.value.byteLength;
+      if (size > MAX_WEBHOOK_BYTES) tooLarge = true;
+      if (!tooLarge) chunks.push(chunk.value);
+    }
+  } catch {
+    throw new WebhookRejected(400, "body could not be read");
+  }
+  if (tooLarge) throw new WebhookRejected(413, "body too large");
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(Buffer.concat(chunks)).trim();
+  } catch {
+    throw new WebhookRejected(400, "body is not UTF-8");
+  }
+}
+
+/** Which failures are the sender's (4xx) and which mean the keys could not be had (503). */
+function rejectionFor(error: unknown): WebhookRejected {
+  if (error instanceof errors.JWSInvalid || error instanceof errors.JWTInvalid) {
+    return new WebhookRejected(400, "not a well-formed JWT");
+  }
+  if (
+    error instanceof errors.JOSEAlgNotAllowed ||
+    error instanceof errors.JOSENotSupported ||
+    error instanceof errors.JWSSignatureVerificationFailed ||
+    error instanceof errors.JWKSNoMatchingKey ||
+    error instanceof errors.JWKSMultipleMatchingKeys ||
+    error instanceof errors.JWKInvalid ||
+    error instanceof errors.JWTClaimValidationFailed
+  ) {
+    return new WebhookRejected(401, "signature not from Kinde's keys");
+  }
+  // The JWKS timed out, was unreachable or unreadable: Kinde retries a 503 later.
+  return new WebhookRejected(503, "Kinde's signing keys are unavailable");
+}
+
+function parseEvent(payload: unknown, now: number): KindeWebhookEvent {
+  const envelope = envelopeSchema.safeParse(payload);
+  if (!envelope.success) throw new WebhookRejected(400, "payload is not a Kinde event");
+  const { event_id: eventId, type, timestamp, data } = envelope.data;
+  const occurredAt = new Date(timestamp);
+  if (occurredAt.getTime() < now - REPLAY_WINDOW_MS) throw new WebhookRejected(400, "event older than replay window");
+  if (occurredAt.getTime() > now + MAX_CLOCK_AHEAD_MS) throw new WebhookRejected(400, "event from the future");
+  const base = { eventId, type, occurredAt };
+  if (type === "user.created" || type === "user.updated") {
+    const parsed = userProfileData.safeParse(data);
+    if (!parsed.success) throw new WebhookRejected(400, `payload is not a ${type} event`);
+    const { id, email, first_name, last_name, picture, is_suspended } = parsed.data.user;
+    return {
+      ...base,
+      kind: "user-profile",
+      user: { id, email, firstName: first_name, lastName: last_name, picture, suspended: is_suspended },
+    };
+  }
+  if (type === "user.deleted" || type === "user.authenticated") {
+    const parsed = userIdData.safeParse(data);
+    if (!parsed.success) throw new WebhookRejected(400, `payload is not a ${type} event`);
+    const userId = parsed.data.user.id;
+    return type === "user.deleted"
+      ? { ...base, kind: "user-deleted", userId }
+      : { ...base, kind: "user-authenticated", userId };
+  }
+  return { ...base, kind: "other" };
+}
+
+export interface VerifyOptions {
+  /** The keys to verify against: the issuer's JWKS by default. */
+  keys?: JWTVerifyGetKey;
+  now?: () => number;
+}
+
+/** The verified event, or a WebhookRejected whose status is the answer to send. */
+export async function verifyKindeWebhook(request: Request, options: VerifyOptions = {}): Promise<KindeWebhookEvent> {
+  const mediaType = request.headers.get("Content-Type")?.split(";")[0]?.trim().toLowerCase();
+  if (mediaType !== "application/jwt") throw new WebhookRejected(415, "content type is not application/jwt");
+  const token = await readBody(request);
+  let payload: unknown;
+  try {
+    ({ payload } = await jwtVerify(token, options.keys ?? kindeJwks, { algorithms: ["RS256"] }));
+  } catch (error) {
+    throw rejectionFor(error);
+  }
+  return parseEvent(payload, (options.now ?? Date.now)());
+}

@@ -1,0 +1,130 @@
+/**
+ * npm run users:sync: makes the user table match Kinde's user list. Each listed user goes
+ * through the same rules as a sign-in or a webhook (app/models/user.server.ts), at the time
+ * the listing started, so news newer than the listing is kept. Rows whose Kinde user is gone
+ * are tombstoned, only after a complete listing and only once Kinde confirms, user by user,
+ * that it does not know the id: a user missed by paging must not be deleted for good.
+ */
+import { cleanKindeProfile, type KindeUserFacts } from "./kinde-user-facts.server";
+import type { KindeApiUser, KindeManagementClient } from "./kinde-management.server";
+import { applyKindeUserFacts, forgetKindeUser, listKindeIdsStoredBefore } from "~/models/user.server";
+
+export interface SyncSummary {
+  listed: number;
+  pages: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  /** Listed, but the row holds newer news (a webhook that arrived during the listing). */
+  newer: number;
+  /** Listed, but deleted earlier (a tombstone): never stored again. */
+  deleted: number;
+  tombstoned: number;
+  /** Not listed, yet Kinde still knows them (the listing missed them): kept. */
+  keptUnlisted: number;
+  dryRun: boolean;
+}
+
+export interface SyncOptions {
+  client: Pick<KindeManagementClient, "listUsers" | "userExists">;
+  dryRun?: boolean;
+  log?: (line: string) => void;
+  now?: () => Date;
+  pageSize?: number;
+}
+
+function factsFrom(user: KindeApiUser, listedAt: Date): KindeUserFacts {
+  return {
+    kindeId: user.id,
+    observedAt: listedAt,
+    source: "users:sync",
+    profile: cleanKindeProfile({
+      email: user.email,
+      firstName: user.firstName,
+      lastName: user.lastName,
+      picture: user.picture,
+      suspended: user.suspended,
+    }),
+    signedInAt: user.lastSignedIn,
+    createIfMissing: true,
+  };
+}
+
+export async function syncUsersFromKinde(options: SyncOptions): Promise<SyncSummary> {
+  const { client, dryRun = false, log = () => {}, now = () => new Date() } = options;
+  const would = dryRun ? "would " : "";
+  const listedAt = now();
+  const summary: SyncSummary = {
+    listed: 0,
+    pages: 0,
+    created: 0,
+    updated: 0,
+    unchanged: 0,
+    newer: 0,
+    deleted: 0,
+    tombstoned: 0,
+    keptUnlisted: 0,
+    dryRun,
+  };
+  const listed = new Set<string>();
+
+  for await (const page of client.listUsers(options.pageSize)) {
+    summary.pages++;
+    for (const user of page) {
+      if (listed.has(user.id)) continue;
+      listed.add(user.id);
+      summary.listed++;
+      const result = await applyKindeUserFacts(factsFrom(user, listedAt), { dryRun });
+      switch (result.outcome) {
+        case "created":
+          summary.created++;
+          if (dryRun) log(`${would}create ${user.id}`);
+          break;
+        case "updated":
+          summary.updated++;
+          if (dryRun) log(`${would}update ${user.id}: ${result.changed.join(", ")}`);
+          break;
+        case "older":
+          summary.newer++;
+          break;
+        case "deleted":
+          summary.deleted++;
+          break;
+        default:
+          summary.unchanged++;
+      }
+    }
+    log(`page ${summary.pages}: ${page.length} users (${summary.listed} so far)`);
+  }
+
+  // The listing is complete. Rows stored before it started whose id it did not contain:
+  // gone from Kinde, once Kinde confirms it.
+  for (const kindeId of await listKindeIdsStoredBefore(listedAt)) {
+    if (listed.has(kindeId)) continue;
+    if (await client.userExists(kindeId)) {
+      summary.keptUnlisted++;
+      log(`${kindeId} was not listed but Kinde still has it: kept`);
+      continue;
+    }
+    summary.tombstoned++;
+    if (!dryRun) await forgetKindeUser(kindeId, listedAt);
+    log(`${dryRun ? "would tombstone" : "tombstoned"} ${kindeId} (deleted at Kinde)`);
+  }
+  return summary;
+}
+
+export function formatSummary(summary: SyncSummary): string {
+  const changes = [
+    `${summary.created} created`,
+    `${summary.updated} updated`,
+    `${summary.unchanged} unchanged`,
+    `${summary.tombstoned} tombstoned`,
+  ];
+  const notes = [
+    summary.newer > 0 ? `${summary.newer} kept newer data` : "",
+    summary.deleted > 0 ? `${summary.deleted} listed but deleted before (not stored)` : "",
+    summary.keptUnlisted > 0 ? `${summary.keptUnlisted} not listed but still at Kinde (kept)` : "",
+  ].filter(Boolean);
+  const prefix = summary.dryRun ? "Dry run, nothing written. Would have: " : "";
+  return `${prefix}${summary.listed} Kinde users in ${summary.pages} page(s): ${changes.join(", ")}${notes.length ? `; ${notes.join("; ")}` : ""}.`;
+}

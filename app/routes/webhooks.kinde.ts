@@ -1,0 +1,17 @@
+/**
+ * POST /webhooks/kinde: Kinde's webhook endpoint (Settings > Webhooks in Kinde). A resource
+ * route; what it checks and applies is in app/lib/kinde-webhook.server.ts.
+ */
+import type { ActionFunctionArgs } from "@remix-run/node";
+import { handleKindeWebhook } from "~/lib/kinde-webhook.server";
+
+export function action({ request }: ActionFunctionArgs) {
+  if (request.method !== "POST") {
+    return new Response("Method not allowed", { status: 405, headers: { Allow: "POST" } });
+  }
+  return handleKindeWebhook(request);
+}
+
+export function loader() {
+  return new Response("Kinde delivers webhooks here with POST.", { status: 405, headers: { Allow: "POST" } });
+}

@@ -1,0 +1,54 @@
+/**
+ * npm run users:sync [-- --dry-run]
+ *
+ * Makes the user table match Kinde's user list through the Management API: creates missing
+ * rows, refreshes stale ones, tombstones rows whose Kinde user is gone. Safe to run again: a
+ * second run changes nothing. With --dry-run it prints what it would change and writes
+ * nothing. Credentials: KINDE_M2M_CLIENT_ID/KINDE_M2M_CLIENT_SECRET (an M2M application with
+ * read:users), else the app's own client (which the local Kinde server accepts).
+ */
+import { loadDotEnv } from "../app/lib/dotenv.server.ts";
+import { EnvError, parseManagementEnv } from "../app/lib/env-schema.server.ts";
+
+const USAGE = "Usage: npm run users:sync [-- --dry-run]";
+
+function fail(message: string): never {
+  console.error(`users:sync: ${message}`);
+  process.exit(1);
+}
+
+const args = process.argv.slice(2);
+if (args.includes("--help") || args.includes("-h")) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const unknown = args.filter((arg) => arg !== "--dry-run");
+if (unknown.length > 0) {
+  console.error(`users:sync: unknown argument ${unknown[0]}\n${USAGE}`);
+  process.exit(2);
+}
+const dryRun = args.includes("--dry-run");
+
+try {
+  loadDotEnv();
+  const config = parseManagementEnv(process.env);
+  // Imported once the configuration is known to be good: the database module validates the
+  // app's whole configuration on import.
+  const { createKindeManagementClient } = await import("../app/lib/kinde-management.server.ts");
+  const { formatSummary, syncUsersFromKinde } = await import("../app/lib/users-sync.server.ts");
+  const { prisma } = await import("../app/lib/db.server.ts");
+  const log = (line: string) => console.log(`users:sync: ${line}`);
+  log(`listing users at ${config.issuerUrl}${dryRun ? " (dry run: nothing will be written)" : ""}`);
+  const client = createKindeManagementClient(config, { log });
+  const summary = await syncUsersFromKinde({ client, dryRun, log });
+  log(formatSummary(summary));
+  await prisma.$disconnect();
+  process.exit(0);
+} catch (error) {
+  if (error instanceof EnvError) fail(error.message);
+  if (error instanceof Error && error.name === "KindeManagementError") fail(error.message);
+  // db.server.ts turns an unusable database into a 503 Response.
+  if (error instanceof Response) fail(`the database is unavailable (${error.status})`);
+  const message = error instanceof Error ? error.message : String(error);
+  fail(`failed: ${message.split("\n").find((line) => line.trim() !== "") ?? "unknown error"}`);
+}

@@ -1,0 +1,276 @@
+/**
+ * Kinde's webhooks over HTTP, against the production build: events signed with the local Kinde
+ * server's key, forged and malformed deliveries, exactly-once, ordering, and what a suspension
+ * or a deletion at Kinde does to a person who is signed in.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TestBrowser, textOf, type Page } from "../support/browser";
+import { newPerson, queryDatabase, signUp, usersIn } from "../support/flows";
+import { deleteKindeUser, deliverWebhook, kindeEvent, sendKindeEvent, signKindeEvent } from "../support/kinde-webhooks";
+import { startStack, type Stack } from "../support/stack";
+import { decodeJwt, signWithKindeKey, signWithOtherKey, unsigned } from "../support/tokens";
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack();
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+function storedState() {
+  return {
+    users: queryDatabase(stack.databaseFile, "SELECT * FROM User ORDER BY id"),
+    tombstones: queryDatabase(stack.databaseFile, "SELECT * FROM DeletedKindeIdentity ORDER BY id"),
+    events: queryDatabase(stack.databaseFile, "SELECT * FROM KindeWebhookEvent ORDER BY id"),
+  };
+}
+
+interface SyncedRow {
+  kindeId: string;
+  firstName: string | null;
+  suspendedAt: number | string | null;
+  kindeSyncedFrom: string | null;
+}
+
+function rowOf(kindeId: string): SyncedRow | undefined {
+  return queryDatabase<SyncedRow>(stack.databaseFile, "SELECT * FROM User WHERE kindeId = ?", kindeId)[0];
+}
+
+async function signedUpPerson() {
+  const person = newPerson();
+  const { browser } = await signUp(stack, person);
+  const row = usersIn(stack.databaseFile).find((user) => user.email === person.email);
+  if (!row) throw new Error("sign-up stored no row");
+  return { person, browser, kindeId: row.kindeId };
+}
+
+/** A browser holding exactly these cookies (a copy of the person's session as it was). */
+async function replay(cookies: string): Promise<TestBrowser> {
+  const browser = new TestBrowser();
+  for (const pair of cookies.split("; ")) {
+    const [name, ...value] = pair.split("=");
+    await browser.setCookie(stack.appUrl, name!, value.join("="));
+  }
+  return browser;
+}
+
+/** The Kinde cookies were expired and the person sent to sign in, coming back to `path`. */
+function expectSignedOut(page: Page, path: string) {
+  expect(page.status, page.url).toBe(302);
+  expect(page.headers.get("Location")).toBe(`/kinde-auth/login?${new URLSearchParams({ returnTo: path })}`);
+  const expired = page.headers
+    .getSetCookie()
+    .filter((cookie) => /Max-Age=0/.test(cookie))
+    .map((cookie) => cookie.split("=")[0]);
+  expect(expired).toEqual(expect.arrayContaining(["access_token", "id_token", "refresh_token"]));
+}
+
+describe("forged and malformed deliveries", () => {
+  it("refuses each with a 4xx and changes nothing stored", async () => {
+    const { kindeId } = await signedUpPerson();
+    const genuine = kindeEvent("user.updated", { id: kindeId, first_name: "Mallory" });
+    const valid = await signKindeEvent(stack, genuine);
+    const [header, payload, signature] = valid.split(".");
+    const edited = Buffer.from(JSON.stringify({ ...genuine, data: { user: { id: kindeId, first_name: "Eve" } } }));
+    const hour = 60 * 60 * 1000;
+    const jwt = { "Content-Type": "application/jwt" };
+    const cases: [string, BodyInit, Record<string, string>, number][] = [
+      ["wrong key", await signWithOtherKey(genuine, decodeJwtHeaderKid(valid)), jwt, 401],
+      ["alg none", unsigned(genuine), jwt, 401],
+      ["edited payload", `${header}.${edited.toString("base64url")}.${signature}`, jwt, 401],
+      ["unknown kid", await signWithKindeKey(stack.kindeDataDir, genuine, "unknown:kid"), jwt, 401],
+      ["garbage", "garbage", jwt, 400],
+      ["a signature cut off", `${header}.${payload}.`, jwt, 401],
+      ["wrong content type", valid, { "Content-Type": "application/json" }, 415],
+      ["form content type", `token=${valid}`, { "Content-Type": "application/x-www-form-urlencoded" }, 415],
+      ["oversized for the route", "x".repeat(40 * 1024), jwt, 413],
+      ["oversized for the server", "x".repeat(100 * 1024), jwt, 413],
+      [
+        "too old",
+        await signKindeEvent(
+          stack,
+          kindeEvent("user.updated", { id: kindeId }, { timestamp: new Date(Date.now() - 73 * hour) }),
+        ),
+        jwt,
+        400,
+      ],
+      [
+        "too far in the future",
+        await signKindeEvent(
+          stack,
+          kindeEvent("user.updated", { id: kindeId }, { timestamp: new Date(Date.now() + hour) }),
+        ),
+        jwt,
+        400,
+      ],
+      ["bad payload shape", await signKindeEvent(stack, { ...genuine, data: { user: { id: 42 } } }), jwt, 400],
+      ["no event id", await signKindeEvent(stack, { ...genuine, event_id: undefined }), jwt, 400],
+    ];
+    const before = storedState();
+    for (const [what, body, headers, status] of cases) {
+      const result = await deliverWebhook(stack, body, headers);
+      expect(result.status, what).toBe(status);
+    }
+    // A streamed body without Content-Length stops at the limit too.
+    const streamed = new ReadableStream({
+      start(controller) {
+        for (let i = 0; i < 40; i++) controller.enqueue(new TextEncoder().encode("x".repeat(1024)));
+        controller.close();
+      },
+    });
+    expect((await deliverWebhook(stack, streamed, jwt)).status).toBe(413);
+    expect(storedState()).toEqual(before);
+    expect(stack.appLog()).not.toMatch(/\bPOST \/webhooks\/kinde 5\d\d\b/);
+    expect(stack.appLog()).not.toContain(valid);
+  });
+
+  it("answers a GET with 405", async () => {
+    const response = await fetch(`${stack.appUrl}/webhooks/kinde`);
+    expect(response.status).toBe(405);
+    expect(response.headers.get("Allow")).toBe("POST");
+  });
+});
+
+function decodeJwtHeaderKid(token: string): string {
+  const header = JSON.parse(Buffer.from(token.split(".")[0]!, "base64url").toString()) as { kid: string };
+  return header.kid;
+}
+
+describe("exactly once, in any order", () => {
+  it("applies one event delivered three times, two of them at the same moment, once", async () => {
+    const { kindeId, browser } = await signedUpPerson();
+    const token = await signKindeEvent(stack, kindeEvent("user.updated", { id: kindeId, first_name: "Once" }));
+    const first = await deliverWebhook(stack, token);
+    const concurrent = await Promise.all([deliverWebhook(stack, token), deliverWebhook(stack, token)]);
+    expect([first, ...concurrent].map((result) => result.status)).toEqual([200, 200, 200]);
+    expect([first, ...concurrent].map((result) => (result.body as { outcome: string }).outcome)).toEqual([
+      "updated",
+      "duplicate",
+      "duplicate",
+    ]);
+    const eventId = decodeJwt(token).event_id;
+    expect(
+      queryDatabase(stack.databaseFile, "SELECT eventId FROM KindeWebhookEvent WHERE eventId = ?", eventId),
+    ).toHaveLength(1);
+    expect(stack.appLog()).toContain(`[webhook] user.updated ${String(eventId)} updated`);
+    // The change shows without signing in again.
+    expect(textOf((await browser.get(`${stack.appUrl}/dashboard`)).html)).toContain("Once");
+  });
+
+  it("keeps the newer data when an older update arrives after it", async () => {
+    const { kindeId, browser } = await signedUpPerson();
+    const now = Date.now();
+    await sendKindeEvent(stack, "user.updated", { id: kindeId, first_name: "Newer" }, { timestamp: new Date(now) });
+    const older = await sendKindeEvent(
+      stack,
+      "user.updated",
+      { id: kindeId, first_name: "Older" },
+      { timestamp: new Date(now - 1000) },
+    );
+    expect(older).toEqual({ status: 200, body: { outcome: "older" } });
+    expect(rowOf(kindeId)).toMatchObject({ firstName: "Newer", kindeSyncedFrom: "webhook user.updated" });
+    expect(textOf((await browser.get(`${stack.appUrl}/dashboard`)).html)).toContain("Newer");
+  });
+});
+
+describe("a person deleted at Kinde", () => {
+  it("loses the row and the session, is never re-created by the old token, and the email can sign up anew", async () => {
+    const { person, browser, kindeId } = await signedUpPerson();
+    const cookies = await browser.jar.getCookieString(stack.appUrl);
+    await deleteKindeUser(stack, kindeId);
+    expect(await sendKindeEvent(stack, "user.deleted", { id: kindeId })).toEqual({
+      status: 200,
+      body: { outcome: "deleted" },
+    });
+    expect(usersIn(stack.databaseFile).filter((user) => user.kindeId === kindeId)).toEqual([]);
+    expect(
+      queryDatabase(stack.databaseFile, "SELECT kindeId FROM DeletedKindeIdentity WHERE kindeId = ?", kindeId),
+    ).toHaveLength(1);
+
+    // The next request, with a token that has not expired, signs the person out.
+    expectSignedOut(await browser.get(`${stack.appUrl}/dashboard`, { follow: false }), "/dashboard");
+    expect(await browser.cookie(stack.appUrl, "id_token")).toBeUndefined();
+    // The same token cannot bring the row back through /auth/success or a public page.
+    expectSignedOut(await (await replay(cookies)).get(`${stack.appUrl}/auth/success`, { follow: false }), "/dashboard");
+    expectSignedOut(await (await replay(cookies)).get(`${stack.appUrl}/`, { follow: false }), "/");
+    expect(usersIn(stack.databaseFile).filter((user) => user.kindeId === kindeId)).toEqual([]);
+
+    // A new Kinde identity with the same email signs up normally.
+    const { page } = await signUp(stack, person);
+    expect(page.url).toBe(`${stack.appUrl}/dashboard`);
+    const rows = usersIn(stack.databaseFile).filter((user) => user.email === person.email);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.kindeId).not.toBe(kindeId);
+  });
+});
+
+describe("a person suspended at Kinde", () => {
+  it("is signed out at the next request even with an unexpired token, and comes back once Kinde lifts it", async () => {
+    const { person, browser, kindeId } = await signedUpPerson();
+    const idToken = (await browser.cookie(stack.appUrl, "id_token"))!;
+    const issuedAt = decodeJwt(idToken).iat! * 1000;
+    const cookies = await browser.jar.getCookieString(stack.appUrl);
+    expect((await browser.get(`${stack.appUrl}/dashboard`, { follow: false })).status).toBe(200);
+
+    // Suspended just after the token was issued.
+    const suspended = await sendKindeEvent(
+      stack,
+      "user.updated",
+      { id: kindeId, is_suspended: true },
+      { timestamp: new Date(issuedAt + 1) },
+    );
+    expect(suspended).toEqual({ status: 200, body: { outcome: "updated" } });
+    expectSignedOut(await browser.get(`${stack.appUrl}/dashboard`, { follow: false }), "/dashboard");
+    expect(await browser.cookie(stack.appUrl, "access_token")).toBeUndefined();
+
+    // The token issued before the suspension cannot lift it through /auth/success.
+    expectSignedOut(await (await replay(cookies)).get(`${stack.appUrl}/auth/success`, { follow: false }), "/dashboard");
+    expectSignedOut(await (await replay(cookies)).get(`${stack.appUrl}/members`, { follow: false }), "/members");
+    expect(rowOf(kindeId)?.suspendedAt).not.toBeNull();
+
+    // Kinde lifts the suspension: a newer user.updated, then the person signs in again.
+    await sendKindeEvent(
+      stack,
+      "user.updated",
+      { id: kindeId, is_suspended: false },
+      { timestamp: new Date(issuedAt + 2) },
+    );
+    // Still signed in at Kinde (single sign-on): no password form, straight back to the app.
+    const page = await browser.get(`${stack.appUrl}/kinde-auth/login?returnTo=%2Fdashboard`);
+    expect(page.url).toBe(`${stack.appUrl}/dashboard`);
+    expect(textOf(page.html)).toContain(person.lastName);
+  });
+
+  it("is let back in by a sign-in whose token Kinde issued after the suspension", async () => {
+    const { browser, kindeId } = await signedUpPerson();
+    const accessToken = (await browser.cookie(stack.appUrl, "access_token"))!;
+    const idToken = (await browser.cookie(stack.appUrl, "id_token"))!;
+    const id = decodeJwt(idToken);
+    await sendKindeEvent(
+      stack,
+      "user.updated",
+      { id: kindeId, is_suspended: true },
+      { timestamp: new Date(id.iat! * 1000 + 1) },
+    );
+
+    // What Kinde would issue to the person once it lifted the suspension (the webhook that
+    // said so was lost): the same claims, a second later.
+    const later = new TestBrowser();
+    await later.setCookie(
+      stack.appUrl,
+      "access_token",
+      await signWithKindeKey(stack.kindeDataDir, { ...decodeJwt(accessToken), iat: id.iat! + 1 }),
+    );
+    await later.setCookie(
+      stack.appUrl,
+      "id_token",
+      await signWithKindeKey(stack.kindeDataDir, { ...id, iat: id.iat! + 1 }),
+    );
+    const success = await later.get(`${stack.appUrl}/auth/success`, { follow: false });
+    expect(success.status).toBe(302);
+    expect(success.headers.get("Location")).toBe("/dashboard");
+    expect((await later.get(`${stack.appUrl}/dashboard`, { follow: false })).status).toBe(200);
+    expect(rowOf(kindeId)?.suspendedAt).toBeNull();
+  });
+});

@@ -1,0 +1,280 @@
+/**
+ * The webhook handler with keys of the test's own (the HTTP route is covered in
+ * tests/integration/webhooks.test.ts), against a real SQLite file.
+ */
+import { CompactSign, createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, type JWK, type JWTPayload } from "jose";
+import { randomBytes } from "node:crypto";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { prisma } from "~/lib/db.server";
+import { handleKindeWebhook } from "~/lib/kinde-webhook.server";
+import { MAX_WEBHOOK_BYTES, REPLAY_WINDOW_MS } from "~/lib/kinde-webhook-verify.server";
+import { getUserByKindeId, upsertUserFromKinde } from "~/models/user.server";
+
+const KID = "test:key";
+let privateKey: CryptoKey;
+let keys: ReturnType<typeof createLocalJWKSet>;
+let publicJwk: JWK;
+
+beforeAll(async () => {
+  const pair = await generateKeyPair("RS256", { extractable: true });
+  privateKey = pair.privateKey;
+  publicJwk = { ...(await exportJWK(pair.publicKey)), kid: KID, alg: "RS256", use: "sig" };
+  keys = createLocalJWKSet({ keys: [publicJwk] });
+});
+
+beforeEach(async () => {
+  await prisma.user.deleteMany();
+  await prisma.deletedKindeIdentity.deleteMany();
+  await prisma.kindeWebhookEvent.deleteMany();
+});
+
+let counter = 0;
+const kindeId = () => `kp_${(++counter).toString(16).padStart(32, "b")}`;
+const eventId = () => `event_${randomBytes(16).toString("hex")}`;
+const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
+
+function event(type: string, user: Record<string, unknown>, timestamp = minutesAgo(1), id = eventId()): JWTPayload {
+  return { data: { user }, event_id: id, source: "admin", timestamp, type };
+}
+
+function sign(payload: JWTPayload, header: Record<string, unknown> = {}, key: CryptoKey | Uint8Array = privateKey) {
+  return new SignJWT(payload).setProtectedHeader({ alg: "RS256", kid: KID, typ: "JWT", ...header }).sign(key);
+}
+
+function post(body: BodyInit, contentType = "application/jwt", headers: Record<string, string> = {}): Request {
+  return new Request("http://localhost/webhooks/kinde", {
+    method: "POST",
+    headers: { "Content-Type": contentType, ...headers },
+    body,
+    duplex: "half",
+  } as RequestInit);
+}
+
+async function deliver(token: string | Request, now?: () => number) {
+  const response = await handleKindeWebhook(typeof token === "string" ? post(token) : token, { keys, now });
+  return { status: response.status, body: (await response.json()) as { outcome?: string; error?: string } };
+}
+
+async function storedState() {
+  return {
+    users: await prisma.user.findMany({ orderBy: { id: "asc" } }),
+    tombstones: await prisma.deletedKindeIdentity.findMany(),
+    events: await prisma.kindeWebhookEvent.findMany(),
+  };
+}
+
+describe("deliveries that are refused", () => {
+  const b64 = (value: object | string) =>
+    Buffer.from(typeof value === "string" ? value : JSON.stringify(value)).toString("base64url");
+
+  type Forgery = [string, () => Promise<Request> | Request, number];
+  const forgeries: Forgery[] = [
+    ["a wrong content type", async () => post(await sign(event("user.updated", { id: kindeId() })), "text/plain"), 415],
+    ["no content type", async () => post(await sign(event("user.updated", { id: kindeId() })), ""), 415],
+    ["a body over the limit", () => post("x".repeat(MAX_WEBHOOK_BYTES + 1)), 413],
+    [
+      "a streamed body over the limit, without Content-Length",
+      () =>
+        post(
+          new ReadableStream({
+            start(controller) {
+              for (let i = 0; i < 40; i++) controller.enqueue(new Uint8Array(1024).fill(120));
+              controller.close();
+            },
+          }),
+        ),
+      413,
+    ],
+    ["garbage", () => post("not.a.jwt"), 400],
+    ["an empty body", () => post(""), 400],
+    ["bytes that are not UTF-8", () => post(Buffer.from([0xff, 0xfe, 0x00])), 400],
+    [
+      "alg: none",
+      () => post(`${b64({ alg: "none", kid: KID })}.${b64(event("user.updated", { id: kindeId() }))}.`),
+      401,
+    ],
+    [
+      "another key under Kinde's key id",
+      async () => {
+        const other = await generateKeyPair("RS256");
+        return post(await sign(event("user.updated", { id: kindeId() }), {}, other.privateKey));
+      },
+      401,
+    ],
+    [
+      "an unknown key id",
+      async () => post(await sign(event("user.updated", { id: kindeId() }), { kid: "nobody" })),
+      401,
+    ],
+    [
+      "an edited payload",
+      async () => {
+        const [header, , signature] = (await sign(event("user.updated", { id: kindeId(), first_name: "A" }))).split(
+          ".",
+        );
+        return post(`${header}.${b64(event("user.updated", { id: kindeId(), first_name: "Mallory" }))}.${signature}`);
+      },
+      401,
+    ],
+    [
+      "HS256 keyed with the public key",
+      async () =>
+        post(
+          await new SignJWT(event("user.updated", { id: kindeId() }))
+            .setProtectedHeader({ alg: "HS256", kid: KID })
+            .sign(new TextEncoder().encode(JSON.stringify(publicJwk))),
+        ),
+      401,
+    ],
+    ["a header that is not JSON", () => post(`${b64("{oops")}.${b64({})}.${b64("sig")}`), 400],
+    [
+      "a signed payload that is not an object",
+      async () =>
+        post(
+          await new CompactSign(new TextEncoder().encode('["not","an","object"]'))
+            .setProtectedHeader({ alg: "RS256", kid: KID })
+            .sign(privateKey),
+        ),
+      400,
+    ],
+    [
+      "no event id",
+      async () => post(await sign({ ...event("user.updated", { id: kindeId() }), event_id: undefined })),
+      400,
+    ],
+    [
+      "an event id with odd characters",
+      async () => post(await sign(event("user.updated", { id: kindeId() }, undefined, "../x"))),
+      400,
+    ],
+    ["a user event without a user id", async () => post(await sign(event("user.updated", { first_name: "A" }))), 400],
+    ["a user id of the wrong shape", async () => post(await sign(event("user.deleted", { id: "admin" }))), 400],
+    [
+      "a suspended flag that is not a boolean",
+      async () => post(await sign(event("user.updated", { id: kindeId(), is_suspended: "yes" }))),
+      400,
+    ],
+    [
+      "a timestamp without a time zone",
+      async () => post(await sign(event("user.updated", { id: kindeId() }, "2026-11-29T10:00:00"))),
+      400,
+    ],
+    [
+      "an event older than the replay window",
+      async () =>
+        post(
+          await sign(
+            event("user.updated", { id: kindeId() }, new Date(Date.now() - REPLAY_WINDOW_MS - 60_000).toISOString()),
+          ),
+        ),
+      400,
+    ],
+    [
+      "an event from the future",
+      async () => post(await sign(event("user.updated", { id: kindeId() }, minutesAgo(-10)))),
+      400,
+    ],
+  ];
+
+  it.each(forgeries)("refuses %s and changes nothing", async (_, build, status) => {
+    const id = kindeId();
+    await upsertUserFromKinde({ id, email: `${id}@example.com`, given_name: "Kept" });
+    const before = await storedState();
+    const { status: answered, body } = await deliver(await build());
+    expect(answered).toBe(status);
+    expect(body.error).toBeTypeOf("string");
+    expect(await storedState()).toEqual(before);
+  });
+
+  it("answers 503 (Kinde retries) when the signing keys cannot be fetched", async () => {
+    // Without `keys` the handler uses the issuer's JWKS, which unit tests point at a closed port.
+    const response = await handleKindeWebhook(post(await sign(event("user.updated", { id: kindeId() }))));
+    expect(response.status).toBe(503);
+    expect(await prisma.kindeWebhookEvent.count()).toBe(0);
+  });
+});
+
+describe("exactly once", () => {
+  it("applies an event delivered three times, two of them at the same moment, once", async () => {
+    const id = kindeId();
+    const token = await sign(event("user.created", { id, email: "once@example.com", first_name: "Once" }));
+    const first = await deliver(token);
+    const [second, third] = await Promise.all([deliver(token), deliver(token)]);
+    expect([first, second, third].map((result) => result.status)).toEqual([200, 200, 200]);
+    expect([first, second, third].map((result) => result.body.outcome)).toEqual(["created", "duplicate", "duplicate"]);
+    expect(await prisma.user.count({ where: { kindeId: id } })).toBe(1);
+    expect(await prisma.kindeWebhookEvent.count()).toBe(1);
+  });
+
+  it("applies a user.deleted delivered twice at once once, and never re-creates the identity", async () => {
+    const id = kindeId();
+    await upsertUserFromKinde({ id, email: "gone@example.com" });
+    const token = await sign(event("user.deleted", { id }));
+    const outcomes = (await Promise.all([deliver(token), deliver(token)])).map((result) => result.body.outcome);
+    expect(outcomes.sort()).toEqual(["deleted", "duplicate"]);
+    expect(await getUserByKindeId(id)).toBeNull();
+    const late = await deliver(await sign(event("user.updated", { id, first_name: "Ghost" })));
+    expect(late.body.outcome).toBe("ignored (deleted identity)");
+    expect(await getUserByKindeId(id)).toBeNull();
+    expect(await prisma.deletedKindeIdentity.count({ where: { kindeId: id } })).toBe(1);
+  });
+});
+
+describe("events", () => {
+  it("keeps the newer data when an older update arrives after it", async () => {
+    const id = kindeId();
+    await deliver(await sign(event("user.updated", { id, first_name: "Newer", last_name: "N" }, minutesAgo(1))));
+    const older = await deliver(
+      await sign(event("user.updated", { id, first_name: "Older", last_name: "O" }, minutesAgo(5))),
+    );
+    expect(older).toEqual({ status: 200, body: { outcome: "older" } });
+    expect(await getUserByKindeId(id)).toMatchObject({ firstName: "Newer", lastName: "N" });
+  });
+
+  it("records suspension and its end", async () => {
+    const id = kindeId();
+    await upsertUserFromKinde({ id }, new Date(Date.now() - 10 * 60_000), new Date(Date.now() - 10 * 60_000));
+    const suspendedAt = minutesAgo(3);
+    await deliver(await sign(event("user.updated", { id, is_suspended: true }, suspendedAt)));
+    expect((await getUserByKindeId(id))?.suspendedAt).toEqual(new Date(suspendedAt));
+    await deliver(await sign(event("user.updated", { id, is_suspended: false }, minutesAgo(2))));
+    expect((await getUserByKindeId(id))?.suspendedAt).toBeNull();
+  });
+
+  it("moves lastSignInAt forward on user.authenticated, and ignores it for an unknown user", async () => {
+    const id = kindeId();
+    await upsertUserFromKinde({ id }, new Date(Date.now() - 60 * 60_000));
+    const when = minutesAgo(1);
+    expect((await deliver(await sign(event("user.authenticated", { id }, when)))).body.outcome).toBe("updated");
+    expect((await getUserByKindeId(id))?.lastSignInAt).toEqual(new Date(when));
+    expect((await deliver(await sign(event("user.authenticated", { id }, minutesAgo(30))))).body.outcome).toBe(
+      "unchanged",
+    );
+    expect((await getUserByKindeId(id))?.lastSignInAt).toEqual(new Date(when));
+    const unknown = await deliver(await sign(event("user.authenticated", { id: kindeId() })));
+    expect(unknown.body.outcome).toBe("ignored (unknown user)");
+  });
+
+  it("answers 200 to other event types and records them", async () => {
+    const token = await sign({
+      data: { organization: { code: "org_1" } },
+      event_id: eventId(),
+      timestamp: minutesAgo(1),
+      type: "organization.created",
+    });
+    expect(await deliver(token)).toEqual({ status: 200, body: { outcome: "recorded" } });
+    expect(await prisma.kindeWebhookEvent.findMany()).toEqual([
+      expect.objectContaining({ type: "organization.created" }),
+    ]);
+  });
+
+  it("prunes event ids past the replay window", async () => {
+    const later = Date.now() + 5 * 60_000;
+    await prisma.kindeWebhookEvent.create({
+      data: { eventId: eventId(), type: "user.updated", occurredAt: new Date(later - REPLAY_WINDOW_MS - 60_000) },
+    });
+    const fresh = await sign(event("user.updated", { id: kindeId() }, new Date(later - 60_000).toISOString()));
+    expect((await deliver(fresh, () => later)).status).toBe(200);
+    expect(await prisma.kindeWebhookEvent.count()).toBe(1);
+  });
+});
