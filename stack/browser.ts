@@ -1,7 +1,8 @@
 /**
- * A small browser for HTTP-level tests: keeps cookies like a browser (one jar for every
- * port of localhost, as browsers do), follows redirects across the app and the Kinde server,
- * and fills in HTML forms by field name. No JavaScript: what it can do, a no-JS user can.
+ * The one cookie-keeping HTTP client, for tests and the benchmark: keeps cookies like a browser
+ * (tough-cookie; one jar for every port of localhost, as browsers do), follows redirects across
+ * the app and the Kinde server, and fills in HTML forms by field name. No JavaScript: what it
+ * can do, a no-JS user can.
  */
 import { parse, type HTMLElement } from "node-html-parser";
 import { CookieJar } from "tough-cookie";
@@ -18,6 +19,23 @@ export interface Page {
 export class TestBrowser {
   readonly jar = new CookieJar();
 
+  /** One request with this browser's cookies, no redirect followed; the cookies it sets are kept. */
+  async fetch(url: string, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    const cookie = await this.jar.getCookieString(url);
+    if (cookie) headers.set("Cookie", cookie);
+    const response = await fetch(url, { ...init, headers, redirect: "manual" });
+    await this.keepCookies(url, response);
+    return response;
+  }
+
+  /** Keeps the cookies a response for `url` sets (also for responses made without fetch()). */
+  async keepCookies(url: string, response: Response): Promise<void> {
+    for (const setCookie of response.headers.getSetCookie()) {
+      await this.jar.setCookie(setCookie, url, { ignoreError: true });
+    }
+  }
+
   async request(url: string, init: RequestInit = {}, options: { follow?: boolean } = {}): Promise<Page> {
     const chain: string[] = [];
     let current = url;
@@ -25,13 +43,7 @@ export class TestBrowser {
     let body = init.body;
     for (let hops = 0; hops < 20; hops++) {
       chain.push(current);
-      const headers = new Headers(init.headers);
-      const cookie = await this.jar.getCookieString(current);
-      if (cookie) headers.set("Cookie", cookie);
-      const response = await fetch(current, { method, body, headers, redirect: "manual" });
-      for (const setCookie of response.headers.getSetCookie()) {
-        await this.jar.setCookie(setCookie, current, { ignoreError: true });
-      }
+      const response = await this.fetch(current, { method, body, headers: init.headers, signal: init.signal });
       const location = response.headers.get("Location");
       if (options.follow !== false && location && response.status >= 300 && response.status < 400) {
         await response.arrayBuffer();
@@ -89,6 +101,11 @@ export class TestBrowser {
 
   async setCookie(url: string, name: string, value: string): Promise<void> {
     await this.jar.setCookie(`${name}=${value}; Path=/`, url);
+  }
+
+  /** The Cookie header this browser would send to `url`. */
+  cookieHeader(url: string): Promise<string> {
+    return this.jar.getCookieString(url);
   }
 }
 
