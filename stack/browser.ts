@@ -65,33 +65,13 @@ export class TestBrowser {
   }
 
   /** Submits the page's form that has `fields`' names, keeping its hidden inputs. */
-  async submitForm(
-    page: Page,
+  submitForm(
+    page: Pick<Page, "url" | "html">,
     fields: Record<string, string>,
     options: { origin?: string; follow?: boolean } = {},
   ): Promise<Page> {
-    const form = findForm(page.html, Object.keys(fields));
-    const values = new URLSearchParams();
-    for (const input of form.querySelectorAll("input")) {
-      const name = input.getAttribute("name");
-      if (!name || name in fields) continue;
-      const type = input.getAttribute("type") ?? "text";
-      if (type === "checkbox" || type === "radio" || type === "submit") continue;
-      values.set(name, input.getAttribute("value") ?? "");
-    }
-    for (const [name, value] of Object.entries(fields)) values.set(name, value);
-    const action = new URL(form.getAttribute("action") ?? page.url, page.url);
-    const method = (form.getAttribute("method") ?? "get").toUpperCase();
-    const origin = options.origin ?? new URL(page.url).origin;
-    if (method === "GET") {
-      action.search = values.toString();
-      return this.get(action.toString());
-    }
-    return this.request(
-      action.toString(),
-      { method, body: values, headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: origin } },
-      { follow: options.follow },
-    );
+    const { url, init } = formRequest(page, fields, options.origin);
+    return this.request(url, init, { follow: options.follow });
   }
 
   async cookie(url: string, name: string): Promise<string | undefined> {
@@ -117,6 +97,34 @@ export function linkHref(page: Page, text: string): string {
   const href = link?.getAttribute("href");
   if (!href) throw new Error(`No link "${text}" on ${page.url}`);
   return new URL(href, page.url).toString();
+}
+
+/** The request a browser sends for the page's form that has `fields`' names, hidden inputs kept. */
+export function formRequest(
+  page: Pick<Page, "url" | "html">,
+  fields: Record<string, string>,
+  origin = new URL(page.url).origin,
+): { url: string; init: RequestInit } {
+  const form = findForm(page.html, Object.keys(fields));
+  const values = new URLSearchParams();
+  for (const input of form.querySelectorAll("input")) {
+    const name = input.getAttribute("name");
+    if (!name || name in fields) continue;
+    const type = input.getAttribute("type") ?? "text";
+    if (type === "checkbox" || type === "radio" || type === "submit") continue;
+    values.set(name, input.getAttribute("value") ?? "");
+  }
+  for (const [name, value] of Object.entries(fields)) values.set(name, value);
+  const action = new URL(form.getAttribute("action") ?? page.url, page.url);
+  const method = (form.getAttribute("method") ?? "get").toUpperCase();
+  if (method === "GET") {
+    action.search = values.toString();
+    return { url: action.toString(), init: {} };
+  }
+  return {
+    url: action.toString(),
+    init: { method, body: values, headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: origin } },
+  };
 }
 
 function findForm(html: string, fieldNames: string[]): HTMLElement {
