@@ -16,6 +16,7 @@ import { createAppServer, SERVER_BUILD, type Mode } from "./app.ts";
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
+let kinde: KindeChild | undefined;
 function fail(message: string): never {
   console.error(message);
   process.exit(1);
@@ -39,24 +40,25 @@ try {
 if (mode === "production" && !existsSync(SERVER_BUILD))
   fail(`${SERVER_BUILD} is missing: run \`npm run build\` first.`);
 
-let kinde: KindeChild | undefined;
 if (withLocalKinde) {
   kinde = startLocalKinde({
     ...process.env,
     KINDE_LOCAL_WEBHOOK_URLS: process.env.KINDE_LOCAL_WEBHOOK_URLS || `${env.KINDE_SITE_URL}/webhooks/kinde`,
   });
 }
+let app: Awaited<ReturnType<typeof createAppServer>>;
 try {
-  await migrate(env.DATABASE_URL);
-  await kinde?.ready;
+  await Promise.all([migrate(env.DATABASE_URL), kinde?.ready]);
+  app = await createAppServer(mode);
 } catch (error) {
   await kinde?.stop();
   fail(`[server] ${error instanceof Error ? error.message : String(error)}`);
 }
-
-const { server, closeTools } = await createAppServer(mode);
+const { server, closeTools } = app;
 const host = process.env.HOST;
-server.once("error", (error) => fail(`[server] cannot listen on port ${port}: ${error.message}`));
+server.once("error", (error) => {
+  void kinde?.stop().finally(() => fail(`[server] cannot listen on port ${port}: ${error.message}`));
+});
 const onListening = () => {
   console.log(`[server] http://localhost:${port}`);
   if (mode === "development") console.log(`\n  Ready: open ${env.KINDE_SITE_URL} and sign up.\n`);
