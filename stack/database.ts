@@ -36,15 +36,14 @@ export async function createMigratedTemplate(cwd = process.cwd()): Promise<strin
   return file;
 }
 
-let ownTemplate: Promise<string> | undefined;
-
 /**
  * A fresh, migrated database file in `dir` (a new temporary folder by default): a copy of the
- * run's template, made once per process when vitest's global setup did not make one.
+ * run's template when vitest's global setup made one, else migrated on the spot.
  */
 export async function freshDatabaseFile(dir?: string, cwd = process.cwd()): Promise<string> {
-  const template = process.env[TEMPLATE_ENV] ?? (await (ownTemplate ??= createMigratedTemplate(cwd)));
   const file = join(dir ?? mkdtempSync(join(tmpdir(), "rkp-db-")), "app.db");
-  copyFileSync(template, file);
+  const template = process.env[TEMPLATE_ENV];
+  if (template) copyFileSync(template, file);
+  else await migrate(`file:${file}`, cwd);
   return file;
 }
