@@ -2,9 +2,10 @@
  * Browser tests (Playwright). Run them with `npm run test:e2e` (scripts/e2e.ts builds the app,
  * picks a browser, then runs `playwright test`); see tests/e2e/README.md.
  *
- * By default the run starts its own stack (tests/e2e/support/serve.ts): the production build
- * on a free port, the local Kinde server on another, and a migrated SQLite file, all in a
- * temporary directory that is removed afterwards. Nothing touches the developer's data.
+ * By default the run starts its own stack (tests/e2e/global-setup.ts, with stack/): the
+ * production build started as `npm start` starts it, the local Kinde server beside it, and a
+ * migrated SQLite file, on ports picked here, in a temporary directory removed afterwards.
+ * Nothing touches the developer's data.
  *
  * Against real Kinde: start the app yourself with .env pointing at a Kinde test environment
  * (KINDE_ISSUER_URL, KINDE_CLIENT_ID, KINDE_CLIENT_SECRET), then set, in .env or the
@@ -16,14 +17,12 @@
  * a new user, the database file or the local Kinde server's specifics are skipped in that
  * mode, each with the reason.
  */
-import { defineConfig, type LaunchOptions } from "@playwright/test";
-import { randomUUID } from "node:crypto";
+import { defineConfig } from "@playwright/test";
 import { existsSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { parseEnv } from "node:util";
+import { pickPorts } from "./stack/ports";
 import { e2eTarget, STORAGE_STATE } from "./tests/e2e/support/env";
-import { freePorts } from "./tests/e2e/support/ports";
+import { launchOptions } from "./tests/support/chromium";
 
 /** Only the E2E_* variables of .env: the app's own variables are the stack's business. */
 function loadE2eVariablesFromDotEnv(): void {
@@ -38,31 +37,11 @@ loadE2eVariablesFromDotEnv();
 const external = Boolean(process.env.E2E_BASE_URL);
 if (!external && (!process.env.E2E_APP_PORT || !process.env.E2E_KINDE_PORT)) {
   // The runner evaluates this file first and its workers inherit what it set here.
-  const [appPort, kindePort] = await freePorts(2);
+  const [appPort, kindePort] = await pickPorts(2);
   process.env.E2E_APP_PORT ??= String(appPort);
   process.env.E2E_KINDE_PORT ??= String(kindePort);
 }
-if (!external) {
-  process.env.E2E_STATE_DIR ??= join(tmpdir(), `rkp-e2e-${randomUUID().slice(0, 8)}`);
-  process.env.E2E_DATABASE_FILE ??= join(process.env.E2E_STATE_DIR, "app.db");
-}
 const target = e2eTarget();
-
-// scripts/e2e.ts passes the browser it found; run directly, Debian's Chromium is preferred
-// when present, else Playwright's own (`npx playwright install chromium`).
-const executablePath =
-  process.env.E2E_CHROMIUM_PATH || (existsSync("/usr/bin/chromium") ? "/usr/bin/chromium" : undefined);
-const launchOptions: LaunchOptions = {
-  ...(executablePath ? { executablePath } : {}),
-  args: [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-  ],
-};
 
 export default defineConfig({
   testDir: "tests/e2e",
@@ -100,18 +79,6 @@ export default defineConfig({
       use: { javaScriptEnabled: false },
     },
   ],
-  webServer: external
-    ? undefined
-    : {
-        // node --import tsx, not the tsx wrapper: the wrapper SIGKILLs a child that takes
-        // more than ~30 ms to acknowledge SIGTERM, which cut the stack's cleanup short.
-        command: "node --import tsx tests/e2e/support/serve.ts",
-        url: `${target.baseUrl}/`,
-        reuseExistingServer: false,
-        timeout: 120_000,
-        stdout: "pipe",
-        stderr: "pipe",
-        gracefulShutdown: { signal: "SIGTERM", timeout: 20_000 },
-      },
-  metadata: { storageState: STORAGE_STATE, databaseFile: target.databaseFile ?? "(none: external app)" },
+  globalSetup: "./tests/e2e/global-setup.ts",
+  metadata: { storageState: STORAGE_STATE },
 });

@@ -8,7 +8,11 @@ declare module "@remix-run/node" {
 }
 
 export default defineConfig({
-  server: { port: Number(process.env.PORT ?? 3000), strictPort: true },
+  // Where Vite keeps pre-bundled dependencies; the test stacks give each dev server its own.
+  cacheDir: process.env.DEV_CACHE_DIR || "node_modules/.vite",
+  // The browser's modules, scanned for dependencies when the dev server starts: otherwise Vite
+  // finds some only when the first page asks for them, optimizes again and reloads that page.
+  optimizeDeps: { entries: ["app/root.tsx", "app/routes/**/*.tsx"] },
   plugins: [
     remix({
       // Every v3 flag on: the app is written the way Remix v3 / React Router 7 expects.

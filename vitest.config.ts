@@ -26,6 +26,8 @@ export default defineConfig({
           hookTimeout: 60_000,
         },
       },
+      // `npm run bench` end to end, in quick mode: its own run, after the integration tests.
+      { test: { name: "bench", include: ["tests/bench/**/*.test.ts"] } },
     ],
   },
 });

@@ -54,7 +54,8 @@ export default function handleRequest(
         },
       },
     );
-    setTimeout(abort, streamTimeout + 1_000);
+    // Unref'd: a finished render must not hold a stopping server open for six more seconds.
+    setTimeout(abort, streamTimeout + 1_000).unref();
   });
 }
 

@@ -3,24 +3,18 @@
  * default and a hard upper bound, so a typo cannot start an unbounded load loop.
  */
 import { z } from "zod";
-import { appServerNodeArgs } from "../scripts/lib/stack.ts";
 
 export const PHASE_NAMES = ["landing", "dashboard", "auth-success", "sign-in"] as const;
 export type PhaseName = (typeof PHASE_NAMES)[number];
 
-export const SERVERS = ["app", "remix-serve"] as const;
-export type ServerKind = (typeof SERVERS)[number];
-
 export interface BenchConfig {
   quick: boolean;
-  /**
-   * Which production server runs the build: "app" is the compiled server/main.ts
-   * (build/app-server/main.js), what `npm start` runs; "remix-serve" is @remix-run/serve's CLI.
-   */
-  server: ServerKind;
   /** Accept-Encoding sent with every request ("" sends none; then nothing is compressed). */
   acceptEncoding: string;
-  /** Extra Node.js flags for the app process, e.g. ["--max-old-space-size=128"]. */
+  /**
+   * Node.js flags for the app process after those of package.json's `start` script (so they
+   * win), e.g. ["--max-old-space-size=128"].
+   */
   appNodeArgs: string[];
   /** Measured seconds per phase. */
   duration: number;
@@ -33,12 +27,10 @@ export interface BenchConfig {
   /** Upper bound on sign-in round trips per phase, whatever the duration. */
   signInMaxRounds: number;
   users: number;
-  /** Reuse build/ when it has the server bundle (and the compiled server); else build. */
+  /** Reuse build/ when it has the app and the compiled server; else build. */
   skipBuild: boolean;
-  /** Start the app under `node --cpu-prof` and print where its CPU time went, per phase. */
+  /** Start the app under `node --cpu-prof` and keep its .cpuprofile with the results. */
   profile: boolean;
-  /** How many rows each profile table prints. */
-  profileTop: number;
   phases: PhaseName[];
   /** Where results go; bench/results by default. */
   resultsDir: string;
@@ -83,7 +75,6 @@ const schema = z.object({
   BENCH_USERS: number("BENCH_USERS", 1, 1000, true),
   BENCH_SKIP_BUILD: flag,
   BENCH_PROFILE: flag,
-  BENCH_PROFILE_TOP: number("BENCH_PROFILE_TOP", 1, 200, true),
   BENCH_TIMEOUT: number("BENCH_TIMEOUT", 1, 120, false),
   BENCH_PHASES: z
     .string()
@@ -106,7 +97,6 @@ const schema = z.object({
       return PHASE_NAMES.filter((name) => names.includes(name));
     }),
   BENCH_RESULTS_DIR: z.string().optional(),
-  BENCH_SERVER: z.enum(SERVERS, `BENCH_SERVER must be one of ${SERVERS.join(", ")}`).optional(),
   BENCH_ACCEPT_ENCODING: z.string().max(200).optional(),
   BENCH_APP_NODE_ARGS: z
     .string()
@@ -125,10 +115,7 @@ const schema = z.object({
     }),
 });
 
-export function readConfig(
-  source: Record<string, string | undefined> = process.env,
-  defaultServer: ServerKind = "app",
-): BenchConfig {
+export function readConfig(source: Record<string, string | undefined> = process.env): BenchConfig {
   const parsed = schema.safeParse(source);
   if (!parsed.success) {
     throw new Error(`Invalid benchmark option: ${parsed.error.issues.map((issue) => issue.message).join("; ")}`);
@@ -137,10 +124,8 @@ export function readConfig(
   const quick = env.BENCH_QUICK ?? false;
   return {
     quick,
-    server: env.BENCH_SERVER ?? defaultServer,
     acceptEncoding: env.BENCH_ACCEPT_ENCODING ?? "",
-    // The same flags `npm start` gives the server, unless the run asks for others.
-    appNodeArgs: env.BENCH_APP_NODE_ARGS.length > 0 ? env.BENCH_APP_NODE_ARGS : appServerNodeArgs(),
+    appNodeArgs: env.BENCH_APP_NODE_ARGS,
     duration: env.BENCH_DURATION ?? (quick ? 1 : 10),
     warmup: env.BENCH_WARMUP ?? (quick ? 1 : 2),
     connections: env.BENCH_CONNECTIONS ?? (quick ? 4 : 10),
@@ -150,7 +135,6 @@ export function readConfig(
     // Quick mode reuses an existing build unless told otherwise; a missing build is always built.
     skipBuild: env.BENCH_SKIP_BUILD ?? quick,
     profile: env.BENCH_PROFILE ?? false,
-    profileTop: env.BENCH_PROFILE_TOP ?? 12,
     phases: env.BENCH_PHASES,
     resultsDir: env.BENCH_RESULTS_DIR ?? "bench/results",
     timeout: env.BENCH_TIMEOUT ?? 10,

@@ -1,46 +1,10 @@
 /**
  * Sign-up and sign-in over plain HTTP, the way a browser with JavaScript off does it, with
- * redirects followed by hand so every hop is checked and timed. Used by bench/run.ts (to
- * create the users) and by bench/load.ts (the sign-in round-trip phase).
- *
- * Only Kinde's public field names (p_email, p_password, p_first_name, p_last_name) and the
- * form's own hidden inputs are used, so this works against real Kinde pages too.
+ * redirects followed by hand so every hop is checked and timed. Cookies and forms are the test
+ * browser's (stack/browser.ts). Only Kinde's public field names (p_email, p_password,
+ * p_first_name, p_last_name) and the form's own hidden inputs are used.
  */
-
-/** Cookies of one origin: name -> value. Attributes are ignored except for deletion. */
-export class CookieMap {
-  private readonly values = new Map<string, string>();
-
-  store(setCookies: string[]): void {
-    for (const line of setCookies) {
-      const [pair = "", ...attributes] = line.split(";");
-      const eq = pair.indexOf("=");
-      if (eq <= 0) continue;
-      const name = pair.slice(0, eq).trim();
-      const value = pair.slice(eq + 1).trim();
-      const deleted = attributes.some((attribute) => {
-        const [key = "", raw = ""] = attribute.split("=", 2).map((part) => part.trim());
-        if (key.toLowerCase() === "max-age") return Number(raw) <= 0;
-        if (key.toLowerCase() === "expires") return Date.parse(raw) <= Date.now();
-        return false;
-      });
-      if (deleted) this.values.delete(name);
-      else this.values.set(name, value);
-    }
-  }
-
-  has(name: string): boolean {
-    return this.values.has(name);
-  }
-
-  names(): string[] {
-    return [...this.values.keys()];
-  }
-
-  header(): string {
-    return [...this.values].map(([name, value]) => `${name}=${value}`).join("; ");
-  }
-}
+import { formRequest, TestBrowser } from "../stack/browser.ts";
 
 export interface Credentials {
   email: string;
@@ -68,10 +32,7 @@ export interface FlowOptions {
   appUrl: string;
   /** Seconds per HTTP request. */
   timeout: number;
-  /**
-   * Accept-Encoding to send; "" or unset asks for no compression ("identity"), as fetch would
-   * otherwise ask for gzip on its own.
-   */
+  /** Accept-Encoding to send; "" or unset asks for no compression ("identity"). */
   acceptEncoding?: string;
   /** Called with each hop's name and milliseconds. */
   onStep?: (step: string, ms: number) => void;
@@ -84,45 +45,29 @@ interface Hop {
   url: URL;
 }
 
-/** One browser: a cookie map per origin (the app and Kinde never see each other's cookies). */
-export class Browser {
-  private readonly jars = new Map<string, CookieMap>();
+interface Expect {
+  status: number;
+  location?: (location: URL) => boolean;
+}
+
+/** One person's browser: its cookies, and hops that are checked and timed. */
+export class FlowBrowser {
+  readonly browser = new TestBrowser();
 
   constructor(private readonly options: FlowOptions) {}
 
-  jar(origin: string): CookieMap {
-    let jar = this.jars.get(origin);
-    if (!jar) {
-      jar = new CookieMap();
-      this.jars.set(origin, jar);
-    }
-    return jar;
-  }
-
-  /** One request, no redirect following; the body is always read so the socket is reused. */
-  async hop(
-    step: string,
-    url: URL,
-    expect: { status: number; location?: (location: URL) => boolean },
-    init: { method?: string; body?: string; headers?: Record<string, string> } = {},
-  ): Promise<Hop> {
-    const jar = this.jar(url.origin);
-    const headers: Record<string, string> = {
-      Accept: "text/html",
-      "Accept-Encoding": this.options.acceptEncoding || "identity",
-      ...init.headers,
-    };
-    const cookie = jar.header();
-    if (cookie) headers.Cookie = cookie;
+  /** One request, no redirect followed; the body is always read so the socket is reused. */
+  async hop(step: string, url: URL, expect: Expect, init: RequestInit = {}): Promise<Hop> {
+    const headers = new Headers(init.headers);
+    headers.set("Accept", "text/html");
+    headers.set("Accept-Encoding", this.options.acceptEncoding || "identity");
     const started = performance.now();
     let response: Response;
     let body: string;
     try {
-      response = await fetch(url, {
-        method: init.method ?? "GET",
-        body: init.body,
+      response = await this.browser.fetch(url.href, {
+        ...init,
         headers,
-        redirect: "manual",
         signal: AbortSignal.timeout(this.options.timeout * 1000),
       });
       body = await response.text();
@@ -134,7 +79,6 @@ export class Browser {
       throw new FlowError(step, "network error", `${error instanceof Error ? error.message : String(error)}${cause}`);
     }
     this.options.onStep?.(step, performance.now() - started);
-    jar.store(response.headers.getSetCookie());
     const rawLocation = response.headers.get("Location");
     const location = rawLocation ? new URL(rawLocation, url) : undefined;
     if (response.status !== expect.status) {
@@ -151,27 +95,16 @@ export class Browser {
   }
 
   /** Posts the form of `page` that has the `fields`, with its hidden inputs kept. */
-  async submit(
-    step: string,
-    page: Hop,
-    fields: Record<string, string>,
-    expect: Parameters<Browser["hop"]>[2],
-  ): Promise<Hop> {
-    const form = findForm(page.body, Object.keys(fields));
-    if (!form)
+  async submit(step: string, page: Hop, fields: Record<string, string>, expect: Expect): Promise<Hop> {
+    let request: ReturnType<typeof formRequest>;
+    try {
+      request = formRequest({ url: page.url.href, html: page.body }, fields);
+    } catch {
       throw new FlowError(step, "no form", `no form with ${Object.keys(fields).join(", ")} on ${page.url.pathname}`);
-    const values = new URLSearchParams(form.hidden);
-    for (const [name, value] of Object.entries(fields)) values.set(name, value);
-    const action = new URL(form.action ?? page.url.href, page.url);
-    return this.hop(step, action, expect, {
-      method: "POST",
-      body: values.toString(),
-      headers: {
-        "Content-Type": "application/x-www-form-urlencoded",
-        Origin: page.url.origin,
-        "Sec-Fetch-Site": "same-origin",
-      },
-    });
+    }
+    const headers = new Headers(request.init.headers);
+    headers.set("Sec-Fetch-Site", "same-origin");
+    return this.hop(step, new URL(request.url), expect, { ...request.init, headers });
   }
 }
 
@@ -181,10 +114,10 @@ const samePath = (path: string) => (location: URL) => location.pathname === path
  * The whole flow from the app's sign-in (or sign-up) link to the rendered dashboard:
  * app /kinde-auth/<start> (302) -> Kinde /oauth2/auth (200, form) -> form POST (302 with a code)
  * -> app /kinde-auth/callback (302) -> /auth/success (302) -> /dashboard (200).
- * Returns the app's cookie header at the end (the signed-in session).
+ * Returns the cookie header the app gets at the end (the signed-in session).
  */
 export async function signInFlow(
-  browser: Browser,
+  browser: FlowBrowser,
   options: FlowOptions,
   start: "login" | "register",
   person: Person | Credentials,
@@ -194,8 +127,7 @@ export async function signInFlow(
     status: 302,
     location: (location) => location.pathname === "/oauth2/auth",
   });
-  const issuer = login.location!;
-  const form = await browser.hop("kinde-authorize", issuer, { status: 200 });
+  const form = await browser.hop("kinde-authorize", login.location!, { status: 200 });
   const fields: Record<string, string> =
     start === "register" && "firstName" in person
       ? {
@@ -224,48 +156,5 @@ export async function signInFlow(
   if (!dashboard.body.includes(person.email)) {
     throw new FlowError("app-dashboard", "wrong page", `the dashboard does not show ${person.email}`);
   }
-  return browser.jar(app.origin).header();
-}
-
-export interface FoundForm {
-  action: string | undefined;
-  hidden: Array<[string, string]>;
-}
-
-/** The first <form> whose inputs include every one of `names`, with its hidden inputs. */
-export function findForm(html: string, names: string[]): FoundForm | undefined {
-  for (const match of html.matchAll(/<form\b([^>]*)>([\s\S]*?)<\/form>/gi)) {
-    const formAttributes = attributesOf(match[1] ?? "");
-    const inputs = [...(match[2] ?? "").matchAll(/<input\b([^>]*)>/gi)].map((input) => attributesOf(input[1] ?? ""));
-    const inputNames = new Set(inputs.map((input) => input.name));
-    if (!names.every((name) => inputNames.has(name))) continue;
-    const hidden = inputs
-      .filter((input) => input.type?.toLowerCase() === "hidden" && input.name !== undefined)
-      .map((input): [string, string] => [input.name!, input.value ?? ""]);
-    return { action: formAttributes.action, hidden };
-  }
-  return undefined;
-}
-
-function attributesOf(source: string): Record<string, string | undefined> {
-  const attributes: Record<string, string | undefined> = {};
-  for (const match of source.matchAll(/([^\s=/>]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+)))?/g)) {
-    const name = (match[1] ?? "").toLowerCase();
-    attributes[name] = decodeEntities(match[2] ?? match[3] ?? match[4] ?? "");
-  }
-  return attributes;
-}
-
-function decodeEntities(value: string): string {
-  return value.replace(/&(#x[0-9a-f]+|#\d+|amp|lt|gt|quot|apos|#39);/gi, (entity, code: string) => {
-    const lower = code.toLowerCase();
-    if (lower === "amp") return "&";
-    if (lower === "lt") return "<";
-    if (lower === "gt") return ">";
-    if (lower === "quot") return '"';
-    if (lower === "apos") return "'";
-    if (lower.startsWith("#x")) return String.fromCodePoint(parseInt(lower.slice(2), 16));
-    if (lower.startsWith("#")) return String.fromCodePoint(Number(lower.slice(1)));
-    return entity;
-  });
+  return browser.browser.cookieHeader(app.href);
 }

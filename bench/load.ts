@@ -6,7 +6,7 @@
  * Progress and problems go to stderr. Every loop is bounded by a deadline and a count.
  */
 import autocannon from "autocannon";
-import { Browser, FlowError, signInFlow } from "./flow";
+import { FlowBrowser, FlowError, signInFlow } from "./flow";
 import type { HttpJob, LoadJob, LoadResult, SignInJob } from "./protocol";
 import { Reservoir, round, summarize, type LatencySummary } from "./stats";
 
@@ -173,7 +173,7 @@ async function runSignIn(job: SignInJob): Promise<LoadResult> {
         onStep: (step: string, ms: number) => hops.push([step, ms]),
       };
       // A new browser every round: no provider session cookie, so the form is really posted.
-      const browser = new Browser(options);
+      const browser = new FlowBrowser(options);
       const roundStart = performance.now();
       let failure: FlowError | Error | undefined;
       try {

@@ -1,9 +1,47 @@
 /**
- * Memory and CPU time of another process, from /proc (Linux): VmRSS (resident now) and VmHWM
+ * Memory and CPU time of other processes, from /proc (Linux): VmRSS (resident now) and VmHWM
  * (the highest resident size since the process started) from /proc/<pid>/status, user + system
  * CPU time of all its threads from /proc/<pid>/stat. Elsewhere the numbers are null.
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
+
+export interface ProcessInfo {
+  pid: number;
+  command: string;
+}
+
+/** `rootPid` and every process below it, with their command lines ([] without /proc). */
+export function processTree(rootPid: number): ProcessInfo[] {
+  const children = new Map<number, number[]>();
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc").filter((entry) => /^\d+$/.test(entry));
+  } catch {
+    return [];
+  }
+  for (const entry of entries) {
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  const tree: ProcessInfo[] = [];
+  const queue = [rootPid];
+  while (queue.length > 0) {
+    const pid = queue.shift()!;
+    try {
+      const command = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").trim();
+      tree.push({ pid, command });
+    } catch {
+      continue;
+    }
+    queue.push(...(children.get(pid) ?? []));
+  }
+  return tree;
+}
 
 export interface MemoryReading {
   rssMB: number;
@@ -46,10 +84,24 @@ export function readCpuMs(pid: number): number | null {
 
 const nowUs = () => Number(process.hrtime.bigint() / 1000n);
 
+/** The sum of readings over several processes; null when none can be read. */
+function sum<T>(pids: number[], read: (pid: number) => T | null, add: (a: T, b: T) => T): T | null {
+  let total: T | null = null;
+  for (const pid of pids) {
+    const reading = read(pid);
+    if (reading !== null) total = total === null ? reading : add(total, reading);
+  }
+  return total;
+}
+
+export const readTreeMemory = (pids: number[]) =>
+  sum(pids, readMemory, (a, b) => ({ rssMB: a.rssMB + b.rssMB, hwmMB: a.hwmMB + b.hwmMB }));
+const readTreeCpuMs = (pids: number[]) => sum(pids, readCpuMs, (a, b) => a + b);
+
 /**
- * Samples a process's resident memory every `intervalMs` until stopped; keeps the peak, and
- * the highest reading of every second (a timeline to tell steady growth from a plateau), and
- * its CPU time, to know how much CPU it used in a given window.
+ * Samples the resident memory of a set of processes (summed) every `intervalMs` until stopped;
+ * keeps the peak, and the highest reading of every second (a timeline to tell steady growth
+ * from a plateau), and their CPU time, to know how much CPU they used in a given window.
  */
 export class MemorySampler {
   private peak = Number.NaN;
@@ -61,7 +113,7 @@ export class MemorySampler {
   private readonly timer: NodeJS.Timeout;
 
   constructor(
-    private readonly pid: number,
+    private readonly pids: number[],
     intervalMs = 100,
   ) {
     this.sample();
@@ -69,9 +121,9 @@ export class MemorySampler {
   }
 
   private sample(): void {
-    const cpuMs = readCpuMs(this.pid);
+    const cpuMs = readTreeCpuMs(this.pids);
     if (cpuMs !== null) this.cpu.push([nowUs(), cpuMs]);
-    const reading = readMemory(this.pid);
+    const reading = readTreeMemory(this.pids);
     if (!reading) return;
     this.samples++;
     if (!(reading.rssMB <= this.peak)) this.peak = reading.rssMB;
@@ -79,9 +131,8 @@ export class MemorySampler {
     if (!(reading.rssMB <= (this.perSecond[second] ?? Number.NaN))) this.perSecond[second] = reading.rssMB;
   }
 
-  /** Peak sampled RSS and the process's VmHWM at this moment; null where /proc is missing. */
   /**
-   * CPU milliseconds the process used between two moments (monotonic microseconds, as
+   * CPU milliseconds used between two moments (monotonic microseconds, as
    * process.hrtime.bigint() / 1000n in any process), interpolated between samples.
    */
   cpuMsBetween(fromUs: number, toUs: number): number | null {
@@ -99,10 +150,11 @@ export class MemorySampler {
     return from === null || to === null ? null : to - from;
   }
 
+  /** Peak sampled RSS and the processes' VmHWM (summed) at this moment; null where /proc is missing. */
   stop(): { peakRssMB: number | null; hwmMB: number | null; samples: number; timelineMB: Array<number | null> } {
     clearInterval(this.timer);
     this.sample();
-    const reading = readMemory(this.pid);
+    const reading = readTreeMemory(this.pids);
     return {
       peakRssMB: this.samples > 0 ? this.peak : null,
       hwmMB: reading && Number.isFinite(reading.hwmMB) ? reading.hwmMB : null,

@@ -1,7 +1,8 @@
 /**
- * `npm run bench`: builds the app, starts it as in production with the local Kinde server and a
- * throwaway database, signs up a set of users through the real Kinde pages, then drives load
- * from a separate process (bench/load.ts) against four phases:
+ * `npm run bench`: builds the app, starts it exactly as `npm start` does (package.json's `start`
+ * command, which also starts the local Kinde server) with a throwaway database, signs up a set
+ * of users through the real Kinde pages, then drives load from a separate process
+ * (bench/load.ts) against four phases:
  *
  *   landing       GET /              public page, the baseline (no auth, no database)
  *   dashboard     GET /dashboard     signed-in users, round robin (token checks, one row, render)
@@ -13,13 +14,14 @@
  * Options are environment variables: see bench/README.md.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { cpus, loadavg, totalmem } from "node:os";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join, relative, resolve } from "node:path";
+import { baseEnv, ROOT, scriptArgs, withNodeFlags } from "../stack/app.ts";
+import { startStack, type Stack } from "../stack/index.ts";
 import { readConfig, type BenchConfig, type PhaseName } from "./config";
-import { Browser, signInFlow, type Person } from "./flow";
-import { MemorySampler, readMemory } from "./memory";
-import { formatSummary, readProfile, summarizeProfile, type ProfileSummary } from "./profile-summary";
+import { FlowBrowser, signInFlow, type Person } from "./flow";
+import { MemorySampler, processTree, readTreeMemory, type ProcessInfo } from "./memory";
 import type { LoadJob, LoadResult } from "./protocol";
 import {
   evaluateTargets,
@@ -29,7 +31,6 @@ import {
   type BenchResults,
   type PhaseResult,
 } from "./report";
-import { buildApp, childEnv, defaultServer, buildExists, makeWorkDir, ROOT, startStack, type Stack } from "./stack";
 
 const LOAD_SCRIPT = join(ROOT, "bench/load.ts");
 const SIGN_UP_CONCURRENCY = 4;
@@ -44,7 +45,7 @@ interface BenchUser {
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 
 /** Sign up `count` users through the app and the local Kinde pages; keep each one's cookies. */
-async function signUpUsers(stack: Stack, config: BenchConfig): Promise<BenchUser[]> {
+async function signUpUsers(appUrl: string, config: BenchConfig): Promise<BenchUser[]> {
   const runId = Date.now().toString(36);
   const users: BenchUser[] = new Array(config.users);
   let next = 0;
@@ -55,8 +56,8 @@ async function signUpUsers(stack: Stack, config: BenchConfig): Promise<BenchUser
       firstName: "Bench",
       lastName: `User ${index + 1}`,
     };
-    const options = { appUrl: stack.app.url, timeout: config.timeout, acceptEncoding: config.acceptEncoding };
-    const cookie = await signInFlow(new Browser(options), options, "register", person);
+    const options = { appUrl, timeout: config.timeout, acceptEncoding: config.acceptEncoding };
+    const cookie = await signInFlow(new FlowBrowser(options), options, "register", person);
     if (!/(?:^|; )access_token=/.test(cookie))
       throw new Error(`signing up ${person.email} left no access_token cookie (${cookie.slice(0, 80)})`);
     users[index] = { email: person.email, password: person.password, cookie };
@@ -64,12 +65,6 @@ async function signUpUsers(stack: Stack, config: BenchConfig): Promise<BenchUser
   const worker = async () => {
     while (next < config.users) await signUp(next++);
   };
-  // The first sign-up runs alone. On a cold server the Kinde SDK is still being imported, and
-  // concurrent first logins resume in the same microtask batch: the SDK keeps the OAuth state
-  // on its one shared client object (AuthorizationCode.createAuthorizationURL sets this.state,
-  // awaits, then reads it back), so they would swap states and fail with "State mismatch".
-  // That is a cold-start race in the SDK, reported separately, not what this benchmark measures.
-  await signUp(next++);
   await Promise.all(Array.from({ length: Math.min(SIGN_UP_CONCURRENCY, config.users) }, worker));
   return users;
 }
@@ -139,7 +134,7 @@ function runLoad(job: LoadJob): Promise<LoadResult> {
   return new Promise((resolveLoad, reject) => {
     const child = spawn(process.execPath, ["--import", "tsx", LOAD_SCRIPT], {
       cwd: ROOT,
-      env: childEnv(),
+      env: baseEnv(),
       stdio: ["pipe", "pipe", "pipe"],
     });
     children.add(child);
@@ -185,8 +180,31 @@ function gitState(): { commit: string | null; changedPaths: number | null } {
   };
 }
 
+const SERVER_FILES = ["build/server/index.js", "build/node/server/index.js"];
+
+/** `npm run build`: the app (remix vite:build) and the compiled server. */
+function buildApp(): number {
+  const started = performance.now();
+  const result = spawnSync("npm", ["run", "build"], {
+    cwd: ROOT,
+    env: baseEnv({ NODE_ENV: "production" }),
+    encoding: "utf8",
+    timeout: 300_000,
+  });
+  if (result.status !== 0) {
+    throw new Error(
+      `npm run build failed (${result.error?.message ?? `exit ${result.status}`}):\n${result.stdout}${result.stderr}`,
+    );
+  }
+  return (performance.now() - started) / 1000;
+}
+
+const isLocalKinde = (entry: ProcessInfo) => entry.command.includes("kinde-local/main.ts");
+const describeProcesses = (processes: ProcessInfo[]) =>
+  processes.map(({ pid, command }) => `pid ${pid} (${command})`).join(", ") || "none";
+
 async function main(): Promise<number> {
-  const config = readConfig(process.env, defaultServer());
+  const config = readConfig(process.env);
   const startedAt = new Date();
   const loadAtStart = loadavg();
   log(
@@ -196,22 +214,25 @@ async function main(): Promise<number> {
   );
 
   let buildSeconds: number | null = null;
-  if (config.skipBuild && buildExists(config.server)) {
+  if (config.skipBuild && SERVER_FILES.every((file) => existsSync(join(ROOT, file)))) {
     log("reusing the existing build (BENCH_SKIP_BUILD)");
   } else {
     log("building the app (npm run build)...");
-    buildSeconds = buildApp().seconds;
+    buildSeconds = buildApp();
     log(`built in ${buildSeconds.toFixed(1)}s`);
   }
 
-  const work = makeWorkDir();
-  const profileDir = config.profile ? join(work.dir, "profile") : undefined;
-  if (profileDir) mkdirSync(profileDir, { recursive: true });
+  const profileDir = config.profile ? mkdtempSync(join(tmpdir(), "rkp-bench-profile-")) : undefined;
+  const nodeFlags = [
+    ...config.appNodeArgs,
+    ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, "--cpu-prof-name=app.cpuprofile"] : []),
+  ];
+  const command = `node ${withNodeFlags(scriptArgs("production"), nodeFlags).join(" ")}`;
   let stack: Stack | undefined;
   const cleanup = async () => {
     for (const child of children) child.kill("SIGKILL");
     if (stack) await stack.stop().catch(() => {});
-    work.remove();
+    if (profileDir) rmSync(profileDir, { recursive: true, force: true });
   };
   const onSignal = (signal: NodeJS.Signals) => {
     log(`${signal}: stopping`);
@@ -221,29 +242,37 @@ async function main(): Promise<number> {
   process.once("SIGTERM", onSignal);
 
   try {
+    // As `npm start`: the app starts the local Kinde server itself. Long-lived tokens: the
+    // benchmark measures signed-in requests, not token refreshes.
     stack = await startStack({
-      workDir: work.dir,
-      server: config.server,
-      nodeArgs: config.appNodeArgs,
-      cpuProfileDir: profileDir,
+      kinde: "child",
+      ttl: { access: 86_400, id: 86_400, refresh: 1_296_000 },
+      nodeFlags,
+      output: { limit: 64 * 1024 },
     });
     const { app } = stack;
-    log(
-      `app (${config.server === "app" ? "build/app-server/main.js" : "remix-serve"}) ${app.url} (pid ${app.pid}), local Kinde ${stack.kinde.url}, database ${stack.databaseFile}`,
-    );
+    const tree = processTree(app.pid);
+    let measured = tree.filter((entry) => !isLocalKinde(entry));
+    if (measured.length === 0) measured = [{ pid: app.pid, command }];
+    const notCounted = tree.filter(isLocalKinde);
+    log(`app ${app.url} (${command}), local Kinde ${stack.issuerUrl}, database ${stack.databaseFile}`);
+    log(`memory and CPU figures: ${describeProcesses(measured)}; not counted: ${describeProcesses(notCounted)}`);
 
     const signUpStarted = performance.now();
-    const users = await signUpUsers(stack, config);
+    const users = await signUpUsers(app.url, config);
     const signUpSeconds = (performance.now() - signUpStarted) / 1000;
     log(`signed up ${users.length} users in ${signUpSeconds.toFixed(1)}s`);
-    const idle = readMemory(app.pid);
+    const idle = readTreeMemory(measured.map((entry) => entry.pid));
     const idleRssMB = idle ? Math.round(idle.rssMB * 10) / 10 : null;
     if (idleRssMB !== null) log(`app RSS before the phases: ${idleRssMB} MB`);
 
     const phases: PhaseResult[] = [];
     for (const phase of config.phases) {
       log(`phase ${phase}: ${TARGET_LABELS[phase].target}...`);
-      const sampler = new MemorySampler(app.pid, 100);
+      const sampler = new MemorySampler(
+        measured.map((entry) => entry.pid),
+        100,
+      );
       let result: LoadResult;
       try {
         result = await runLoad(jobFor(phase, config, app.url, users));
@@ -254,7 +283,7 @@ async function main(): Promise<number> {
       const memory = sampler.stop();
       const cpuMs = sampler.cpuMsBetween(result.measuredFromUs, result.measuredToUs);
       if (app.child.exitCode !== null || app.child.signalCode !== null) {
-        throw new Error(`the app exited during phase ${phase}:\n${app.log().slice(-4000)}`);
+        throw new Error(`the app exited during phase ${phase}:\n${app.output.text().slice(-4000)}`);
       }
       phases.push({
         name: phase,
@@ -332,7 +361,7 @@ async function main(): Promise<number> {
         signUpSeconds: Math.round(signUpSeconds * 10) / 10,
         idleRssMB,
       },
-      app: { server: config.server, url: appUrl, pid: appPid },
+      app: { server: command, url: appUrl, pid: appPid, processes: measured, notCounted },
       phases,
       targets,
     };
@@ -340,29 +369,14 @@ async function main(): Promise<number> {
     const resultsDir = resolve(ROOT, config.resultsDir);
     mkdirSync(resultsDir, { recursive: true });
     const stamp = startedAt.toISOString().replace(/[:.]/g, "-");
-    const profileSummaries: Record<string, ProfileSummary> = {};
-    let profileText = "";
     if (profileDir) {
       const file = join(profileDir, "app.cpuprofile");
-      if (!existsSync(file)) {
-        log("no CPU profile was written (the app did not exit cleanly)");
-      } else {
+      if (existsSync(file)) {
         const kept = join(resultsDir, `${stamp}-app.cpuprofile`);
         copyFileSync(file, kept);
-        const profile = readProfile(file);
-        for (const phase of phases) {
-          const summary = summarizeProfile(profile, {
-            fromUs: phase.window.fromUs,
-            toUs: phase.window.toUs,
-            top: config.profileTop,
-            root: ROOT,
-          });
-          profileSummaries[phase.name] = summary;
-          // The sign-in phase's app work is 4 requests per round trip (the other 2 hit Kinde).
-          const requests = phase.name === "sign-in" ? phase.completed * 4 : phase.completed;
-          profileText += `\n${formatSummary(summary, `CPU profile of the app, phase ${phase.name} (${phase.target})`, requests)}\n`;
-        }
-        results.profile = { file: relative(ROOT, kept), phases: profileSummaries };
+        results.profile = { file: relative(ROOT, kept) };
+      } else {
+        log("no CPU profile was written (the app did not exit cleanly)");
       }
     }
 
@@ -384,7 +398,10 @@ async function main(): Promise<number> {
       );
     }
     console.log(
-      `App server: ${config.server === "app" ? "build/app-server/main.js (as npm start)" : "remix-serve"}${config.appNodeArgs.length ? ` with ${config.appNodeArgs.join(" ")}` : ""}; RSS ${idleRssMB ?? "n/a"} MB after start and sign-ups, before the phases.`,
+      `App: ${command} (as npm start); RSS ${idleRssMB ?? "n/a"} MB after start and sign-ups, before the phases.`,
+    );
+    console.log(
+      `Memory and CPU cover ${describeProcesses(measured)}; the local Kinde server (${describeProcesses(notCounted)}) is not counted.`,
     );
     console.log("");
     console.log(formatTable(phases));
@@ -396,7 +413,12 @@ async function main(): Promise<number> {
     }
     console.log("");
     console.log(formatTargets(targets));
-    if (profileText) console.log(profileText);
+    if (results.profile) {
+      console.log("");
+      console.log(
+        `CPU profile of the app: ${results.profile.file} (open it in Chrome DevTools, Performance panel, or in VS Code)`,
+      );
+    }
     console.log("");
     console.log(`Results: ${relative(ROOT, resultFile)} (and ${relative(ROOT, join(resultsDir, "latest.json"))})`);
     if (!ok) console.log("FAILED: some phases had errors (see above); exit code 1");

@@ -130,8 +130,8 @@ export const prisma: Database = (globalForDb.__prisma ??= createClient(env.DATAB
 
 if (!globalForDb.__prismaShutdownHook) {
   globalForDb.__prismaShutdownHook = true;
-  // remix-serve closes its HTTP server on SIGINT/SIGTERM and lets the requests in flight
-  // finish; the event loop then empties and `beforeExit` fires: the moment to disconnect.
+  // On SIGINT/SIGTERM the server (server/index.ts, or remix-serve) closes and lets the requests
+  // in flight finish; the event loop then empties and `beforeExit` fires: the moment to disconnect.
   process.once("beforeExit", () => {
     void prisma.$disconnect().then(() => console.log("[db] disconnected"));
   });

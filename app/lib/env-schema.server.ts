@@ -3,7 +3,7 @@
  * start scripts and tests can check a configuration without loading one.
  */
 import { z } from "zod";
-import { DEFAULT_DATABASE_URL } from "./dotenv.server";
+import { DEFAULT_DATABASE_URL } from "./dotenv.server.ts";
 
 const httpUrl = z
   .url({ protocol: /^https?$/, error: "must be an http(s) URL" })

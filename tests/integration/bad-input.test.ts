@@ -6,7 +6,8 @@
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newPerson, signUp, usersIn } from "../support/flows";
-import { startStack, type Stack } from "../support/stack";
+import { overOneConnection } from "../support/http";
+import { startStack, type Stack } from "../../stack";
 
 let stack: Stack;
 let validCookies = "";
@@ -183,6 +184,24 @@ describe("malformed requests", () => {
     expect((await fetch(`${stack.appUrl}/healthz`)).status).toBe(200);
     expect(stored()).toBe(before);
   }, 180_000);
+
+  it("leave a kept-alive connection usable: a refused body does not become the next request", async () => {
+    const form = { "Content-Type": "application/x-www-form-urlencoded", Origin: stack.appUrl };
+    const responses = await overOneConnection(stack.appUrl, [
+      { method: "POST", path: "/dashboard", headers: form, body: Buffer.alloc(200_000, "a") },
+      { method: "GET", path: "/" },
+      { method: "PUT", path: "/dashboard", headers: form, body: "intent=update-profile" },
+      { method: "POST", path: "/dashboard", headers: { ...form, Origin: "https://evil.example" }, body: "x=1" },
+      { method: "GET", path: "/healthz" },
+    ]);
+    expect(responses.map(({ status, reusedSocket }) => [status, reusedSocket])).toEqual([
+      [413, false],
+      [200, true],
+      [405, true],
+      [403, true],
+      [200, true],
+    ]);
+  });
 });
 
 const KINDE_ROUTES = [

@@ -1,8 +1,8 @@
 /** Response headers, the redirect rule, the SDK's health route, and sign-out as a POST. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TestBrowser, textOf } from "../support/browser";
+import { TestBrowser, textOf } from "../../stack/browser";
 import { newPerson, signIn, signOut, signUp } from "../support/flows";
-import { startStack, type Stack } from "../support/stack";
+import { startStack, type Stack } from "../../stack";
 
 let stack: Stack;
 beforeAll(async () => {

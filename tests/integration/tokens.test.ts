@@ -1,8 +1,8 @@
 /** Token refresh, a failed refresh, and tokens Kinde did not sign. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TestBrowser, textOf } from "../support/browser";
+import { TestBrowser, textOf } from "../../stack/browser";
 import { newPerson, signUp } from "../support/flows";
-import { startStack, type Stack } from "../support/stack";
+import { startStack, type Stack } from "../../stack";
 import { decodeJwt, expired, signWithKindeKey, signWithOtherKey, unsigned } from "../support/tokens";
 
 let stack: Stack;

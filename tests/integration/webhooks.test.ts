@@ -4,10 +4,10 @@
  * or a deletion at Kinde does to a person who is signed in.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TestBrowser, textOf, type Page } from "../support/browser";
+import { TestBrowser, textOf, type Page } from "../../stack/browser";
 import { newPerson, queryDatabase, signUp, usersIn } from "../support/flows";
 import { deleteKindeUser, deliverWebhook, kindeEvent, sendKindeEvent, signKindeEvent } from "../support/kinde-webhooks";
-import { startStack, type Stack } from "../support/stack";
+import { startStack, type Stack } from "../../stack";
 import { decodeJwt, signWithKindeKey, signWithOtherKey, unsigned } from "../support/tokens";
 
 let stack: Stack;

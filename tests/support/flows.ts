@@ -4,8 +4,8 @@
  */
 import Database from "better-sqlite3";
 import { randomUUID } from "node:crypto";
-import type { Stack } from "./stack";
-import { TestBrowser, type Page } from "./browser";
+import type { Stack } from "../../stack";
+import { TestBrowser, type Page } from "../../stack/browser";
 import { TEST_CLIENT_ID, TEST_CLIENT_SECRET } from "./test-env";
 
 export interface Person {

@@ -1,15 +1,24 @@
 /**
  * Once per vitest run: migrate a template database. The integration project also builds the
- * app, so the HTTP tests run the same production build that `npm start` serves.
+ * app (meanwhile), so the HTTP tests run the same production build that `npm start` serves.
  */
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import type { TestProject } from "vitest/node";
-import { createMigratedTemplate, TEMPLATE_ENV } from "./database";
+import { createMigratedTemplate, TEMPLATE_ENV } from "../../stack/database";
 
-export default function setup(project: TestProject) {
-  process.env[TEMPLATE_ENV] = createMigratedTemplate();
-  if (project.name === "integration" && !process.env.SKIP_BUILD) {
-    const build = spawnSync("npm", ["run", "build"], { encoding: "utf8" });
-    if (build.status !== 0) throw new Error(`npm run build failed:\n${build.stdout}${build.stderr}`);
-  }
+function build(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("npm", ["run", "build"], { stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.once("error", reject);
+    child.once("close", (code) => (code === 0 ? resolve() : reject(new Error(`npm run build failed:\n${output}`))));
+  });
+}
+
+export default async function setup(project: TestProject) {
+  const building = project.name === "integration" && !process.env.SKIP_BUILD ? build() : Promise.resolve();
+  process.env[TEMPLATE_ENV] = await createMigratedTemplate();
+  await building;
 }

@@ -3,7 +3,7 @@
  * key, as Kinde signs them, and POSTed to the app the way Kinde posts them (no Origin).
  */
 import { randomBytes } from "node:crypto";
-import type { Stack } from "./stack";
+import type { Stack } from "../../stack";
 import { TEST_CLIENT_ID, TEST_CLIENT_SECRET } from "./test-env";
 import { signWithKindeKey } from "./tokens";
 

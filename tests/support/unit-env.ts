@@ -3,10 +3,14 @@
  * a database file of this file's own, so files run in parallel without touching each other
  * or the developer's data.
  */
-import { freshDatabaseFile } from "./database";
+import { freshDatabaseFile } from "../../stack/database";
 import { appEnv } from "./test-env";
 
 Object.assign(
   process.env,
-  appEnv({ siteUrl: "http://localhost:3999", issuerUrl: "http://127.0.0.1:9", databaseFile: freshDatabaseFile() }),
+  appEnv({
+    siteUrl: "http://localhost:3999",
+    issuerUrl: "http://127.0.0.1:9",
+    databaseFile: await freshDatabaseFile(),
+  }),
 );

@@ -1,7 +1,8 @@
 /**
- * What the config, the stack script and the tests agree on, through environment variables
- * that playwright.config.ts sets once (with ??=, so worker processes, which evaluate the
- * config again, keep the runner's values).
+ * What the config, the global setup's stack and the tests agree on, through environment
+ * variables: the ports playwright.config.ts picks once (with ??=, so worker processes, which
+ * evaluate the config again, keep the runner's values) and the database file the global setup
+ * sets before the workers start.
  */
 import { join } from "node:path";
 

@@ -10,7 +10,7 @@ import {
   CLIENT_ID,
   CLIENT_SECRET,
   CONFIG_PATH,
-  CookieJar,
+  TestBrowser,
   decodePayload,
   get,
   hiddenRequestId,
@@ -55,7 +55,7 @@ function authorizeFor(clientId: string, redirectUri: string, extra: Record<strin
 }
 
 /** Signs in through the form of an authorization URL; returns the callback URL it redirected to. */
-async function signInThrough(url: string, credentials: Credentials, jar = new CookieJar()) {
+async function signInThrough(url: string, credentials: Credentials, jar = new TestBrowser()) {
   const page = await get(url, jar);
   expect(page.status).toBe(200);
   const html = await page.text();

@@ -4,7 +4,7 @@ import {
   authorizeUrl,
   callbackParams,
   CLIENT_ID,
-  CookieJar,
+  TestBrowser,
   decodePayload,
   exchangeCode,
   get,
@@ -73,7 +73,7 @@ describe("discovery", () => {
 describe("the authorization code flow", () => {
   const credentials = newCredentials({ firstName: "Ada", lastName: "Lovelace" });
   let tokens: TokenSet;
-  let jar: CookieJar;
+  let jar: TestBrowser;
 
   it("signs up through the form and returns a code with the same state", async () => {
     const result = await signUp(server, credentials);
@@ -81,13 +81,13 @@ describe("the authorization code flow", () => {
     expect(result.code).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(result.state).toBe("0123456789abcdef0123456789ab");
     expect(result.scope).toBe("openid profile email offline");
-    const session = jar.get("kinde_local_session");
+    const session = await jar.cookie(server.url, "kinde_local_session");
     expect(session).toBeDefined();
     tokens = await exchangeCode(server, result.code);
   });
 
   it("sets the provider session cookie HttpOnly, SameSite=Lax, Path=/", async () => {
-    const fresh = new CookieJar();
+    const fresh = new TestBrowser();
     const page = await get(authorizeUrl(server, { start_page: "registration" }), fresh);
     const response = await postForm(`${server.url}/auth/sign-up`, {
       request_id: hiddenRequestId(await page.text()),

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { expect } from "vitest";
+import { TestBrowser } from "../../../stack/browser.ts";
 import {
   createKindeLocalServer,
   type KindeLocalServer,
@@ -18,6 +19,8 @@ export const CLIENT_SECRET = "k1nd3L0calT3stS3cr3t0123456789abcdefABCDEF";
 export const SITE_URL = "http://localhost:3999";
 export const REDIRECT_URI = `${SITE_URL}/kinde-auth/callback`;
 export const CONFIG_PATH = fileURLToPath(new URL("../../../kinde-local/config.json", import.meta.url));
+
+export { TestBrowser };
 
 export interface TestServer extends KindeLocalServer {
   dataDir: string;
@@ -47,31 +50,6 @@ export async function startServer(
   return { ...server, dataDir, logs, advance: (ms) => void (offset += ms) };
 }
 
-/** A one-origin cookie jar, enough for the server's own session cookie. */
-export class CookieJar {
-  private readonly cookies = new Map<string, string>();
-
-  update(response: Response): void {
-    for (const header of response.headers.getSetCookie()) {
-      const [pair] = header.split(";");
-      const equals = pair?.indexOf("=") ?? -1;
-      if (!pair || equals < 0) continue;
-      const name = pair.slice(0, equals).trim();
-      const value = pair.slice(equals + 1).trim();
-      if (/Max-Age=0/i.test(header) || value === "") this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
-  }
-
-  header(): string {
-    return [...this.cookies].map(([name, value]) => `${name}=${value}`).join("; ");
-  }
-
-  get(name: string): string | undefined {
-    return this.cookies.get(name);
-  }
-}
-
 export function authorizeUrl(server: KindeLocalServer, extra: Record<string, string> = {}): string {
   const params = new URLSearchParams({
     state: "0123456789abcdef0123456789ab",
@@ -84,33 +62,22 @@ export function authorizeUrl(server: KindeLocalServer, extra: Record<string, str
   return `${server.url}/oauth2/auth?${params}`;
 }
 
-export async function get(url: string, jar?: CookieJar, headers: Record<string, string> = {}): Promise<Response> {
-  const response = await fetch(url, {
-    redirect: "manual",
-    headers: { ...headers, ...(jar ? { Cookie: jar.header() } : {}) },
-  });
-  jar?.update(response);
-  return response;
+/** A GET with the cookies of `jar` (a browser), if any; no redirect is followed. */
+export function get(url: string, jar?: TestBrowser, headers: Record<string, string> = {}): Promise<Response> {
+  return (jar ?? new TestBrowser()).fetch(url, { headers });
 }
 
-export async function postForm(
+export function postForm(
   url: string,
   fields: Record<string, string>,
-  jar?: CookieJar,
+  jar?: TestBrowser,
   headers: Record<string, string> = {},
 ): Promise<Response> {
-  const response = await fetch(url, {
+  return (jar ?? new TestBrowser()).fetch(url, {
     method: "POST",
-    redirect: "manual",
-    headers: {
-      "Content-Type": "application/x-www-form-urlencoded",
-      ...headers,
-      ...(jar ? { Cookie: jar.header() } : {}),
-    },
+    headers: { "Content-Type": "application/x-www-form-urlencoded", ...headers },
     body: new URLSearchParams(fields),
   });
-  jar?.update(response);
-  return response;
 }
 
 export function hiddenRequestId(html: string): string {
@@ -151,7 +118,7 @@ export async function submitSignUp(
   server: KindeLocalServer,
   authorize: string,
   credentials: Credentials,
-  jar: CookieJar,
+  jar: TestBrowser,
 ) {
   const page = await get(authorize, jar);
   expect(page.status).toBe(200);
@@ -169,7 +136,7 @@ export async function submitSignUp(
 }
 
 /** Walks the sign-up page as a browser would; returns the code the app receives. */
-export async function signUp(server: KindeLocalServer, credentials: Credentials, jar = new CookieJar()) {
+export async function signUp(server: KindeLocalServer, credentials: Credentials, jar = new TestBrowser()) {
   const response = await submitSignUp(server, authorizeUrl(server, { start_page: "registration" }), credentials, jar);
   const params = callbackParams(response);
   return { code: params.get("code") ?? "", state: params.get("state"), scope: params.get("scope"), jar };
@@ -178,7 +145,7 @@ export async function signUp(server: KindeLocalServer, credentials: Credentials,
 export async function signIn(
   server: KindeLocalServer,
   credentials: Credentials,
-  jar = new CookieJar(),
+  jar = new TestBrowser(),
   extra: Record<string, string> = {},
 ) {
   const page = await get(authorizeUrl(server, extra), jar);

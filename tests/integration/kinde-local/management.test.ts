@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   authorizeUrl,
   callbackParams,
-  CookieJar,
+  TestBrowser,
   decodePayload,
   exchangeCode,
   get,
@@ -55,7 +55,7 @@ interface ListPage {
 }
 
 /** Signs in through the form; a user without a password is shown the "Choose a password" page. */
-async function signInPage(email: string, password: string, jar = new CookieJar()) {
+async function signInPage(email: string, password: string, jar = new TestBrowser()) {
   const page = await get(authorizeUrl(server), jar);
   const requestId = hiddenRequestId(await page.text());
   const response = await postForm(

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   CLIENT_ID,
   CLIENT_SECRET,
-  CookieJar,
+  TestBrowser,
   decodePayload,
   exchangeCode,
   get,
@@ -67,15 +67,16 @@ describe("@kinde/jwt-validator", () => {
 });
 
 describe("@kinde-oss/kinde-remix-sdk", () => {
-  const app = new CookieJar();
-  const browser = new CookieJar();
+  const app = new TestBrowser();
+  const browser = new TestBrowser();
   const credentials = newCredentials({ email: `sdk-${Date.now()}@admin.example`, firstName: "Sdk", lastName: "User" });
-  const appRequest = (path: string) => new Request(`${SITE_URL}${path}`, { headers: { Cookie: app.header() } });
+  const appRequest = async (path: string) =>
+    new Request(`${SITE_URL}${path}`, { headers: { Cookie: await app.cookieHeader(SITE_URL) } });
 
   it("registers, handles the callback and stores valid tokens", async () => {
-    const register = await sdk.handleAuth(appRequest("/kinde-auth/register?returnTo=/dashboard"), "register");
+    const register = await sdk.handleAuth(await appRequest("/kinde-auth/register?returnTo=/dashboard"), "register");
     expect(register?.status).toBe(302);
-    app.update(register as Response);
+    await app.keepCookies(SITE_URL, register as Response);
     const authorize = register?.headers.get("Location") ?? "";
     expect(authorize.startsWith(`${server.url}/oauth2/auth?`)).toBe(true);
     expect(new URL(authorize).searchParams.get("start_page")).toBe("registration");
@@ -84,15 +85,16 @@ describe("@kinde-oss/kinde-remix-sdk", () => {
     const callbackUrl = new URL(submitted.headers.get("Location") ?? "");
     expect(callbackUrl.pathname).toBe("/kinde-auth/callback");
 
-    const callback = await sdk.handleAuth(appRequest(`${callbackUrl.pathname}${callbackUrl.search}`), "callback");
+    const callback = await sdk.handleAuth(await appRequest(`${callbackUrl.pathname}${callbackUrl.search}`), "callback");
     expect(callback?.status).toBe(302);
     expect(callback?.headers.get("Location")).toBe("/dashboard");
-    app.update(callback as Response);
-    for (const name of ["access_token", "id_token", "refresh_token"]) expect(app.get(name), name).toBeTruthy();
+    await app.keepCookies(SITE_URL, callback as Response);
+    for (const name of ["access_token", "id_token", "refresh_token"])
+      expect(await app.cookie(SITE_URL, name), name).toBeTruthy();
   });
 
   it("reads the user, permissions, organizations and flags from the tokens", async () => {
-    const session = await sdk.getKindeSession(appRequest("/"));
+    const session = await sdk.getKindeSession(await appRequest("/"));
     expect(await session.isAuthenticated()).toBe(true);
     const user = await session.getUser();
     expect(user).toMatchObject({ given_name: "Sdk", family_name: "User", email: credentials.email, picture: null });
@@ -112,28 +114,32 @@ describe("@kinde-oss/kinde-remix-sdk", () => {
   });
 
   it("refreshes expired tokens itself and hands back new cookies", async () => {
-    const before = app.get("refresh_token");
+    const before = await app.cookie(SITE_URL, "refresh_token");
     await new Promise((resolve) => setTimeout(resolve, (ACCESS_TTL_SECONDS + 0.5) * 1000));
     // The runtime returns `headers` (Set-Cookie for refreshed tokens); 1.1.4's typings omit it.
-    const session = (await sdk.getKindeSession(appRequest("/"))) as Awaited<ReturnType<typeof sdk.getKindeSession>> & {
+    const session = (await sdk.getKindeSession(await appRequest("/"))) as Awaited<
+      ReturnType<typeof sdk.getKindeSession>
+    > & {
       headers: Headers;
     };
     const setCookies = session.headers.getSetCookie();
     expect(setCookies.some((cookie) => cookie.startsWith("access_token="))).toBe(true);
-    app.update(new Response(null, { headers: session.headers }));
-    expect(app.get("refresh_token")).not.toBe(before);
-    const again = await sdk.getKindeSession(appRequest("/"));
+    await app.keepCookies(SITE_URL, new Response(null, { headers: session.headers }));
+    expect(await app.cookie(SITE_URL, "refresh_token")).not.toBe(before);
+    const again = await sdk.getKindeSession(await appRequest("/"));
     expect(await again.isAuthenticated()).toBe(true);
-    expect(decodePayload(decodeURIComponent(app.get("access_token") ?? "")).sub).toBe((await again.getUser())?.id);
+    expect(decodePayload(decodeURIComponent((await app.cookie(SITE_URL, "access_token")) ?? "")).sub).toBe(
+      (await again.getUser())?.id,
+    );
   });
 
   it("logs out through the server and lands on the post-logout URL", async () => {
-    const logout = await sdk.handleAuth(appRequest("/kinde-auth/logout"), "logout");
+    const logout = await sdk.handleAuth(await appRequest("/kinde-auth/logout"), "logout");
     const location = logout?.headers.get("Location") ?? "";
     expect(location).toBe(`${server.url}/logout?redirect=${SITE_URL}`);
     const response = await get(location, browser);
     expect(response.status).toBe(302);
     expect(response.headers.get("Location")).toBe(`${SITE_URL}/`);
-    expect(browser.get("kinde_local_session")).toBeUndefined();
+    expect(await browser.cookie(server.url, "kinde_local_session")).toBeUndefined();
   });
 });

@@ -1,7 +1,8 @@
 /**
- * A small browser for HTTP-level tests: keeps cookies like a browser (one jar for every
- * port of localhost, as browsers do), follows redirects across the app and the Kinde server,
- * and fills in HTML forms by field name. No JavaScript: what it can do, a no-JS user can.
+ * The one cookie-keeping HTTP client, for tests and the benchmark: keeps cookies like a browser
+ * (tough-cookie; one jar for every port of localhost, as browsers do), follows redirects across
+ * the app and the Kinde server, and fills in HTML forms by field name. No JavaScript: what it
+ * can do, a no-JS user can.
  */
 import { parse, type HTMLElement } from "node-html-parser";
 import { CookieJar } from "tough-cookie";
@@ -18,6 +19,23 @@ export interface Page {
 export class TestBrowser {
   readonly jar = new CookieJar();
 
+  /** One request with this browser's cookies, no redirect followed; the cookies it sets are kept. */
+  async fetch(url: string, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    const cookie = await this.jar.getCookieString(url);
+    if (cookie) headers.set("Cookie", cookie);
+    const response = await fetch(url, { ...init, headers, redirect: "manual" });
+    await this.keepCookies(url, response);
+    return response;
+  }
+
+  /** Keeps the cookies a response for `url` sets (also for responses made without fetch()). */
+  async keepCookies(url: string, response: Response): Promise<void> {
+    for (const setCookie of response.headers.getSetCookie()) {
+      await this.jar.setCookie(setCookie, url, { ignoreError: true });
+    }
+  }
+
   async request(url: string, init: RequestInit = {}, options: { follow?: boolean } = {}): Promise<Page> {
     const chain: string[] = [];
     let current = url;
@@ -25,13 +43,7 @@ export class TestBrowser {
     let body = init.body;
     for (let hops = 0; hops < 20; hops++) {
       chain.push(current);
-      const headers = new Headers(init.headers);
-      const cookie = await this.jar.getCookieString(current);
-      if (cookie) headers.set("Cookie", cookie);
-      const response = await fetch(current, { method, body, headers, redirect: "manual" });
-      for (const setCookie of response.headers.getSetCookie()) {
-        await this.jar.setCookie(setCookie, current, { ignoreError: true });
-      }
+      const response = await this.fetch(current, { method, body, headers: init.headers, signal: init.signal });
       const location = response.headers.get("Location");
       if (options.follow !== false && location && response.status >= 300 && response.status < 400) {
         await response.arrayBuffer();
@@ -53,33 +65,13 @@ export class TestBrowser {
   }
 
   /** Submits the page's form that has `fields`' names, keeping its hidden inputs. */
-  async submitForm(
-    page: Page,
+  submitForm(
+    page: Pick<Page, "url" | "html">,
     fields: Record<string, string>,
     options: { origin?: string; follow?: boolean } = {},
   ): Promise<Page> {
-    const form = findForm(page.html, Object.keys(fields));
-    const values = new URLSearchParams();
-    for (const input of form.querySelectorAll("input")) {
-      const name = input.getAttribute("name");
-      if (!name || name in fields) continue;
-      const type = input.getAttribute("type") ?? "text";
-      if (type === "checkbox" || type === "radio" || type === "submit") continue;
-      values.set(name, input.getAttribute("value") ?? "");
-    }
-    for (const [name, value] of Object.entries(fields)) values.set(name, value);
-    const action = new URL(form.getAttribute("action") ?? page.url, page.url);
-    const method = (form.getAttribute("method") ?? "get").toUpperCase();
-    const origin = options.origin ?? new URL(page.url).origin;
-    if (method === "GET") {
-      action.search = values.toString();
-      return this.get(action.toString());
-    }
-    return this.request(
-      action.toString(),
-      { method, body: values, headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: origin } },
-      { follow: options.follow },
-    );
+    const { url, init } = formRequest(page, fields, options.origin);
+    return this.request(url, init, { follow: options.follow });
   }
 
   async cookie(url: string, name: string): Promise<string | undefined> {
@@ -89,6 +81,11 @@ export class TestBrowser {
 
   async setCookie(url: string, name: string, value: string): Promise<void> {
     await this.jar.setCookie(`${name}=${value}; Path=/`, url);
+  }
+
+  /** The Cookie header this browser would send to `url`. */
+  cookieHeader(url: string): Promise<string> {
+    return this.jar.getCookieString(url);
   }
 }
 
@@ -100,6 +97,34 @@ export function linkHref(page: Page, text: string): string {
   const href = link?.getAttribute("href");
   if (!href) throw new Error(`No link "${text}" on ${page.url}`);
   return new URL(href, page.url).toString();
+}
+
+/** The request a browser sends for the page's form that has `fields`' names, hidden inputs kept. */
+export function formRequest(
+  page: Pick<Page, "url" | "html">,
+  fields: Record<string, string>,
+  origin = new URL(page.url).origin,
+): { url: string; init: RequestInit } {
+  const form = findForm(page.html, Object.keys(fields));
+  const values = new URLSearchParams();
+  for (const input of form.querySelectorAll("input")) {
+    const name = input.getAttribute("name");
+    if (!name || name in fields) continue;
+    const type = input.getAttribute("type") ?? "text";
+    if (type === "checkbox" || type === "radio" || type === "submit") continue;
+    values.set(name, input.getAttribute("value") ?? "");
+  }
+  for (const [name, value] of Object.entries(fields)) values.set(name, value);
+  const action = new URL(form.getAttribute("action") ?? page.url, page.url);
+  const method = (form.getAttribute("method") ?? "get").toUpperCase();
+  if (method === "GET") {
+    action.search = values.toString();
+    return { url: action.toString(), init: {} };
+  }
+  return {
+    url: action.toString(),
+    init: { method, body: values, headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: origin } },
+  };
 }
 
 function findForm(html: string, fieldNames: string[]): HTMLElement {

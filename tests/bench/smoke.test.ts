@@ -9,12 +9,16 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 
-const ROOT = resolve(import.meta.dirname, "../../..");
+const ROOT = resolve(import.meta.dirname, "../..");
 const TIMEOUT_MS = 180_000;
 
 function runBench(env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolveRun, reject) => {
-    const child = spawn("npx", ["tsx", "bench/run.ts"], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", "tsx", "bench/run.ts"], {
+      cwd: ROOT,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
@@ -35,9 +39,8 @@ describe("npm run bench (quick mode)", () => {
   it(
     "runs every phase without errors, prints the table and writes the JSON results",
     async () => {
-      // The unit setup put DATABASE_URL, KINDE_* etc. into this process's environment: they are
-      // passed on on purpose, the benchmark must build its children's environment itself. A
-      // developer's own BENCH_* settings are not.
+      // Whatever else this process has is passed on on purpose: the benchmark must build its
+      // children's environment itself. A developer's own BENCH_* settings are not.
       const env = Object.fromEntries(
         Object.entries(process.env).filter(([name]) => !name.startsWith("BENCH_")),
       ) as NodeJS.ProcessEnv;
@@ -72,6 +75,7 @@ describe("npm run bench (quick mode)", () => {
           ratioToBaseline: unknown;
         }>;
         targets: Array<{ name: string; status: string }>;
+        app: { server: string; pid: number; processes: { pid: number }[]; notCounted: { command: string }[] };
       };
       expect(results.ok).toBe(true);
       expect(results.phases.map((phase) => phase.name)).toEqual(["landing", "dashboard", "auth-success", "sign-in"]);
@@ -87,6 +91,12 @@ describe("npm run bench (quick mode)", () => {
         expect(phase.ratioToBaseline, phase.name).toBeTypeOf("number");
       }
       expect(results.targets.map((target) => target.status)).not.toContain("SKIP");
+      // The figures cover what npm start runs, the local Kinde server left out.
+      expect(results.app.server).toMatch(/^node .*build\/node\/server\/index\.js$/);
+      expect(results.app.processes.map((entry) => entry.pid)).toContain(results.app.pid);
+      expect(results.app.notCounted.map((entry) => entry.command)).toEqual([
+        expect.stringContaining("kinde-local/main.ts"),
+      ]);
     },
     TIMEOUT_MS,
   );

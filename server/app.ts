@@ -1,0 +1,111 @@
+/**
+ * The one HTTP server, for development and production (docs/decisions/0010-own-server.md):
+ * express, compression, the request log and the guards, then Remix. In development Vite's
+ * middleware serves the modules and compiles the app on demand; in production the build's
+ * files and server bundle are served.
+ */
+import { createServer, type Server } from "node:http";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import {
+  createReadableStreamFromReadable,
+  createRequestHandler,
+  writeReadableStreamToWritable,
+  type ServerBuild,
+} from "@remix-run/node";
+import compression from "compression";
+import express, { type RequestHandler } from "express";
+import { guard, limitStreamedBody, onError, requestLog } from "./guards.ts";
+
+export type Mode = "development" | "production";
+
+export const SERVER_BUILD = "build/server/index.js";
+
+export interface AppServer {
+  server: Server;
+  /** Stops what the server runs besides HTTP (Vite's watcher in development). */
+  closeTools(): Promise<void>;
+}
+
+export async function createAppServer(mode: Mode, log: (line: string) => void = console.log): Promise<AppServer> {
+  const app = express();
+  const server = createServer(app);
+  app.disable("x-powered-by");
+  app.use(compression());
+
+  let build: ServerBuild | (() => Promise<ServerBuild>);
+  let closeTools = async () => {};
+  if (mode === "development") {
+    const vite = await import("vite");
+    const ownSigterm = process.listeners("SIGTERM");
+    // HMR rides on this server's port instead of a second one (24678 by default).
+    const devServer = await vite.createServer({ server: { middlewareMode: true, hmr: { server } } });
+    // Remix's plugin starts a second Vite server, not in middleware mode, whose SIGTERM handler
+    // calls process.exit(): that would cut the graceful shutdown short. Ours closes Vite.
+    for (const listener of process.listeners("SIGTERM")) {
+      if (!ownSigterm.includes(listener)) process.off("SIGTERM", listener);
+    }
+    app.use(devServer.middlewares);
+    build = () => devServer.ssrLoadModule("virtual:remix/server-build") as Promise<ServerBuild>;
+    closeTools = () => devServer.close();
+  } else {
+    const serverBuild = (await import(pathToFileURL(resolve(SERVER_BUILD)).href)) as ServerBuild;
+    build = serverBuild;
+    // Remix sets the security headers on what it renders (app/entry.server.tsx); files get these.
+    const setHeaders = (res: express.Response) => res.setHeader("X-Content-Type-Options", "nosniff");
+    app.use(
+      serverBuild.publicPath,
+      express.static(serverBuild.assetsBuildDirectory, { immutable: true, maxAge: "1y", setHeaders }),
+    );
+    // public/ holds files (favicon...): only paths that look like one are looked up on disk,
+    // so page requests do not pay a failed stat each.
+    const publicFiles = express.static("public", { maxAge: "1h", setHeaders });
+    app.use((req, res, next) => (/\.[a-z0-9]+$/i.test(req.path) ? publicFiles(req, res, next) : next()));
+  }
+
+  app.use(requestLog(log));
+  app.use(guard);
+  app.use(limitStreamedBody);
+  app.all("*", remixHandler(build, mode));
+  app.use(onError(log));
+  return { server, closeTools };
+}
+
+/**
+ * What @remix-run/express does, except that the request's signal is aborted whenever the
+ * response ends (there: only when the client goes away first). Remix clears its per-page stream
+ * timer on abort alone, and each such 5 s timer would hold a stopping server open.
+ */
+function remixHandler(build: ServerBuild | (() => Promise<ServerBuild>), mode: Mode): RequestHandler {
+  const handleRequest = createRequestHandler(build, mode);
+  return async (req, res, next) => {
+    try {
+      const controller = new AbortController();
+      res.once("close", () => controller.abort());
+      const headers = new Headers();
+      for (const [name, value] of Object.entries(req.headers)) {
+        for (const item of Array.isArray(value) ? value : value === undefined ? [] : [value])
+          headers.append(name, item);
+      }
+      const hasBody = req.method !== "GET" && req.method !== "HEAD";
+      // As @remix-run/express: req.hostname, with the port of X-Forwarded-Host or Host.
+      const port = [req.get("X-Forwarded-Host"), req.get("host")]
+        .map((host) => Number.parseInt(host?.split(":")[1] ?? "", 10))
+        .find(Number.isSafeInteger);
+      const request = new Request(`${req.protocol}://${req.hostname}${port ? `:${port}` : ""}${req.originalUrl}`, {
+        method: req.method,
+        headers,
+        signal: controller.signal,
+        ...(hasBody ? { body: createReadableStreamFromReadable(req), duplex: "half" } : {}),
+      });
+      const response = await handleRequest(request);
+      res.statusMessage = response.statusText;
+      res.status(response.status);
+      for (const [name, value] of response.headers.entries()) res.append(name, value);
+      if (response.body) await writeReadableStreamToWritable(response.body, res);
+      else res.end();
+    } catch (error) {
+      next(error);
+    }
+  };
+}

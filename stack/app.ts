@@ -1,0 +1,115 @@
+/**
+ * Starts the app server the way `npm start` (or `npm run dev`) does: the command of that
+ * package.json script, minus npm, so Node flags live in one place and tests and the benchmark
+ * run what production runs.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { PortTaken } from "./ports.ts";
+import { ProcessOutput, type OutputOptions } from "./ready.ts";
+
+export const ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+export type AppMode = "production" | "development";
+
+const SCRIPT: Record<AppMode, string> = { production: "start", development: "dev" };
+
+/**
+ * The arguments after `node` in package.json's `start` (production) or `dev` script. Throws
+ * unless the script is a plain `node ...` command: anything a shell would interpret (variables,
+ * quotes, `&&`) would make what the tests run differ from what npm runs.
+ */
+export function scriptArgs(mode: AppMode, root = ROOT): string[] {
+  const name = SCRIPT[mode];
+  const scripts = (JSON.parse(readFileSync(`${root}/package.json`, "utf8")) as { scripts?: Record<string, string> })
+    .scripts;
+  const command = scripts?.[name] ?? "";
+  const words = command.trim().split(/\s+/);
+  if (words[0] !== "node" || words.length < 2 || /["'`$\\|&;<>(){}*?~]/.test(command)) {
+    throw new Error(
+      `package.json's "${name}" script must be a plain \`node ...\` command (the tests and the benchmark run it without npm), not: ${command}`,
+    );
+  }
+  return words.slice(1);
+}
+
+/** The script's arguments with `extra` Node flags after its own (later flags win) and before the entry file. */
+export function withNodeFlags(args: string[], extra: string[]): string[] {
+  const entry = args.findIndex((arg) => /\.[cm]?[jt]s$/.test(arg));
+  if (entry < 0) throw new Error(`no entry file in \`node ${args.join(" ")}\``);
+  return [...args.slice(0, entry), ...extra, ...args.slice(entry)];
+}
+
+/** What the server prints once it listens (server/index.ts). */
+export const listeningLine = (port: number) => `[server] http://localhost:${port}`;
+
+export interface AppOptions {
+  mode?: AppMode;
+  port: number;
+  /** The app's whole environment: nothing else is inherited. */
+  env: NodeJS.ProcessEnv;
+  /** Extra Node flags (a CPU profile, a preload...). */
+  nodeFlags?: string[];
+  output?: OutputOptions;
+  timeoutMs?: number;
+}
+
+export interface AppProcess {
+  url: string;
+  pid: number;
+  child: ChildProcess;
+  output: ProcessOutput;
+  /** Sends `signal` (SIGTERM by default) and resolves with the exit code; SIGKILL after `graceMs`. */
+  stop(signal?: NodeJS.Signals, graceMs?: number): Promise<number | null>;
+}
+
+/** Starts the app and resolves once it listens; rejects with PortTaken when its port is in use. */
+export async function startApp(options: AppOptions): Promise<AppProcess> {
+  const args = withNodeFlags(scriptArgs(options.mode ?? "production"), options.nodeFlags ?? []);
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...options.env, PORT: String(options.port) },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const output = new ProcessOutput(child, options.output);
+  const exited = new Promise<number | null>((resolve) => child.once("close", (code) => resolve(code)));
+  const app: AppProcess = {
+    url: `http://localhost:${options.port}`,
+    pid: child.pid ?? -1,
+    child,
+    output,
+    async stop(signal = "SIGTERM", graceMs = 15_000) {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill(signal);
+        const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+        await exited;
+        clearTimeout(timer);
+      }
+      return exited;
+    },
+  };
+  try {
+    // The server's own line, not any answer on the port: another process could hold it.
+    await output.waitFor(listeningLine(options.port), options.timeoutMs ?? 60_000);
+  } catch (error) {
+    await app.stop("SIGKILL");
+    if (/EADDRINUSE|cannot listen on port/.test(output.text())) throw new PortTaken(`port ${options.port} is taken`);
+    throw error;
+  }
+  return app;
+}
+
+/**
+ * A child's environment from scratch: what any process needs (executables, home, temp dir,
+ * locale) and `extra`. A caller's DATABASE_URL or KINDE_* cannot leak in.
+ */
+export function baseEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const keep = ["PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "TZ", "SystemRoot", "USERPROFILE", "TEMP", "TMP"];
+  const env: Record<string, string> = {};
+  for (const name of keep) {
+    const value = process.env[name];
+    if (value !== undefined) env[name] = value;
+  }
+  return { ...env, ...extra } as NodeJS.ProcessEnv;
+}

@@ -1,0 +1,40 @@
+/**
+ * The one port picker. Ports a server must know before it starts (KINDE_SITE_URL and the
+ * issuer name them) are picked at random below the kernel's ephemeral range, where servers
+ * started on port 0 never land, and checked free. Another process may still take the port
+ * before the server binds it: callers start again on another (see PortTaken).
+ */
+import { createServer, type Server } from "node:net";
+
+const RANGE = { from: 20_000, to: 30_000 };
+
+/** `count` distinct free ports, held open together while they are checked. */
+export async function pickPorts(count: number): Promise<number[]> {
+  const held: Server[] = [];
+  const ports: number[] = [];
+  try {
+    while (ports.length < count) {
+      const port = RANGE.from + Math.floor(Math.random() * (RANGE.to - RANGE.from));
+      if (ports.includes(port)) continue;
+      const server = createServer();
+      const free = await new Promise<boolean>((resolve) => {
+        server.once("error", () => resolve(false));
+        server.listen(port, "127.0.0.1", () => resolve(true));
+      });
+      if (!free) continue;
+      held.push(server);
+      ports.push(port);
+    }
+    return ports;
+  } finally {
+    await Promise.all(held.map((server) => new Promise((resolve) => server.close(resolve))));
+  }
+}
+
+export async function pickPort(): Promise<number> {
+  const [port] = await pickPorts(1);
+  return port!;
+}
+
+/** The server could not listen on its port: someone else took it first. */
+export class PortTaken extends Error {}

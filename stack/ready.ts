@@ -1,0 +1,77 @@
+/**
+ * The one readiness wait: a child process's output (stdout and stderr as one text), and a
+ * promise that resolves when a line appears in it. Event-driven: no polling, no sleeps.
+ */
+import type { ChildProcess } from "node:child_process";
+
+export interface OutputOptions {
+  /** Also write each chunk here (e.g. to the parent's own stdout). */
+  echo?: (chunk: Buffer, stream: "stdout" | "stderr") => void;
+  /** Keep only the last this many characters (a long benchmark logs every request). */
+  limit?: number;
+}
+
+export class ProcessOutput {
+  private buffer = "";
+  private ended: string | undefined;
+  private readonly listeners = new Set<() => void>();
+
+  constructor(child: ChildProcess, options: OutputOptions = {}) {
+    const append = (stream: "stdout" | "stderr") => (chunk: Buffer) => {
+      options.echo?.(chunk, stream);
+      this.buffer += chunk.toString();
+      if (options.limit && this.buffer.length > options.limit) this.buffer = this.buffer.slice(-options.limit);
+      this.notify();
+    };
+    child.stdout?.on("data", append("stdout"));
+    child.stderr?.on("data", append("stderr"));
+    // "close", not "exit": by then every byte the process wrote has been read.
+    child.once("close", (code, signal) => {
+      this.ended = signal ? `signal ${signal}` : `code ${code}`;
+      this.notify();
+    });
+    child.once("error", (error) => {
+      this.ended = error.message;
+      this.notify();
+    });
+  }
+
+  text(): string {
+    return this.buffer;
+  }
+
+  /** Resolves with the match once the output contains `pattern`; rejects if the process ends first. */
+  waitFor(pattern: string | RegExp, timeoutMs = 10_000): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const match =
+          typeof pattern === "string"
+            ? this.buffer.includes(pattern)
+              ? pattern
+              : null
+            : pattern.exec(this.buffer)?.[0];
+        if (match != null) {
+          done();
+          resolve(match);
+        } else if (this.ended !== undefined) {
+          done();
+          reject(new Error(`the process ended (${this.ended}) before printing ${String(pattern)}:\n${this.buffer}`));
+        }
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`no ${String(pattern)} within ${timeoutMs} ms:\n${this.buffer}`));
+      }, timeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        this.listeners.delete(check);
+      };
+      this.listeners.add(check);
+      check();
+    });
+  }
+
+  private notify(): void {
+    for (const listener of this.listeners) listener();
+  }
+}

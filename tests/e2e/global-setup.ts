@@ -1,0 +1,30 @@
+/**
+ * The browser tests' stack (unless E2E_BASE_URL names an app to test instead): the production
+ * build started exactly as `npm start` starts it, local Kinde server included, on the ports
+ * playwright.config.ts picked, with a migrated throwaway database. Stopped and removed when the
+ * run ends (E2E_KEEP_STATE=1 keeps its files, to look at the database).
+ */
+import { startStack } from "../../stack";
+
+export default async function globalSetup(): Promise<(() => Promise<void>) | undefined> {
+  if (process.env.E2E_BASE_URL) return undefined;
+  const verbose = process.env.E2E_SERVER_LOG === "1";
+  const stack = await startStack({
+    kinde: "child",
+    ports: { app: Number(process.env.E2E_APP_PORT), kinde: Number(process.env.E2E_KINDE_PORT) },
+    // Long-lived tokens: the setup project's saved session must not need a refresh (which
+    // would rotate the refresh token and sign out every other test that reuses it).
+    ttl: { access: 86_400, id: 86_400, refresh: 1_296_000 },
+    keepFiles: process.env.E2E_KEEP_STATE === "1",
+    // The app's request log only on request; its errors always, so a failing test shows why
+    // the server answered 500.
+    output: {
+      echo: (chunk, stream) => (stream === "stderr" || verbose) && process.stderr.write(chunk),
+      limit: 64 * 1024,
+    },
+  });
+  // The test workers start after this and inherit it (support/env.ts).
+  process.env.E2E_DATABASE_FILE = stack.databaseFile;
+  console.log(`[e2e] app ${stack.appUrl}, local Kinde ${stack.issuerUrl}, database ${stack.databaseFile}`);
+  return stack.stop;
+}

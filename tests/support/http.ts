@@ -1,0 +1,46 @@
+/** Requests over one kept-alive connection, to see what a server does to the next request. */
+import { Agent, request } from "node:http";
+
+export interface RawRequest {
+  method: string;
+  path: string;
+  headers?: Record<string, string>;
+  body?: Buffer | string;
+}
+
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+  /** Whether this request went over the connection of the one before. */
+  reusedSocket: boolean;
+}
+
+/** Sends `requests` one after the other through an agent that keeps one connection alive. */
+export async function overOneConnection(baseUrl: string, requests: RawRequest[]): Promise<RawResponse[]> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const responses: RawResponse[] = [];
+  try {
+    for (const spec of requests) {
+      responses.push(
+        await new Promise<RawResponse>((resolve, reject) => {
+          const req = request(new URL(spec.path, baseUrl), { method: spec.method, headers: spec.headers, agent });
+          req.once("error", reject);
+          req.once("response", (res) => {
+            let body = "";
+            res.setEncoding("utf8");
+            res.on("data", (chunk: string) => (body += chunk));
+            res.once("error", reject);
+            res.once("end", () =>
+              resolve({ status: res.statusCode ?? 0, headers: res.headers, body, reusedSocket: req.reusedSocket }),
+            );
+          });
+          req.end(spec.body);
+        }),
+      );
+    }
+    return responses;
+  } finally {
+    agent.destroy();
+  }
+}
