@@ -4,11 +4,11 @@ import {
   clientAddress,
   currentSession,
   emitUserEvent,
-  sessionCookie,
   type AppContext,
   type Handler,
   type RequestContext,
 } from "../context.ts";
+import { sessionCookie } from "../cookies.ts";
 import {
   AUTHORIZATION_REQUEST_TTL_MS,
   CODE_TTL_MS,

@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestBrowser, textOf } from "../../stack/browser";
 import { newPerson, signIn, signOut, signUp } from "../support/flows";
 import { startStack, type Stack } from "../../stack";
+import { CROSS_SITE_CASES, headersFor } from "../support/cross-site-cases";
+import { kindeEvent, signKindeEvent } from "../support/kinde-webhooks";
 
 let stack: Stack;
 beforeAll(async () => {
@@ -148,5 +150,64 @@ describe("sign-out", () => {
     const login = await browser.get(`${stack.appUrl}/kinde-auth/login`);
     expect(login.url.startsWith(stack.issuerUrl)).toBe(true);
     expect(login.html).toContain('name="p_password"');
+  });
+});
+
+describe("cross-site requests: one rule (common/cross-site.ts) for the app and the local Kinde server", () => {
+  const cases = CROSS_SITE_CASES.map((testCase) => [testCase.what, testCase] as const);
+
+  it.each(cases)("the app: POST, %s", async (_, testCase) => {
+    // The sign-out form's action: refused by the guard with a 403, or signed out (a redirect).
+    const response = await fetch(`${stack.appUrl}/kinde-auth/logout`, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded", ...headersFor(testCase, stack.appUrl) },
+      body: "",
+      redirect: "manual",
+    });
+    const text = await response.text();
+    if (testCase.crossSite) {
+      expect(response.status).toBe(403);
+      expect(textOf(text)).toContain("This form can only be sent from this site.");
+    } else {
+      expect(response.status).toBe(302);
+      expect(response.headers.get("Location")).toContain(`${stack.issuerUrl}/logout`);
+    }
+  });
+
+  it.each(cases)("the local Kinde server: POST, %s", async (_, testCase) => {
+    // The sign-in form with a request id that does not exist: refused (403), or "expired" (400).
+    const response = await fetch(`${stack.issuerUrl}/auth/sign-in`, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded", ...headersFor(testCase, stack.issuerUrl) },
+      body: new URLSearchParams({ request_id: "unknown", p_email: "a@example.com", p_password: "x" }),
+    });
+    await response.arrayBuffer();
+    expect(response.status).toBe(testCase.crossSite ? 403 : 400);
+  });
+
+  it("lets Kinde's webhook through: server to server, no Origin and no Sec-Fetch-Site", async () => {
+    const token = await signKindeEvent(
+      stack,
+      kindeEvent("user.authenticated", { id: "kp_0123456789abcdef0123456789abcdef" }),
+    );
+    const response = await fetch(`${stack.appUrl}/webhooks/kinde`, {
+      method: "POST",
+      headers: { "Content-Type": "application/jwt" },
+      body: token,
+    });
+    expect(response.status).toBe(200);
+  });
+
+  it("refuses a webhook-shaped post that a browser sent from another site", async () => {
+    const token = await signKindeEvent(
+      stack,
+      kindeEvent("user.authenticated", { id: "kp_0123456789abcdef0123456789abcdef" }),
+    );
+    const response = await fetch(`${stack.appUrl}/webhooks/kinde`, {
+      method: "POST",
+      headers: { "Content-Type": "application/jwt", "Sec-Fetch-Site": "cross-site", Origin: "null" },
+      body: token,
+    });
+    expect(response.status).toBe(403);
   });
 });
