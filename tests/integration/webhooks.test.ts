@@ -3,9 +3,11 @@
  * server's key, forged and malformed deliveries, exactly-once, ordering, and what a suspension
  * or a deletion at Kinde does to a person who is signed in.
  */
+import { parse as parseCookie } from "cookie";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestBrowser, textOf, type Page } from "../../stack/browser";
 import { newPerson, queryDatabase, signUp, usersIn } from "../support/flows";
+import { setCookieNames } from "../support/http";
 import { deleteKindeUser, deliverWebhook, kindeEvent, sendKindeEvent, signKindeEvent } from "../support/kinde-webhooks";
 import { startStack, type Stack } from "../../stack";
 import { decodeJwt, signWithKindeKey, signWithOtherKey, unsigned } from "../support/tokens";
@@ -48,10 +50,7 @@ async function signedUpPerson() {
 /** A browser holding exactly these cookies (a copy of the person's session as it was). */
 async function replay(cookies: string): Promise<TestBrowser> {
   const browser = new TestBrowser();
-  for (const pair of cookies.split("; ")) {
-    const [name, ...value] = pair.split("=");
-    await browser.setCookie(stack.appUrl, name!, value.join("="));
-  }
+  for (const [name, value] of Object.entries(parseCookie(cookies))) await browser.setCookie(stack.appUrl, name, value);
   return browser;
 }
 
@@ -59,11 +58,9 @@ async function replay(cookies: string): Promise<TestBrowser> {
 function expectSignedOut(page: Page, path: string) {
   expect(page.status, page.url).toBe(302);
   expect(page.headers.get("Location")).toBe(`/kinde-auth/login?${new URLSearchParams({ returnTo: path })}`);
-  const expired = page.headers
-    .getSetCookie()
-    .filter((cookie) => /Max-Age=0/.test(cookie))
-    .map((cookie) => cookie.split("=")[0]);
-  expect(expired).toEqual(expect.arrayContaining(["access_token", "id_token", "refresh_token"]));
+  expect(setCookieNames(page.headers, { expired: true })).toEqual(
+    expect.arrayContaining(["access_token", "id_token", "refresh_token"]),
+  );
 }
 
 describe("forged and malformed deliveries", () => {
