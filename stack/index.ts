@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createKindeLocalServer, type KindeLocalServer } from "../kinde-local/server.ts";
+import { createKindeLocalServer, type KindeLocalServer, type KindeLocalServerOptions } from "../kinde-local/server.ts";
 import { appEnv, TEST_CLIENT_ID, TEST_CLIENT_SECRET } from "../tests/support/test-env.ts";
 import { baseEnv, ROOT, startApp, type AppMode, type AppProcess } from "./app.ts";
 import { freshDatabaseFile } from "./database.ts";
@@ -43,6 +43,8 @@ export interface StackOptions {
   /** `in-process` (default) or `child`: started by the app itself, as `npm start` does. */
   kinde?: "in-process" | "child";
   ttl?: { access?: number; id?: number; refresh?: number };
+  /** More applications at the local Kinde server besides the app's own (in-process Kinde only). */
+  kindeApplications?: KindeLocalServerOptions["applications"];
   /** Extra variables for the app (they win over the stack's). */
   env?: Record<string, string>;
   /** Called with the fresh database file before the app starts (to break it on purpose). */
@@ -97,6 +99,7 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
       dataDir: kindeDataDir,
       configPath: join(ROOT, "kinde-local/config.json"),
       ttl,
+      applications: options.kindeApplications,
       log: () => {},
     });
     issuerUrl = kinde.url;

@@ -6,7 +6,9 @@ import Database from "better-sqlite3";
 import { randomUUID } from "node:crypto";
 import type { Stack } from "../../stack";
 import { TestBrowser, type Page } from "../../stack/browser";
-import { TEST_CLIENT_ID, TEST_CLIENT_SECRET } from "./test-env";
+import { kindeAdmin, mintKindeSession } from "./kinde-session";
+
+export { kindeAdmin };
 
 export interface Person {
   email: string;
@@ -52,6 +54,24 @@ export async function signIn(
   return { browser, page };
 }
 
+/**
+ * A person signed in without the forms (kinde-session.ts): created at the local Kinde server,
+ * the Kinde cookies minted, then /auth/success stores them as a real sign-in would. Ends on
+ * the dashboard. For tests that are not about signing in.
+ */
+export async function signInAs(
+  stack: Stack,
+  overrides: Partial<Person> = {},
+): Promise<{ browser: TestBrowser; page: Page; person: Person; kindeId: string }> {
+  const person = newPerson(overrides);
+  const { kindeId, cookies } = await mintKindeSession(stack, person);
+  const browser = new TestBrowser();
+  for (const { name, value } of cookies) await browser.setCookie(stack.appUrl, name, value);
+  const page = await browser.get(`${stack.appUrl}/auth/success`);
+  if (page.url !== `${stack.appUrl}/dashboard`) throw new Error(`signInAs ended on ${page.url} (${page.status})`);
+  return { browser, page, person, kindeId };
+}
+
 export async function signOut(stack: Stack, browser: TestBrowser): Promise<Page> {
   return browser.request(`${stack.appUrl}/kinde-auth/logout`, {
     method: "POST",
@@ -94,30 +114,4 @@ export function runSql(databaseFile: string, sql: string, ...params: unknown[]):
   } finally {
     db.close();
   }
-}
-
-/** Kinde's Management API on the local server: what an admin changing a user at Kinde does. */
-export async function kindeAdmin(stack: Stack) {
-  const tokenResponse = await fetch(`${stack.issuerUrl}/oauth2/token`, {
-    method: "POST",
-    headers: { "Content-Type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({
-      grant_type: "client_credentials",
-      client_id: TEST_CLIENT_ID,
-      client_secret: TEST_CLIENT_SECRET,
-      audience: `${stack.issuerUrl}/api`,
-    }),
-  });
-  const { access_token: token } = (await tokenResponse.json()) as { access_token: string };
-  const headers = { Authorization: `Bearer ${token}`, "Content-Type": "application/json" };
-  return {
-    async updateUser(id: string, changes: { given_name?: string; family_name?: string }) {
-      const response = await fetch(`${stack.issuerUrl}/api/v1/user?id=${encodeURIComponent(id)}`, {
-        method: "PATCH",
-        headers,
-        body: JSON.stringify(changes),
-      });
-      if (!response.ok) throw new Error(`PATCH user: ${response.status} ${await response.text()}`);
-    },
-  };
 }
