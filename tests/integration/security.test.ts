@@ -1,7 +1,7 @@
 /** Response headers, the redirect rule, the SDK's health route, and sign-out as a POST. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestBrowser, textOf } from "../../stack/browser";
-import { newPerson, signIn, signOut, signUp } from "../support/flows";
+import { newPerson, signIn, signInAs, signOut, signUp } from "../support/flows";
 import { startStack, type Stack } from "../../stack";
 import { CROSS_SITE_CASES, headersFor } from "../support/cross-site-cases";
 import { kindeEvent, signKindeEvent } from "../support/kinde-webhooks";
@@ -16,7 +16,7 @@ afterAll(async () => {
 
 describe("security headers", () => {
   it("sends a nonce-based CSP and the other headers on every page, and the scripts carry the nonce", async () => {
-    const { browser } = await signUp(stack, newPerson());
+    const { browser } = await signInAs(stack);
     for (const path of ["/", "/dashboard", "/no-such-page", "/kinde-auth/logout"]) {
       const page = await browser.get(`${stack.appUrl}${path}`);
       const csp = page.headers.get("Content-Security-Policy") ?? "";
@@ -45,7 +45,7 @@ describe("security headers", () => {
   });
 
   it("keeps personal pages out of shared caches", async () => {
-    const { browser } = await signUp(stack, newPerson());
+    const { browser } = await signInAs(stack);
     const page = await browser.get(`${stack.appUrl}/dashboard`);
     expect(page.headers.get("Cache-Control")).toBe("private, no-store");
   });
@@ -99,7 +99,7 @@ describe("redirect targets", () => {
   });
 
   it.each(hostile)("never lets /auth/success redirect off-site for returnTo=%j", async (returnTo) => {
-    const { browser } = await signUp(stack, newPerson());
+    const { browser } = await signInAs(stack);
     const page = await browser.get(`${stack.appUrl}/auth/success?returnTo=${encodeURIComponent(returnTo)}`, {
       follow: false,
     });
@@ -122,7 +122,7 @@ describe("the SDK's own routes", () => {
 
 describe("sign-out", () => {
   it("does not sign out on a GET: it asks for confirmation", async () => {
-    const { browser } = await signUp(stack, newPerson());
+    const { browser } = await signInAs(stack);
     const page = await browser.get(`${stack.appUrl}/kinde-auth/logout`);
     expect(page.status).toBe(200);
     expect(textOf(page.html)).toContain("Sign out?");
@@ -130,7 +130,7 @@ describe("sign-out", () => {
   });
 
   it("refuses a sign-out POST sent from another site", async () => {
-    const { browser } = await signUp(stack, newPerson());
+    const { browser } = await signInAs(stack);
     const page = await browser.request(`${stack.appUrl}/kinde-auth/logout`, {
       method: "POST",
       headers: { Origin: "https://evil.example", "Content-Type": "application/x-www-form-urlencoded" },

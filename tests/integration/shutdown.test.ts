@@ -5,7 +5,7 @@
  */
 import { request as httpRequest, type ClientRequest, type IncomingMessage } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { newPerson, signUp, usersIn } from "../support/flows";
+import { signInAs, usersIn } from "../support/flows";
 import { startStack, type Stack } from "../../stack";
 
 let stack: Stack;
@@ -18,8 +18,7 @@ afterAll(async () => {
 
 describe("graceful shutdown", () => {
   it("finishes the write in flight, refuses new connections, disconnects Prisma and exits 0", async () => {
-    const person = newPerson();
-    const { browser } = await signUp(stack, person);
+    const { browser, person } = await signInAs(stack);
     const cookie = await browser.jar.getCookieString(stack.appUrl);
     const body = new URLSearchParams({
       intent: "update-profile",
