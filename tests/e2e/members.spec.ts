@@ -3,7 +3,7 @@
  * the emails that kinde-local/config.json's rules name (adminEmailSuffix reads the file).
  */
 import { STORAGE_STATE } from "./support/env";
-import { adminEmailSuffix, newAdmin, signUp } from "./support/flows";
+import { adminEmailSuffix, newAdmin, signInAs } from "./support/flows";
 import { expect, test } from "./support/test";
 
 test.describe("a normal user", () => {
@@ -22,7 +22,7 @@ test.describe("a normal user", () => {
 test("an admin sees the members table, a page at a time, with their own row", async ({ page, stack }) => {
   const admin = newAdmin();
   expect(admin.email.endsWith(adminEmailSuffix())).toBe(true);
-  await signUp(page, admin);
+  await signInAs(page, admin);
   await expect(page.getByTestId("permissions")).toContainText("read:users");
 
   const response = await page.goto("/members");

@@ -19,12 +19,19 @@ export interface E2eTarget {
   databaseFile: string | undefined;
   /** The local Kinde server's URL; undefined when the app uses another Kinde (real Kinde). */
   kindeUrl: string | undefined;
+  /** Its data folder (signing key), for signing people in without the forms. */
+  kindeDataDir: string | undefined;
 }
 
 export function e2eTarget(): E2eTarget {
   const external = process.env.E2E_BASE_URL;
   if (external) {
-    return { baseUrl: external.replace(/\/+$/, ""), databaseFile: undefined, kindeUrl: undefined };
+    return {
+      baseUrl: external.replace(/\/+$/, ""),
+      databaseFile: undefined,
+      kindeUrl: undefined,
+      kindeDataDir: undefined,
+    };
   }
   const appPort = process.env.E2E_APP_PORT;
   const kindePort = process.env.E2E_KINDE_PORT;
@@ -34,6 +41,7 @@ export function e2eTarget(): E2eTarget {
     baseUrl: `http://localhost:${appPort}`,
     databaseFile: process.env.E2E_DATABASE_FILE,
     kindeUrl: `http://localhost:${kindePort}`,
+    kindeDataDir: process.env.E2E_KINDE_DATA_DIR,
   };
 }
 
