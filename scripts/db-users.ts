@@ -7,19 +7,9 @@
  */
 import { loadDotEnv } from "../app/lib/dotenv.server.ts";
 import { EnvError } from "../app/lib/env-schema.server.ts";
+import { readFlags } from "./lib/flags.ts";
 
-const USAGE = "Usage: npm run db:users [-- --json]";
-
-const args = process.argv.slice(2);
-if (args.includes("--help") || args.includes("-h")) {
-  console.log(USAGE);
-  process.exit(0);
-}
-const unknown = args.filter((arg) => arg !== "--json");
-if (unknown.length > 0) {
-  console.error(`db:users: unknown argument ${unknown[0]}\n${USAGE}`);
-  process.exit(2);
-}
+const json = readFlags("db:users", "Usage: npm run db:users [-- --json]", ["--json"]).has("--json");
 
 try {
   loadDotEnv();
@@ -28,7 +18,7 @@ try {
   const { listAllUsers } = await import("../app/models/user.server.ts");
   const { formatUsersTable, reportRows } = await import("../app/lib/users-report.server.ts");
   const rows = reportRows(await listAllUsers());
-  console.log(args.includes("--json") ? JSON.stringify(rows, null, 2) : formatUsersTable(rows));
+  console.log(json ? JSON.stringify(rows, null, 2) : formatUsersTable(rows));
   await prisma.$disconnect();
   process.exit(0);
 } catch (error) {

@@ -36,18 +36,13 @@ export const SDK_SCOPES = ["openid", "profile", "email", "offline"];
 
 /** Kinde's Management API on the local server, with the app's own client (which it accepts). */
 export async function kindeAdmin(target: Pick<KindeTarget, "issuerUrl">) {
-  const tokenResponse = await fetch(`${target.issuerUrl}/oauth2/token`, {
-    method: "POST",
-    headers: { "Content-Type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({
-      grant_type: "client_credentials",
-      client_id: TEST_CLIENT_ID,
-      client_secret: TEST_CLIENT_SECRET,
-      audience: `${target.issuerUrl}/api`,
-    }),
+  const { access_token: token, error } = await tokenRequest(target, {
+    grant_type: "client_credentials",
+    client_id: TEST_CLIENT_ID,
+    client_secret: TEST_CLIENT_SECRET,
+    audience: `${target.issuerUrl}/api`,
   });
-  if (!tokenResponse.ok) throw new Error(`Management API token: ${tokenResponse.status} ${await tokenResponse.text()}`);
-  const { access_token: token } = (await tokenResponse.json()) as { access_token: string };
+  if (!token) throw new Error(`Management API token: ${error}`);
   const call = async (method: string, path: string, body?: unknown) => {
     const response = await fetch(`${target.issuerUrl}${path}`, {
       method,
@@ -187,20 +182,28 @@ export async function tokensFromCodeFlow(
   );
   const code = new URL(answer.headers.get("Location") ?? "", target.issuerUrl).searchParams.get("code");
   if (!code) throw new Error(`no code after signing up: ${answer.status} ${answer.headers.get("Location")}`);
-  const response = await fetch(`${target.issuerUrl}/oauth2/token`, {
-    method: "POST",
-    headers: { "Content-Type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({
-      grant_type: "authorization_code",
-      client_id: client.clientId,
-      client_secret: client.clientSecret,
-      redirect_uri: client.redirectUri,
-      code,
-    }),
+  const tokens = await tokenRequest(target, {
+    grant_type: "authorization_code",
+    client_id: client.clientId,
+    client_secret: client.clientSecret,
+    redirect_uri: client.redirectUri,
+    code,
   });
-  const tokens = (await response.json()) as Record<string, string>;
   if (!tokens.access_token || !tokens.id_token || !tokens.refresh_token) {
     throw new Error(`code exchange failed: ${JSON.stringify(tokens)}`);
   }
   return { accessToken: tokens.access_token, idToken: tokens.id_token, refreshToken: tokens.refresh_token };
+}
+
+/** POST /oauth2/token as the Kinde SDK sends it (client_secret_post); the JSON answer. */
+export async function tokenRequest(
+  target: Pick<KindeTarget, "issuerUrl">,
+  fields: Record<string, string>,
+): Promise<Record<string, string | undefined>> {
+  const response = await fetch(`${target.issuerUrl}/oauth2/token`, {
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams(fields),
+  });
+  return (await response.json()) as Record<string, string | undefined>;
 }
