@@ -6,7 +6,7 @@
  * (docs/decisions/0011-cookie-model.md).
  *
  * - Access token: RS256 signature from the issuer's keys, `iss` = KINDE_ISSUER_URL, `azp` =
- *   KINDE_CLIENT_ID, `aud` containing every audience of KINDE_AUDIENCE (when set), not expired.
+ *   KINDE_CLIENT_ID, `aud` containing KINDE_AUDIENCE (when set), not expired.
  * - ID token: RS256 signature, `iss` = KINDE_ISSUER_URL, `aud` containing KINDE_CLIENT_ID, `azp`
  *   (when present) = KINDE_CLIENT_ID, the same `sub` as the access token. Its expiry is not
  *   checked, as the SDK does not (the access token's is what counts).
@@ -41,14 +41,15 @@ export type KindeTokenCheck =
 export interface KindePins {
   issuer: string;
   clientId: string;
-  /** Every one must be in the access token's `aud`; none when KINDE_AUDIENCE is unset. */
+  /** Every one must be in the access token's `aud`: KINDE_AUDIENCE, or none when it is unset. */
   audiences: readonly string[];
 }
 
 export const appPins: KindePins = {
   issuer: env.KINDE_ISSUER_URL,
   clientId: env.KINDE_CLIENT_ID,
-  audiences: env.KINDE_AUDIENCE?.split(/\s+/).filter(Boolean) ?? [],
+  // The SDK sends KINDE_AUDIENCE as one `audience` parameter, so it is one audience.
+  audiences: env.KINDE_AUDIENCE ? [env.KINDE_AUDIENCE] : [],
 };
 
 const audienceOf = (payload: JWTPayload): string[] =>
