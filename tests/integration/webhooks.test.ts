@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestBrowser, textOf, type Page } from "../../stack/browser";
-import { newPerson, queryDatabase, signUp, usersIn } from "../support/flows";
+import { newPerson, queryDatabase, signUp, timeOf, usersIn } from "../support/flows";
 import { deleteKindeUser, deliverWebhook, kindeEvent, sendKindeEvent, signKindeEvent } from "../support/kinde-webhooks";
 import { startStack, type Stack } from "../../stack";
 import { decodeJwt, signWithKindeKey, signWithOtherKey, unsigned } from "../support/tokens";
@@ -30,11 +30,21 @@ interface SyncedRow {
   kindeId: string;
   firstName: string | null;
   suspendedAt: number | string | null;
+  kindeSyncedAt: number | string | null;
   kindeSyncedFrom: string | null;
 }
 
 function rowOf(kindeId: string): SyncedRow | undefined {
   return queryDatabase<SyncedRow>(stack.databaseFile, "SELECT * FROM User WHERE kindeId = ?", kindeId)[0];
+}
+
+/**
+ * A moment just after everything the row holds from Kinde: its sign-in (the ID token's `iat`,
+ * whole seconds) and the local Kinde server's own user.created (milliseconds, often later).
+ */
+function justAfterStoredNews(kindeId: string, idTokenIssuedAt: number): Date {
+  const synced = rowOf(kindeId)?.kindeSyncedAt ?? null;
+  return new Date(Math.max(idTokenIssuedAt, synced === null ? 0 : timeOf(synced)) + 1);
 }
 
 async function signedUpPerson() {
@@ -178,10 +188,13 @@ describe("a person deleted at Kinde", () => {
   it("loses the row and the session, is never re-created by the old token, and the email can sign up anew", async () => {
     const { person, browser, kindeId } = await signedUpPerson();
     const cookies = await browser.jar.getCookieString(stack.appUrl);
+    // The local Kinde server sends its own user.deleted; once it has got its 200, the app has applied it.
     await deleteKindeUser(stack, kindeId);
+    await stack.webhooksSettled();
+    expect(stack.appLog()).toMatch(/\[webhook\] user\.deleted event_[0-9a-f]{32} deleted\n/);
     expect(await sendKindeEvent(stack, "user.deleted", { id: kindeId })).toEqual({
       status: 200,
-      body: { outcome: "deleted" },
+      body: { outcome: "already deleted" },
     });
     expect(usersIn(stack.databaseFile).filter((user) => user.kindeId === kindeId)).toEqual([]);
     expect(
@@ -214,11 +227,12 @@ describe("a person suspended at Kinde", () => {
     expect((await browser.get(`${stack.appUrl}/dashboard`, { follow: false })).status).toBe(200);
 
     // Suspended just after the token was issued.
+    const suspendedAt = justAfterStoredNews(kindeId, issuedAt);
     const suspended = await sendKindeEvent(
       stack,
       "user.updated",
       { id: kindeId, is_suspended: true },
-      { timestamp: new Date(issuedAt + 1) },
+      { timestamp: suspendedAt },
     );
     expect(suspended).toEqual({ status: 200, body: { outcome: "updated" } });
     expectSignedOut(await browser.get(`${stack.appUrl}/dashboard`, { follow: false }), "/dashboard");
@@ -234,7 +248,7 @@ describe("a person suspended at Kinde", () => {
       stack,
       "user.updated",
       { id: kindeId, is_suspended: false },
-      { timestamp: new Date(issuedAt + 2) },
+      { timestamp: new Date(suspendedAt.getTime() + 1) },
     );
     // Still signed in at Kinde (single sign-on): no password form, straight back to the app.
     const page = await browser.get(`${stack.appUrl}/kinde-auth/login?returnTo=%2Fdashboard`);
@@ -251,21 +265,22 @@ describe("a person suspended at Kinde", () => {
       stack,
       "user.updated",
       { id: kindeId, is_suspended: true },
-      { timestamp: new Date(id.iat! * 1000 + 1) },
+      { timestamp: justAfterStoredNews(kindeId, id.iat! * 1000) },
     );
+    expect(rowOf(kindeId)?.suspendedAt).not.toBeNull();
 
     // What Kinde would issue to the person once it lifted the suspension (the webhook that
-    // said so was lost): the same claims, a second later.
+    // said so was lost): the same claims, two seconds later (after the suspension).
     const later = new TestBrowser();
     await later.setCookie(
       stack.appUrl,
       "access_token",
-      await signWithKindeKey(stack.kindeDataDir, { ...decodeJwt(accessToken), iat: id.iat! + 1 }),
+      await signWithKindeKey(stack.kindeDataDir, { ...decodeJwt(accessToken), iat: id.iat! + 2 }),
     );
     await later.setCookie(
       stack.appUrl,
       "id_token",
-      await signWithKindeKey(stack.kindeDataDir, { ...id, iat: id.iat! + 1 }),
+      await signWithKindeKey(stack.kindeDataDir, { ...id, iat: id.iat! + 2 }),
     );
     const success = await later.get(`${stack.appUrl}/auth/success`, { follow: false });
     expect(success.status).toBe(302);
