@@ -38,8 +38,8 @@ export interface Stack {
   restartKinde: (changes?: KindeChanges) => Promise<void>;
   /** The Kinde server's log so far: a line per request and per webhook attempt (in-process Kinde only). */
   kindeLog: () => string;
-  /** Resolves when the Kinde server's log contains `text` (event-driven, no polling). */
-  waitForKindeLog: (text: string | RegExp, timeoutMs?: number) => Promise<void>;
+  /** Resolves with the match when the Kinde server's log contains `text` (event-driven, no polling). */
+  waitForKindeLog: (text: string | RegExp, timeoutMs?: number) => Promise<string>;
   /**
    * Resolves once every webhook delivery the Kinde server holds now has been answered 200 by
    * the app (so the app has applied it), or given up on. In-process Kinde only.
@@ -47,8 +47,8 @@ export interface Stack {
   webhooksSettled: () => Promise<void>;
   /** The running (or last) app process's output so far (stdout and stderr), for assertions on logs. */
   appLog: () => string;
-  /** Resolves when the app's output contains `text` (event-driven, no polling). */
-  waitForLog: (text: string | RegExp, timeoutMs?: number) => Promise<void>;
+  /** Resolves with the match when the app's output contains `text` (event-driven, no polling). */
+  waitForLog: (text: string | RegExp, timeoutMs?: number) => Promise<string>;
   /** Stops the app and the Kinde server, and removes the stack's files. */
   stop: () => Promise<void>;
   stopApp: (signal?: NodeJS.Signals) => Promise<number | null>;
@@ -196,11 +196,11 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
     },
     async waitForKindeLog(text, timeoutMs) {
       inProcessKinde();
-      await kindeLog.waitFor(text, timeoutMs);
+      return kindeLog.waitFor(text, timeoutMs);
     },
     webhooksSettled: async () => inProcessKinde().webhooksSettled(),
     appLog: () => app.output.text(),
-    waitForLog: async (text, timeoutMs) => void (await app.output.waitFor(text, timeoutMs)),
+    waitForLog: (text, timeoutMs) => app.output.waitFor(text, timeoutMs),
     stopApp,
     async startApp() {
       if (app.child.exitCode === null && app.child.signalCode === null) throw new Error("the app is still running");

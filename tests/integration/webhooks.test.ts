@@ -4,10 +4,11 @@
  * or a deletion at Kinde does to a person who is signed in.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TestBrowser, textOf, type Page } from "../../stack/browser";
+import { TestBrowser, textOf } from "../../stack/browser";
 import { newPerson, queryDatabase, signUp, timeOf, usersIn } from "../support/flows";
 import { deleteKindeUser, deliverWebhook, kindeEvent, sendKindeEvent, signKindeEvent } from "../support/kinde-webhooks";
 import { startStack, type Stack } from "../../stack";
+import { expectSignedOut, replayCookies } from "../support/session";
 import { decodeJwt, signWithKindeKey, signWithOtherKey, unsigned } from "../support/tokens";
 
 let stack: Stack;
@@ -53,27 +54,6 @@ async function signedUpPerson() {
   const row = usersIn(stack.databaseFile).find((user) => user.email === person.email);
   if (!row) throw new Error("sign-up stored no row");
   return { person, browser, kindeId: row.kindeId };
-}
-
-/** A browser holding exactly these cookies (a copy of the person's session as it was). */
-async function replay(cookies: string): Promise<TestBrowser> {
-  const browser = new TestBrowser();
-  for (const pair of cookies.split("; ")) {
-    const [name, ...value] = pair.split("=");
-    await browser.setCookie(stack.appUrl, name!, value.join("="));
-  }
-  return browser;
-}
-
-/** The Kinde cookies were expired and the person sent to sign in, coming back to `path`. */
-function expectSignedOut(page: Page, path: string) {
-  expect(page.status, page.url).toBe(302);
-  expect(page.headers.get("Location")).toBe(`/kinde-auth/login?${new URLSearchParams({ returnTo: path })}`);
-  const expired = page.headers
-    .getSetCookie()
-    .filter((cookie) => /Max-Age=0/.test(cookie))
-    .map((cookie) => cookie.split("=")[0]);
-  expect(expired).toEqual(expect.arrayContaining(["access_token", "id_token", "refresh_token"]));
 }
 
 describe("forged and malformed deliveries", () => {
@@ -205,8 +185,8 @@ describe("a person deleted at Kinde", () => {
     expectSignedOut(await browser.get(`${stack.appUrl}/dashboard`, { follow: false }), "/dashboard");
     expect(await browser.cookie(stack.appUrl, "id_token")).toBeUndefined();
     // The same token cannot bring the row back through /auth/success or a public page.
-    expectSignedOut(await (await replay(cookies)).get(`${stack.appUrl}/auth/success`, { follow: false }), "/dashboard");
-    expectSignedOut(await (await replay(cookies)).get(`${stack.appUrl}/`, { follow: false }), "/");
+    expectSignedOut(await (await replayCookies(stack, cookies)).get(`${stack.appUrl}/auth/success`, { follow: false }), "/dashboard");
+    expectSignedOut(await (await replayCookies(stack, cookies)).get(`${stack.appUrl}/`, { follow: false }), "/");
     expect(usersIn(stack.databaseFile).filter((user) => user.kindeId === kindeId)).toEqual([]);
 
     // A new Kinde identity with the same email signs up normally.
@@ -239,8 +219,8 @@ describe("a person suspended at Kinde", () => {
     expect(await browser.cookie(stack.appUrl, "access_token")).toBeUndefined();
 
     // The token issued before the suspension cannot lift it through /auth/success.
-    expectSignedOut(await (await replay(cookies)).get(`${stack.appUrl}/auth/success`, { follow: false }), "/dashboard");
-    expectSignedOut(await (await replay(cookies)).get(`${stack.appUrl}/members`, { follow: false }), "/members");
+    expectSignedOut(await (await replayCookies(stack, cookies)).get(`${stack.appUrl}/auth/success`, { follow: false }), "/dashboard");
+    expectSignedOut(await (await replayCookies(stack, cookies)).get(`${stack.appUrl}/members`, { follow: false }), "/members");
     expect(rowOf(kindeId)?.suspendedAt).not.toBeNull();
 
     // Kinde lifts the suspension: a newer user.updated, then the person signs in again.
