@@ -75,8 +75,11 @@ export interface UserRow {
   picture: string | null;
   createdAt: number | string;
   updatedAt: number | string;
-  lastSignInAt: number | string;
+  lastSignInAt: number | string | null;
   nameEditedAt: number | string | null;
+  suspendedAt: number | string | null;
+  kindeSyncedAt: number | string | null;
+  kindeSyncedFrom: string | null;
 }
 
 /** Reads the database directly (read-only), the way a person with a SQL shell would. */
