@@ -185,7 +185,10 @@ describe("a person deleted at Kinde", () => {
     expectSignedOut(await browser.get(`${stack.appUrl}/dashboard`, { follow: false }), "/dashboard");
     expect(await browser.cookie(stack.appUrl, "id_token")).toBeUndefined();
     // The same token cannot bring the row back through /auth/success or a public page.
-    expectSignedOut(await (await replayCookies(stack, cookies)).get(`${stack.appUrl}/auth/success`, { follow: false }), "/dashboard");
+    expectSignedOut(
+      await (await replayCookies(stack, cookies)).get(`${stack.appUrl}/auth/success`, { follow: false }),
+      "/dashboard",
+    );
     expectSignedOut(await (await replayCookies(stack, cookies)).get(`${stack.appUrl}/`, { follow: false }), "/");
     expect(usersIn(stack.databaseFile).filter((user) => user.kindeId === kindeId)).toEqual([]);
 
@@ -219,8 +222,14 @@ describe("a person suspended at Kinde", () => {
     expect(await browser.cookie(stack.appUrl, "access_token")).toBeUndefined();
 
     // The token issued before the suspension cannot lift it through /auth/success.
-    expectSignedOut(await (await replayCookies(stack, cookies)).get(`${stack.appUrl}/auth/success`, { follow: false }), "/dashboard");
-    expectSignedOut(await (await replayCookies(stack, cookies)).get(`${stack.appUrl}/members`, { follow: false }), "/members");
+    expectSignedOut(
+      await (await replayCookies(stack, cookies)).get(`${stack.appUrl}/auth/success`, { follow: false }),
+      "/dashboard",
+    );
+    expectSignedOut(
+      await (await replayCookies(stack, cookies)).get(`${stack.appUrl}/members`, { follow: false }),
+      "/members",
+    );
     expect(rowOf(kindeId)?.suspendedAt).not.toBeNull();
 
     // Kinde lifts the suspension: a newer user.updated, then the person signs in again.
