@@ -1,6 +1,10 @@
 /**
  * The sign-up and sign-in steps a person takes, over HTTP. They only use Kinde's field names
  * (p_email, p_password, p_first_name, p_last_name), like the Playwright helpers.
+ *
+ * signUp and signIn return once the local Kinde server's webhooks about them (user.created,
+ * user.authenticated) have reached the app, so nothing a test reads next depends on when
+ * those arrive.
  */
 import Database from "better-sqlite3";
 import { randomUUID } from "node:crypto";
@@ -38,6 +42,7 @@ export async function signUp(
     p_email: person.email,
     p_password: person.password,
   });
+  await stack.webhooksSettled();
   return { browser, page };
 }
 
@@ -49,6 +54,7 @@ export async function signIn(
 ): Promise<{ browser: TestBrowser; page: Page }> {
   const form = await browser.get(`${stack.appUrl}${start}`);
   const page = await browser.submitForm(form, { p_email: person.email, p_password: person.password });
+  await stack.webhooksSettled();
   return { browser, page };
 }
 
@@ -69,8 +75,11 @@ export interface UserRow {
   picture: string | null;
   createdAt: number | string;
   updatedAt: number | string;
-  lastSignInAt: number | string;
+  lastSignInAt: number | string | null;
   nameEditedAt: number | string | null;
+  suspendedAt: number | string | null;
+  kindeSyncedAt: number | string | null;
+  kindeSyncedFrom: string | null;
 }
 
 /** Reads the database directly (read-only), the way a person with a SQL shell would. */
@@ -81,6 +90,13 @@ export function queryDatabase<T>(databaseFile: string, sql: string, ...params: u
   } finally {
     db.close();
   }
+}
+
+/** Prisma keeps DateTime as ISO text or epoch milliseconds depending on the adapter. */
+export function timeOf(value: number | string | null): number {
+  if (value === null) return Number.NaN;
+  if (typeof value === "number") return value;
+  return /^\d+$/.test(value) ? Number(value) : Date.parse(value);
 }
 
 export function usersIn(databaseFile: string): UserRow[] {
@@ -96,8 +112,8 @@ export function runSql(databaseFile: string, sql: string, ...params: unknown[]):
   }
 }
 
-/** Kinde's Management API on the local server: what an admin changing a user at Kinde does. */
-export async function kindeAdmin(stack: Stack) {
+/** Kinde's Management API on the local server, with the app's own client: what an admin at Kinde does. */
+export async function kindeAdmin(stack: Pick<Stack, "issuerUrl">) {
   const tokenResponse = await fetch(`${stack.issuerUrl}/oauth2/token`, {
     method: "POST",
     headers: { "Content-Type": "application/x-www-form-urlencoded" },
@@ -110,14 +126,32 @@ export async function kindeAdmin(stack: Stack) {
   });
   const { access_token: token } = (await tokenResponse.json()) as { access_token: string };
   const headers = { Authorization: `Bearer ${token}`, "Content-Type": "application/json" };
+  const userUrl = (id: string) => `${stack.issuerUrl}/api/v1/user?id=${encodeURIComponent(id)}`;
+  const call = async (what: string, url: string, init: RequestInit): Promise<Response> => {
+    const response = await fetch(url, { ...init, headers });
+    if (!response.ok) throw new Error(`${what}: ${response.status} ${await response.text()}`);
+    return response;
+  };
   return {
-    async updateUser(id: string, changes: { given_name?: string; family_name?: string }) {
-      const response = await fetch(`${stack.issuerUrl}/api/v1/user?id=${encodeURIComponent(id)}`, {
-        method: "PATCH",
-        headers,
-        body: JSON.stringify(changes),
+    async updateUser(
+      id: string,
+      changes: { given_name?: string; family_name?: string; picture?: string | null; is_suspended?: boolean },
+    ): Promise<void> {
+      await call("PATCH user", userUrl(id), { method: "PATCH", body: JSON.stringify(changes) });
+    },
+    async deleteUser(id: string): Promise<void> {
+      await call("DELETE user", userUrl(id), { method: "DELETE" });
+    },
+    /** POST /api/v1/user with Kinde's body; the new user's id. */
+    async createUser(user: { email: string; givenName?: string; familyName?: string; picture?: string }) {
+      const response = await call("POST user", `${stack.issuerUrl}/api/v1/user`, {
+        method: "POST",
+        body: JSON.stringify({
+          profile: { given_name: user.givenName, family_name: user.familyName, picture: user.picture },
+          identities: [{ type: "email", details: { email: user.email } }],
+        }),
       });
-      if (!response.ok) throw new Error(`PATCH user: ${response.status} ${await response.text()}`);
+      return ((await response.json()) as { id: string }).id;
     },
   };
 }

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { Stack } from "../../stack";
-import { TEST_CLIENT_ID, TEST_CLIENT_SECRET } from "./test-env";
+import { kindeAdmin } from "./flows";
 import { signWithKindeKey } from "./tokens";
 
 export interface KindeEventOptions {
@@ -64,20 +64,5 @@ export async function sendKindeEvent(
 
 /** Deletes a user at the local Kinde server through its Management API, as an admin would. */
 export async function deleteKindeUser(stack: Stack, id: string): Promise<void> {
-  const tokenResponse = await fetch(`${stack.issuerUrl}/oauth2/token`, {
-    method: "POST",
-    headers: { "Content-Type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({
-      grant_type: "client_credentials",
-      client_id: TEST_CLIENT_ID,
-      client_secret: TEST_CLIENT_SECRET,
-      audience: `${stack.issuerUrl}/api`,
-    }),
-  });
-  const { access_token: token } = (await tokenResponse.json()) as { access_token: string };
-  const response = await fetch(`${stack.issuerUrl}/api/v1/user?id=${encodeURIComponent(id)}`, {
-    method: "DELETE",
-    headers: { Authorization: `Bearer ${token}` },
-  });
-  if (!response.ok) throw new Error(`DELETE user: ${response.status} ${await response.text()}`);
+  await (await kindeAdmin(stack)).deleteUser(id);
 }

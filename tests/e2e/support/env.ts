@@ -1,8 +1,8 @@
 /**
  * What the config, the global setup's stack and the tests agree on, through environment
  * variables: the ports playwright.config.ts picks once (with ??=, so worker processes, which
- * evaluate the config again, keep the runner's values) and the database file the global setup
- * sets before the workers start.
+ * evaluate the config again, keep the runner's values) and the database file and Kinde data
+ * folder the global setup sets before the workers start.
  */
 import { join } from "node:path";
 
@@ -19,12 +19,19 @@ export interface E2eTarget {
   databaseFile: string | undefined;
   /** The local Kinde server's URL; undefined when the app uses another Kinde (real Kinde). */
   kindeUrl: string | undefined;
+  /** The local Kinde server's data folder (its store.json holds pending webhook deliveries). */
+  kindeDataDir: string | undefined;
 }
 
 export function e2eTarget(): E2eTarget {
   const external = process.env.E2E_BASE_URL;
   if (external) {
-    return { baseUrl: external.replace(/\/+$/, ""), databaseFile: undefined, kindeUrl: undefined };
+    return {
+      baseUrl: external.replace(/\/+$/, ""),
+      databaseFile: undefined,
+      kindeUrl: undefined,
+      kindeDataDir: undefined,
+    };
   }
   const appPort = process.env.E2E_APP_PORT;
   const kindePort = process.env.E2E_KINDE_PORT;
@@ -34,6 +41,7 @@ export function e2eTarget(): E2eTarget {
     baseUrl: `http://localhost:${appPort}`,
     databaseFile: process.env.E2E_DATABASE_FILE,
     kindeUrl: `http://localhost:${kindePort}`,
+    kindeDataDir: process.env.E2E_KINDE_DATA_DIR,
   };
 }
 

@@ -9,6 +9,7 @@ import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { newPerson, type Person } from "../../support/flows";
 import { e2eTarget } from "./env";
+import { kindeEventsDelivered } from "./kinde";
 
 /** People with unique emails, made the same way as in the HTTP-level tests. */
 export { newPerson, type Person };
@@ -85,18 +86,22 @@ export async function waitForApp(page: Page): Promise<void> {
   });
 }
 
-/** Signs a new person up from the app's Sign up link; ends on /dashboard. */
+/**
+ * Signs a new person up from the app's Sign up link; ends on /dashboard once the local Kinde
+ * server's webhooks about it (user.created, user.authenticated) have reached the app.
+ */
 export async function signUp(page: Page, person: Person): Promise<void> {
   await page.goto("/kinde-auth/register");
   await expect(page.getByRole("heading", { name: "Create your account" })).toBeVisible();
   await fillSignUp(page, person);
   await expect(page).toHaveURL(appPath("/dashboard"));
   await waitForApp(page);
+  await kindeEventsDelivered({ email: person.email });
 }
 
 /**
  * Signs in from `start` (an app path that leads to Kinde's sign-in page) and waits until
- * the browser is back on the app at `landOn`.
+ * the browser is back on the app at `landOn` and Kinde's user.authenticated has reached it.
  */
 export async function signIn(
   page: Page,
@@ -107,6 +112,7 @@ export async function signIn(
   await fillSignIn(page, person);
   await expect(page).toHaveURL(appPath(options.landOn ?? "/dashboard"));
   await waitForApp(page);
+  await kindeEventsDelivered({ email: person.email });
 }
 
 /** The header's Sign out button: a POST, then Kinde's logout, then the home page. */
