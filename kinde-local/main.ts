@@ -36,6 +36,14 @@ try {
 }
 
 console.log(`Local Kinde server ready at ${server.url}`);
+const webhookUrls = (result.settings.webhooks?.endpoints ?? []).map((endpoint) => {
+  // Without the query: it may carry a secret.
+  const url = new URL(typeof endpoint === "string" ? endpoint : endpoint.url);
+  return `${url.origin}${url.pathname}`;
+});
+if (webhookUrls.length > 0) {
+  console.log(`${PREFIX} sends webhooks to ${webhookUrls.join(", ")} (a "webhook ..." line per attempt)`);
+}
 
 // Ctrl+C in a terminal reaches this process both directly and through whatever started it
 // (npm run dev forwards signals), so repeated signals are ignored; a timer makes sure a

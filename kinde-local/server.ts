@@ -91,6 +91,12 @@ export interface KindeLocalServer {
   /** The issuer, e.g. http://127.0.0.1:3001 (no trailing slash). */
   url: string;
   port: number;
+  /**
+   * Resolves once every webhook delivery pending now has been delivered (answered 200) or
+   * given up on; rejects if the server closes first. For tests and tools that must know the
+   * app has heard of a change before they look.
+   */
+  webhooksSettled(): Promise<void>;
   /** Stops accepting connections, lets requests in flight finish, then saves the store. */
   close(): Promise<void>;
 }
@@ -328,6 +334,7 @@ export async function createKindeLocalServer(input: KindeLocalServerOptions): Pr
   return {
     url: app.issuer,
     port: listening.port,
+    webhooksSettled: () => app.webhooks.settled(),
     close() {
       closing ??= (async () => {
         clearInterval(pruneTimer);

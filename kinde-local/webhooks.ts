@@ -51,6 +51,7 @@ export interface WebhookOutboxDependencies {
 export class WebhookOutbox {
   private timer: NodeJS.Timeout | undefined;
   private readonly inFlight = new Map<string, { controller: AbortController; done: Promise<void> }>();
+  private readonly settleWaiters = new Set<{ ids: Set<string>; resolve: () => void; reject: (error: Error) => void }>();
   private stopped = false;
 
   constructor(private readonly deps: WebhookOutboxDependencies) {}
@@ -94,9 +95,22 @@ export class WebhookOutbox {
     this.plan();
   }
 
+  /**
+   * Resolves once every delivery pending now has been delivered (or given up on); rejects if
+   * the server stops first. Later events are not waited for.
+   */
+  settled(): Promise<void> {
+    const ids = new Set(this.deps.store.listDeliveries().map((delivery) => delivery.id));
+    if (ids.size === 0) return Promise.resolve();
+    if (this.stopped) return Promise.reject(new Error("webhook deliveries are stopped"));
+    return new Promise((resolve, reject) => this.settleWaiters.add({ ids, resolve, reject }));
+  }
+
   /** Stops the timer, abandons attempts in flight (they stay pending) and waits for them. */
   async stop(): Promise<void> {
     this.stopped = true;
+    for (const waiter of this.settleWaiters) waiter.reject(new Error("the server stopped before its webhooks settled"));
+    this.settleWaiters.clear();
     clearTimeout(this.timer);
     this.timer = undefined;
     for (const { controller } of this.inFlight.values()) controller.abort();
@@ -177,12 +191,14 @@ export class WebhookOutbox {
     if (status === "200") {
       log(`webhook ${type} ${eventId} ${delivery.id} -> ${where} 200 (attempt ${attempt}, delivered)`);
       await store.settleDelivery(delivery.id, null);
+      this.finished(delivery.id);
       return;
     }
     const delay = policy.retryDelaysMs[Math.min(attempt - 1, policy.retryDelaysMs.length - 1)] ?? 0;
     if (now + delay > delivery.createdAt + policy.giveUpAfterMs) {
       log(`webhook ${type} ${eventId} ${delivery.id} -> ${where} ${status} (attempt ${attempt}, giving up)`);
       await store.settleDelivery(delivery.id, null);
+      this.finished(delivery.id);
       return;
     }
     log(
@@ -194,6 +210,15 @@ export class WebhookOutbox {
       nextAttemptAt: now + delay,
       lastStatus: status,
     });
+  }
+
+  private finished(id: string): void {
+    for (const waiter of this.settleWaiters) {
+      waiter.ids.delete(id);
+      if (waiter.ids.size > 0) continue;
+      this.settleWaiters.delete(waiter);
+      waiter.resolve();
+    }
   }
 }
 

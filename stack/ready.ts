@@ -1,6 +1,7 @@
 /**
- * The one readiness wait: a child process's output (stdout and stderr as one text), and a
- * promise that resolves when a line appears in it. Event-driven: no polling, no sleeps.
+ * The one readiness wait: a log (a child process's stdout and stderr as one text, or the lines
+ * an in-process server logs) and a promise that resolves when some text appears in it.
+ * Event-driven: no polling, no sleeps.
  */
 import type { ChildProcess } from "node:child_process";
 
@@ -11,36 +12,31 @@ export interface OutputOptions {
   limit?: number;
 }
 
-export class ProcessOutput {
+/** Text that grows, and waits for a pattern to appear in it. */
+export class TextLog {
   private buffer = "";
   private ended: string | undefined;
   private readonly listeners = new Set<() => void>();
 
-  constructor(child: ChildProcess, options: OutputOptions = {}) {
-    const append = (stream: "stdout" | "stderr") => (chunk: Buffer) => {
-      options.echo?.(chunk, stream);
-      this.buffer += chunk.toString();
-      if (options.limit && this.buffer.length > options.limit) this.buffer = this.buffer.slice(-options.limit);
-      this.notify();
-    };
-    child.stdout?.on("data", append("stdout"));
-    child.stderr?.on("data", append("stderr"));
-    // "close", not "exit": by then every byte the process wrote has been read.
-    child.once("close", (code, signal) => {
-      this.ended = signal ? `signal ${signal}` : `code ${code}`;
-      this.notify();
-    });
-    child.once("error", (error) => {
-      this.ended = error.message;
-      this.notify();
-    });
+  constructor(private readonly limit?: number) {}
+
+  append(text: string): void {
+    this.buffer += text;
+    if (this.limit && this.buffer.length > this.limit) this.buffer = this.buffer.slice(-this.limit);
+    this.notify();
+  }
+
+  /** Nothing more will come: waits still pending reject with `reason`. */
+  end(reason: string): void {
+    this.ended = reason;
+    this.notify();
   }
 
   text(): string {
     return this.buffer;
   }
 
-  /** Resolves with the match once the output contains `pattern`; rejects if the process ends first. */
+  /** Resolves with the match once the text contains `pattern`; rejects if the log ends first. */
   waitFor(pattern: string | RegExp, timeoutMs = 10_000): Promise<string> {
     return new Promise((resolve, reject) => {
       const check = () => {
@@ -73,5 +69,21 @@ export class ProcessOutput {
 
   private notify(): void {
     for (const listener of this.listeners) listener();
+  }
+}
+
+/** A child process's output as one TextLog. */
+export class ProcessOutput extends TextLog {
+  constructor(child: ChildProcess, options: OutputOptions = {}) {
+    super(options.limit);
+    const append = (stream: "stdout" | "stderr") => (chunk: Buffer) => {
+      options.echo?.(chunk, stream);
+      this.append(chunk.toString());
+    };
+    child.stdout?.on("data", append("stdout"));
+    child.stderr?.on("data", append("stderr"));
+    // "close", not "exit": by then every byte the process wrote has been read.
+    child.once("close", (code, signal) => this.end(signal ? `signal ${signal}` : `code ${code}`));
+    child.once("error", (error) => this.end(error.message));
   }
 }

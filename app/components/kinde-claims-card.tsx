@@ -38,7 +38,7 @@ export function KindeClaimsCard({ claims }: { claims: KindeClaims }) {
       </dl>
       {claims.permissions.includes("read:users") ? (
         <p>
-          <Link to="/members">See everyone who signed up →</Link>
+          <Link to="/members">See everyone this app knows of →</Link>
         </p>
       ) : null}
     </section>

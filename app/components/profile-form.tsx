@@ -43,8 +43,8 @@ export function ProfileForm({
         </div>
         <p className="hint">
           {profile.nameEditedHere
-            ? "You edited your name here, so signing in keeps it: changes made at Kinde no longer replace it."
-            : "Until you edit it here, your name follows Kinde and is refreshed at every sign-in."}
+            ? "You edited your name here, so it stays: changes made at Kinde no longer replace it."
+            : "Until you edit it here, your name follows Kinde: a change made there shows here too."}
         </p>
         <div className="actions">
           <button type="submit" name="intent" value="update-profile" className="button" disabled={saving}>

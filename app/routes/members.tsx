@@ -1,6 +1,7 @@
 /**
  * The stored users, a page at a time, for people whose Kinde access token carries the
- * `read:users` permission. Everyone else gets a 403 page.
+ * `read:users` permission. Everyone else gets a 403 page. Rows come from sign-ins here and from
+ * Kinde (webhooks, users:sync), so some people listed have never signed in to this app.
  */
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { data } from "@remix-run/node";
@@ -48,7 +49,8 @@ export default function Members() {
       <p className="eyebrow">Requires the {REQUIRED_PERMISSION} permission</p>
       <h1 id="members-title">Members</h1>
       <p className="muted">
-        {total} {total === 1 ? "person has" : "people have"} signed up.
+        {total} {total === 1 ? "person" : "people"} known to this app: everyone who has signed in here, and everyone
+        Kinde has told it about (webhooks, <code>users:sync</code>).
       </p>
       <div className="table-wrap">
         <table>
@@ -57,7 +59,7 @@ export default function Members() {
             <tr>
               <th scope="col">Name</th>
               <th scope="col">Email</th>
-              <th scope="col">Joined</th>
+              <th scope="col">Added</th>
             </tr>
           </thead>
           <tbody>
@@ -97,8 +99,8 @@ export function ErrorBoundary() {
       <p className="eyebrow">Error 403</p>
       <h1 id="forbidden-title">Members only for admins</h1>
       <p>
-        This page lists everyone who signed up, so it needs the <code>{REQUIRED_PERMISSION}</code> permission in Kinde.
-        Your account does not have it.
+        This page lists everyone this app knows of, so it needs the <code>{REQUIRED_PERMISSION}</code> permission in
+        Kinde. Your account does not have it.
       </p>
       <p className="muted">Ask an admin to give you a role with that permission, then sign in again.</p>
       <p>

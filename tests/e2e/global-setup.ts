@@ -23,7 +23,7 @@ export default async function globalSetup(): Promise<(() => Promise<void>) | und
       limit: 64 * 1024,
     },
   });
-  // The test workers start after this and inherit it (support/env.ts).
+  // The test workers start after this and inherit them (support/env.ts).
   process.env.E2E_DATABASE_FILE = stack.databaseFile;
   process.env.E2E_KINDE_DATA_DIR = stack.kindeDataDir;
   console.log(`[e2e] app ${stack.appUrl}, local Kinde ${stack.issuerUrl}, database ${stack.databaseFile}`);

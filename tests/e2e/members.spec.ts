@@ -1,9 +1,11 @@
 /**
  * /members needs the `read:users` permission from Kinde. The local Kinde server gives it to
- * the emails that kinde-local/config.json's rules name (adminEmailSuffix reads the file).
+ * the emails that kinde-local/config.json's rules name (adminEmailSuffix reads the file). It
+ * lists everyone the app knows of, including people Kinde told it about who never signed in.
  */
 import { STORAGE_STATE } from "./support/env";
-import { adminEmailSuffix, newAdmin, signInAs } from "./support/flows";
+import { adminEmailSuffix, newAdmin, newPerson, signInAs } from "./support/flows";
+import { kindeEventsDelivered, localKindeAdmin } from "./support/kinde";
 import { expect, test } from "./support/test";
 
 test.describe("a normal user", () => {
@@ -24,22 +26,34 @@ test("an admin sees the members table, a page at a time, with their own row", as
   expect(admin.email.endsWith(adminEmailSuffix())).toBe(true);
   await signInAs(page, admin);
   await expect(page.getByTestId("permissions")).toContainText("read:users");
+  // Someone an admin created at Kinde, who never signed in here: Kinde's user.created adds the row.
+  const fromKinde = newPerson({ firstName: "Only", lastName: `At-Kinde-${Date.now().toString(36)}` });
+  await (
+    await localKindeAdmin(stack.kindeUrl)
+  ).createUser({ email: fromKinde.email, givenName: fromKinde.firstName, familyName: fromKinde.lastName });
+  await kindeEventsDelivered({ email: fromKinde.email });
 
   const response = await page.goto("/members");
   expect(response?.status()).toBe(200);
   expect(stack.databaseFile).toBeTruthy();
   await expect(page.getByRole("heading", { level: 1, name: "Members" })).toBeVisible();
   const table = page.getByRole("table", { name: "Members, newest first" });
-  await expect(table.getByRole("columnheader")).toHaveText(["Name", "Email", "Joined"]);
+  await expect(table.getByRole("columnheader")).toHaveText(["Name", "Email", "Added"]);
   // Newest first: the admin who just signed up is on page 1.
   const ownRow = table.getByRole("row").filter({ hasText: admin.email });
   await expect(ownRow).toHaveCount(1);
   await expect(ownRow).toContainText(`${admin.firstName} ${admin.lastName}`);
+  await expect(table.getByRole("row").filter({ hasText: fromKinde.email })).toContainText(
+    `${fromKinde.firstName} ${fromKinde.lastName}`,
+  );
 
   // Other tests sign people up meanwhile, so the numbers are read from this one page.
-  const total = Number(
-    (await page.getByText(/\d+ (people have|person has) signed up\./).textContent())?.match(/\d+/)?.[0],
+  // Rows come from sign-ins here and from Kinde's webhooks and users:sync: the page says so.
+  const summary = page.getByText(/^\d+ (people|person) known to this app: /);
+  await expect(summary).toContainText(
+    "everyone who has signed in here, and everyone Kinde has told it about (webhooks, users:sync).",
   );
+  const total = Number((await summary.textContent())?.match(/^\d+/)?.[0]);
   expect(total).toBeGreaterThanOrEqual(1);
   const pages = Math.max(1, Math.ceil(total / 20));
   const pagination = page.getByRole("navigation", { name: "Pages" });

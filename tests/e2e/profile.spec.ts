@@ -187,7 +187,7 @@ test("an edited name survives the next sign-in; 'Use my name from Kinde again' r
   await page.getByLabel("Last name").fill("Edited");
   await page.getByRole("button", { name: "Save profile" }).click();
   await expect(page.getByText("Profile saved.")).toBeVisible();
-  await expect(page.getByText("You edited your name here, so signing in keeps it")).toBeVisible();
+  await expect(page.getByText("You edited your name here, so it stays")).toBeVisible();
 
   // Meanwhile the name changes at Kinde (the local server's account page).
   await page.goto(`${stack.kindeUrl}/account`);

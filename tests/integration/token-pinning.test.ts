@@ -136,7 +136,9 @@ describe("tokens the local server issued to another application", () => {
 describe("tokens for another issuer or another API", () => {
   async function createdUser() {
     const person = newPerson();
-    const id = await (await kindeAdmin(stack)).createUser(person);
+    const id = await (
+      await kindeAdmin(stack)
+    ).createUser({ email: person.email, givenName: person.firstName, familyName: person.lastName });
     return { ...person, id };
   }
 

@@ -1,9 +1,13 @@
 /**
  * `npm run users:sync` as a person runs it, against the local Kinde server (started in this
  * process by the stack) and the stack's database: the table ends matching Kinde's user list,
- * a second run changes nothing, a dry run writes nothing, bad configuration is one line.
+ * a second run changes nothing, a dry run writes nothing, bad configuration is one line; and
+ * 1,200 users made through the Management API, listed under a tiny rate limit.
+ *
+ * Webhooks are off here: users:sync is for what the app never heard of.
  */
 import { spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -14,14 +18,15 @@ import { appEnv, TEST_CLIENT_ID, TEST_CLIENT_SECRET } from "../support/test-env"
 
 let stack: Stack;
 beforeAll(async () => {
-  stack = await startStack();
+  // The drift users:sync exists for: changes at Kinde the app never heard of.
+  stack = await startStack({ webhooks: false });
 });
 afterAll(async () => {
   await stack?.stop();
 });
 
 /** package.json's users:sync script, run without npm (its command is `tsx <file>`). */
-function runSync(args: string[] = [], env: Record<string, string> = {}) {
+function runSync(args: string[] = [], env: Record<string, string> = {}, target: Stack = stack) {
   const script = (JSON.parse(readFileSync("package.json", "utf8")) as { scripts: Record<string, string> }).scripts[
     "users:sync"
   ]!;
@@ -32,7 +37,7 @@ function runSync(args: string[] = [], env: Record<string, string> = {}) {
       PATH: process.env.PATH ?? "",
       HOME: process.env.HOME ?? "",
       NODE_ENV: "test",
-      ...appEnv({ siteUrl: stack.appUrl, issuerUrl: stack.issuerUrl, databaseFile: stack.databaseFile }),
+      ...appEnv({ siteUrl: target.appUrl, issuerUrl: target.issuerUrl, databaseFile: target.databaseFile }),
       ...env,
     },
   });
@@ -53,25 +58,15 @@ interface Row {
   nameEditedAt: string | number | null;
 }
 
-const table = () => queryDatabase<Row & Record<string, unknown>>(stack.databaseFile, "SELECT * FROM User ORDER BY id");
-const tombstones = () =>
-  queryDatabase<{ kindeId: string }>(stack.databaseFile, "SELECT kindeId FROM DeletedKindeIdentity");
+const table = (target: Stack = stack) =>
+  queryDatabase<Row & Record<string, unknown>>(target.databaseFile, "SELECT * FROM User ORDER BY id");
+const tombstones = (target: Stack = stack) =>
+  queryDatabase<{ kindeId: string }>(target.databaseFile, "SELECT kindeId FROM DeletedKindeIdentity");
 
 /** Kinde's own list, through its Management API. */
 async function kindeUsers() {
-  const token = (await (
-    await fetch(`${stack.issuerUrl}/oauth2/token`, {
-      method: "POST",
-      body: new URLSearchParams({
-        grant_type: "client_credentials",
-        client_id: TEST_CLIENT_ID,
-        client_secret: TEST_CLIENT_SECRET,
-        audience: `${stack.issuerUrl}/api`,
-      }),
-    })
-  ).json()) as { access_token: string };
   const response = await fetch(`${stack.issuerUrl}/api/v1/users?page_size=500`, {
-    headers: { Authorization: `Bearer ${token.access_token}` },
+    headers: { Authorization: `Bearer ${await managementToken(stack)}` },
   });
   const { users } = (await response.json()) as {
     users: { id: string; email: string; first_name: string | null; last_name: string | null }[];
@@ -173,3 +168,145 @@ describe("npm run users:sync", () => {
     expect(usage.stderr).toContain("Usage: npm run users:sync [-- --dry-run]");
   });
 });
+
+describe("npm run users:sync with 1,200 users at Kinde", () => {
+  const COUNT = 1_200;
+  let big: Stack;
+  beforeAll(async () => {
+    big = await startStack({ webhooks: false });
+  });
+  afterAll(async () => {
+    await big?.stop();
+  });
+
+  /** Kinde's whole list, page by page (next_token), as its Management API gives it. */
+  async function allKindeUsers(target: Stack) {
+    const token = await managementToken(target);
+    const users: KindeListedUser[] = [];
+    let next: string | null = null;
+    do {
+      const query = new URLSearchParams({ page_size: "500", ...(next ? { next_token: next } : {}) });
+      const response = await fetch(`${target.issuerUrl}/api/v1/users?${query}`, {
+        headers: { Authorization: `Bearer ${token}` },
+      });
+      expect(response.status).toBe(200);
+      const page = (await response.json()) as { users: KindeListedUser[]; next_token: string | null };
+      users.push(...page.users);
+      next = page.next_token;
+    } while (next);
+    return users;
+  }
+
+  /** Every row against Kinde's list: the same set of ids, and each field as Kinde has it. */
+  async function expectTableToMatchKinde() {
+    const kinde = await allKindeUsers(big);
+    const stored = table(big);
+    expect(stored).toHaveLength(kinde.length);
+    expect(new Set(stored.map((row) => row.kindeId))).toEqual(new Set(kinde.map((user) => user.id)));
+    const byId = new Map(stored.map((row) => [row.kindeId, row]));
+    const mismatches = kinde.filter((user) => {
+      const row = byId.get(user.id)!;
+      return (
+        row.email !== user.email.toLowerCase() ||
+        row.firstName !== (user.first_name || null) ||
+        row.lastName !== (user.last_name || null) ||
+        row.picture !== (user.picture || null) ||
+        (row.suspendedAt !== null) !== user.is_suspended ||
+        row.lastSignInAt !== null ||
+        row.kindeSyncedFrom !== "users:sync"
+      );
+    });
+    expect(mismatches).toEqual([]);
+    return stored;
+  }
+
+  it("stores them all field by field, a second run changes nothing, and under a tiny rate limit it backs off and completes", async () => {
+    const admin = await kindeAdmin(big);
+    const run = randomUUID().slice(0, 8);
+    const people = Array.from({ length: COUNT }, (_, i) => ({
+      email: `sync-${run}-${i}@example.com`,
+      givenName: `Person ${i}`,
+      // Some without a last name or with a picture, so those fields are compared too.
+      familyName: i % 7 === 0 ? undefined : `Listed-${i}`,
+      picture: i % 5 === 0 ? `https://example.com/pictures/${i}.png` : undefined,
+    }));
+    const ids = await inParallel(people, 6, (person) => admin.createUser(person));
+    for (const id of [ids[3]!, ids[600]!, ids[COUNT - 1]!]) await admin.updateUser(id, { is_suspended: true });
+    expect(table(big)).toEqual([]);
+
+    const first = await runSync([], {}, big);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toContain(
+      `${COUNT} Kinde users in 3 page(s): ${COUNT} created, 0 updated, 0 unchanged, 0 tombstoned.`,
+    );
+    const stored = await expectTableToMatchKinde();
+    expect(stored.filter((row) => row.suspendedAt !== null)).toHaveLength(3);
+    expect(stored.filter((row) => row.picture !== null)).toHaveLength(COUNT / 5);
+    expect(stored.filter((row) => row.lastName === null)).toHaveLength(Math.ceil(COUNT / 7));
+
+    const second = await runSync([], {}, big);
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stdout).toContain(
+      `${COUNT} Kinde users in 3 page(s): 0 created, 0 updated, ${COUNT} unchanged, 0 tombstoned.`,
+    );
+    expect(table(big)).toEqual(stored);
+
+    // Kinde changes that nobody told the app about, then one Management API request per client
+    // every 2 s. The two deletions are confirmed one request right after the other (GET
+    // /api/v1/user?id=), so the second one gets a 429 however fast or slow the machine is.
+    await admin.deleteUser(ids[10]!);
+    await admin.deleteUser(ids[11]!);
+    await admin.updateUser(ids[12]!, { given_name: "Renamed" });
+    await big.restartKinde({ apiRateLimit: { requests: 1, windowSeconds: 2 } });
+    const limited = await runSync([], {}, big);
+    expect(limited.code, limited.stderr).toBe(0);
+    expect(limited.stdout).toMatch(/Kinde rate limited \(429\) for .+: waiting [12] s \(retry 1 of \d+\)/);
+    expect(limited.stdout).toContain(
+      `${COUNT - 2} Kinde users in 3 page(s): 0 created, 1 updated, ${COUNT - 3} unchanged, 2 tombstoned.`,
+    );
+    expect(big.kindeLog()).toMatch(/^GET \/api\/v1\/user 429 /m);
+    await big.restartKinde();
+    await expectTableToMatchKinde();
+    expect(
+      tombstones(big)
+        .map((row) => row.kindeId)
+        .sort(),
+    ).toEqual([ids[10]!, ids[11]!].sort());
+  }, 180_000);
+});
+
+interface KindeListedUser {
+  id: string;
+  email: string;
+  first_name: string | null;
+  last_name: string | null;
+  picture: string | null;
+  is_suspended: boolean;
+}
+
+async function managementToken(target: Stack): Promise<string> {
+  const response = await fetch(`${target.issuerUrl}/oauth2/token`, {
+    method: "POST",
+    body: new URLSearchParams({
+      grant_type: "client_credentials",
+      client_id: TEST_CLIENT_ID,
+      client_secret: TEST_CLIENT_SECRET,
+      audience: `${target.issuerUrl}/api`,
+    }),
+  });
+  return ((await response.json()) as { access_token: string }).access_token;
+}
+
+/** `task` for every item, at most `width` at a time; results in order. */
+async function inParallel<T, R>(items: T[], width: number, task: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await task(items[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: width }, worker));
+  return results;
+}

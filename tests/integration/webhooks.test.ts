@@ -3,13 +3,12 @@
  * server's key, forged and malformed deliveries, exactly-once, ordering, and what a suspension
  * or a deletion at Kinde does to a person who is signed in.
  */
-import { parse as parseCookie } from "cookie";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TestBrowser, textOf, type Page } from "../../stack/browser";
-import { newPerson, queryDatabase, signUp, usersIn } from "../support/flows";
-import { setCookieNames } from "../support/http";
+import { TestBrowser, textOf } from "../../stack/browser";
+import { newPerson, queryDatabase, signUp, timeOf, usersIn } from "../support/flows";
 import { deleteKindeUser, deliverWebhook, kindeEvent, sendKindeEvent, signKindeEvent } from "../support/kinde-webhooks";
 import { startStack, type Stack } from "../../stack";
+import { expectSignedOut, replayCookies } from "../support/session";
 import { decodeJwt, signWithKindeKey, signWithOtherKey, unsigned } from "../support/tokens";
 
 let stack: Stack;
@@ -32,11 +31,21 @@ interface SyncedRow {
   kindeId: string;
   firstName: string | null;
   suspendedAt: number | string | null;
+  kindeSyncedAt: number | string | null;
   kindeSyncedFrom: string | null;
 }
 
 function rowOf(kindeId: string): SyncedRow | undefined {
   return queryDatabase<SyncedRow>(stack.databaseFile, "SELECT * FROM User WHERE kindeId = ?", kindeId)[0];
+}
+
+/**
+ * A moment just after everything the row holds from Kinde: its sign-in (the ID token's `iat`,
+ * whole seconds) and the local Kinde server's own user.created (milliseconds, often later).
+ */
+function justAfterStoredNews(kindeId: string, idTokenIssuedAt: number): Date {
+  const synced = rowOf(kindeId)?.kindeSyncedAt ?? null;
+  return new Date(Math.max(idTokenIssuedAt, synced === null ? 0 : timeOf(synced)) + 1);
 }
 
 async function signedUpPerson() {
@@ -45,22 +54,6 @@ async function signedUpPerson() {
   const row = usersIn(stack.databaseFile).find((user) => user.email === person.email);
   if (!row) throw new Error("sign-up stored no row");
   return { person, browser, kindeId: row.kindeId };
-}
-
-/** A browser holding exactly these cookies (a copy of the person's session as it was). */
-async function replay(cookies: string): Promise<TestBrowser> {
-  const browser = new TestBrowser();
-  for (const [name, value] of Object.entries(parseCookie(cookies))) await browser.setCookie(stack.appUrl, name, value);
-  return browser;
-}
-
-/** The Kinde cookies were expired and the person sent to sign in, coming back to `path`. */
-function expectSignedOut(page: Page, path: string) {
-  expect(page.status, page.url).toBe(302);
-  expect(page.headers.get("Location")).toBe(`/kinde-auth/login?${new URLSearchParams({ returnTo: path })}`);
-  expect(setCookieNames(page.headers, { expired: true })).toEqual(
-    expect.arrayContaining(["access_token", "id_token", "refresh_token"]),
-  );
 }
 
 describe("forged and malformed deliveries", () => {
@@ -175,10 +168,13 @@ describe("a person deleted at Kinde", () => {
   it("loses the row and the session, is never re-created by the old token, and the email can sign up anew", async () => {
     const { person, browser, kindeId } = await signedUpPerson();
     const cookies = await browser.jar.getCookieString(stack.appUrl);
+    // The local Kinde server sends its own user.deleted; once it has got its 200, the app has applied it.
     await deleteKindeUser(stack, kindeId);
+    await stack.webhooksSettled();
+    expect(stack.appLog()).toMatch(/\[webhook\] user\.deleted event_[0-9a-f]{32} deleted\n/);
     expect(await sendKindeEvent(stack, "user.deleted", { id: kindeId })).toEqual({
       status: 200,
-      body: { outcome: "deleted" },
+      body: { outcome: "already deleted" },
     });
     expect(usersIn(stack.databaseFile).filter((user) => user.kindeId === kindeId)).toEqual([]);
     expect(
@@ -189,8 +185,11 @@ describe("a person deleted at Kinde", () => {
     expectSignedOut(await browser.get(`${stack.appUrl}/dashboard`, { follow: false }), "/dashboard");
     expect(await browser.cookie(stack.appUrl, "id_token")).toBeUndefined();
     // The same token cannot bring the row back through /auth/success or a public page.
-    expectSignedOut(await (await replay(cookies)).get(`${stack.appUrl}/auth/success`, { follow: false }), "/dashboard");
-    expectSignedOut(await (await replay(cookies)).get(`${stack.appUrl}/`, { follow: false }), "/");
+    expectSignedOut(
+      await (await replayCookies(stack, cookies)).get(`${stack.appUrl}/auth/success`, { follow: false }),
+      "/dashboard",
+    );
+    expectSignedOut(await (await replayCookies(stack, cookies)).get(`${stack.appUrl}/`, { follow: false }), "/");
     expect(usersIn(stack.databaseFile).filter((user) => user.kindeId === kindeId)).toEqual([]);
 
     // A new Kinde identity with the same email signs up normally.
@@ -211,19 +210,26 @@ describe("a person suspended at Kinde", () => {
     expect((await browser.get(`${stack.appUrl}/dashboard`, { follow: false })).status).toBe(200);
 
     // Suspended just after the token was issued.
+    const suspendedAt = justAfterStoredNews(kindeId, issuedAt);
     const suspended = await sendKindeEvent(
       stack,
       "user.updated",
       { id: kindeId, is_suspended: true },
-      { timestamp: new Date(issuedAt + 1) },
+      { timestamp: suspendedAt },
     );
     expect(suspended).toEqual({ status: 200, body: { outcome: "updated" } });
     expectSignedOut(await browser.get(`${stack.appUrl}/dashboard`, { follow: false }), "/dashboard");
     expect(await browser.cookie(stack.appUrl, "access_token")).toBeUndefined();
 
     // The token issued before the suspension cannot lift it through /auth/success.
-    expectSignedOut(await (await replay(cookies)).get(`${stack.appUrl}/auth/success`, { follow: false }), "/dashboard");
-    expectSignedOut(await (await replay(cookies)).get(`${stack.appUrl}/members`, { follow: false }), "/members");
+    expectSignedOut(
+      await (await replayCookies(stack, cookies)).get(`${stack.appUrl}/auth/success`, { follow: false }),
+      "/dashboard",
+    );
+    expectSignedOut(
+      await (await replayCookies(stack, cookies)).get(`${stack.appUrl}/members`, { follow: false }),
+      "/members",
+    );
     expect(rowOf(kindeId)?.suspendedAt).not.toBeNull();
 
     // Kinde lifts the suspension: a newer user.updated, then the person signs in again.
@@ -231,7 +237,7 @@ describe("a person suspended at Kinde", () => {
       stack,
       "user.updated",
       { id: kindeId, is_suspended: false },
-      { timestamp: new Date(issuedAt + 2) },
+      { timestamp: new Date(suspendedAt.getTime() + 1) },
     );
     // Still signed in at Kinde (single sign-on): no password form, straight back to the app.
     const page = await browser.get(`${stack.appUrl}/kinde-auth/login?returnTo=%2Fdashboard`);
@@ -248,21 +254,22 @@ describe("a person suspended at Kinde", () => {
       stack,
       "user.updated",
       { id: kindeId, is_suspended: true },
-      { timestamp: new Date(id.iat! * 1000 + 1) },
+      { timestamp: justAfterStoredNews(kindeId, id.iat! * 1000) },
     );
+    expect(rowOf(kindeId)?.suspendedAt).not.toBeNull();
 
     // What Kinde would issue to the person once it lifted the suspension (the webhook that
-    // said so was lost): the same claims, a second later.
+    // said so was lost): the same claims, two seconds later (after the suspension).
     const later = new TestBrowser();
     await later.setCookie(
       stack.appUrl,
       "access_token",
-      await signWithKindeKey(stack.kindeDataDir, { ...decodeJwt(accessToken), iat: id.iat! + 1 }),
+      await signWithKindeKey(stack.kindeDataDir, { ...decodeJwt(accessToken), iat: id.iat! + 2 }),
     );
     await later.setCookie(
       stack.appUrl,
       "id_token",
-      await signWithKindeKey(stack.kindeDataDir, { ...id, iat: id.iat! + 1 }),
+      await signWithKindeKey(stack.kindeDataDir, { ...id, iat: id.iat! + 2 }),
     );
     const success = await later.get(`${stack.appUrl}/auth/success`, { follow: false });
     expect(success.status).toBe(302);

@@ -1,6 +1,10 @@
 /**
  * The sign-up and sign-in steps a person takes, over HTTP. They only use Kinde's field names
  * (p_email, p_password, p_first_name, p_last_name), like the Playwright helpers.
+ *
+ * signUp and signIn return once the local Kinde server's webhooks about them (user.created,
+ * user.authenticated) have reached the app, so nothing a test reads next depends on when
+ * those arrive.
  */
 import Database from "better-sqlite3";
 import { randomUUID } from "node:crypto";
@@ -40,6 +44,7 @@ export async function signUp(
     p_email: person.email,
     p_password: person.password,
   });
+  await stack.webhooksSettled();
   return { browser, page };
 }
 
@@ -51,13 +56,15 @@ export async function signIn(
 ): Promise<{ browser: TestBrowser; page: Page }> {
   const form = await browser.get(`${stack.appUrl}${start}`);
   const page = await browser.submitForm(form, { p_email: person.email, p_password: person.password });
+  await stack.webhooksSettled();
   return { browser, page };
 }
 
 /**
  * A person signed in without the forms (kinde-session.ts): created at the local Kinde server,
  * the Kinde cookies minted, then /auth/success stores them as a real sign-in would. Ends on
- * the dashboard. For tests that are not about signing in.
+ * the dashboard, once Kinde's user.created has reached the app. For tests that are not about
+ * signing in.
  */
 export async function signInAs(
   stack: Stack,
@@ -69,6 +76,8 @@ export async function signInAs(
   for (const { name, value } of cookies) await browser.setCookie(stack.appUrl, name, value);
   const page = await browser.get(`${stack.appUrl}/auth/success`);
   if (page.url !== `${stack.appUrl}/dashboard`) throw new Error(`signInAs ended on ${page.url} (${page.status})`);
+  // Kinde's user.created about them has reached the app too.
+  await stack.webhooksSettled();
   return { browser, page, person, kindeId };
 }
 
@@ -89,8 +98,11 @@ export interface UserRow {
   picture: string | null;
   createdAt: number | string;
   updatedAt: number | string;
-  lastSignInAt: number | string;
+  lastSignInAt: number | string | null;
   nameEditedAt: number | string | null;
+  suspendedAt: number | string | null;
+  kindeSyncedAt: number | string | null;
+  kindeSyncedFrom: string | null;
 }
 
 /** Reads the database directly (read-only), the way a person with a SQL shell would. */
@@ -101,6 +113,13 @@ export function queryDatabase<T>(databaseFile: string, sql: string, ...params: u
   } finally {
     db.close();
   }
+}
+
+/** Prisma keeps DateTime as ISO text or epoch milliseconds depending on the adapter. */
+export function timeOf(value: number | string | null): number {
+  if (value === null) return Number.NaN;
+  if (typeof value === "number") return value;
+  return /^\d+$/.test(value) ? Number(value) : Date.parse(value);
 }
 
 export function usersIn(databaseFile: string): UserRow[] {

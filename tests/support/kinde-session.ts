@@ -34,7 +34,7 @@ export interface NewKindeUser {
 
 export const SDK_SCOPES = ["openid", "profile", "email", "offline"];
 
-/** Kinde's Management API on the local server, with the app's own client (which it accepts). */
+/** Kinde's Management API on the local server, with the app's own client: what an admin at Kinde does. */
 export async function kindeAdmin(target: Pick<KindeTarget, "issuerUrl">) {
   const { access_token: token, error } = await tokenRequest(target, {
     grant_type: "client_credentials",
@@ -54,15 +54,18 @@ export async function kindeAdmin(target: Pick<KindeTarget, "issuerUrl">) {
   };
   const userPath = (id: string) => `/api/v1/user?id=${encodeURIComponent(id)}`;
   return {
-    /** POST /api/v1/user: a user with no password yet. Returns their Kinde id. */
-    async createUser(user: NewKindeUser): Promise<string> {
+    /** POST /api/v1/user with Kinde's body (a user with no password yet); the new user's id. */
+    async createUser(user: { email: string; givenName?: string; familyName?: string; picture?: string }) {
       const created = await call("POST", "/api/v1/user", {
-        profile: { given_name: user.firstName, family_name: user.lastName },
+        profile: { given_name: user.givenName, family_name: user.familyName, picture: user.picture },
         identities: [{ type: "email", details: { email: user.email } }],
       });
       return String(created.id);
     },
-    async updateUser(id: string, changes: { given_name?: string; family_name?: string }): Promise<void> {
+    async updateUser(
+      id: string,
+      changes: { given_name?: string; family_name?: string; picture?: string | null; is_suspended?: boolean },
+    ): Promise<void> {
       await call("PATCH", userPath(id), changes);
     },
     async deleteUser(id: string): Promise<void> {
@@ -131,7 +134,9 @@ export interface MintedSession {
 
 /** Creates `user` at the local Kinde server and mints the app's Kinde cookies for them. */
 export async function mintKindeSession(target: KindeTarget, user: NewKindeUser): Promise<MintedSession> {
-  const kindeId = await (await kindeAdmin(target)).createUser(user);
+  const kindeId = await (
+    await kindeAdmin(target)
+  ).createUser({ email: user.email, givenName: user.firstName, familyName: user.lastName });
   const { accessToken, idToken } = await mintKindeTokens(target, { ...user, id: kindeId });
   return {
     kindeId,

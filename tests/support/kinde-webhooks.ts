@@ -4,7 +4,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { Stack } from "../../stack";
-import { kindeAdmin } from "./kinde-session";
+import { kindeAdmin } from "./flows";
 import { signWithKindeKey } from "./tokens";
 
 export interface KindeEventOptions {

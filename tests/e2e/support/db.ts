@@ -2,9 +2,9 @@
  * Reads the stack's SQLite file the way a person with a SQL shell would: read-only, straight
  * from the table, so the tests see what the app really stored.
  */
-import { queryDatabase as query, type UserRow } from "../../support/flows";
+import { queryDatabase as query, timeOf, type UserRow } from "../../support/flows";
 
-export type { UserRow };
+export { timeOf, type UserRow };
 
 export function usersWithEmail(databaseFile: string, email: string): UserRow[] {
   return query<UserRow>(databaseFile, "SELECT * FROM User WHERE email = ? COLLATE NOCASE ORDER BY id", email);
@@ -19,11 +19,4 @@ export function onlyUserWithEmail(databaseFile: string, email: string): UserRow 
   const rows = usersWithEmail(databaseFile, email);
   if (rows.length !== 1) throw new Error(`expected exactly one User row for ${email}, found ${rows.length}`);
   return rows[0]!;
-}
-
-/** Prisma keeps DateTime as ISO text or epoch milliseconds depending on the adapter. */
-export function timeOf(value: number | string | null): number {
-  if (value === null) return Number.NaN;
-  if (typeof value === "number") return value;
-  return /^\d+$/.test(value) ? Number(value) : Date.parse(value);
 }

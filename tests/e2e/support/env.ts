@@ -1,8 +1,8 @@
 /**
  * What the config, the global setup's stack and the tests agree on, through environment
  * variables: the ports playwright.config.ts picks once (with ??=, so worker processes, which
- * evaluate the config again, keep the runner's values) and the database file the global setup
- * sets before the workers start.
+ * evaluate the config again, keep the runner's values) and the database file and Kinde data
+ * folder the global setup sets before the workers start.
  */
 import { join } from "node:path";
 
@@ -19,7 +19,7 @@ export interface E2eTarget {
   databaseFile: string | undefined;
   /** The local Kinde server's URL; undefined when the app uses another Kinde (real Kinde). */
   kindeUrl: string | undefined;
-  /** Its data folder (signing key), for signing people in without the forms. */
+  /** The local Kinde server's data folder: its signing key (signInAs) and store.json (pending webhook deliveries). */
   kindeDataDir: string | undefined;
 }
 

@@ -10,6 +10,7 @@ import { readFileSync } from "node:fs";
 import { newPerson, type Person } from "../../support/flows";
 import { mintKindeSession } from "../../support/kinde-session";
 import { e2eTarget, NEEDS_LOCAL_STACK } from "./env";
+import { kindeEventsDelivered } from "./kinde";
 
 /** People with unique emails, made the same way as in the HTTP-level tests. */
 export { newPerson, type Person };
@@ -86,20 +87,25 @@ export async function waitForApp(page: Page): Promise<void> {
   });
 }
 
-/** Signs a new person up from the app's Sign up link; ends on /dashboard. */
+/**
+ * Signs a new person up from the app's Sign up link; ends on /dashboard once the local Kinde
+ * server's webhooks about it (user.created, user.authenticated) have reached the app.
+ */
 export async function signUp(page: Page, person: Person): Promise<void> {
   await page.goto("/kinde-auth/register");
   await expect(page.getByRole("heading", { name: "Create your account" })).toBeVisible();
   await fillSignUp(page, person);
   await expect(page).toHaveURL(appPath("/dashboard"));
   await waitForApp(page);
+  await kindeEventsDelivered({ email: person.email });
 }
 
 /**
  * Signs a new person in without the forms (tests/support/kinde-session.ts): created at the
  * local Kinde server, the Kinde cookies minted with its key and put in the browser, then
- * /auth/success stores them as after a real sign-in. Ends on the dashboard. For tests that are
- * not about signing in; only against the suite's own stack.
+ * /auth/success stores them as after a real sign-in. Ends on the dashboard, once Kinde's
+ * user.created has reached the app. For tests that are not about signing in; only against the
+ * suite's own stack.
  */
 export async function signInAs(
   page: Page,
@@ -120,12 +126,14 @@ export async function signInAs(
   await page.goto("/auth/success");
   await expect(page).toHaveURL(appPath("/dashboard"));
   await waitForApp(page);
+  // Kinde's user.created about them has reached the app too.
+  await kindeEventsDelivered({ kindeId });
   return { person, kindeId };
 }
 
 /**
  * Signs in from `start` (an app path that leads to Kinde's sign-in page) and waits until
- * the browser is back on the app at `landOn`.
+ * the browser is back on the app at `landOn` and Kinde's user.authenticated has reached it.
  */
 export async function signIn(
   page: Page,
@@ -136,6 +144,7 @@ export async function signIn(
   await fillSignIn(page, person);
   await expect(page).toHaveURL(appPath(options.landOn ?? "/dashboard"));
   await waitForApp(page);
+  await kindeEventsDelivered({ email: person.email });
 }
 
 /** The header's Sign out button: a POST, then Kinde's logout, then the home page. */

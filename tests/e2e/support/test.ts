@@ -18,6 +18,7 @@ export interface LocalStack {
   baseUrl: string;
   databaseFile: string;
   kindeUrl: string;
+  kindeDataDir: string;
 }
 
 /** A 4xx answer to a page or a Remix data request (not to a file such as /assets/x.js). */
@@ -44,8 +45,13 @@ export const test = base.extend<{
 }>({
   stack: async ({}, use, testInfo) => {
     const target = e2eTarget();
-    testInfo.skip(!target.databaseFile || !target.kindeUrl, NEEDS_LOCAL_STACK);
-    await use({ baseUrl: target.baseUrl, databaseFile: target.databaseFile!, kindeUrl: target.kindeUrl! });
+    testInfo.skip(!target.databaseFile || !target.kindeUrl || !target.kindeDataDir, NEEDS_LOCAL_STACK);
+    await use({
+      baseUrl: target.baseUrl,
+      databaseFile: target.databaseFile!,
+      kindeUrl: target.kindeUrl!,
+      kindeDataDir: target.kindeDataDir!,
+    });
   },
   storedPerson: async ({}, use) => {
     await use(JSON.parse(readFileSync(STORAGE_PERSON, "utf8")) as Omit<Person, "password">);

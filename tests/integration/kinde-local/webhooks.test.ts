@@ -278,6 +278,40 @@ describe("retries", () => {
     }
   });
 
+  it("webhooksSettled() waits for the deliveries pending when called, through retries, and for no later one", async () => {
+    const app = await WebhookReceiver.start();
+    const own = await startServer({ webhooks: { endpoints: [app.url()], ...FAST_RETRIES } });
+    try {
+      await own.webhooksSettled(); // nothing pending: at once
+      const ownToken = await managementToken(own);
+      let late = "";
+      app.answer = (request) => (userOf(request.payload).id === late ? 503 : "hold");
+      const first = await createUser(own, ownToken, { email: newCredentials().email });
+      await app.waitFor((request) => userOf(request.payload).id === first);
+      let settled = false;
+      const settling = own.webhooksSettled().then(() => (settled = true));
+      late = await createUser(own, ownToken, { email: newCredentials().email });
+      await app.waitFor((request) => userOf(request.payload).id === late && request.answer === 503);
+      // The first delivery fails once, then gets its 200; the later one keeps failing.
+      app.answer = (request) => (userOf(request.payload).id === late ? 503 : 200);
+      app.release(503);
+      expect(settled).toBe(false);
+      await settling;
+      expect(app.received.filter((request) => userOf(request.payload).id === first).map((r) => r.answer)).toEqual([
+        503, 200,
+      ]);
+      expect(Object.values(await storedDeliveries(own.dataDir)).map((pending) => pending.lastStatus)).toEqual(["503"]);
+
+      // Closing the server before a delivery settles rejects the wait.
+      const refused = expect(own.webhooksSettled()).rejects.toThrow("the server stopped before its webhooks settled");
+      await own.close();
+      await refused;
+    } finally {
+      await own.close();
+      await app.stop();
+    }
+  });
+
   it("give up after the configured time, and say so", async () => {
     const broken = await WebhookReceiver.start();
     broken.answer = () => 500;

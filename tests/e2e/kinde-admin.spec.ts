@@ -1,0 +1,88 @@
+/**
+ * An admin at Kinde suspends or deletes a person who is signed in here. The admin's tool is the
+ * local Kinde server's Management API, called with the app's own client credentials
+ * (client_credentials, audience <issuer>/api); the app hears through Kinde's webhooks and acts
+ * at the person's next navigation. Needs the suite's own stack (its Kinde server and database).
+ */
+import { onlyUserWithEmail, usersWithKindeId } from "./support/db";
+import { fillSignIn, newPerson, signIn, signUp } from "./support/flows";
+import { kindeEventsDelivered, localKindeAdmin } from "./support/kinde";
+import { queryDatabase } from "../support/flows";
+import { expect, test, type LocalStack } from "./support/test";
+import type { Page } from "@playwright/test";
+
+const SUSPENDED = "Your account has been suspended. Contact the app's administrator to restore access.";
+
+async function expectKindeSignInPage(page: Page, stack: LocalStack): Promise<void> {
+  await expect(page).toHaveURL((url) => url.origin === new URL(stack.kindeUrl).origin);
+  await expect(page.getByRole("heading", { name: "Sign in", exact: true })).toBeVisible();
+}
+
+test("suspended: the next navigation goes to sign-in, which refuses them; lifted: they sign in to their dashboard", async ({
+  page,
+  stack,
+}) => {
+  const person = newPerson();
+  await signUp(page, person);
+  const { kindeId } = onlyUserWithEmail(stack.databaseFile, person.email);
+  const admin = await localKindeAdmin(stack.kindeUrl);
+
+  await admin.updateUser(kindeId, { is_suspended: true });
+  await kindeEventsDelivered({ kindeId });
+  expect(onlyUserWithEmail(stack.databaseFile, person.email).suspendedAt).not.toBeNull();
+
+  // Their access token has not expired, yet the next page they open is Kinde's sign-in.
+  await page
+    .getByRole("banner")
+    .getByRole("link", { name: `${person.firstName} ${person.lastName}` })
+    .click();
+  await expectKindeSignInPage(page, stack);
+  await fillSignIn(page, person);
+  await expect(page.getByRole("alert")).toHaveText(SUSPENDED);
+  await expectKindeSignInPage(page, stack);
+
+  await admin.updateUser(kindeId, { is_suspended: false });
+  await kindeEventsDelivered({ kindeId });
+  await signIn(page, person, { start: "/dashboard" });
+  await expect(page.getByRole("heading", { level: 1, name: `${person.firstName} ${person.lastName}` })).toBeVisible();
+  await expect(page.getByTestId("email")).toHaveText(person.email);
+  expect(onlyUserWithEmail(stack.databaseFile, person.email).suspendedAt).toBeNull();
+});
+
+test("deleted: the next navigation goes to sign-in; the row is gone and tombstoned, and their old cookies bring nothing back", async ({
+  page,
+  context,
+  stack,
+}) => {
+  const person = newPerson();
+  await signUp(page, person);
+  const { kindeId } = onlyUserWithEmail(stack.databaseFile, person.email);
+  const oldCookies = await context.cookies();
+
+  await (await localKindeAdmin(stack.kindeUrl)).deleteUser(kindeId);
+  await kindeEventsDelivered({ kindeId });
+  expect(usersWithKindeId(stack.databaseFile, kindeId)).toEqual([]);
+  expect(
+    queryDatabase(stack.databaseFile, "SELECT kindeId FROM DeletedKindeIdentity WHERE kindeId = ?", kindeId),
+  ).toHaveLength(1);
+
+  await page
+    .getByRole("banner")
+    .getByRole("link", { name: `${person.firstName} ${person.lastName}` })
+    .click();
+  await expectKindeSignInPage(page, stack);
+
+  // Back with the cookies of their session (unexpired tokens), on the page a sign-in ends on
+  // and on the pages that read the person: each sends them to sign in, none stores a row.
+  for (const path of ["/auth/success", "/dashboard", "/"]) {
+    await context.clearCookies();
+    await context.addCookies(oldCookies);
+    await page.goto(path);
+    await expectKindeSignInPage(page, stack);
+  }
+  expect(usersWithKindeId(stack.databaseFile, kindeId)).toEqual([]);
+
+  // Kinde no longer knows them.
+  await fillSignIn(page, person);
+  await expect(page.getByRole("alert")).toHaveText("Incorrect email or password.");
+});

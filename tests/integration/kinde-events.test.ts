@@ -1,0 +1,170 @@
+/**
+ * What the local Kinde server's own webhooks do to the app, end to end over HTTP: the stack
+ * wires them as `npm run dev` does. Changes made at "Kinde" (its account page, its Management
+ * API) reach a signed-in person's dashboard without a new sign-in; an event sent while the app
+ * is down lands once it is back; suspension and deletion take effect at the next request.
+ * Tests wait on kinde-local's deliveries (webhooksSettled) or on log lines, never on time.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startStack, type Stack } from "../../stack";
+import { textOf, type TestBrowser } from "../../stack/browser";
+import { kindeAdmin, newPerson, queryDatabase, signIn, signUp, usersIn, type Person } from "../support/flows";
+import { expectSignedOut, replayCookies } from "../support/session";
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack();
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+interface Row {
+  kindeId: string;
+  firstName: string | null;
+  lastName: string | null;
+  suspendedAt: number | string | null;
+  kindeSyncedFrom: string | null;
+}
+
+const rowOf = (kindeId: string) =>
+  queryDatabase<Row>(stack.databaseFile, "SELECT * FROM User WHERE kindeId = ?", kindeId)[0];
+
+async function signedUp(): Promise<{ person: Person; browser: TestBrowser; kindeId: string }> {
+  const person = newPerson();
+  const { browser, page } = await signUp(stack, person);
+  expect(page.url).toBe(`${stack.appUrl}/dashboard`);
+  const row = usersIn(stack.databaseFile).find((user) => user.email === person.email);
+  if (!row) throw new Error("sign-up stored no row");
+  return { person, browser, kindeId: row.kindeId };
+}
+
+/** The dashboard as the person sees it now, checking they did not pass through a sign-in. */
+async function dashboardText(browser: TestBrowser): Promise<string> {
+  const page = await browser.get(`${stack.appUrl}/dashboard`);
+  expect(page.chain).toEqual([`${stack.appUrl}/dashboard`]);
+  expect(page.status).toBe(200);
+  return textOf(page.html);
+}
+
+const appliedLine = (type: string) => new RegExp(`\\[webhook\\] ${type.replace(".", "\\.")} event_[0-9a-f]{32} \\w+`);
+
+describe("a name changed at Kinde", () => {
+  it("on the local server's account page appears on the dashboard without signing in again", async () => {
+    const { browser, kindeId } = await signedUp();
+    const idToken = await browser.cookie(stack.appUrl, "id_token");
+
+    // The same browser is signed in at the local Kinde server too (one cookie jar for localhost).
+    const account = await browser.get(`${stack.issuerUrl}/account`);
+    expect(account.status).toBe(200);
+    const saved = await browser.submitForm(account, { p_first_name: "Renamed", p_last_name: "On-Account-Page" });
+    expect(saved.status).toBe(200);
+    await stack.webhooksSettled();
+
+    expect(await dashboardText(browser)).toContain("Renamed On-Account-Page");
+    expect(rowOf(kindeId)).toMatchObject({
+      firstName: "Renamed",
+      lastName: "On-Account-Page",
+      kindeSyncedFrom: "webhook user.updated",
+    });
+    // Still the tokens of the original sign-in.
+    expect(await browser.cookie(stack.appUrl, "id_token")).toBe(idToken);
+  });
+
+  it("through the Management API (PATCH /api/v1/user) appears on the dashboard without signing in again", async () => {
+    const { browser, kindeId } = await signedUp();
+    await (await kindeAdmin(stack)).updateUser(kindeId, { given_name: "Patched", family_name: "By-Admin" });
+    await stack.webhooksSettled();
+
+    expect(await dashboardText(browser)).toContain("Patched By-Admin");
+    expect(rowOf(kindeId)).toMatchObject({ firstName: "Patched", kindeSyncedFrom: "webhook user.updated" });
+  });
+});
+
+describe("the app down while Kinde sends an event", () => {
+  it("gets the change once it is back, on the same database and port", async () => {
+    const { person, browser, kindeId } = await signedUp();
+    expect(await stack.stopApp()).toBe(0);
+    let eventId: string;
+    try {
+      await (await kindeAdmin(stack)).updateUser(kindeId, { given_name: "Delivered", family_name: "Later" });
+      // Two attempts have failed: the app really was down when Kinde tried.
+      const failure = await stack.waitForKindeLog(
+        new RegExp(
+          `webhook user\\.updated event_[0-9a-f]{32} msg_[0-9a-f]{32} -> ${stack.appUrl}/webhooks/kinde (?!200)\\S+ \\(attempt 2, next in`,
+        ),
+      );
+      eventId = /event_[0-9a-f]{32}/.exec(failure)![0];
+      expect(rowOf(kindeId)).toMatchObject({ firstName: person.firstName, lastName: person.lastName });
+    } finally {
+      await stack.startApp(); // the next tests need it, whatever happened here
+    }
+
+    await stack.waitForLog(`[webhook] user.updated ${eventId} updated`);
+    await stack.webhooksSettled();
+    expect(await dashboardText(browser)).toContain("Delivered Later");
+    expect(rowOf(kindeId)).toMatchObject({ firstName: "Delivered", lastName: "Later" });
+  });
+});
+
+describe("an admin suspending a person at Kinde", () => {
+  it("signs them out at their next request, Kinde refuses their sign-in, and lifting it lets them back in", async () => {
+    const { person, browser, kindeId } = await signedUp();
+    const admin = await kindeAdmin(stack);
+
+    await admin.updateUser(kindeId, { is_suspended: true });
+    await stack.webhooksSettled();
+    expect(stack.appLog()).toMatch(appliedLine("user.updated"));
+    expect(rowOf(kindeId)?.suspendedAt).not.toBeNull();
+    expectSignedOut(await browser.get(`${stack.appUrl}/dashboard`, { follow: false }), "/dashboard");
+
+    // Signing in again goes through Kinde's page (the suspension ended the Kinde session too).
+    const refused = await signIn(stack, person, browser, "/dashboard");
+    expect(refused.page.url).toBe(`${stack.issuerUrl}/auth/sign-in`);
+    expect(refused.page.status).toBe(403);
+    expect(textOf(refused.page.html)).toContain(
+      "Your account has been suspended. Contact the app's administrator to restore access.",
+    );
+    expect(await browser.cookie(stack.appUrl, "id_token")).toBeUndefined();
+
+    await admin.updateUser(kindeId, { is_suspended: false });
+    await stack.webhooksSettled();
+    expect(rowOf(kindeId)?.suspendedAt).toBeNull();
+    const back = await signIn(stack, person, browser, "/dashboard");
+    expect(back.page.url).toBe(`${stack.appUrl}/dashboard`);
+    expect(textOf(back.page.html)).toContain(`${person.firstName} ${person.lastName}`);
+    expect(await dashboardText(browser)).toContain(person.email);
+  });
+});
+
+describe("an admin deleting a person at Kinde", () => {
+  it("signs them out, deletes the row, keeps a tombstone, and no old cookie brings the row back", async () => {
+    const { person, browser, kindeId } = await signedUp();
+    const cookies = await browser.cookieHeader(stack.appUrl);
+
+    await (await kindeAdmin(stack)).deleteUser(kindeId);
+    await stack.webhooksSettled();
+    expect(stack.appLog()).toMatch(appliedLine("user.deleted"));
+    expect(rowOf(kindeId)).toBeUndefined();
+    expect(
+      queryDatabase(stack.databaseFile, "SELECT kindeId FROM DeletedKindeIdentity WHERE kindeId = ?", kindeId),
+    ).toHaveLength(1);
+    expectSignedOut(await browser.get(`${stack.appUrl}/dashboard`, { follow: false }), "/dashboard");
+
+    // The old, unexpired tokens, on the sign-in landing page and on every page that reads the person.
+    for (const path of ["/auth/success", "/", "/dashboard", "/members", "/account/delete"]) {
+      const old = await replayCookies(stack, cookies);
+      expectSignedOut(
+        await old.get(`${stack.appUrl}${path}`, { follow: false }),
+        path === "/auth/success" ? "/dashboard" : path,
+      );
+    }
+    expect(rowOf(kindeId)).toBeUndefined();
+
+    // Kinde no longer knows them.
+    const refused = await signIn(stack, person, browser, "/dashboard");
+    expect(refused.page.url).toBe(`${stack.issuerUrl}/auth/sign-in`);
+    expect(textOf(refused.page.html)).toContain("Incorrect email or password.");
+    expect(rowOf(kindeId)).toBeUndefined();
+  });
+});
