@@ -100,11 +100,8 @@ const TOKEN_FAULTS = [
   errors.JWKInvalid,
 ];
 
-export async function checkKindeTokens(
-  accessToken: string,
-  idToken: string,
-  pins: KindePins = appPins,
-): Promise<KindeTokenCheck> {
+/** Checks a pair against this application's pins (appPins); verdicts are cached by the pair's text. */
+export async function checkKindeTokens(accessToken: string, idToken: string): Promise<KindeTokenCheck> {
   const key = `${accessToken} ${idToken}`;
   const known = verifiedPairs.get(key);
   if (known) {
@@ -123,7 +120,7 @@ export async function checkKindeTokens(
     if (!TOKEN_FAULTS.some((fault) => error instanceof fault)) return { status: "unavailable" };
     return { status: "rejected", reason: "not signed by the issuer's keys" };
   }
-  const problem = pinProblem(tokens.access, tokens.id, pins);
+  const problem = pinProblem(tokens.access, tokens.id, appPins);
   if (problem) return { status: "rejected", reason: problem };
   if (accessExpired(tokens.access)) return { status: "expired" };
   rememberVerified(key, tokens);
