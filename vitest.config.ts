@@ -12,7 +12,7 @@ export default defineConfig({
           name: "unit",
           include: ["tests/unit/**/*.test.ts"],
           globalSetup: ["tests/support/global-setup.ts"],
-          setupFiles: ["tests/support/unit-env.ts"],
+          setupFiles: ["tests/support/unit-env.ts", "tests/support/console-errors.ts"],
         },
       },
       {
@@ -21,13 +21,15 @@ export default defineConfig({
           name: "integration",
           include: ["tests/integration/**/*.test.ts"],
           globalSetup: ["tests/support/global-setup.ts"],
-          setupFiles: ["tests/support/unit-env.ts"],
+          setupFiles: ["tests/support/unit-env.ts", "tests/support/console-errors.ts"],
           testTimeout: 30_000,
           hookTimeout: 60_000,
         },
       },
       // `npm run bench` end to end, in quick mode: its own run, after the integration tests.
-      { test: { name: "bench", include: ["tests/bench/**/*.test.ts"] } },
+      {
+        test: { name: "bench", include: ["tests/bench/**/*.test.ts"], setupFiles: ["tests/support/console-errors.ts"] },
+      },
     ],
   },
 });

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ApplicationRegistry } from "./applications.ts";
 import { resolveUserClaims, type ClaimsConfigSource } from "./config.ts";
 import type { AuthorizationCode, AuthorizationRequest, ExpiringMap, PasswordSetup } from "./flows.ts";
+import { SESSION_COOKIE } from "./cookies.ts";
 import type { Params } from "./http.ts";
 import type { SigningKey } from "./keys.ts";
 import type { RateLimiter } from "./rate-limit.ts";
@@ -59,13 +60,6 @@ export interface RequestContext {
 
 export type Handler = (context: RequestContext) => Promise<void>;
 
-/**
- * Cookies on localhost are shared across ports, so this must differ from every cookie the
- * app or the Kinde SDK sets (access_token, id_token, refresh_token, ac-state-key,
- * post_login_redirect_url, __session).
- */
-export const SESSION_COOKIE = "kinde_local_session";
-
 export function currentSession(
   app: AppContext,
   context: RequestContext,
@@ -74,13 +68,4 @@ export function currentSession(
   if (!id || !/^[A-Za-z0-9_-]{43}$/.test(id)) return undefined;
   const session = app.store.getSession(id);
   return session ? { id, session } : undefined;
-}
-
-/** No Secure attribute: the server speaks plain http on localhost. */
-export function sessionCookie(id: string, maxAgeSeconds: number): string {
-  return `${SESSION_COOKIE}=${id}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${maxAgeSeconds}`;
-}
-
-export function clearedSessionCookie(): string {
-  return `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0`;
 }

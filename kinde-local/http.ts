@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { z } from "zod";
+import { isCrossSiteRequest, requestHost } from "../common/cross-site.ts";
 
 export const MAX_BODY_BYTES = 64 * 1024;
 export const MAX_URL_LENGTH = 8 * 1024;
@@ -101,30 +102,6 @@ export function splitTarget(target: string | undefined): { path: string; query: 
   return mark === -1 ? { path: target, query: "" } : { path: target.slice(0, mark), query: target.slice(mark + 1) };
 }
 
-/**
- * Cookies on localhost are shared by every port, so the header also carries the app's
- * cookies and anything else a developer's other projects set. Malformed pairs are skipped
- * rather than failing the request; only this server's own cookie is interpreted.
- */
-export function parseCookies(header: string | undefined): Map<string, string> {
-  const cookies = new Map<string, string>();
-  if (!header) return cookies;
-  for (const part of header.split(";")) {
-    const equals = part.indexOf("=");
-    if (equals <= 0) continue;
-    const name = part.slice(0, equals).trim();
-    let value = part.slice(equals + 1).trim();
-    if (value.startsWith('"') && value.endsWith('"') && value.length >= 2) value = value.slice(1, -1);
-    if (cookies.has(name)) continue;
-    try {
-      cookies.set(name, decodeURIComponent(value));
-    } catch {
-      // Not ours to judge; ignored.
-    }
-  }
-  return cookies;
-}
-
 export async function readBody(request: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
   const declared = request.headers["content-length"];
   if (declared !== undefined && Number(declared) > limit) throw tooLarge();
@@ -223,13 +200,21 @@ export function redirect(
 }
 
 /**
- * Browsers send Sec-Fetch-Site on every form post. A post from another site is refused so
- * a hostile page cannot sign a visitor in to an account of its choosing (login CSRF).
- * Clients that send no such header (curl, tests) are not browsers and are let through.
+ * Refuses a form post sent by another site (common/cross-site.ts), so a hostile page cannot
+ * sign a visitor in to an account of its choosing (login CSRF) or change their name.
  */
 export function assertSameOriginPost(request: IncomingMessage): void {
-  const site = request.headers["sec-fetch-site"];
-  if (site !== undefined && site !== "same-origin" && site !== "none") {
+  const header = (name: string) => {
+    const value = request.headers[name];
+    return Array.isArray(value) ? value[0] : value;
+  };
+  const facts = {
+    method: request.method ?? "POST",
+    secFetchSite: header("sec-fetch-site"),
+    origin: header("origin"),
+    host: requestHost(header("host"), header("x-forwarded-host")),
+  };
+  if (isCrossSiteRequest(facts)) {
     throw new HttpError(403, "access_denied", "This form can only be submitted from this server's own pages");
   }
 }

@@ -1,9 +1,9 @@
 import { z } from "zod";
+import { NAME_MAX_LENGTH, nameProblem, normalizeName } from "../common/names.ts";
 
 /** Rules for what users type, shared by the sign-up form, the account page and the API. */
 
-export const NAME_MAX_LENGTH = 100;
-const CONTROL_CHARACTERS = /\p{Cc}/u;
+export { NAME_MAX_LENGTH, normalizeName };
 
 export const emailSchema = z.email().max(254);
 
@@ -16,9 +16,14 @@ export function isValidEmail(email: string): boolean {
   return emailSchema.safeParse(email).success;
 }
 
-/** A first or last name (already trimmed); undefined when acceptable. */
+/** A first or last name, already normalised (normalizeName), by the app's rule (common/names.ts). */
 export function nameError(name: string): string | undefined {
-  if (name.length > NAME_MAX_LENGTH) return `Use at most ${NAME_MAX_LENGTH} characters.`;
-  if (CONTROL_CHARACTERS.test(name)) return "Remove line breaks and other control characters.";
-  return undefined;
+  switch (nameProblem(name)) {
+    case "too-long":
+      return `Use at most ${NAME_MAX_LENGTH} characters.`;
+    case "forbidden-characters":
+      return "Remove line breaks, control characters and invisible formatting characters.";
+    default:
+      return undefined;
+  }
 }

@@ -9,25 +9,14 @@
  */
 import { loadDotEnv } from "../app/lib/dotenv.server.ts";
 import { EnvError, parseManagementEnv } from "../app/lib/env-schema.server.ts";
-
-const USAGE = "Usage: npm run users:sync [-- --dry-run]";
+import { readFlags } from "./lib/flags.ts";
 
 function fail(message: string): never {
   console.error(`users:sync: ${message}`);
   process.exit(1);
 }
 
-const args = process.argv.slice(2);
-if (args.includes("--help") || args.includes("-h")) {
-  console.log(USAGE);
-  process.exit(0);
-}
-const unknown = args.filter((arg) => arg !== "--dry-run");
-if (unknown.length > 0) {
-  console.error(`users:sync: unknown argument ${unknown[0]}\n${USAGE}`);
-  process.exit(2);
-}
-const dryRun = args.includes("--dry-run");
+const dryRun = readFlags("users:sync", "Usage: npm run users:sync [-- --dry-run]", ["--dry-run"]).has("--dry-run");
 
 try {
   loadDotEnv();

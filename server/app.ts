@@ -84,6 +84,10 @@ function remixHandler(build: ServerBuild | (() => Promise<ServerBuild>), mode: M
       res.once("close", () => controller.abort());
       const headers = new Headers();
       for (const [name, value] of Object.entries(req.headers)) {
+        // The guard has judged where a POST came from (common/cross-site.ts). Remix's own older
+        // check (Origin against Host, answered with an empty 500) is not given Origin to judge
+        // again: it would refuse the form posts the rule lets through with Origin: null.
+        if (name === "origin") continue;
         for (const item of Array.isArray(value) ? value : value === undefined ? [] : [value])
           headers.append(name, item);
       }

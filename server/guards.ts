@@ -5,6 +5,7 @@
  */
 import type express from "express";
 import type { ErrorRequestHandler, RequestHandler } from "express";
+import { isCrossSiteRequest, requestHost } from "../common/cross-site.ts";
 
 /** Form posts in this app are a few hundred bytes; anything near this is not a person. */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -48,8 +49,9 @@ export function requestLog(log: (line: string) => void): RequestHandler {
 
 /**
  * Requests Remix would answer with a 500 or handle badly: odd methods, bodies too large to
- * be a form, paths that are not valid percent-encoding, and cross-site form posts (Remix
- * aborts those with an empty 500; here they get a 403 that says why).
+ * be a form, paths that are not valid percent-encoding, and cross-site posts (common/cross-site.ts;
+ * Remix would abort some with an empty 500 and let others through). The one CSRF check: route
+ * actions do not repeat it (docs/decisions/0010-own-server.md).
  */
 export const guard: RequestHandler = (req, res, next) => {
   if (!ALLOWED_METHODS.includes(req.method)) {
@@ -70,18 +72,10 @@ export const guard: RequestHandler = (req, res, next) => {
       const headers: Record<string, string> = length > DRAIN_LIMIT_BYTES ? { Connection: "close" } : {};
       return refuse(res, 413, "Request too large", "That form submission is larger than this site accepts.", headers);
     }
-    const origin = req.headers.origin;
-    if (origin !== undefined && origin !== "null") {
-      let originHost: string | null = null;
-      try {
-        originHost = new URL(origin).host;
-      } catch {
-        originHost = null;
-      }
-      const host = (req.headers["x-forwarded-host"] as string | undefined)?.split(",")[0]?.trim() || req.headers.host;
-      if (!originHost || originHost !== host) {
-        return refuse(res, 403, "Not allowed", "This form can only be sent from this site.");
-      }
+    const host = requestHost(req.headers.host, req.get("X-Forwarded-Host"));
+    const facts = { method: req.method, secFetchSite: req.get("Sec-Fetch-Site"), origin: req.get("Origin"), host };
+    if (isCrossSiteRequest(facts)) {
+      return refuse(res, 403, "Not allowed", "This form can only be sent from this site.");
     }
   }
   next();

@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { RateLimit } from "../kinde-local/rate-limit.ts";
-import { createKindeLocalServer, type KindeLocalServer } from "../kinde-local/server.ts";
+import { createKindeLocalServer, type KindeLocalServer, type KindeLocalServerOptions } from "../kinde-local/server.ts";
 import { appEnv, TEST_CLIENT_ID, TEST_CLIENT_SECRET } from "../tests/support/test-env.ts";
 import { baseEnv, ROOT, startApp, type AppMode, type AppProcess } from "./app.ts";
 import { freshDatabaseFile } from "./database.ts";
@@ -70,6 +70,8 @@ export interface StackOptions {
   /** `in-process` (default) or `child`: started by the app itself, as `npm start` does. */
   kinde?: "in-process" | "child";
   ttl?: { access?: number; id?: number; refresh?: number };
+  /** More applications at the local Kinde server besides the app's own (in-process Kinde only). */
+  kindeApplications?: KindeLocalServerOptions["applications"];
   /**
    * Kinde's webhooks to the app's /webhooks/kinde, as `npm run dev` wires them (default true).
    * Off for a test about what the app does when it hears nothing (in-process Kinde only).
@@ -128,6 +130,7 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
       dataDir: kindeDataDir,
       configPath: join(ROOT, "kinde-local/config.json"),
       ttl,
+      applications: options.kindeApplications,
       webhooks: webhooks
         ? { endpoints: [`${appUrl}/webhooks/kinde`], retryDelaysMs: TEST_WEBHOOK_RETRY_DELAYS_MS }
         : undefined,

@@ -7,9 +7,10 @@
 import { redirect, type AppLoadContext } from "@remix-run/node";
 import { isKindeIdentityDeleted } from "~/models/deleted-kinde-identity.server";
 import { getUserByKindeId, upsertUserFromKinde, type KindeProfile, type User } from "~/models/user.server";
-import { claimsFromSession, claimsFromTokens, profileFromIdToken, type KindeClaims } from "./kinde-claims.server";
+import { expiredCookie, requestCookies, setCookiePair } from "./cookies.server";
+import { claimsFromTokens, profileFromIdToken, type KindeClaims } from "./kinde-claims.server";
 import { getKindeSession } from "./kinde.server";
-import { verifyKindeCookies } from "./kinde-tokens.server";
+import { checkKindeCookies, checkKindeTokens, type VerifiedKindeTokens } from "./kinde-tokens.server";
 import { safeRedirect } from "./safe-redirect";
 
 export interface KindeAuth {
@@ -27,7 +28,7 @@ export interface OptionalKindeAuth extends Omit<KindeAuth, "kindeUser"> {
 }
 
 // The SDK keeps its tokens in these cookies; without any of them nobody can be signed in.
-const KINDE_TOKEN_COOKIES = /(?:^|;\s*)(?:access_token|id_token|refresh_token)=/;
+const KINDE_TOKEN_COOKIES = ["access_token", "id_token", "refresh_token"];
 
 /** What every loader and action receives; `context` is one object per HTTP request. */
 export interface RequestArgs {
@@ -56,7 +57,8 @@ export function loginUrl(returnTo: string): string {
 }
 
 export function hasKindeCookies(request: Request): boolean {
-  return KINDE_TOKEN_COOKIES.test(request.headers.get("Cookie") ?? "");
+  const cookies = requestCookies(request);
+  return KINDE_TOKEN_COOKIES.some((name) => cookies[name] !== undefined);
 }
 
 // Every cookie the SDK may leave behind for a session (kinde-remix-sdk 1.1.4).
@@ -70,19 +72,17 @@ const KINDE_SESSION_COOKIES = [
 ];
 
 /**
- * When the tokens are unusable (a failed refresh, a forged cookie) the SDK gives up without
- * telling the browser, so the dead cookies would be sent, verified and refused on every
- * request. Expire the ones the browser sent (and the SDK did not just replace).
+ * Signs the browser out of its Kinde session: when the tokens are unusable (a failed refresh,
+ * a forged or foreign token) the SDK gives up without telling the browser, so the dead cookies
+ * would be sent, checked and refused on every request. Every one the browser sent is expired.
  */
-function expireDeadKindeCookies(request: Request, headers: Headers): void {
-  const sent = new Set((request.headers.get("Cookie") ?? "").split(/;\s*/).map((pair) => pair.split("=")[0]));
-  const secure = process.env.NODE_ENV === "production" ? "; Secure" : "";
-  const alreadySet = new Set(headers.getSetCookie().map((cookie) => cookie.split("=")[0]));
+function expireKindeCookies(request: Request): Headers {
+  const headers = new Headers();
+  const sent = requestCookies(request);
   for (const name of KINDE_SESSION_COOKIES) {
-    if (sent.has(name) && !alreadySet.has(name)) {
-      headers.append("Set-Cookie", `${name}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax${secure}`);
-    }
+    if (sent[name] !== undefined) headers.append("Set-Cookie", expiredCookie(name));
   }
+  return headers;
 }
 
 function issuedAt(iat: unknown): Date | null {
@@ -98,36 +98,53 @@ function signedOut(headers: Headers): OptionalKindeAuth {
   };
 }
 
+function signedIn({ access, id }: VerifiedKindeTokens, headers: Headers): OptionalKindeAuth {
+  const claims = claimsFromTokens(access, id);
+  return {
+    kindeUser: profileFromIdToken(id),
+    claims: async () => claims,
+    headers,
+    idTokenIssuedAt: async () => issuedAt(id.iat),
+  };
+}
+
+/** Tokens that are not this application's (or not Kinde's) mean signed out, never a refresh. */
+function refused(request: Request, reason: string): OptionalKindeAuth {
+  console.warn(`[auth] refused the Kinde token cookies: ${reason}`);
+  return signedOut(expireKindeCookies(request));
+}
+
+/** The new tokens among the SDK's Set-Cookie headers after a refresh. */
+function refreshedTokens(headers: Headers): { accessToken: string; idToken: string } | null {
+  const set = new Map(
+    headers
+      .getSetCookie()
+      .map(setCookiePair)
+      .filter((pair) => pair !== null)
+      .map((pair) => [pair.name, pair.value]),
+  );
+  const accessToken = set.get("access_token");
+  const idToken = set.get("id_token");
+  return accessToken && idToken ? { accessToken, idToken } : null;
+}
+
 async function readKindeAuth(request: Request): Promise<OptionalKindeAuth> {
   // No token cookie at all: nobody is signed in, and there is nothing to verify or refresh.
   if (!hasKindeCookies(request)) return signedOut(new Headers());
-  // Fast path: both token cookies verify as they are (the common case, no refresh due).
-  const verified = await verifyKindeCookies(request);
-  if (verified) {
-    const claims = claimsFromTokens(verified.access, verified.id);
-    return {
-      kindeUser: profileFromIdToken(verified.id),
-      claims: async () => claims,
-      headers: new Headers(),
-      idTokenIssuedAt: async () => issuedAt(verified.id.iat),
-    };
-  }
-  // Otherwise the SDK decides: it refreshes an expired access token (new cookies in
-  // `headers`) or finds nobody signed in.
+  const check = await checkKindeCookies(request);
+  if (check.status === "valid") return signedIn(check.tokens, new Headers());
+  if (check.status === "rejected") return refused(request, check.reason);
+  // Kinde's keys cannot be had: nobody is recognised now, and the cookies stay for later.
+  if (check.status === "unavailable") return signedOut(new Headers());
+  // Genuine and this application's, but expired: the SDK refreshes them (its Set-Cookie headers
+  // carry the new tokens), and what it hands back must pass the same checks.
   const session = await getKindeSession(request);
-  const kindeUser = await session.getUser();
-  const headers = new Headers(session.headers);
-  if (!kindeUser?.id) {
-    expireDeadKindeCookies(request, headers);
-    return signedOut(headers);
-  }
-  let claims: Promise<KindeClaims> | undefined;
-  return {
-    kindeUser,
-    claims: () => (claims ??= claimsFromSession(session)),
-    headers,
-    idTokenIssuedAt: async () => issuedAt(await session.getClaimValue("iat", "id_token")),
-  };
+  const refreshed = refreshedTokens(session.headers);
+  if (!refreshed) return refused(request, "the refresh failed");
+  const again = await checkKindeTokens(refreshed.accessToken, refreshed.idToken);
+  if (again.status === "valid") return signedIn(again.tokens, new Headers(session.headers));
+  if (again.status === "unavailable") return signedOut(new Headers(session.headers));
+  return refused(request, `after a refresh: ${again.status === "rejected" ? again.reason : "still expired"}`);
 }
 
 /**
@@ -169,9 +186,7 @@ function getStoredUser(args: RequestArgs, kindeId: string): Promise<User | null>
  */
 function revokedSession(request: Request, returnTo: string, why: "suspended" | "deleted"): Response {
   console.info(`[auth] signed out a person ${why} at Kinde`);
-  const headers = new Headers();
-  expireDeadKindeCookies(request, headers);
-  return redirect(loginUrl(returnTo), { headers });
+  return redirect(loginUrl(returnTo), { headers: expireKindeCookies(request) });
 }
 
 /**

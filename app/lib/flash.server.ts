@@ -3,6 +3,7 @@
  * they work the same with JavaScript off (full page POST, redirect, GET) and on.
  */
 import { createCookieSessionStorage } from "@remix-run/node";
+import { requestCookies } from "./cookies.server";
 import { env } from "./env.server";
 
 export type Flash = { kind: "success" | "info"; message: string };
@@ -33,9 +34,8 @@ export async function setFlash(flash: Flash): Promise<string> {
  * cookie (almost all of them) skip the signature check entirely.
  */
 export async function takeFlash(request: Request): Promise<{ flash: Flash | null; setCookie: string | null }> {
-  const cookie = request.headers.get("Cookie");
-  if (!cookie?.includes(`${FLASH_COOKIE}=`)) return { flash: null, setCookie: null };
-  const session = await storage.getSession(cookie);
+  if (requestCookies(request)[FLASH_COOKIE] === undefined) return { flash: null, setCookie: null };
+  const session = await storage.getSession(request.headers.get("Cookie"));
   const flash = session.get("flash") ?? null;
   return { flash, setCookie: flash ? await storage.destroySession(session) : null };
 }

@@ -3,10 +3,8 @@
  * organizations and feature flags (Kinde's getPermissions / getOrganization /
  * getUserOrganizations / getFlag, read in one pass from the verified tokens).
  */
-import { decodeJwt, type JWTPayload } from "jose";
+import type { JWTPayload } from "jose";
 import type { KindeProfile } from "~/models/user.server";
-import type { KindeSession } from "./kinde.server";
-
 import type { KindeClaims } from "./kinde-claims";
 
 export type { KindeClaims };
@@ -43,15 +41,4 @@ export function profileFromIdToken(id: JWTPayload): KindeProfile {
     family_name: stringOrNull(id.family_name),
     picture: stringOrNull(id.picture),
   };
-}
-
-/**
- * Claims through the SDK, for requests where it had to refresh the tokens: getToken()
- * verifies (or refreshes) the access token, whose claims are then decoded once.
- */
-export async function claimsFromSession(session: KindeSession): Promise<KindeClaims> {
-  const accessToken = await session.getToken();
-  const access = accessToken ? decodeJwt(accessToken) : {};
-  const orgCodes = strings(await session.getClaimValue("org_codes", "id_token"));
-  return { ...claimsFromTokens(access, null), orgCodes };
 }

@@ -1,14 +1,21 @@
 /**
- * The fast path for "who is this?": verify the Kinde token cookies once per request with
- * jose (native RSA, JWKS cached per process) instead of through the SDK, whose helpers each
- * re-verify the signature with a pure-JavaScript RSA library.
+ * "Who is this?": the Kinde token cookies checked once per request with jose (native RSA, JWKS
+ * cached per process), and pinned to this application. The SDK checks only the signature, so a
+ * token the same Kinde business issued to another application, another issuer's token signed
+ * with the same keys, or a token for another API would pass it; here they do not
+ * (docs/decisions/0011-cookie-model.md).
  *
- * It accepts exactly what the SDK would accept without a refresh: an access token with a
- * valid RS256 signature from the issuer's keys that has not expired, and an ID token with a
- * valid signature (the SDK does not check the ID token's expiry). Anything else returns null
- * and the caller goes through the SDK, which refreshes or signs out and sets the cookies.
+ * - Access token: RS256 signature from the issuer's keys, `iss` = KINDE_ISSUER_URL, `azp` =
+ *   KINDE_CLIENT_ID, `aud` containing KINDE_AUDIENCE (when set), not expired.
+ * - ID token: RS256 signature, `iss` = KINDE_ISSUER_URL, `aud` containing KINDE_CLIENT_ID, `azp`
+ *   (when present) = KINDE_CLIENT_ID, the same `sub` as the access token. Its expiry is not
+ *   checked, as the SDK does not (the access token's is what counts).
+ *
+ * Only a genuine, pinned pair whose access token has expired is "expired": the SDK may refresh
+ * it, and what it hands back is checked here again (app/lib/auth.server.ts).
  */
-import { compactVerify, createRemoteJWKSet, decodeJwt, jwtVerify, type JWTPayload } from "jose";
+import { compactVerify, createRemoteJWKSet, decodeJwt, errors, type JWTPayload } from "jose";
+import { requestCookies } from "./cookies.server";
 import { env } from "./env.server";
 
 /**
@@ -22,24 +29,53 @@ export interface VerifiedKindeTokens {
   id: JWTPayload;
 }
 
-function readCookie(header: string, name: string): string | null {
-  for (const part of header.split(";")) {
-    const index = part.indexOf("=");
-    if (index === -1 || part.slice(0, index).trim() !== name) continue;
-    try {
-      return decodeURIComponent(part.slice(index + 1).trim());
-    } catch {
-      return null;
-    }
-  }
+export type KindeTokenCheck =
+  | { status: "valid"; tokens: VerifiedKindeTokens }
+  /** Genuine and for this application, but the access token expired: a refresh is due. */
+  | { status: "expired" }
+  /** Forged, malformed, or issued for another application, issuer or audience: signed out. */
+  | { status: "rejected"; reason: string }
+  /** The issuer's keys could not be fetched: nobody can be recognised right now. */
+  | { status: "unavailable" };
+
+export interface KindePins {
+  issuer: string;
+  clientId: string;
+  /** Every one must be in the access token's `aud`: KINDE_AUDIENCE, or none when it is unset. */
+  audiences: readonly string[];
+}
+
+export const appPins: KindePins = {
+  issuer: env.KINDE_ISSUER_URL,
+  clientId: env.KINDE_CLIENT_ID,
+  // The SDK sends KINDE_AUDIENCE as one `audience` parameter, so it is one audience.
+  audiences: env.KINDE_AUDIENCE ? [env.KINDE_AUDIENCE] : [],
+};
+
+const audienceOf = (payload: JWTPayload): string[] =>
+  typeof payload.aud === "string" ? [payload.aud] : Array.isArray(payload.aud) ? payload.aud : [];
+
+/** Why this pair is not this application's (`null` when it is). Expiry is not looked at here. */
+export function pinProblem(access: JWTPayload, id: JWTPayload, pins: KindePins): string | null {
+  if (access.iss !== pins.issuer) return "access token from another issuer";
+  if (access.azp !== pins.clientId) return "access token for another application";
+  const accessAudience = audienceOf(access);
+  if (!pins.audiences.every((audience) => accessAudience.includes(audience))) return "access token for another API";
+  if (id.iss !== pins.issuer) return "ID token from another issuer";
+  if (!audienceOf(id).includes(pins.clientId)) return "ID token for another application";
+  if (id.azp !== undefined && id.azp !== pins.clientId) return "ID token for another application";
+  if (typeof access.sub !== "string" || access.sub === "" || id.sub !== access.sub) return "tokens of two people";
   return null;
 }
 
+const accessExpired = (access: JWTPayload, now = Date.now()) =>
+  typeof access.exp !== "number" || access.exp * 1000 <= now;
+
 /**
- * Tokens that already passed the signature check, by their exact text: a browser sends the
- * same pair on every request until they are refreshed, and a signature cannot change its
- * verdict. Expiry is still checked on every use. Only verified tokens ever enter, and the
- * map is bounded (oldest dropped first), so it cannot be filled by forged cookies.
+ * Pairs that already passed the signature and pin checks, by their exact text: a browser sends
+ * the same pair on every request until they are refreshed, and neither verdict can change.
+ * Expiry is still checked on every use. Only checked pairs enter, and the map is bounded
+ * (oldest dropped first), so it cannot be filled by forged cookies.
  */
 const VERIFIED_CACHE_SIZE = 1_000;
 const verifiedPairs = new Map<string, VerifiedKindeTokens>();
@@ -52,34 +88,52 @@ function rememberVerified(key: string, tokens: VerifiedKindeTokens): void {
   verifiedPairs.set(key, tokens);
 }
 
-function notExpired(tokens: VerifiedKindeTokens): boolean {
-  return typeof tokens.access.exp === "number" && tokens.access.exp * 1000 > Date.now();
-}
+/** Failures that are the token's fault; anything else (timeout, network, a bad JWKS answer) is the keys'. */
+const TOKEN_FAULTS = [
+  errors.JWSInvalid,
+  errors.JWTInvalid,
+  errors.JOSEAlgNotAllowed,
+  errors.JOSENotSupported,
+  errors.JWSSignatureVerificationFailed,
+  errors.JWKSNoMatchingKey,
+  errors.JWKSMultipleMatchingKeys,
+  errors.JWKInvalid,
+];
 
-export async function verifyKindeCookies(request: Request): Promise<VerifiedKindeTokens | null> {
-  const header = request.headers.get("Cookie") ?? "";
-  const accessToken = readCookie(header, "access_token");
-  const idToken = readCookie(header, "id_token");
-  if (!accessToken || !idToken) return null;
+/** Checks a pair against this application's pins (appPins); verdicts are cached by the pair's text. */
+export async function checkKindeTokens(accessToken: string, idToken: string): Promise<KindeTokenCheck> {
   const key = `${accessToken} ${idToken}`;
   const known = verifiedPairs.get(key);
   if (known) {
-    if (notExpired(known)) return known;
+    if (!accessExpired(known.access)) return { status: "valid", tokens: known };
     verifiedPairs.delete(key);
-    return null;
+    return { status: "expired" };
   }
+  let tokens: VerifiedKindeTokens;
   try {
-    const [{ payload: access }] = await Promise.all([
-      jwtVerify(accessToken, kindeJwks, { algorithms: ["RS256"] }),
+    await Promise.all([
+      compactVerify(accessToken, kindeJwks, { algorithms: ["RS256"] }),
       compactVerify(idToken, kindeJwks, { algorithms: ["RS256"] }),
     ]);
-    const id = decodeJwt(idToken);
-    if (typeof id.sub !== "string" || id.sub !== access.sub) return null;
-    const tokens = { access, id };
-    rememberVerified(key, tokens);
-    return tokens;
-  } catch {
-    // Expired, forged, unknown key, garbage, or the issuer unreachable: let the SDK decide.
-    return null;
+    tokens = { access: decodeJwt(accessToken), id: decodeJwt(idToken) };
+  } catch (error) {
+    if (!TOKEN_FAULTS.some((fault) => error instanceof fault)) return { status: "unavailable" };
+    return { status: "rejected", reason: "not signed by the issuer's keys" };
   }
+  const problem = pinProblem(tokens.access, tokens.id, appPins);
+  if (problem) return { status: "rejected", reason: problem };
+  if (accessExpired(tokens.access)) return { status: "expired" };
+  rememberVerified(key, tokens);
+  return { status: "valid", tokens };
+}
+
+/** The request's token cookies, checked. Without both there is nothing to refresh (the SDK needs the access token). */
+export function checkKindeCookies(request: Request): Promise<KindeTokenCheck> {
+  const cookies = requestCookies(request);
+  const accessToken = cookies.access_token;
+  const idToken = cookies.id_token;
+  if (!accessToken || !idToken) {
+    return Promise.resolve({ status: "rejected", reason: "token cookies missing" });
+  }
+  return checkKindeTokens(accessToken, idToken);
 }

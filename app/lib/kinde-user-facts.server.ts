@@ -4,6 +4,7 @@
  * (app/models/user.server.ts) reads the row, asks planKindeUserChange, and writes the plan.
  * The rules: docs/decisions/0013-kinde-sync-tombstones-and-ordering.md.
  */
+import { cleanName } from "../../common/names.ts";
 
 /** Also stored as User.kindeSyncedFrom. */
 export type KindeFactsSource = "sign-in" | "users:sync" | `webhook ${string}`;
@@ -76,8 +77,9 @@ export function cleanKindeProfile(raw: {
 }): Partial<KindeProfileFacts> {
   const profile: Partial<KindeProfileFacts> = {};
   if (raw.email !== undefined) profile.email = clean(raw.email, 320)?.toLowerCase() ?? null;
-  if (raw.firstName !== undefined) profile.firstName = clean(raw.firstName, 100);
-  if (raw.lastName !== undefined) profile.lastName = clean(raw.lastName, 100);
+  // Names by the app's own rule, so the profile form accepts what was stored unchanged.
+  if (raw.firstName !== undefined) profile.firstName = cleanName(raw.firstName);
+  if (raw.lastName !== undefined) profile.lastName = cleanName(raw.lastName);
   if (raw.picture !== undefined) profile.picture = cleanPicture(raw.picture);
   if (raw.suspended !== undefined) profile.suspended = raw.suspended;
   return profile;

@@ -1,22 +1,23 @@
 /**
- * The profile form's rules, checked on the server (and usable in the browser for hints).
+ * The profile form's rules, checked on the server (and usable in the browser for hints). Names
+ * follow the one rule of common/names.ts, the same that cleans names received from Kinde.
  */
 import { z } from "zod";
+import { NAME_MAX_LENGTH, nameProblem, normalizeName } from "../../common/names.ts";
 
-// Control characters, the invisible Unicode marks that reorder or hide text (bidi overrides,
-// zero-width characters), and U+FFFD (what a broken encoding decodes to) have no place in a name.
-const FORBIDDEN = /[\p{Cc}\u200B-\u200F\u202A-\u202E\u2060-\u2069\uFEFF\uFFFD]/u;
+const MESSAGES = {
+  "too-long": `must be at most ${NAME_MAX_LENGTH} characters.`,
+  "forbidden-characters": "contains characters that are not allowed.",
+} as const;
 
 const name = (label: string, { required }: { required: boolean }) => {
   const base = z
     .string({ error: `${label} is required.` })
-    .transform((value) => value.normalize("NFC").trim())
-    .pipe(
-      z
-        .string()
-        .max(50, `${label} must be at most 50 characters.`)
-        .refine((value) => !FORBIDDEN.test(value), `${label} contains characters that are not allowed.`),
-    );
+    .transform(normalizeName)
+    .superRefine((value, context) => {
+      const problem = nameProblem(value);
+      if (problem) context.addIssue({ code: "custom", message: `${label} ${MESSAGES[problem]}` });
+    });
   return required ? base.pipe(z.string().min(1, `${label} is required.`)) : base;
 };
 

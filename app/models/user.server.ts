@@ -246,6 +246,11 @@ export async function listKindeIdsStoredBefore(time: Date): Promise<string[]> {
   return rows.map((row) => row.kindeId);
 }
 
+/** Every stored user, oldest first (npm run db:users). */
+export function listAllUsers(): Promise<User[]> {
+  return prisma.user.findMany({ orderBy: [{ createdAt: "asc" }, { id: "asc" }] });
+}
+
 export const MEMBERS_PAGE_SIZE = 20;
 
 /** One page of stored users, newest first, with the total for the pagination. */

@@ -9,7 +9,6 @@ import { requireUser } from "~/lib/auth.server";
 import { setFlash } from "~/lib/flash.server";
 import { privatePage, privatePageHeaders, readForm } from "~/lib/http.server";
 import { signOut } from "~/lib/kinde-auth.server";
-import { assertSameOrigin } from "~/lib/same-origin.server";
 import { deleteUserByKindeId } from "~/models/user.server";
 
 export const headers = privatePageHeaders;
@@ -23,7 +22,6 @@ export async function loader(args: LoaderFunctionArgs) {
 
 export async function action(args: ActionFunctionArgs) {
   const { request } = args;
-  assertSameOrigin(request);
   const { kindeUser, headers } = await requireUser(args);
   const form = await readForm(request);
   if (form.get("confirm") !== "yes") {

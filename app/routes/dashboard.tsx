@@ -8,7 +8,6 @@ import { requireUser } from "~/lib/auth.server";
 import { setFlash } from "~/lib/flash.server";
 import { privatePage, privatePageHeaders, readForm } from "~/lib/http.server";
 import { parseProfile } from "~/lib/profile-form";
-import { assertSameOrigin } from "~/lib/same-origin.server";
 import { resetUserNameToKinde, updateUserName } from "~/models/user.server";
 
 export const headers = privatePageHeaders;
@@ -32,10 +31,8 @@ export async function loader(args: LoaderFunctionArgs) {
 }
 
 export async function action(args: ActionFunctionArgs) {
-  const { request } = args;
-  assertSameOrigin(request);
   const { kindeUser, headers } = await requireUser(args);
-  const form = await readForm(request);
+  const form = await readForm(args.request);
   const intent = form.get("intent");
 
   if (intent === "update-profile") {

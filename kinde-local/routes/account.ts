@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { currentSession, emitUserEvent, type AppContext, type Handler, type RequestContext } from "../context.ts";
 import { assertSameOriginPost, readForm, redirect, sendHtml } from "../http.ts";
 import { accountPage, messagePage } from "../pages.ts";
-import { nameError } from "../validation.ts";
+import { nameError, normalizeName } from "../validation.ts";
 
 /**
  * GET/POST /account: lets a developer change the signed-in user's name here, at the
@@ -46,7 +46,7 @@ export function accountRoutes(app: AppContext) {
       const user = signedIn && app.store.getUser(signedIn.session.userId);
       if (!signedIn || !user) return notSignedIn(context);
       const fields = form.pick(["csrf", "p_first_name", "p_last_name"]);
-      const text = (name: string) => (typeof fields[name] === "string" ? fields[name].trim().slice(0, 1000) : "");
+      const text = (name: string) => (typeof fields[name] === "string" ? fields[name].slice(0, 1000) : "");
       if (!sameSecret(text("csrf"), signedIn.session.csrf)) {
         return sendHtml(
           context.response,
@@ -58,7 +58,7 @@ export function accountRoutes(app: AppContext) {
           }),
         );
       }
-      const values = { firstName: text("p_first_name"), lastName: text("p_last_name") };
+      const values = { firstName: normalizeName(text("p_first_name")), lastName: normalizeName(text("p_last_name")) };
       const errors: Partial<Record<"firstName" | "lastName", string>> = {};
       const firstNameError = nameError(values.firstName);
       const lastNameError = nameError(values.lastName);

@@ -4,11 +4,11 @@ import {
   clientAddress,
   currentSession,
   emitUserEvent,
-  sessionCookie,
   type AppContext,
   type Handler,
   type RequestContext,
 } from "../context.ts";
+import { sessionCookie } from "../cookies.ts";
 import {
   AUTHORIZATION_REQUEST_TTL_MS,
   CODE_TTL_MS,
@@ -33,7 +33,7 @@ import {
   verifyPassword,
 } from "../passwords.ts";
 import { EmailTakenError, randomToken, type StoredUser } from "../store.ts";
-import { isValidEmail, nameError, normalizeEmail } from "../validation.ts";
+import { isValidEmail, nameError, normalizeEmail, normalizeName } from "../validation.ts";
 
 /** Shown on the sign-in page to a suspended user who entered the right password. */
 export const SUSPENDED_MESSAGE = "Your account has been suspended. Contact the app's administrator to restore access.";
@@ -427,8 +427,8 @@ export function authorizationRoutes(app: AppContext) {
       if (!id || !request) return expired(context);
 
       const values: SignUpValues = {
-        firstName: text("p_first_name").trim().slice(0, 1000),
-        lastName: text("p_last_name").trim().slice(0, 1000),
+        firstName: normalizeName(text("p_first_name").slice(0, 1000)),
+        lastName: normalizeName(text("p_last_name").slice(0, 1000)),
         email: normalizeEmail(text("p_email")).slice(0, 1000),
       };
       const password = text("p_password");

@@ -1,12 +1,6 @@
 import { allows, type Application } from "../applications.ts";
-import {
-  clearedSessionCookie,
-  currentSession,
-  SESSION_COOKIE,
-  type AppContext,
-  type Handler,
-  type RequestContext,
-} from "../context.ts";
+import { currentSession, type AppContext, type Handler, type RequestContext } from "../context.ts";
+import { clearedSessionCookie, SESSION_COOKIE } from "../cookies.ts";
 import { redirect, sendHtml } from "../http.ts";
 import { messagePage } from "../pages.ts";
 

@@ -4,7 +4,7 @@ import { emitUserEvent, type AppContext, type Handler, type RequestContext } fro
 import { bearerToken, HttpError, parseWith, readJson, sendJson } from "../http.ts";
 import { EmailTakenError, type StoredUser, type UserChanges } from "../store.ts";
 import { managementAudience, verifyToken } from "../tokens.ts";
-import { emailSchema, nameError, normalizeEmail } from "../validation.ts";
+import { emailSchema, NAME_MAX_LENGTH, nameError, normalizeEmail, normalizeName } from "../validation.ts";
 
 /**
  * The user endpoints of Kinde's Management API, with Kinde's field names and error shape
@@ -29,8 +29,11 @@ const listQuery = z.object({
 const name = z
   .string()
   .max(1000)
-  .transform((value) => value.trim())
-  .refine((value) => nameError(value) === undefined, "must be at most 100 characters without control characters");
+  .transform(normalizeName)
+  .refine(
+    (value) => nameError(value) === undefined,
+    `must be at most ${NAME_MAX_LENGTH} characters without control or invisible formatting characters`,
+  );
 
 const picture = z
   .string()

@@ -4,7 +4,7 @@
  */
 import { STORAGE_STATE } from "./support/env";
 import { expectNoSeriousA11yViolations } from "./support/axe";
-import { appPath, newAdmin, signUp, waitForApp } from "./support/flows";
+import { appPath, newAdmin, signInAs, waitForApp } from "./support/flows";
 import { expect, test } from "./support/test";
 
 test.describe("signed out", () => {
@@ -65,7 +65,7 @@ test.describe("signed out", () => {
 
   test("admin's members page", async ({ page, stack }) => {
     expect(stack.databaseFile).toBeTruthy();
-    await signUp(page, newAdmin());
+    await signInAs(page, newAdmin());
     await page.goto("/members");
     await expect(page.getByRole("heading", { level: 1, name: "Members" })).toBeVisible();
     await expectNoSeriousA11yViolations(page, "the members page");

@@ -4,7 +4,7 @@
  */
 import type { Page } from "@playwright/test";
 import { usersWithEmail, onlyUserWithEmail, usersWithKindeId } from "./support/db";
-import { appPath, newPerson, signUp, waitForApp } from "./support/flows";
+import { appPath, newPerson, signInAs, signUp, waitForApp } from "./support/flows";
 import { expect, test } from "./support/test";
 
 async function openDeletePage(page: Page): Promise<void> {
@@ -55,8 +55,7 @@ test("the server refuses a deletion without the tick (a browser that skips form 
   page,
   stack,
 }) => {
-  const person = newPerson();
-  await signUp(page, person);
+  const { person } = await signInAs(page);
   const row = onlyUserWithEmail(stack.databaseFile, person.email);
   await openDeletePage(page);
 

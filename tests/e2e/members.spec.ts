@@ -4,7 +4,7 @@
  * lists everyone the app knows of, including people Kinde told it about who never signed in.
  */
 import { STORAGE_STATE } from "./support/env";
-import { adminEmailSuffix, newAdmin, newPerson, signUp } from "./support/flows";
+import { adminEmailSuffix, newAdmin, newPerson, signInAs } from "./support/flows";
 import { kindeEventsDelivered, localKindeAdmin } from "./support/kinde";
 import { expect, test } from "./support/test";
 
@@ -24,7 +24,7 @@ test.describe("a normal user", () => {
 test("an admin sees the members table, a page at a time, with their own row", async ({ page, stack }) => {
   const admin = newAdmin();
   expect(admin.email.endsWith(adminEmailSuffix())).toBe(true);
-  await signUp(page, admin);
+  await signInAs(page, admin);
   await expect(page.getByTestId("permissions")).toContainText("read:users");
   // Someone an admin created at Kinde, who never signed in here: Kinde's user.created adds the row.
   const fromKinde = newPerson({ firstName: "Only", lastName: `At-Kinde-${Date.now().toString(36)}` });

@@ -5,7 +5,7 @@
  */
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { newPerson, signUp, usersIn } from "../support/flows";
+import { signInAs, usersIn } from "../support/flows";
 import { overOneConnection } from "../support/http";
 import { startStack, type Stack } from "../../stack";
 
@@ -13,7 +13,7 @@ let stack: Stack;
 let validCookies = "";
 beforeAll(async () => {
   stack = await startStack();
-  const { browser } = await signUp(stack, newPerson());
+  const { browser } = await signInAs(stack);
   validCookies = await browser.jar.getCookieString(stack.appUrl);
 });
 afterAll(async () => {

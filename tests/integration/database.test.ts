@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestBrowser, textOf } from "../../stack/browser";
-import { newPerson, runSql, signUp, usersIn } from "../support/flows";
+import { newPerson, runSql, signInAs, signUp, usersIn } from "../support/flows";
 import { startStack, type Stack } from "../../stack";
 
 let stack: Stack;
@@ -18,7 +18,7 @@ afterAll(async () => {
 
 describe("SQLite settings", () => {
   it("runs the database in WAL mode once the app has connected", async () => {
-    await signUp(stack, newPerson());
+    await signInAs(stack);
     const db = new Database(stack.databaseFile, { readonly: true });
     try {
       expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
@@ -30,8 +30,7 @@ describe("SQLite settings", () => {
 
 describe("concurrency", () => {
   it("gives exactly one row for 20 parallel first sign-ins of one user", async () => {
-    const person = newPerson();
-    const { browser } = await signUp(stack, person);
+    const { browser, person } = await signInAs(stack);
     runSql(stack.databaseFile, "DELETE FROM User WHERE email = ?", person.email);
 
     const pages = await Promise.all(

@@ -1,8 +1,10 @@
 /** Response headers, the redirect rule, the SDK's health route, and sign-out as a POST. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestBrowser, textOf } from "../../stack/browser";
-import { newPerson, signIn, signOut, signUp } from "../support/flows";
+import { newPerson, signIn, signInAs, signOut, signUp } from "../support/flows";
 import { startStack, type Stack } from "../../stack";
+import { CROSS_SITE_CASES, headersFor } from "../support/cross-site-cases";
+import { kindeEvent, signKindeEvent } from "../support/kinde-webhooks";
 
 let stack: Stack;
 beforeAll(async () => {
@@ -14,7 +16,7 @@ afterAll(async () => {
 
 describe("security headers", () => {
   it("sends a nonce-based CSP and the other headers on every page, and the scripts carry the nonce", async () => {
-    const { browser } = await signUp(stack, newPerson());
+    const { browser } = await signInAs(stack);
     for (const path of ["/", "/dashboard", "/no-such-page", "/kinde-auth/logout"]) {
       const page = await browser.get(`${stack.appUrl}${path}`);
       const csp = page.headers.get("Content-Security-Policy") ?? "";
@@ -43,7 +45,7 @@ describe("security headers", () => {
   });
 
   it("keeps personal pages out of shared caches", async () => {
-    const { browser } = await signUp(stack, newPerson());
+    const { browser } = await signInAs(stack);
     const page = await browser.get(`${stack.appUrl}/dashboard`);
     expect(page.headers.get("Cache-Control")).toBe("private, no-store");
   });
@@ -97,7 +99,7 @@ describe("redirect targets", () => {
   });
 
   it.each(hostile)("never lets /auth/success redirect off-site for returnTo=%j", async (returnTo) => {
-    const { browser } = await signUp(stack, newPerson());
+    const { browser } = await signInAs(stack);
     const page = await browser.get(`${stack.appUrl}/auth/success?returnTo=${encodeURIComponent(returnTo)}`, {
       follow: false,
     });
@@ -120,7 +122,7 @@ describe("the SDK's own routes", () => {
 
 describe("sign-out", () => {
   it("does not sign out on a GET: it asks for confirmation", async () => {
-    const { browser } = await signUp(stack, newPerson());
+    const { browser } = await signInAs(stack);
     const page = await browser.get(`${stack.appUrl}/kinde-auth/logout`);
     expect(page.status).toBe(200);
     expect(textOf(page.html)).toContain("Sign out?");
@@ -128,7 +130,7 @@ describe("sign-out", () => {
   });
 
   it("refuses a sign-out POST sent from another site", async () => {
-    const { browser } = await signUp(stack, newPerson());
+    const { browser } = await signInAs(stack);
     const page = await browser.request(`${stack.appUrl}/kinde-auth/logout`, {
       method: "POST",
       headers: { Origin: "https://evil.example", "Content-Type": "application/x-www-form-urlencoded" },
@@ -148,5 +150,58 @@ describe("sign-out", () => {
     const login = await browser.get(`${stack.appUrl}/kinde-auth/login`);
     expect(login.url.startsWith(stack.issuerUrl)).toBe(true);
     expect(login.html).toContain('name="p_password"');
+  });
+});
+
+describe("cross-site requests: one rule (common/cross-site.ts) for the app and the local Kinde server", () => {
+  const cases = CROSS_SITE_CASES.map((testCase) => [testCase.what, testCase] as const);
+
+  it.each(cases)("the app: POST, %s", async (_, testCase) => {
+    // The sign-out form's action: refused by the guard with a 403, or signed out (a redirect).
+    const response = await fetch(`${stack.appUrl}/kinde-auth/logout`, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded", ...headersFor(testCase, stack.appUrl) },
+      body: "",
+      redirect: "manual",
+    });
+    const text = await response.text();
+    if (testCase.crossSite) {
+      expect(response.status).toBe(403);
+      expect(textOf(text)).toContain("This form can only be sent from this site.");
+    } else {
+      expect(response.status).toBe(302);
+      expect(response.headers.get("Location")).toContain(`${stack.issuerUrl}/logout`);
+    }
+  });
+
+  it.each(cases)("the local Kinde server: POST, %s", async (_, testCase) => {
+    // The sign-in form with a request id that does not exist: refused (403), or "expired" (400).
+    const response = await fetch(`${stack.issuerUrl}/auth/sign-in`, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded", ...headersFor(testCase, stack.issuerUrl) },
+      body: new URLSearchParams({ request_id: "unknown", p_email: "a@example.com", p_password: "x" }),
+    });
+    await response.arrayBuffer();
+    expect(response.status).toBe(testCase.crossSite ? 403 : 400);
+  });
+
+  it.each<{ what: string; headers: Record<string, string>; status: number }>([
+    { what: "lets Kinde's webhook through (server to server: no Origin, no Sec-Fetch-Site)", headers: {}, status: 200 },
+    {
+      what: "refuses a webhook-shaped post a browser sent from another site",
+      headers: { "Sec-Fetch-Site": "cross-site", Origin: "null" },
+      status: 403,
+    },
+  ])("$what", async ({ headers, status }) => {
+    const token = await signKindeEvent(
+      stack,
+      kindeEvent("user.authenticated", { id: "kp_0123456789abcdef0123456789abcdef" }),
+    );
+    const response = await fetch(`${stack.appUrl}/webhooks/kinde`, {
+      method: "POST",
+      headers: { "Content-Type": "application/jwt", ...headers },
+      body: token,
+    });
+    expect(response.status).toBe(status);
   });
 });

@@ -10,7 +10,9 @@ import Database from "better-sqlite3";
 import { randomUUID } from "node:crypto";
 import type { Stack } from "../../stack";
 import { TestBrowser, type Page } from "../../stack/browser";
-import { TEST_CLIENT_ID, TEST_CLIENT_SECRET } from "./test-env";
+import { kindeAdmin, mintKindeSession } from "./kinde-session";
+
+export { kindeAdmin };
 
 export interface Person {
   email: string;
@@ -56,6 +58,27 @@ export async function signIn(
   const page = await browser.submitForm(form, { p_email: person.email, p_password: person.password });
   await stack.webhooksSettled();
   return { browser, page };
+}
+
+/**
+ * A person signed in without the forms (kinde-session.ts): created at the local Kinde server,
+ * the Kinde cookies minted, then /auth/success stores them as a real sign-in would. Ends on
+ * the dashboard, once Kinde's user.created has reached the app. For tests that are not about
+ * signing in.
+ */
+export async function signInAs(
+  stack: Stack,
+  overrides: Partial<Person> = {},
+): Promise<{ browser: TestBrowser; page: Page; person: Person; kindeId: string }> {
+  const person = newPerson(overrides);
+  const { kindeId, cookies } = await mintKindeSession(stack, person);
+  const browser = new TestBrowser();
+  for (const { name, value } of cookies) await browser.setCookie(stack.appUrl, name, value);
+  const page = await browser.get(`${stack.appUrl}/auth/success`);
+  if (page.url !== `${stack.appUrl}/dashboard`) throw new Error(`signInAs ended on ${page.url} (${page.status})`);
+  // Kinde's user.created about them has reached the app too.
+  await stack.webhooksSettled();
+  return { browser, page, person, kindeId };
 }
 
 export async function signOut(stack: Stack, browser: TestBrowser): Promise<Page> {
@@ -110,48 +133,4 @@ export function runSql(databaseFile: string, sql: string, ...params: unknown[]):
   } finally {
     db.close();
   }
-}
-
-/** Kinde's Management API on the local server, with the app's own client: what an admin at Kinde does. */
-export async function kindeAdmin(stack: Pick<Stack, "issuerUrl">) {
-  const tokenResponse = await fetch(`${stack.issuerUrl}/oauth2/token`, {
-    method: "POST",
-    headers: { "Content-Type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({
-      grant_type: "client_credentials",
-      client_id: TEST_CLIENT_ID,
-      client_secret: TEST_CLIENT_SECRET,
-      audience: `${stack.issuerUrl}/api`,
-    }),
-  });
-  const { access_token: token } = (await tokenResponse.json()) as { access_token: string };
-  const headers = { Authorization: `Bearer ${token}`, "Content-Type": "application/json" };
-  const userUrl = (id: string) => `${stack.issuerUrl}/api/v1/user?id=${encodeURIComponent(id)}`;
-  const call = async (what: string, url: string, init: RequestInit): Promise<Response> => {
-    const response = await fetch(url, { ...init, headers });
-    if (!response.ok) throw new Error(`${what}: ${response.status} ${await response.text()}`);
-    return response;
-  };
-  return {
-    async updateUser(
-      id: string,
-      changes: { given_name?: string; family_name?: string; picture?: string | null; is_suspended?: boolean },
-    ): Promise<void> {
-      await call("PATCH user", userUrl(id), { method: "PATCH", body: JSON.stringify(changes) });
-    },
-    async deleteUser(id: string): Promise<void> {
-      await call("DELETE user", userUrl(id), { method: "DELETE" });
-    },
-    /** POST /api/v1/user with Kinde's body; the new user's id. */
-    async createUser(user: { email: string; givenName?: string; familyName?: string; picture?: string }) {
-      const response = await call("POST user", `${stack.issuerUrl}/api/v1/user`, {
-        method: "POST",
-        body: JSON.stringify({
-          profile: { given_name: user.givenName, family_name: user.familyName, picture: user.picture },
-          identities: [{ type: "email", details: { email: user.email } }],
-        }),
-      });
-      return ((await response.json()) as { id: string }).id;
-    },
-  };
 }

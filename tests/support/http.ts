@@ -1,5 +1,14 @@
-/** Requests over one kept-alive connection, to see what a server does to the next request. */
+/** HTTP details for tests: Set-Cookie names, and requests over one kept-alive connection. */
 import { Agent, request } from "node:http";
+import { setCookiePair } from "~/lib/cookies.server";
+
+/** The names of the cookies a response sets (with `expired`, only those it removes). */
+export function setCookieNames(headers: Headers, options: { expired?: boolean } = {}): string[] {
+  return headers
+    .getSetCookie()
+    .filter((header) => !options.expired || /;\s*(Max-Age=(0|-1)|Expires=Thu, 01 Jan 1970)/i.test(header))
+    .flatMap((header) => setCookiePair(header)?.name ?? []);
+}
 
 export interface RawRequest {
   method: string;

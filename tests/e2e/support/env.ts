@@ -19,7 +19,7 @@ export interface E2eTarget {
   databaseFile: string | undefined;
   /** The local Kinde server's URL; undefined when the app uses another Kinde (real Kinde). */
   kindeUrl: string | undefined;
-  /** The local Kinde server's data folder (its store.json holds pending webhook deliveries). */
+  /** The local Kinde server's data folder: its signing key (signInAs) and store.json (pending webhook deliveries). */
   kindeDataDir: string | undefined;
 }
 

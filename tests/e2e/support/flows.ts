@@ -8,7 +8,8 @@ import { expect, type Locator, type Page } from "@playwright/test";
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { newPerson, type Person } from "../../support/flows";
-import { e2eTarget } from "./env";
+import { mintKindeSession } from "../../support/kinde-session";
+import { e2eTarget, NEEDS_LOCAL_STACK } from "./env";
 import { kindeEventsDelivered } from "./kinde";
 
 /** People with unique emails, made the same way as in the HTTP-level tests. */
@@ -97,6 +98,37 @@ export async function signUp(page: Page, person: Person): Promise<void> {
   await expect(page).toHaveURL(appPath("/dashboard"));
   await waitForApp(page);
   await kindeEventsDelivered({ email: person.email });
+}
+
+/**
+ * Signs a new person in without the forms (tests/support/kinde-session.ts): created at the
+ * local Kinde server, the Kinde cookies minted with its key and put in the browser, then
+ * /auth/success stores them as after a real sign-in. Ends on the dashboard, once Kinde's
+ * user.created has reached the app. For tests that are not about signing in; only against the
+ * suite's own stack.
+ */
+export async function signInAs(
+  page: Page,
+  overrides: Partial<Person> = {},
+): Promise<{ person: Person; kindeId: string }> {
+  const target = e2eTarget();
+  if (!target.kindeUrl || !target.kindeDataDir) throw new Error(NEEDS_LOCAL_STACK);
+  const person = newPerson(overrides);
+  const { kindeId, cookies } = await mintKindeSession(
+    { issuerUrl: target.kindeUrl, kindeDataDir: target.kindeDataDir },
+    person,
+  );
+  await page
+    .context()
+    .addCookies(
+      cookies.map((cookie) => ({ ...cookie, url: target.baseUrl, httpOnly: true, sameSite: "Lax" as const })),
+    );
+  await page.goto("/auth/success");
+  await expect(page).toHaveURL(appPath("/dashboard"));
+  await waitForApp(page);
+  // Kinde's user.created about them has reached the app too.
+  await kindeEventsDelivered({ kindeId });
+  return { person, kindeId };
 }
 
 /**

@@ -2,9 +2,14 @@
  * The suite's `test`: Playwright's, plus
  * - `stack`: the suite's own stack (database file, local Kinde server). A test that asks for
  *   it is skipped, with the reason, when E2E_BASE_URL points at an app the suite did not start;
- * - `storedPerson`: who the setup project signed in (use with STORAGE_STATE).
+ * - `storedPerson`: who the setup project signed in (use with STORAGE_STATE);
+ * - a watch on every page of the test: a console error or an uncaught exception (a CSP
+ *   violation, a hydration error, a failed script) fails the test, unless it matches one of
+ *   the test's `allowedPageErrors` (`test.use({ allowedPageErrors: [/.../] })`). The browser's
+ *   own "Failed to load resource" line for a 4xx page or data request is not an error: the
+ *   tests that cause one check the status themselves. For a file (script, style, image) it is.
  */
-import { test as base } from "@playwright/test";
+import { test as base, type ConsoleMessage, type Page } from "@playwright/test";
 import { readFileSync } from "node:fs";
 import { e2eTarget, NEEDS_LOCAL_STACK, STORAGE_PERSON } from "./env";
 import type { Person } from "./flows";
@@ -16,7 +21,28 @@ export interface LocalStack {
   kindeDataDir: string;
 }
 
-export const test = base.extend<{ stack: LocalStack; storedPerson: Omit<Person, "password"> }>({
+/** A 4xx answer to a page or a Remix data request (not to a file such as /assets/x.js). */
+function isExpectedClientError(message: ConsoleMessage): boolean {
+  if (!/^Failed to load resource: the server responded with a status of 4\d\d/.test(message.text())) return false;
+  const path = URL.canParse(message.location().url) ? new URL(message.location().url).pathname : "";
+  return !/\.(?!data$)[a-z0-9]+$/i.test(path);
+}
+
+function watchForErrors(page: Page, errors: string[]): void {
+  page.on("console", (message) => {
+    if (message.type() === "error" && !isExpectedClientError(message)) {
+      errors.push(`console.error on ${page.url()}: ${message.text()}`);
+    }
+  });
+  page.on("pageerror", (error) => errors.push(`uncaught on ${page.url()}: ${error.stack ?? error.message}`));
+}
+
+export const test = base.extend<{
+  stack: LocalStack;
+  storedPerson: Omit<Person, "password">;
+  allowedPageErrors: RegExp[];
+  pageErrorGuard: void;
+}>({
   stack: async ({}, use, testInfo) => {
     const target = e2eTarget();
     testInfo.skip(!target.databaseFile || !target.kindeUrl || !target.kindeDataDir, NEEDS_LOCAL_STACK);
@@ -30,6 +56,22 @@ export const test = base.extend<{ stack: LocalStack; storedPerson: Omit<Person, 
   storedPerson: async ({}, use) => {
     await use(JSON.parse(readFileSync(STORAGE_PERSON, "utf8")) as Omit<Person, "password">);
   },
+  allowedPageErrors: [[], { option: true }],
+  pageErrorGuard: [
+    async ({ context, allowedPageErrors }, use, testInfo) => {
+      const errors: string[] = [];
+      for (const page of context.pages()) watchForErrors(page, errors);
+      context.on("page", (page) => watchForErrors(page, errors));
+      await use();
+      const unexpected = errors.filter((error) => !allowedPageErrors.some((allowed) => allowed.test(error)));
+      if (unexpected.length > 0) await testInfo.attach("page errors", { body: unexpected.join("\n") });
+      // A test that already failed keeps its own message; the errors are attached to it.
+      if (unexpected.length > 0 && testInfo.status === "passed") {
+        throw new Error(`The page logged errors the test did not declare:\n${unexpected.join("\n")}`);
+      }
+    },
+    { auto: true },
+  ],
 });
 
 export { expect } from "@playwright/test";

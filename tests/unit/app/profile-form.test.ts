@@ -32,15 +32,16 @@ describe("profile form rules", () => {
     });
   });
 
-  it("limits names to 50 characters", () => {
-    expect(parseProfile(form({ firstName: "a".repeat(51), lastName: "b".repeat(51) }))).toMatchObject({
+  it("limits names to 100 characters (code points: an emoji is one)", () => {
+    expect(parseProfile(form({ firstName: "a".repeat(101), lastName: "b".repeat(101) }))).toMatchObject({
       ok: false,
       errors: {
-        firstName: "First name must be at most 50 characters.",
-        lastName: "Last name must be at most 50 characters.",
+        firstName: "First name must be at most 100 characters.",
+        lastName: "Last name must be at most 100 characters.",
       },
     });
-    expect(parseProfile(form({ firstName: "a".repeat(50) }))).toMatchObject({ ok: true });
+    expect(parseProfile(form({ firstName: "a".repeat(100) }))).toMatchObject({ ok: true });
+    expect(parseProfile(form({ firstName: "😀".repeat(100) }))).toMatchObject({ ok: true });
   });
 
   it.each(["Bad\u0000Name", "Tab\tName", "Line\nBreak", "\u202Eevil", "zero\u200Bwidth", "broken\uFFFD"])(

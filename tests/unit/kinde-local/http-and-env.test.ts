@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { settingsFromEnv } from "../../../kinde-local/env.ts";
-import { HttpError, Params, parseCookies, splitTarget } from "../../../kinde-local/http.ts";
+import { parseCookies, sessionCookie } from "../../../kinde-local/cookies.ts";
+import { HttpError, Params, splitTarget } from "../../../kinde-local/http.ts";
 import { escapeHtml } from "../../../kinde-local/pages.ts";
 
 describe("Params", () => {
@@ -28,8 +29,13 @@ describe("parseCookies", () => {
     const cookies = parseCookies('bad; =x; a=1; b="quoted"; c=%E0%A4%A; kinde_local_session=abc; a=2');
     expect(cookies.get("a")).toBe("1");
     expect(cookies.get("b")).toBe("quoted");
-    expect(cookies.has("c")).toBe(false);
+    // Not valid percent-encoding: kept as sent (another port's cookie, not ours to judge).
+    expect(cookies.get("c")).toBe("%E0%A4%A");
     expect(cookies.get("kinde_local_session")).toBe("abc");
+  });
+
+  it("writes the session cookie HttpOnly, SameSite=Lax, for the whole server", () => {
+    expect(sessionCookie("abc", 60)).toBe("kinde_local_session=abc; Max-Age=60; Path=/; HttpOnly; SameSite=Lax");
   });
 });
 

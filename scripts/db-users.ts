@@ -1,0 +1,34 @@
+/**
+ * npm run db:users [-- --json]
+ *
+ * Prints the users the app has stored, through the app's own Prisma client and configuration
+ * (DATABASE_URL): the guide's "check the database" step, which works offline, where
+ * `npx prisma studio` does not (see README.md).
+ */
+import { loadDotEnv } from "../app/lib/dotenv.server.ts";
+import { EnvError } from "../app/lib/env-schema.server.ts";
+import { readFlags } from "./lib/flags.ts";
+
+const json = readFlags("db:users", "Usage: npm run db:users [-- --json]", ["--json"]).has("--json");
+
+try {
+  loadDotEnv();
+  // The database module validates the app's whole configuration on import.
+  const { prisma } = await import("../app/lib/db.server.ts");
+  const { listAllUsers } = await import("../app/models/user.server.ts");
+  const { formatUsersTable, reportRows } = await import("../app/lib/users-report.server.ts");
+  const rows = reportRows(await listAllUsers());
+  console.log(json ? JSON.stringify(rows, null, 2) : formatUsersTable(rows));
+  await prisma.$disconnect();
+  process.exit(0);
+} catch (error) {
+  const message =
+    error instanceof EnvError
+      ? error.message
+      : // db.server.ts turns an unusable database into a 503 Response.
+        error instanceof Response
+        ? `the database is unavailable (${error.status})`
+        : (error instanceof Error ? error.message : String(error)).split("\n").find((line) => line.trim() !== "");
+  console.error(`db:users: ${message ?? "failed"}`);
+  process.exit(1);
+}

@@ -1,0 +1,46 @@
+/**
+ * Fails any test that logs a console.error it did not declare (as the Epic Stack's
+ * tests/setup/setup-test-env.ts does): an error logged and swallowed is a bug the test would
+ * otherwise pass over. A test that expects one says so first:
+ *
+ *   allowConsoleError(/could not reach the database/);
+ *
+ * The error is still printed. Errors are collected and the test failed afterwards, rather than
+ * thrown from console.error, so the code under test runs as it would in production.
+ */
+import { format } from "node:util";
+import { afterEach, beforeEach, vi } from "vitest";
+
+let allowed: RegExp[] = [];
+let logged: string[] = [];
+
+/** Declares that this test expects a console.error matching `pattern`. */
+export function allowConsoleError(pattern: RegExp): void {
+  allowed.push(pattern);
+}
+
+/** What this test logged with console.error so far and did not declare. */
+export function unexpectedConsoleErrors(): string[] {
+  return logged.filter((message) => !allowed.some((pattern) => pattern.test(message)));
+}
+
+const originalError = console.error.bind(console);
+
+beforeEach(() => {
+  allowed = [];
+  logged = [];
+  vi.spyOn(console, "error").mockImplementation((...args: unknown[]) => {
+    logged.push(format(...args));
+    originalError(...args);
+  });
+});
+
+afterEach(() => {
+  vi.mocked(console.error).mockRestore();
+  const unexpected = unexpectedConsoleErrors();
+  if (unexpected.length > 0) {
+    throw new Error(
+      `console.error was called ${unexpected.length} time(s) without allowConsoleError():\n${unexpected.join("\n")}`,
+    );
+  }
+});

@@ -1,0 +1,214 @@
+/**
+ * Signing a test user in without the forms (as the Epic Stack's `login` fixture does): the user
+ * is created at the local Kinde server through its Management API, and the Kinde cookies are
+ * minted with the server's own signing key and the claims it would put in them (its own
+ * signUserTokens and config.json). The app cannot tell them from a real sign-in's. For the HTTP
+ * client (signInAs in flows.ts) and Playwright (tests/e2e/support/flows.ts).
+ *
+ * No refresh token: the tokens live a day, longer than any test. Tests about refreshing sign in
+ * through the forms (tests/integration/tokens.test.ts).
+ */
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseClaimsConfig, resolveUserClaims } from "../../kinde-local/config.ts";
+import { loadOrCreateSigningKey } from "../../kinde-local/keys.ts";
+import type { StoredUser } from "../../kinde-local/store.ts";
+import { DEFAULT_LIFETIMES, signUserTokens } from "../../kinde-local/tokens.ts";
+import { ROOT } from "../../stack/app.ts";
+import { TestBrowser } from "../../stack/browser.ts";
+import { TEST_CLIENT_ID, TEST_CLIENT_SECRET } from "./test-env.ts";
+
+export interface KindeTarget {
+  /** The local Kinde server. */
+  issuerUrl: string;
+  /** Its data folder (signing-key.json). */
+  kindeDataDir: string;
+}
+
+export interface NewKindeUser {
+  email: string;
+  firstName: string;
+  lastName: string;
+}
+
+export const SDK_SCOPES = ["openid", "profile", "email", "offline"];
+
+/** Kinde's Management API on the local server, with the app's own client: what an admin at Kinde does. */
+export async function kindeAdmin(target: Pick<KindeTarget, "issuerUrl">) {
+  const { access_token: token, error } = await tokenRequest(target, {
+    grant_type: "client_credentials",
+    client_id: TEST_CLIENT_ID,
+    client_secret: TEST_CLIENT_SECRET,
+    audience: `${target.issuerUrl}/api`,
+  });
+  if (!token) throw new Error(`Management API token: ${error}`);
+  const call = async (method: string, path: string, body?: unknown) => {
+    const response = await fetch(`${target.issuerUrl}${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
+    return response.json() as Promise<Record<string, unknown>>;
+  };
+  const userPath = (id: string) => `/api/v1/user?id=${encodeURIComponent(id)}`;
+  return {
+    /** POST /api/v1/user with Kinde's body (a user with no password yet); the new user's id. */
+    async createUser(user: { email: string; givenName?: string; familyName?: string; picture?: string }) {
+      const created = await call("POST", "/api/v1/user", {
+        profile: { given_name: user.givenName, family_name: user.familyName, picture: user.picture },
+        identities: [{ type: "email", details: { email: user.email } }],
+      });
+      return String(created.id);
+    },
+    async updateUser(
+      id: string,
+      changes: { given_name?: string; family_name?: string; picture?: string | null; is_suspended?: boolean },
+    ): Promise<void> {
+      await call("PATCH", userPath(id), changes);
+    },
+    async deleteUser(id: string): Promise<void> {
+      await call("DELETE", userPath(id));
+    },
+  };
+}
+
+export interface MintOptions {
+  clientId?: string;
+  /** The access token's `aud` (what the SDK asked for with KINDE_AUDIENCE); [] by default. */
+  audience?: string[];
+  /** The issuer the tokens name; the local server's by default. */
+  issuer?: string;
+  /** Seconds from now until the access token expires; negative for one that already has. */
+  accessExpiresIn?: number;
+}
+
+/** Access and ID tokens for `user` as the local server would issue them after a sign-in now. */
+export async function mintKindeTokens(
+  target: KindeTarget,
+  user: NewKindeUser & { id: string },
+  options: MintOptions = {},
+): Promise<{ accessToken: string; idToken: string }> {
+  const key = await loadOrCreateSigningKey(target.kindeDataDir);
+  const configPath = join(ROOT, "kinde-local/config.json");
+  const config = parseClaimsConfig(JSON.parse(readFileSync(configPath, "utf8")), configPath);
+  const now = Date.now();
+  const stored: StoredUser = {
+    id: user.id,
+    email: user.email.toLowerCase(),
+    givenName: user.firstName || null,
+    familyName: user.lastName || null,
+    passwordHash: null,
+    picture: null,
+    providedId: null,
+    isSuspended: false,
+    isPasswordResetRequested: false,
+    createdAt: new Date(now).toISOString(),
+    updatedAt: new Date(now).toISOString(),
+    lastSignedInAt: null,
+    signInCount: 0,
+    failedSignInCount: 0,
+  };
+  // An expired token was issued an hour ago.
+  const expiresIn = options.accessExpiresIn ?? DEFAULT_LIFETIMES.access;
+  const issuedAt = expiresIn > 0 ? now : now - 3_600_000;
+  return signUserTokens(key, {
+    issuer: options.issuer ?? target.issuerUrl,
+    clientId: options.clientId ?? TEST_CLIENT_ID,
+    user: stored,
+    claims: resolveUserClaims(config, stored.email),
+    scope: SDK_SCOPES,
+    audience: options.audience ?? [],
+    authTime: issuedAt,
+    lifetimes: { ...DEFAULT_LIFETIMES, access: Math.round((now + expiresIn * 1000 - issuedAt) / 1000) },
+    now: issuedAt,
+  });
+}
+
+export interface MintedSession {
+  kindeId: string;
+  /** The Kinde SDK's cookies for the app, as a browser would hold them after signing in. */
+  cookies: { name: "access_token" | "id_token"; value: string }[];
+}
+
+/** Creates `user` at the local Kinde server and mints the app's Kinde cookies for them. */
+export async function mintKindeSession(target: KindeTarget, user: NewKindeUser): Promise<MintedSession> {
+  const kindeId = await (
+    await kindeAdmin(target)
+  ).createUser({ email: user.email, givenName: user.firstName, familyName: user.lastName });
+  const { accessToken, idToken } = await mintKindeTokens(target, { ...user, id: kindeId });
+  return {
+    kindeId,
+    cookies: [
+      { name: "access_token", value: accessToken },
+      { name: "id_token", value: idToken },
+    ],
+  };
+}
+
+export interface OAuthClient {
+  clientId: string;
+  clientSecret: string;
+  redirectUri: string;
+}
+
+/**
+ * The real authorization-code flow at the local Kinde server for any of its applications, the
+ * way that application's SDK runs it: sign up on the server's page, take the code from the
+ * redirect to the callback (not followed), exchange it with the client's secret.
+ */
+export async function tokensFromCodeFlow(
+  target: Pick<KindeTarget, "issuerUrl">,
+  client: OAuthClient,
+  person: NewKindeUser & { password: string },
+  options: { audience?: string } = {},
+): Promise<{ accessToken: string; idToken: string; refreshToken: string }> {
+  const browser = new TestBrowser();
+  const authorize = new URLSearchParams({
+    client_id: client.clientId,
+    redirect_uri: client.redirectUri,
+    response_type: "code",
+    scope: SDK_SCOPES.join(" "),
+    state: randomBytes(14).toString("hex"),
+    start_page: "registration",
+    ...(options.audience ? { audience: options.audience } : {}),
+  });
+  const form = await browser.get(`${target.issuerUrl}/oauth2/auth?${authorize}`);
+  const answer = await browser.submitForm(
+    form,
+    {
+      p_first_name: person.firstName,
+      p_last_name: person.lastName,
+      p_email: person.email,
+      p_password: person.password,
+    },
+    { follow: false },
+  );
+  const code = new URL(answer.headers.get("Location") ?? "", target.issuerUrl).searchParams.get("code");
+  if (!code) throw new Error(`no code after signing up: ${answer.status} ${answer.headers.get("Location")}`);
+  const tokens = await tokenRequest(target, {
+    grant_type: "authorization_code",
+    client_id: client.clientId,
+    client_secret: client.clientSecret,
+    redirect_uri: client.redirectUri,
+    code,
+  });
+  if (!tokens.access_token || !tokens.id_token || !tokens.refresh_token) {
+    throw new Error(`code exchange failed: ${JSON.stringify(tokens)}`);
+  }
+  return { accessToken: tokens.access_token, idToken: tokens.id_token, refreshToken: tokens.refresh_token };
+}
+
+/** POST /oauth2/token as the Kinde SDK sends it (client_secret_post); the JSON answer. */
+export async function tokenRequest(
+  target: Pick<KindeTarget, "issuerUrl">,
+  fields: Record<string, string>,
+): Promise<Record<string, string | undefined>> {
+  const response = await fetch(`${target.issuerUrl}/oauth2/token`, {
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams(fields),
+  });
+  return (await response.json()) as Record<string, string | undefined>;
+}
