@@ -6,13 +6,15 @@
  *
  * A name is NFC-normalised and trimmed, at most NAME_MAX_LENGTH characters (code points), with
  * no control characters and none of the invisible marks that reorder or hide text (bidi
- * controls, zero-width characters, BOM) nor U+FFFD (what a broken encoding decodes to).
+ * controls, zero-width space, word joiners, BOM) nor U+FFFD (what a broken encoding decodes
+ * to). The zero-width non-joiner and joiner (U+200C, U+200D) stay: Persian and Indic names
+ * and emoji sequences are spelled with them.
  * cleanName() turns anything into a name that passes nameProblem(), so a name the app stored
  * from Kinde is always one its own form accepts unchanged.
  */
 export const NAME_MAX_LENGTH = 100;
 
-const INVISIBLE = "\u200B-\u200F\u202A-\u202E\u2060-\u2069\uFEFF\uFFFD";
+const INVISIBLE = "\u200B\u200E\u200F\u202A-\u202E\u2060-\u2069\uFEFF\uFFFD";
 const FORBIDDEN = new RegExp(`[\\p{Cc}${INVISIBLE}]`, "u");
 const FORBIDDEN_ALL = new RegExp(`[\\p{Cc}${INVISIBLE}]`, "gu");
 // Control characters that separate words (tab, line breaks) become a space when cleaning.

@@ -9,6 +9,7 @@
  * disconnects Prisma then).
  */
 import { existsSync } from "node:fs";
+import type { ServerResponse } from "node:http";
 import { EnvError, ensureEnvFile, listenPort, loadConfig, localKindeWanted, type Env } from "../stack/config.ts";
 import { migrate } from "../stack/database.ts";
 import { startLocalKinde, type KindeChild } from "../stack/kinde.ts";
@@ -66,6 +67,13 @@ const onListening = () => {
 if (host) server.listen(port, host, onListening);
 else server.listen(port, onListening);
 
+// The answers being written, so a shutdown can tell their connections to close after them.
+const inFlight = new Set<ServerResponse>();
+server.on("request", (_request, response: ServerResponse) => {
+  inFlight.add(response);
+  response.once("close", () => inFlight.delete(response));
+});
+
 let stopping = false;
 function shutdown(reason: string, exitCode = 0) {
   if (stopping) return;
@@ -77,8 +85,11 @@ function shutdown(reason: string, exitCode = 0) {
     if (error) process.exitCode = 1;
     void closeTools();
   });
-  // Keep-alive connections with no request in flight would hold close() open.
+  // Keep-alive connections with no request in flight would hold close() open; a busy one
+  // closes after its current answer, and any request still sent on it is answered and closes it.
   server.closeIdleConnections();
+  for (const response of inFlight) if (!response.headersSent) response.setHeader("Connection", "close");
+  server.prependListener("request", (_request, response) => response.setHeader("Connection", "close"));
   void kinde?.stop();
   setTimeout(() => {
     console.error("[server] requests still running after the grace period; closing them");

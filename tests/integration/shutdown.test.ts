@@ -69,6 +69,8 @@ describe("graceful shutdown", () => {
     res.resume();
     expect(res.statusCode).toBe(302);
     expect(res.headers.location).toBe("/dashboard");
+    // Its connection closes after this answer instead of waiting for another request.
+    expect(res.headers.connection).toBe("close");
 
     expect(await exit).toBe(0);
     expect(stack.appLog()).toContain("[db] disconnected");

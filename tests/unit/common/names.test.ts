@@ -18,8 +18,8 @@ const profileForm = (firstName: string, lastName = "") => {
 
 /** Deterministic strings made of what breaks name handling; every other one has no forbidden character. */
 function nastyNames(count: number): string[] {
-  const safe = ["a", "Zoë", "e\u0301", "😀", " ", "-", "ß", "李", "O'", "\u2028"];
-  const forbidden = ["\t", "\n", "\u0000", "\u200B", "\u202E", "\uFEFF", "\uFFFD", "\u0085", "👩\u200D💻"];
+  const safe = ["a", "Zoë", "e\u0301", "😀", " ", "-", "ß", "李", "O'", "\u2028", "👩\u200D💻", "\u200C"];
+  const forbidden = ["\t", "\n", "\u0000", "\u200B", "\u202E", "\u2066", "\uFEFF", "\uFFFD", "\u0085"];
   let seed = 42;
   const next = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31);
   return Array.from({ length: count }, (_, index) => {
@@ -35,6 +35,13 @@ describe("the name rule", () => {
     expect(nameProblem("a".repeat(NAME_MAX_LENGTH))).toBeUndefined();
     expect(nameProblem("a".repeat(NAME_MAX_LENGTH + 1))).toBe("too-long");
     expect(nameProblem("Ada\u200BLovelace")).toBe("forbidden-characters");
+  });
+
+  it("keeps the joiners that Persian and Indic names and emoji are spelled with", () => {
+    for (const name of ["\u0645\u06CC\u200C\u062E\u0648\u0627\u0647\u0645", "\u0915\u094D\u200D\u0937", "👩\u200D💻"]) {
+      expect(nameProblem(name)).toBeUndefined();
+      expect(cleanName(name)).toBe(name);
+    }
   });
 
   it("cleans what Kinde sends: breaks become spaces, invisible marks go, the length is cut", () => {
