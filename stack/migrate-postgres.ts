@@ -11,6 +11,7 @@
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
+import { redactDatabaseUrl } from "../app/lib/database-url.ts";
 
 // Any constant other than Prisma's own (72707369), which its CLI takes inside ours.
 const LOCK_KEY = 727073690;
@@ -44,7 +45,13 @@ export async function migratePostgres(databaseUrl: string, cwd: string, deploy: 
   const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 10_000 });
   // An error on the idle lock connection (the server restarting) surfaces in the next query.
   client.on("error", () => {});
-  await client.connect();
+  try {
+    await client.connect();
+  } catch (error) {
+    throw new Error(
+      `cannot connect to the database at ${redactDatabaseUrl(databaseUrl)}: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
   try {
     if ((await pendingMigrations(client, cwd)).length === 0) return false;
     await client.query(`SET lock_timeout = ${LOCK_WAIT_MS}`);

@@ -109,7 +109,7 @@ export interface PostgresServer {
   /** The URL of `database` on this server. */
   url(database: string): string;
   /** A new empty database, or a copy of `template`; returns its URL. */
-  createDatabase(template?: string): Promise<string>;
+  createDatabase(template?: string, name?: string): Promise<string>;
   /** Runs one statement on `database` (postgres by default) and returns the rows. */
   query<T = Record<string, unknown>>(sql: string, params?: unknown[], database?: string): Promise<T[]>;
   /** Fast shutdown (clients are disconnected); start() brings it back on the same port and data. */
@@ -125,12 +125,13 @@ export interface PostgresServer {
  * A server on a copy of `cluster` (a folder made by initPostgresCluster), on a free port.
  * Settings are for throwaway data: no fsync, room for many test connections.
  */
-export async function startPostgres(cluster: string): Promise<PostgresServer> {
+export async function startPostgres(cluster: string, options: { inPlace?: boolean } = {}): Promise<PostgresServer> {
   const user = runAs();
-  const base = ownedFolder("rkp-pg-server-", user);
-  const data = join(base, "data");
+  // In place: on the cluster folder itself (to put data into it for later copies).
+  const base = options.inPlace ? ownedFolder("rkp-pg-setup-", user) : ownedFolder("rkp-pg-server-", user);
+  const data = options.inPlace ? cluster : join(base, "data");
   const socketDir = join(base, "socket");
-  await run("cp", ["-a", cluster, data], undefined, base);
+  if (!options.inPlace) await run("cp", ["-a", cluster, data], undefined, base);
   mkdirSync(socketDir);
   if (user) chownSync(socketDir, user.uid, user.gid);
 
@@ -194,8 +195,7 @@ export async function startPostgres(cluster: string): Promise<PostgresServer> {
     port,
     adminUrl: url("postgres"),
     url,
-    async createDatabase(template) {
-      const name = `rkp_${randomBytes(6).toString("hex")}`;
+    async createDatabase(template, name = `rkp_${randomBytes(6).toString("hex")}`) {
       await query(`CREATE DATABASE "${name}"${template ? ` TEMPLATE "${template}"` : ""}`);
       return url(name);
     },
@@ -212,6 +212,32 @@ export async function startPostgres(cluster: string): Promise<PostgresServer> {
       process.off("exit", killOnExit);
       rmSync(base, { recursive: true, force: true });
     },
+  };
+}
+
+/** The migrated database every copy of the run's cluster holds; new databases are copies of it. */
+export const TEMPLATE_DATABASE = "rkp_template";
+
+/**
+ * For a test run: initdb once, a migrated template database put into the cluster itself (so
+ * every server copied from it has one), then the run's shared server. Sets the POSTGRES_ENV
+ * variables for the workers; returns what stops and removes it all.
+ */
+export async function startRunPostgres(migrate: (url: string) => Promise<void>): Promise<() => Promise<void>> {
+  const cluster = await initPostgresCluster();
+  const setup = await startPostgres(cluster, { inPlace: true });
+  try {
+    await migrate(await setup.createDatabase(undefined, TEMPLATE_DATABASE));
+  } finally {
+    await setup.destroy();
+  }
+  const shared = await startPostgres(cluster);
+  process.env[POSTGRES_ENV.cluster] = cluster;
+  process.env[POSTGRES_ENV.adminUrl] = shared.adminUrl;
+  process.env[POSTGRES_ENV.template] = TEMPLATE_DATABASE;
+  return async () => {
+    await shared.destroy();
+    rmSync(join(cluster, ".."), { recursive: true, force: true });
   };
 }
 
@@ -236,4 +262,17 @@ export async function freshPostgresDatabase(): Promise<string> {
     await client.end();
   }
   return shared.adminUrl.replace(/\/[^/]*$/, `/${name}`);
+}
+
+/** Drops a database made by freshPostgresDatabase(), its connections closed first. */
+export async function dropPostgresDatabase(url: string): Promise<void> {
+  const shared = sharedPostgres();
+  if (!shared) return;
+  const client = new pg.Client({ connectionString: shared.adminUrl });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS "${url.split("/").pop()}" WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
 }

@@ -84,26 +84,41 @@ export function failureOf(thrown: unknown): DatabaseFailure | undefined {
 /**
  * Whether a write failed on a unique constraint (on `field`, when given). SQLite names the
  * fields; PostgreSQL's detail names them as SQL identifiers ("kindeId" quoted), or the index.
+ * Prisma reports it as P2002; a failure at COMMIT comes as the adapter's own error.
  */
 export function isUniqueViolation(error: unknown, field?: string): boolean {
-  if (!(error instanceof Prisma.PrismaClientKnownRequestError) || error.code !== "P2002") return false;
+  const cause = adapterCause(error);
+  const prismaUnique = error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002";
+  if (!prismaUnique && cause?.kind !== "UniqueConstraintViolation") return false;
   if (field === undefined) return true;
-  const constraint = adapterCause(error)?.constraint;
-  const named = constraint?.fields ?? constraint?.index ?? (error.meta as { target?: unknown } | undefined)?.target;
+  const constraint = cause?.constraint;
+  const named = constraint?.fields ?? constraint?.index ?? (error as { meta?: { target?: unknown } }).meta?.target;
   const names = (Array.isArray(named) ? named : [named]).map((name) => String(name ?? "").replace(/"/g, ""));
   return names.some((name) => name === field || name.includes(`_${field}_`));
 }
 
 /**
  * A write that lost a race and may simply be tried again: a unique key taken meanwhile, a
- * serializable transaction that conflicted with another (PostgreSQL 40001, Prisma P2034), or a
- * deadlock (PostgreSQL 40P01).
+ * serializable transaction that conflicted with another (PostgreSQL 40001: Prisma's P2034, or
+ * the adapter's TransactionWriteConflict when it happens at COMMIT), or a deadlock (40P01).
  */
 export function isRetryableConflict(error: unknown): boolean {
   if (isUniqueViolation(error)) return true;
-  if (!(error instanceof Prisma.PrismaClientKnownRequestError)) return false;
+  if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2034") return true;
   const cause = adapterCause(error);
-  return error.code === "P2034" || cause?.originalCode === "40P01" || cause?.code === "40P01";
+  return (
+    cause?.kind === "TransactionWriteConflict" ||
+    [cause?.originalCode, cause?.code].some((code) => code === "40001" || code === "40P01")
+  );
+}
+
+/**
+ * A short random pause before retrying a lost race, longer with each attempt, so that writers
+ * that collided (PostgreSQL serializable transactions) do not collide again in lockstep.
+ */
+export function conflictBackoff(attempt: number): Promise<void> {
+  const ms = Math.random() * Math.min(100, 2 ** attempt * 2);
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** An update whose `where` matched no row (Prisma's "record to update not found"). */

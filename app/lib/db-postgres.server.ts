@@ -19,8 +19,9 @@ export function createPostgresClient(databaseUrl: string, options: PostgresOptio
     {
       connectionString: databaseUrl,
       max: options.poolSize,
-      // A request waits this long for a connection (pool busy, server down) before its 503.
-      connectionTimeoutMillis: 5_000,
+      // A request waits this long for a connection (every one busy, or a server that does not
+      // answer) before its 503. A server that refuses connections fails at once.
+      connectionTimeoutMillis: 15_000,
       idleTimeoutMillis: 30_000,
       // Idle connections do not keep a stopping server alive: it exits once its requests are done.
       allowExitOnIdle: true,
@@ -34,5 +35,10 @@ export function createPostgresClient(databaseUrl: string, options: PostgresOptio
   );
   // The PostgreSQL client has the same models and a superset of the SQLite client's options:
   // the models are typed against one (app/generated/prisma) and run on either.
-  return new PostgresPrismaClient({ adapter }) as unknown as PrismaClient;
+  return new PostgresPrismaClient({
+    adapter,
+    // An interactive transaction holds a pooled connection: under a burst it may wait for one
+    // as long as a query would (Prisma's default is 2 s), and gets longer to finish.
+    transactionOptions: { maxWait: 15_000, timeout: 15_000 },
+  }) as unknown as PrismaClient;
 }

@@ -4,10 +4,20 @@
  * (app/lib/db-postgres.server.ts). The models run on either.
  */
 import { databaseProvider } from "./database-url";
+import type { Prisma } from "~/generated/prisma/client";
 import { databaseUnavailableResponse, databaseFailure } from "./db-errors.server";
 import { createPostgresClient } from "./db-postgres.server";
 import { createSqliteClient } from "./db-sqlite.server";
 import { env } from "./env.server";
+
+/** `error`, or the 503 response that stands for it when the database cannot be used (logged once). */
+function asResponse(error: unknown, operation: string): unknown {
+  const failure = error instanceof Response ? null : databaseFailure(error);
+  if (!failure) return error;
+  const message = error instanceof Error ? error.message.split("\n").at(-1) : String(error);
+  console.error(`[db] ${operation} failed, database unavailable (${failure}): ${message}`);
+  return databaseUnavailableResponse(failure);
+}
 
 function createClient(databaseUrl: string) {
   const base =
@@ -23,12 +33,7 @@ function createClient(databaseUrl: string) {
         try {
           return await query(args);
         } catch (error) {
-          const failure = databaseFailure(error);
-          if (!failure) throw error;
-          console.error(
-            `[db] ${operation} failed, database unavailable (${failure}): ${error instanceof Error ? error.message.split("\n").at(-1) : String(error)}`,
-          );
-          throw databaseUnavailableResponse(failure);
+          throw asResponse(error, operation);
         }
       },
     },
@@ -42,6 +47,30 @@ export type Database = ReturnType<typeof createClient>;
  * are part of (`prisma.$transaction(async (tx) => ...)`).
  */
 export type Db = Omit<Database, "$connect" | "$disconnect" | "$on" | "$transaction" | "$extends">;
+
+/**
+ * An interactive transaction. A database that cannot even start one (no connection to be had,
+ * server down) is answered 503 like any failed query; queries inside already are.
+ */
+export async function transaction<T>(
+  run: (tx: Db) => Promise<T>,
+  options?: { isolationLevel?: Prisma.TransactionIsolationLevel },
+): Promise<T> {
+  try {
+    return await prisma.$transaction(run, options);
+  } catch (error) {
+    throw asResponse(error, "transaction");
+  }
+}
+
+/** A batch transaction (`prisma.$transaction([...])`), failures to start it answered 503 too. */
+export async function batch<T extends readonly unknown[]>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    throw asResponse(error, "batch");
+  }
+}
 
 // Vite's dev server re-evaluates modules on every change; keeping the client on globalThis
 // stops each reload from opening another connection (or pool).
