@@ -117,7 +117,7 @@ export function isRetryableConflict(error: unknown): boolean {
  * that collided (PostgreSQL serializable transactions) do not collide again in lockstep.
  */
 export function conflictBackoff(attempt: number): Promise<void> {
-  const ms = Math.random() * Math.min(100, 2 ** attempt * 2);
+  const ms = Math.random() * Math.min(200, 2 ** attempt * 2);
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 

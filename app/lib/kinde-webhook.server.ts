@@ -31,7 +31,7 @@ export type WebhookOutcome =
   | "recorded"
   | "duplicate";
 
-const MAX_ATTEMPTS = 8;
+const MAX_ATTEMPTS = 16;
 const PRUNE_EVERY_MS = 60_000;
 let lastPrunedAt = 0;
 

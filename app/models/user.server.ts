@@ -41,7 +41,9 @@ export interface ApplyOptions {
 }
 
 // Each retry follows a write that lost a race to another one; after a few the row is settled.
-const MAX_ATTEMPTS = 8;
+// PostgreSQL serializable transactions of concurrent first sign-ins conflict more often (its
+// predicate locks cover index pages), hence the room.
+const MAX_ATTEMPTS = 16;
 
 class RowChanged extends Error {}
 
