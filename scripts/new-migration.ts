@@ -56,6 +56,9 @@ try {
     if (last && !existsSync(join(migrations, last, SNAPSHOT))) {
       throw new Error(`${join(migrations, last)} has no ${SNAPSHOT} snapshot to diff from.`);
     }
+    if (last && last >= folderName) {
+      throw new Error(`${join(migrations, last)} sorts after the new ${folderName}: is the clock right?`);
+    }
     const from = last ? ["--from-schema-datamodel", join(migrations, last, SNAPSHOT)] : ["--from-empty"];
     const sql = execFileSync(
       "npx",

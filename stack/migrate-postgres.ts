@@ -14,7 +14,7 @@ import pg from "pg";
 import { redactDatabaseUrl } from "../app/lib/database-url.ts";
 
 // Any constant other than Prisma's own (72707369), which its CLI takes inside ours.
-const LOCK_KEY = 727073690;
+export const MIGRATE_LOCK_KEY = 727073690;
 const LOCK_WAIT_MS = 10 * 60_000;
 export const POSTGRES_MIGRATIONS_DIR = "prisma/postgresql/migrations";
 
@@ -55,14 +55,14 @@ export async function migratePostgres(databaseUrl: string, cwd: string, deploy: 
   try {
     if ((await pendingMigrations(client, cwd)).length === 0) return false;
     await client.query(`SET lock_timeout = ${LOCK_WAIT_MS}`);
-    await client.query("SELECT pg_advisory_lock($1)", [LOCK_KEY]);
+    await client.query("SELECT pg_advisory_lock($1)", [MIGRATE_LOCK_KEY]);
     try {
       // Another instance may have applied them while this one waited.
       if ((await pendingMigrations(client, cwd)).length === 0) return false;
       await deploy();
       return true;
     } finally {
-      await client.query("SELECT pg_advisory_unlock($1)", [LOCK_KEY]);
+      await client.query("SELECT pg_advisory_unlock($1)", [MIGRATE_LOCK_KEY]);
     }
   } finally {
     await client.end();

@@ -195,6 +195,25 @@ describe.each<DatabaseProvider>(["sqlite", "postgresql"])("on %s", (provider) =>
     );
   });
 
+  it("closes its connections on a graceful shutdown", async () => {
+    const stopping = await startStack({ database: provider });
+    try {
+      await signUp(stopping, newPerson());
+      expect(await stopping.stopApp("SIGTERM")).toBe(0);
+      expect(stopping.appLog()).toContain("[db] disconnected");
+      if (provider === "postgresql") {
+        const admin = databaseAccess(stopping.databaseUrl.replace(/\/[^/]*$/, "/postgres"));
+        const left = await admin.query(
+          "SELECT pid FROM pg_stat_activity WHERE datname = ?",
+          databaseName(stopping.database),
+        );
+        expect(left).toEqual([]);
+      }
+    } finally {
+      await stopping.stop();
+    }
+  });
+
   it.runIf(provider === "sqlite")("runs the database in WAL mode once the app has connected", async () => {
     await signUp(stack, newPerson());
     const db = new Database(stack.databaseFile, { readonly: true });
