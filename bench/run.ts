@@ -20,6 +20,7 @@ import { join, relative, resolve } from "node:path";
 import { baseEnv, ROOT, scriptArgs, withNodeFlags } from "../stack/app.ts";
 import { startStack, type Stack } from "../stack/index.ts";
 import { readConfig, type BenchConfig, type PhaseName } from "./config";
+import { runDatabases } from "./databases";
 import { FlowBrowser, signInFlow, type Person } from "./flow";
 import { MemorySampler, processTree, readTreeMemory, type ProcessInfo } from "./memory";
 import type { LoadJob, LoadResult } from "./protocol";
@@ -221,6 +222,8 @@ async function main(): Promise<number> {
     buildSeconds = buildApp();
     log(`built in ${buildSeconds.toFixed(1)}s`);
   }
+
+  if (config.databases.length > 0) return runDatabases(config, { log, runLoad, jobFor, signUpUsers });
 
   const profileDir = config.profile ? mkdtempSync(join(tmpdir(), "rkp-bench-profile-")) : undefined;
   const nodeFlags = [

@@ -15,6 +15,7 @@ import type { DatabaseProvider } from "../app/lib/database-url.ts";
 import { databaseAccess, type StackDatabase } from "./database-access.ts";
 import { freshDatabaseFile } from "./database.ts";
 import { startHaproxy, type Haproxy } from "./haproxy.ts";
+import { startLocalKinde, type KindeChild } from "./kinde.ts";
 import { pickPorts, PortTaken } from "./ports.ts";
 import { dropPostgresDatabase, freshPostgresDatabase, TEMPLATE_DATABASE, type PostgresServer } from "./postgres.ts";
 import type { OutputOptions } from "./ready.ts";
@@ -50,13 +51,18 @@ export interface Stack {
   apps: AppProcess[];
   /** HAProxy in front of the instances, when `balancer` is set. */
   balancer?: Haproxy;
+  /** The local Kinde server's process, when `kinde` is `separate`. */
+  kindeProcess?: KindeChild;
 }
 
 export interface StackOptions {
   /** `production` (default): `npm start`'s command on the build; `development`: `npm run dev`'s. */
   mode?: AppMode;
-  /** `in-process` (default) or `child`: started by the app itself, as `npm start` does. */
-  kinde?: "in-process" | "child";
+  /**
+   * `in-process` (default); `child`: started by the app itself, as `npm start` does; `separate`:
+   * its own process beside the instances, as `npm run kinde-local` runs it (several instances).
+   */
+  kinde?: "in-process" | "child" | "separate";
   ttl?: { access?: number; id?: number; refresh?: number };
   /** Extra variables for the app (they win over the stack's). */
   env?: Record<string, string>;
@@ -133,16 +139,28 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
   await options.beforeStart?.(databaseAccess(database.url));
 
   let kinde: KindeLocalServer | undefined;
+  let kindeProcess: KindeChild | undefined;
   let issuerUrl = `http://localhost:${kindePort}`;
   const kindeEnv: Record<string, string> = { KINDE_LOCAL_START: "false" };
+  const kindeSettings = {
+    KINDE_LOCAL_DATA_DIR: kindeDataDir,
+    KINDE_LOCAL_ACCESS_TOKEN_TTL: String(ttl.access),
+    KINDE_LOCAL_ID_TOKEN_TTL: String(ttl.id),
+    KINDE_LOCAL_REFRESH_TOKEN_TTL: String(ttl.refresh),
+  };
   if (options.kinde === "child") {
-    Object.assign(kindeEnv, {
-      KINDE_LOCAL_START: "auto",
-      KINDE_LOCAL_DATA_DIR: kindeDataDir,
-      KINDE_LOCAL_ACCESS_TOKEN_TTL: String(ttl.access),
-      KINDE_LOCAL_ID_TOKEN_TTL: String(ttl.id),
-      KINDE_LOCAL_REFRESH_TOKEN_TTL: String(ttl.refresh),
-    });
+    Object.assign(kindeEnv, { KINDE_LOCAL_START: "auto", ...kindeSettings });
+  } else if (options.kinde === "separate") {
+    kindeProcess = startLocalKinde(
+      baseEnv({
+        ...appEnv({ siteUrl: appUrl, issuerUrl, databaseFile: "" }),
+        ...kindeSettings,
+        KINDE_LOCAL_WEBHOOK_URLS: `${appUrl}/webhooks/kinde`,
+      }),
+      ROOT,
+      { limit: 64 * 1024 },
+    );
+    await kindeProcess.ready;
   } else {
     kinde = await createKindeLocalServer({
       issuer: "http://localhost:0",
@@ -158,7 +176,12 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
     issuerUrl = kinde.url;
   }
   let kindeStopped: Promise<void> | undefined;
-  const stopKinde = () => (kindeStopped ??= kinde ? kinde.close() : Promise.reject(new Error("Kinde runs in the app")));
+  const stopKinde = () =>
+    (kindeStopped ??= kinde
+      ? kinde.close()
+      : kindeProcess
+        ? kindeProcess.stop()
+        : Promise.reject(new Error("Kinde runs in the app")));
 
   const apps: AppProcess[] = [];
   let balancer: Haproxy | undefined;
@@ -166,6 +189,7 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
     await balancer?.stop();
     await Promise.all(apps.map((app) => app.stop()));
     await kinde?.close();
+    await kindeProcess?.stop();
     if (!options.keepFiles) {
       await database.drop?.().catch(() => {});
       rmSync(workDir, { recursive: true, force: true });
@@ -224,10 +248,11 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
     app,
     apps,
     balancer,
+    kindeProcess,
     stop: async () => {
       await balancer?.stop();
       await Promise.all(apps.map((instance) => instance.stop()));
-      if (kinde) await stopKinde();
+      if (kinde || kindeProcess) await stopKinde();
       if (!options.keepFiles) {
         await database.drop?.().catch(() => {});
         rmSync(workDir, { recursive: true, force: true });

@@ -104,6 +104,8 @@ export async function initPostgresCluster(): Promise<string> {
 
 export interface PostgresServer {
   port: number;
+  /** The postmaster's process id (its backends are its children), while it runs. */
+  readonly pid: number | undefined;
   /** The server's admin URL (user postgres, database postgres). */
   adminUrl: string;
   /** The URL of `database` on this server. */
@@ -193,6 +195,9 @@ export async function startPostgres(cluster: string, options: { inPlace?: boolea
   };
   return {
     port,
+    get pid() {
+      return child && child.exitCode === null && child.signalCode === null ? child.pid : undefined;
+    },
     adminUrl: url("postgres"),
     url,
     async createDatabase(template, name = `rkp_${randomBytes(6).toString("hex")}`) {
