@@ -208,8 +208,12 @@ async function main(): Promise<number> {
   const config = readConfig(process.env);
   const startedAt = new Date();
   const loadAtStart = loadavg();
+  const what =
+    config.databases.length > 0
+      ? `databases mode: ${config.databases.join(", ")}, phases dashboard, auth-success`
+      : `phases ${config.phases.join(", ")}`;
   log(
-    `phases ${config.phases.join(", ")}; ${config.duration}s each after ${config.warmup}s warm-up; ` +
+    `${what}; ${config.duration}s each after ${config.warmup}s warm-up; ` +
       `${config.connections} connections, sign-in concurrency ${config.signInConcurrency}; ${config.users} users` +
       `${config.quick ? "; quick mode" : ""}${config.profile ? "; CPU profile on" : ""}`,
   );
