@@ -102,6 +102,8 @@ export interface DatabasePhaseResult {
   seconds: number;
   /** Each process group's CPU, as a share of one core while measuring (100 = one core busy). */
   cpuPercent: Record<string, number | null>;
+  /** The app instances' CPU milliseconds per successful request. */
+  appCpuMsPerRequest: number | null;
   /** Every measured process's CPU milliseconds per successful request, load generator included. */
   cpuMsPerRequest: number | null;
 }
@@ -134,7 +136,17 @@ function groupsOf(stack: Stack, postgres: PostgresServer | undefined): Record<st
 const COLUMNS = ["app1", "app2", "postgres", "haproxy", "kinde", "load"];
 
 export function formatDatabaseTable(results: DatabasePhaseResult[]): string {
-  const header = ["setup", "phase", "rps", "p50 ms", "p99 ms", "errors", ...COLUMNS.map((c) => `${c} %`), "CPU ms/req"];
+  const header = [
+    "setup",
+    "phase",
+    "rps",
+    "p50 ms",
+    "p99 ms",
+    "errors",
+    ...COLUMNS.map((c) => `${c} %`),
+    "app ms/req",
+    "all ms/req",
+  ];
   const rows = results.map((result) => [
     result.setup,
     result.phase,
@@ -146,6 +158,7 @@ export function formatDatabaseTable(results: DatabasePhaseResult[]): string {
       const value = result.cpuPercent[column];
       return value === undefined || value === null ? "-" : value.toFixed(0);
     }),
+    result.appCpuMsPerRequest === null ? "n/a" : result.appCpuMsPerRequest.toFixed(2),
     result.cpuMsPerRequest === null ? "n/a" : result.cpuMsPerRequest.toFixed(2),
   ]);
   const widths = header.map((title, index) => Math.max(title.length, ...rows.map((row) => row[index]!.length)));
@@ -190,6 +203,9 @@ export async function runDatabases<User>(config: BenchConfig, tools: Tools<User>
         const windowMs = (result.measuredToUs - result.measuredFromUs) / 1000;
         const cpu = { ...sampler.between(result.measuredFromUs, result.measuredToUs), load: result.loadCpuMs ?? null };
         const totalMs = Object.values(cpu).reduce<number>((sum, value) => sum + (value ?? 0), 0);
+        const appMs = Object.entries(cpu)
+          .filter(([name]) => name.startsWith("app"))
+          .reduce<number>((sum, [, value]) => sum + (value ?? 0), 0);
         const successes = Math.round(result.rps * result.seconds);
         results.push({
           setup,
@@ -205,6 +221,7 @@ export async function runDatabases<User>(config: BenchConfig, tools: Tools<User>
               ms === null ? null : Math.round((ms / windowMs) * 1000) / 10,
             ]),
           ),
+          appCpuMsPerRequest: successes > 0 ? Math.round((appMs / successes) * 100) / 100 : null,
           cpuMsPerRequest: successes > 0 ? Math.round((totalMs / successes) * 100) / 100 : null,
         });
         log(`setup ${setup}, ${phase}: ${result.rps.toFixed(1)} requests/s, ${result.errors} errors`);
@@ -243,7 +260,8 @@ export async function runDatabases<User>(config: BenchConfig, tools: Tools<User>
   console.log("");
   console.log(
     `Databases: ${config.duration}s per phase after ${config.warmup}s warm-up, ${config.connections} connections, ` +
-      `${config.users} users, Node ${process.version}, ${cpus().length} CPUs. CPU columns: % of one core while measuring.`,
+      `${config.users} users, Node ${process.version}, ${cpus().length} CPUs. Process columns: % of one core while ` +
+      `measuring; app ms/req: the instances' CPU per successful request; all ms/req: every process listed.`,
   );
   console.log("");
   console.log(formatDatabaseTable(results));
