@@ -6,9 +6,9 @@
  * several instances) and the load generator. One throwaway PostgreSQL server serves both
  * PostgreSQL setups, a fresh database each. See bench/README.md.
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
-import { join, relative, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { ROOT } from "../stack/app.ts";
 import { migrate } from "../stack/database.ts";
 import { startStack, type Stack } from "../stack/index.ts";
@@ -172,12 +172,13 @@ export async function runDatabases<User>(config: BenchConfig, tools: Tools<User>
   const startedAt = new Date();
   const loadAtStart = loadavg();
   let postgres: PostgresServer | undefined;
+  let cluster: string | undefined;
   let stack: Stack | undefined;
   const results: DatabasePhaseResult[] = [];
   try {
     if (config.databases.some((setup) => setup !== "sqlite")) {
       log("PostgreSQL: initdb, a migrated template database, one server...");
-      const cluster = await initPostgresCluster();
+      cluster = await initPostgresCluster();
       const setupServer = await startPostgres(cluster, { inPlace: true });
       try {
         await migrate(await setupServer.createDatabase(undefined, TEMPLATE_DATABASE), ROOT);
@@ -233,6 +234,7 @@ export async function runDatabases<User>(config: BenchConfig, tools: Tools<User>
   } finally {
     await stack?.stop().catch(() => {});
     await postgres?.destroy().catch(() => {});
+    if (cluster) rmSync(dirname(cluster), { recursive: true, force: true });
   }
 
   const ok = results.every((result) => result.errors === 0);

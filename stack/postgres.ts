@@ -10,7 +10,7 @@ import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import pg from "pg";
 import { pickPort } from "./ports.ts";
 import { ProcessOutput } from "./ready.ts";
@@ -242,7 +242,7 @@ export async function startRunPostgres(migrate: (url: string) => Promise<void>):
   process.env[POSTGRES_ENV.template] = TEMPLATE_DATABASE;
   return async () => {
     await shared.destroy();
-    rmSync(join(cluster, ".."), { recursive: true, force: true });
+    rmSync(dirname(cluster), { recursive: true, force: true });
   };
 }
 
