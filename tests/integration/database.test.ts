@@ -4,6 +4,7 @@
  * times at once, /healthz, and a database that cannot be written or reached.
  */
 import Database from "better-sqlite3";
+import { randomBytes } from "node:crypto";
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DatabaseProvider } from "../../app/lib/database-url";
 import { TestBrowser, textOf } from "../../stack/browser";
 import { newPerson, signUp } from "../support/flows";
-import { deliverWebhook, kindeEvent, signKindeEvent } from "../support/kinde-webhooks";
+import { deliverWebhook, kindeEvent, sendKindeEvent, signKindeEvent } from "../support/kinde-webhooks";
 import { databaseAccess, startStack, type Stack, type StackDatabase } from "../../stack";
 
 interface Row {
@@ -108,6 +109,41 @@ describe.each<DatabaseProvider>(["sqlite", "postgresql"])("on %s", (provider) =>
       const events = await stack.database.query('SELECT * FROM "KindeWebhookEvent"');
       expect(events).toHaveLength(1);
       expect((await users(stack.database)).find((user) => user.kindeId === row!.kindeId)?.firstName).toBe("Once");
+    });
+  });
+
+  describe("unique keys under races", () => {
+    const newKindeId = () => `kp_${randomBytes(16).toString("hex")}`;
+
+    it("gives an email to one identity when two new ones claim it at the same moment", async () => {
+      const email = newPerson().email;
+      const ids = [newKindeId(), newKindeId()];
+      const results = await Promise.all(
+        ids.map((id) => sendKindeEvent(stack, "user.created", { id, email, first_name: "Twin" })),
+      );
+      expect(results.map((result) => result.status)).toEqual([200, 200]);
+      const rows = (await users(stack.database)).filter((row) => ids.includes(row.kindeId));
+      expect(rows).toHaveLength(2);
+      expect(rows.filter((row) => row.email === email)).toHaveLength(1);
+    });
+
+    it("keeps one tombstone when the same deletion arrives twice at the same moment", async () => {
+      const person = newPerson();
+      await signUp(stack, person);
+      const { kindeId } = (await users(stack.database)).find((row) => row.email === person.email)!;
+      const results = await Promise.all([
+        sendKindeEvent(stack, "user.deleted", { id: kindeId }),
+        sendKindeEvent(stack, "user.deleted", { id: kindeId }),
+      ]);
+      expect(results.map((result) => result.status)).toEqual([200, 200]);
+      expect(results.map((result) => (result.body as { outcome: string }).outcome).sort()).toEqual([
+        "already deleted",
+        "deleted",
+      ]);
+      expect(
+        await stack.database.query('SELECT * FROM "DeletedKindeIdentity" WHERE "kindeId" = ?', kindeId),
+      ).toHaveLength(1);
+      expect((await users(stack.database)).filter((row) => row.kindeId === kindeId)).toEqual([]);
     });
   });
 
