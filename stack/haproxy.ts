@@ -55,6 +55,8 @@ defaults
   log global
   option httplog
   timeout connect 2s
+  timeout http-request 30s
+  timeout http-keep-alive 30s
   timeout client 60s
   timeout server 60s
   timeout check 5s

@@ -103,6 +103,11 @@ function reportInstancesOnFailure(): void {
         .filter((line) => line.trim() !== "" && !/^(GET|POST) \//.test(line));
       console.error(`app${index + 1} (${app.url}):\n${lines.slice(-60).join("\n")}`);
     });
+    // HAProxy's log lines for requests that did not end normally (termination state not "----").
+    const unusual = (stack.balancer?.output.text() ?? "")
+      .split("\n")
+      .filter((line) => /"(GET|POST) /.test(line) && !/ ---- /.test(line));
+    console.error(`HAProxy (${stack.appUrl}), requests that did not end normally:\n${unusual.slice(-60).join("\n")}`);
   });
 }
 
@@ -118,7 +123,8 @@ describe("two instances behind HAProxy on one PostgreSQL database", () => {
     // Kinde sent the person back to the balancer (both instances' KINDE_SITE_URL), not to an instance.
     expect(page.chain.some((url) => url.startsWith(`${stack.appUrl}/kinde-auth/callback?`))).toBe(true);
 
-    await countedLogs(since, /^GET \/kinde-auth\/(register|callback) 302/gm, 2);
+    // Every request of the sign-up is logged: register, callback, /auth/success, /dashboard.
+    await countedLogs(since, /^GET \/(kinde-auth\/(register|callback) 302|auth\/success 302|dashboard 200)/gm, 4);
     const logs = since();
     const login = logs.findIndex((log) => /^GET \/kinde-auth\/register 302/m.test(log));
     const callback = logs.findIndex((log) => /^GET \/kinde-auth\/callback 302/m.test(log));
