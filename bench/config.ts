@@ -7,6 +7,10 @@ import { z } from "zod";
 export const PHASE_NAMES = ["landing", "dashboard", "auth-success", "sign-in"] as const;
 export type PhaseName = (typeof PHASE_NAMES)[number];
 
+/** BENCH_DATABASES: 1 instance on SQLite, 1 on PostgreSQL, 2 behind HAProxy on PostgreSQL. */
+export const DATABASE_SETUPS = ["sqlite", "postgres", "postgres-2"] as const;
+export type DatabaseSetup = (typeof DATABASE_SETUPS)[number];
+
 export interface BenchConfig {
   quick: boolean;
   /** Accept-Encoding sent with every request ("" sends none; then nothing is compressed). */
@@ -36,6 +40,8 @@ export interface BenchConfig {
   resultsDir: string;
   /** Per-request timeout in seconds (autocannon and each sign-in step). */
   timeout: number;
+  /** The databases mode (bench/databases.ts) when not empty: these setups, one after the other. */
+  databases: DatabaseSetup[];
 }
 
 /** "1", "true", "yes"... are on; "0", "false", "no", "" are off; unset is undefined (the default applies). */
@@ -96,6 +102,24 @@ const schema = z.object({
       // Always in the canonical order: the landing page is the baseline the others compare to.
       return PHASE_NAMES.filter((name) => names.includes(name));
     }),
+  BENCH_DATABASES: z
+    .string()
+    .optional()
+    .transform((value, context) => {
+      const names = (value ?? "")
+        .split(",")
+        .map((name) => name.trim())
+        .filter(Boolean);
+      const unknown = names.filter((name) => !(DATABASE_SETUPS as readonly string[]).includes(name));
+      if (unknown.length > 0) {
+        context.addIssue({
+          code: "custom",
+          message: `BENCH_DATABASES must list some of ${DATABASE_SETUPS.join(", ")} (got "${value}")`,
+        });
+        return z.NEVER;
+      }
+      return DATABASE_SETUPS.filter((name) => names.includes(name));
+    }),
   BENCH_RESULTS_DIR: z.string().optional(),
   BENCH_ACCEPT_ENCODING: z.string().max(200).optional(),
   BENCH_APP_NODE_ARGS: z
@@ -138,5 +162,6 @@ export function readConfig(source: Record<string, string | undefined> = process.
     phases: env.BENCH_PHASES,
     resultsDir: env.BENCH_RESULTS_DIR ?? "bench/results",
     timeout: env.BENCH_TIMEOUT ?? 10,
+    databases: env.BENCH_DATABASES,
   };
 }

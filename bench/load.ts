@@ -127,7 +127,9 @@ async function runHttp(job: HttpJob): Promise<LoadResult> {
     const warm = await autocannonRun(job, job.warmup, failures);
     warmup = { seconds: warm.seconds, completed: warm.completed, errors: failures.total };
   }
+  const cpuBefore = process.cpuUsage();
   const measured = await autocannonRun(job, job.duration, failures);
+  const cpu = process.cpuUsage(cpuBefore);
   return {
     name: job.name,
     seconds: measured.seconds,
@@ -141,6 +143,7 @@ async function runHttp(job: HttpJob): Promise<LoadResult> {
     warmup,
     measuredFromUs: measured.fromUs,
     measuredToUs: measured.toUs,
+    loadCpuMs: round((cpu.user + cpu.system) / 1000),
   };
 }
 

@@ -67,4 +67,6 @@ export interface LoadResult {
   /** process.hrtime.bigint() in microseconds (CLOCK_MONOTONIC, the clock of .cpuprofile files). */
   measuredFromUs: number;
   measuredToUs: number;
+  /** The load process's own CPU milliseconds while measuring (HTTP phases). */
+  loadCpuMs?: number;
 }

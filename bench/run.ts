@@ -20,6 +20,7 @@ import { join, relative, resolve } from "node:path";
 import { baseEnv, ROOT, scriptArgs, withNodeFlags } from "../stack/app.ts";
 import { startStack, type Stack } from "../stack/index.ts";
 import { readConfig, type BenchConfig, type PhaseName } from "./config";
+import { runDatabases } from "./databases";
 import { FlowBrowser, signInFlow, type Person } from "./flow";
 import { MemorySampler, processTree, readTreeMemory, type ProcessInfo } from "./memory";
 import type { LoadJob, LoadResult } from "./protocol";
@@ -207,8 +208,12 @@ async function main(): Promise<number> {
   const config = readConfig(process.env);
   const startedAt = new Date();
   const loadAtStart = loadavg();
+  const what =
+    config.databases.length > 0
+      ? `databases mode: ${config.databases.join(", ")}, phases dashboard, auth-success`
+      : `phases ${config.phases.join(", ")}`;
   log(
-    `phases ${config.phases.join(", ")}; ${config.duration}s each after ${config.warmup}s warm-up; ` +
+    `${what}; ${config.duration}s each after ${config.warmup}s warm-up; ` +
       `${config.connections} connections, sign-in concurrency ${config.signInConcurrency}; ${config.users} users` +
       `${config.quick ? "; quick mode" : ""}${config.profile ? "; CPU profile on" : ""}`,
   );
@@ -221,6 +226,8 @@ async function main(): Promise<number> {
     buildSeconds = buildApp();
     log(`built in ${buildSeconds.toFixed(1)}s`);
   }
+
+  if (config.databases.length > 0) return runDatabases(config, { log, runLoad, jobFor, signUpUsers });
 
   const profileDir = config.profile ? mkdtempSync(join(tmpdir(), "rkp-bench-profile-")) : undefined;
   const nodeFlags = [

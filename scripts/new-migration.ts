@@ -1,20 +1,32 @@
 /**
- * Writes the next Prisma migration from a change to prisma/schema.prisma.
+ * Writes the next Prisma migration, for SQLite and for PostgreSQL, from a change to
+ * prisma/schema.prisma (the one schema source):
  *
  *   npm run db:new-migration -- add_user_bio
  *
+ * It derives prisma/postgresql/schema.prisma from the source, then for each provider diffs the
+ * schema copy kept in its last migration folder (`schema.prisma`) against the current schema,
+ * and writes `<timestamp>_<name>/migration.sql` (with the new copy) where anything changed.
  * `prisma migrate dev` cannot run here: with the Wasm schema engine its shadow database fails
- * on SQLite (docs/decisions/0002-prisma-6-rust-free.md). So each migration folder keeps a
- * copy of the schema it leads to (`schema.prisma`), and the next migration is the diff
- * between that copy and the current schema. `npm run dev` / `npm start` apply it.
+ * (docs/decisions/0003-migrations-by-schema-diff.md, 0018-postgresql-beside-sqlite.md).
+ * `npm run dev` / `npm start` apply the migrations of the database DATABASE_URL names.
  */
 import { execFileSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { POSTGRES_SCHEMA_FILE, postgresSchemaFrom, SQLITE_SCHEMA } from "../prisma/postgresql/derive-schema.ts";
 
-const MIGRATIONS = "prisma/migrations";
-const SCHEMA = "prisma/schema.prisma";
 const SNAPSHOT = "schema.prisma";
+const PROVIDERS = [
+  { name: "SQLite", provider: "sqlite", schema: SQLITE_SCHEMA, migrations: "prisma/migrations" },
+  {
+    name: "PostgreSQL",
+    provider: "postgresql",
+    schema: POSTGRES_SCHEMA_FILE,
+    migrations: "prisma/postgresql/migrations",
+  },
+] as const;
 
 const name = process.argv[2] ?? "";
 if (!/^[a-z][a-z0-9_]{0,60}$/.test(name)) {
@@ -22,37 +34,57 @@ if (!/^[a-z][a-z0-9_]{0,60}$/.test(name)) {
   process.exit(1);
 }
 
-const folders = existsSync(MIGRATIONS)
-  ? readdirSync(MIGRATIONS, { withFileTypes: true })
-      .filter((entry) => entry.isDirectory())
-      .map((entry) => entry.name)
-      .sort()
-  : [];
-const last = folders.at(-1);
-const from = last ? ["--from-schema-datamodel", join(MIGRATIONS, last, SNAPSHOT)] : ["--from-empty"];
-if (last && !existsSync(join(MIGRATIONS, last, SNAPSHOT))) {
-  console.error(`${join(MIGRATIONS, last)} has no ${SNAPSHOT} snapshot to diff from.`);
-  process.exit(1);
-}
+writeFileSync(POSTGRES_SCHEMA_FILE, postgresSchemaFrom(readFileSync(SQLITE_SCHEMA, "utf8")));
 
-const sql = execFileSync("npx", ["prisma", "migrate", "diff", ...from, "--to-schema-datamodel", SCHEMA, "--script"], {
-  encoding: "utf8",
-  stdio: ["ignore", "pipe", "inherit"],
-});
-if (sql.includes("This is an empty migration")) {
-  console.log(`No change: ${SCHEMA} matches the last migration${last ? ` (${last})` : ""}.`);
-  process.exit(0);
-}
+// The diffs compare two schema files and connect to nothing; a scratch SQLite URL keeps the CLI
+// on its offline configuration whatever DATABASE_URL the developer's .env names.
+const scratch = mkdtempSync(join(tmpdir(), "rkp-new-migration-"));
+const cliEnv = { ...process.env, DATABASE_URL: `file:${join(scratch, "unused.db")}` };
 
-// Prisma's own folder format: a UTC timestamp (yyyymmddhhmmss), then the name.
-const stamp = new Date().toISOString().replace(/\D/g, "").slice(0, 14);
-const folder = join(MIGRATIONS, `${stamp}_${name}`);
-mkdirSync(folder, { recursive: true });
-writeFileSync(join(folder, "migration.sql"), sql);
-copyFileSync(SCHEMA, join(folder, SNAPSHOT));
-if (!existsSync(join(MIGRATIONS, "migration_lock.toml"))) {
-  writeFileSync(join(MIGRATIONS, "migration_lock.toml"), 'provider = "sqlite"\n');
+// Prisma's own folder format: a UTC timestamp (yyyymmddhhmmss), then the name. One stamp for both.
+const folderName = `${new Date().toISOString().replace(/\D/g, "").slice(0, 14)}_${name}`;
+let written = 0;
+try {
+  for (const { name: label, provider, schema, migrations } of PROVIDERS) {
+    const folders = existsSync(migrations)
+      ? readdirSync(migrations, { withFileTypes: true })
+          .filter((entry) => entry.isDirectory())
+          .map((entry) => entry.name)
+          .sort()
+      : [];
+    const last = folders.at(-1);
+    if (last && !existsSync(join(migrations, last, SNAPSHOT))) {
+      throw new Error(`${join(migrations, last)} has no ${SNAPSHOT} snapshot to diff from.`);
+    }
+    if (last && last >= folderName) {
+      throw new Error(`${join(migrations, last)} sorts after the new ${folderName}: is the clock right?`);
+    }
+    const from = last ? ["--from-schema-datamodel", join(migrations, last, SNAPSHOT)] : ["--from-empty"];
+    const sql = execFileSync(
+      "npx",
+      ["prisma", "migrate", "diff", ...from, "--to-schema-datamodel", schema, "--script"],
+      { encoding: "utf8", env: cliEnv, stdio: ["ignore", "pipe", "inherit"] },
+    );
+    if (sql.includes("This is an empty migration")) {
+      console.log(`${label}: no change (${schema} matches ${last ?? "an empty database"}).`);
+      continue;
+    }
+    const folder = join(migrations, folderName);
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(join(folder, "migration.sql"), sql);
+    writeFileSync(join(folder, SNAPSHOT), readFileSync(schema, "utf8"));
+    if (!existsSync(join(migrations, "migration_lock.toml"))) {
+      writeFileSync(join(migrations, "migration_lock.toml"), `provider = "${provider}"\n`);
+    }
+    console.log(`${label}: wrote ${folder}/migration.sql`);
+    written++;
+  }
+} finally {
+  rmSync(scratch, { recursive: true, force: true });
 }
-console.log(
-  `Wrote ${folder}/migration.sql. Review it, then apply it with \`npm run db:migrate\` (npm run dev does it too).`,
-);
+if (written > 0) {
+  // Both clients follow the schema: the app picks one by DATABASE_URL.
+  execFileSync("npx", ["prisma", "generate"], { env: cliEnv, stdio: "inherit" });
+  execFileSync("npx", ["prisma", "generate", "--config", "prisma.postgresql.config.ts"], { stdio: "inherit" });
+  console.log("Review the SQL, then apply it with `npm run db:migrate` (npm run dev and npm start do it too).");
+}

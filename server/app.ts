@@ -30,6 +30,12 @@ export interface AppServer {
 export async function createAppServer(mode: Mode, log: (line: string) => void = console.log): Promise<AppServer> {
   const app = express();
   const server = createServer(app);
+  // Behind a load balancer the balancer, not the app, must be the one to close an idle kept-alive
+  // connection: when the app closes it (Node's default: after 5 s) just as the balancer sends the
+  // next request on it, HAProxy closes the client's connection too (haproxy/haproxy#1109) and a
+  // client that does not retry sees a failed request. Longer than any balancer's idle timeout.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   app.disable("x-powered-by");
   app.use(compression());
 

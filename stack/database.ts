@@ -7,12 +7,23 @@ import { spawn } from "node:child_process";
 import { copyFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { isPostgresUrl } from "../app/lib/database-url.ts";
+import { migratePostgres } from "./migrate-postgres.ts";
 
 /** Where vitest's global setup leaves the run's migrated template (workers inherit it). */
 export const TEMPLATE_ENV = "TEST_TEMPLATE_DB";
 
-/** `prisma migrate deploy` for `databaseUrl`, from `cwd` (the project root). Rejects with its output. */
-export function migrate(databaseUrl: string, cwd = process.cwd()): Promise<void> {
+/**
+ * `prisma migrate deploy` for `databaseUrl`, from `cwd` (the project root); on PostgreSQL only
+ * when migrations are pending, under a lock shared by every instance (stack/migrate-postgres.ts).
+ * Rejects with the CLI's output.
+ */
+export async function migrate(databaseUrl: string, cwd = process.cwd()): Promise<void> {
+  if (isPostgresUrl(databaseUrl)) await migratePostgres(databaseUrl, cwd, () => deploy(databaseUrl, cwd));
+  else await deploy(databaseUrl, cwd);
+}
+
+function deploy(databaseUrl: string, cwd: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(join(cwd, "node_modules/.bin/prisma"), ["migrate", "deploy"], {
       cwd,

@@ -38,25 +38,30 @@ export class TextLog {
 
   /** Resolves with the match once the text contains `pattern`; rejects if the log ends first. */
   waitFor(pattern: string | RegExp, timeoutMs = 10_000): Promise<string> {
+    return this.waitUntil(
+      (text) =>
+        typeof pattern === "string" ? (text.includes(pattern) ? pattern : null) : (pattern.exec(text)?.[0] ?? null),
+      timeoutMs,
+      String(pattern),
+    );
+  }
+
+  /** Resolves with what `test` returns once it is not null, checked on every output; rejects if the process ends first. */
+  waitUntil<T>(test: (text: string) => T | null, timeoutMs = 10_000, what = "the expected output"): Promise<T> {
     return new Promise((resolve, reject) => {
       const check = () => {
-        const match =
-          typeof pattern === "string"
-            ? this.buffer.includes(pattern)
-              ? pattern
-              : null
-            : pattern.exec(this.buffer)?.[0];
+        const match = test(this.buffer);
         if (match != null) {
           done();
           resolve(match);
         } else if (this.ended !== undefined) {
           done();
-          reject(new Error(`the process ended (${this.ended}) before printing ${String(pattern)}:\n${this.buffer}`));
+          reject(new Error(`the process ended (${this.ended}) before printing ${what}:\n${this.buffer}`));
         }
       };
       const timer = setTimeout(() => {
         done();
-        reject(new Error(`no ${String(pattern)} within ${timeoutMs} ms:\n${this.buffer}`));
+        reject(new Error(`no ${what} within ${timeoutMs} ms:\n${this.buffer}`));
       }, timeoutMs);
       const done = () => {
         clearTimeout(timer);

@@ -1,101 +1,31 @@
 /**
- * The one PrismaClient of the server process, on SQLite through the better-sqlite3 adapter.
+ * The one PrismaClient of the server process. DATABASE_URL picks the database: SQLite for a
+ * `file:` URL (app/lib/db-sqlite.server.ts), PostgreSQL for a postgres(ql):// URL
+ * (app/lib/db-postgres.server.ts). The models run on either.
  */
-import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
-import { PrismaClient } from "~/generated/prisma/client";
-import { databaseUnavailableResponse, isDatabaseUnavailable } from "./db-errors.server";
-import { prepareSqliteFile } from "./dotenv.server";
+import { databaseProvider } from "./database-url";
+import type { Prisma } from "~/generated/prisma/client";
+import { databaseUnavailableResponse, databaseFailure } from "./db-errors.server";
+import { createPostgresClient } from "./db-postgres.server";
+import { createSqliteClient } from "./db-sqlite.server";
 import { env } from "./env.server";
 
-// How long a statement waits for another connection's lock before SQLITE_BUSY (CLI migrations,
-// a second server process, a developer's sqlite3 shell).
-const BUSY_TIMEOUT_MS = 5_000;
-
-function sqlitePath(databaseUrl: string): string {
-  try {
-    return prepareSqliteFile(databaseUrl);
-  } catch (error) {
-    // The folder cannot be created: the first query fails and answers 503; the process
-    // (and every page that needs no database) stays up.
-    console.error(`[db] cannot prepare ${databaseUrl}: ${error instanceof Error ? error.message : String(error)}`);
-    return databaseUrl.replace(/^file:/, "");
-  }
-}
-
-type SqliteConnection = Awaited<ReturnType<PrismaBetterSQLite3["connect"]>>;
-type SqliteTransaction = Awaited<ReturnType<SqliteConnection["startTransaction"]>>;
-
-/**
- * better-sqlite3 is one connection. While an interactive transaction is open on it, a query
- * from another request would run inside that transaction: it would read rows not yet
- * committed, and its own writes would be rolled back with the transaction. So here a query
- * outside a transaction waits until none is open (the adapter already queues transactions
- * among themselves). Nothing waits when no transaction is open, which is almost always.
- */
-function oneTransactionAtATime(connection: SqliteConnection): SqliteConnection {
-  let open: Promise<void> | null = null;
-  const outside =
-    <A extends unknown[], R>(run: (...args: A) => Promise<R>) =>
-    async (...args: A): Promise<R> => {
-      while (open) await open;
-      return run(...args);
-    };
-  return {
-    provider: connection.provider,
-    adapterName: connection.adapterName,
-    queryRaw: outside((query) => connection.queryRaw(query)),
-    executeRaw: outside((query) => connection.executeRaw(query)),
-    executeScript: outside((script) => connection.executeScript(script)),
-    getConnectionInfo: connection.getConnectionInfo?.bind(connection),
-    dispose: () => connection.dispose(),
-    async startTransaction(isolationLevel) {
-      while (open) await open;
-      let close!: () => void;
-      open = new Promise((resolve) => (close = resolve));
-      const end = () => {
-        open = null;
-        close();
-      };
-      let transaction: SqliteTransaction;
-      try {
-        transaction = await connection.startTransaction(isolationLevel);
-      } catch (error) {
-        end();
-        throw error;
-      }
-      return {
-        provider: transaction.provider,
-        adapterName: transaction.adapterName,
-        options: transaction.options,
-        queryRaw: (query) => transaction.queryRaw(query),
-        executeRaw: (query) => transaction.executeRaw(query),
-        commit: () => transaction.commit().finally(end),
-        rollback: () => transaction.rollback().finally(end),
-      };
-    },
-  };
+/** `error`, or the 503 response that stands for it when the database cannot be used (logged once). */
+function asResponse(error: unknown, operation: string): unknown {
+  const failure = error instanceof Response ? null : databaseFailure(error);
+  if (!failure) return error;
+  const message = error instanceof Error ? error.message.split("\n").at(-1) : String(error);
+  console.error(`[db] ${operation} failed, database unavailable (${failure}): ${message}`);
+  return databaseUnavailableResponse(failure);
 }
 
 function createClient(databaseUrl: string) {
-  const sqlite = new PrismaBetterSQLite3({ url: sqlitePath(databaseUrl), timeout: BUSY_TIMEOUT_MS });
-  const adapter = {
-    provider: sqlite.provider as "sqlite",
-    adapterName: sqlite.adapterName,
-    connect: async () => oneTransactionAtATime(await sqlite.connect()),
-  };
-  const base = new PrismaClient({ adapter });
-  // WAL lets readers go on while one request writes, and NORMAL sync is safe under WAL.
-  // It is a property of the database file, so setting it on connect covers a file made by any
-  // tool. A read-only or missing database fails here: that is reported by /healthz and by the
-  // pages that need the database, not as an unhandled rejection.
-  base
-    .$queryRawUnsafe("PRAGMA journal_mode = WAL")
-    .then(() => base.$queryRawUnsafe("PRAGMA synchronous = NORMAL"))
-    .catch((error: unknown) => {
-      console.error(`[db] could not enable WAL mode: ${error instanceof Error ? error.message : String(error)}`);
-    });
-  // A database that cannot be used (missing, read-only, locked, full) becomes a 503 for the
-  // route that needed it, in one place, instead of a 500 from wherever the query ran.
+  const base =
+    databaseProvider(databaseUrl) === "postgresql"
+      ? createPostgresClient(databaseUrl, { poolSize: env.DATABASE_POOL_SIZE })
+      : createSqliteClient(databaseUrl);
+  // A database that cannot be used (down, unreachable, read-only, locked, full) becomes a 503
+  // for the route that needed it, in one place, instead of a 500 from wherever the query ran.
   return base.$extends({
     name: "database-unavailable-is-503",
     query: {
@@ -103,11 +33,7 @@ function createClient(databaseUrl: string) {
         try {
           return await query(args);
         } catch (error) {
-          if (!isDatabaseUnavailable(error)) throw error;
-          console.error(
-            `[db] ${operation} failed, database unavailable: ${error instanceof Error ? error.message.split("\n").at(-1) : String(error)}`,
-          );
-          throw databaseUnavailableResponse();
+          throw asResponse(error, operation);
         }
       },
     },
@@ -122,8 +48,32 @@ export type Database = ReturnType<typeof createClient>;
  */
 export type Db = Omit<Database, "$connect" | "$disconnect" | "$on" | "$transaction" | "$extends">;
 
+/**
+ * An interactive transaction. A database that cannot even start one (no connection to be had,
+ * server down) is answered 503 like any failed query; queries inside already are.
+ */
+export async function transaction<T>(
+  run: (tx: Db) => Promise<T>,
+  options?: { isolationLevel?: Prisma.TransactionIsolationLevel },
+): Promise<T> {
+  try {
+    return await prisma.$transaction(run, options);
+  } catch (error) {
+    throw asResponse(error, "transaction");
+  }
+}
+
+/** A batch transaction (`prisma.$transaction([...])`), failures to start it answered 503 too. */
+export async function batch<T extends readonly unknown[]>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    throw asResponse(error, "batch");
+  }
+}
+
 // Vite's dev server re-evaluates modules on every change; keeping the client on globalThis
-// stops each reload from opening another connection.
+// stops each reload from opening another connection (or pool).
 const globalForDb = globalThis as typeof globalThis & { __prisma?: Database; __prismaShutdownHook?: true };
 
 export const prisma: Database = (globalForDb.__prisma ??= createClient(env.DATABASE_URL));
@@ -131,7 +81,8 @@ export const prisma: Database = (globalForDb.__prisma ??= createClient(env.DATAB
 if (!globalForDb.__prismaShutdownHook) {
   globalForDb.__prismaShutdownHook = true;
   // On SIGINT/SIGTERM the server (server/index.ts, or remix-serve) closes and lets the requests
-  // in flight finish; the event loop then empties and `beforeExit` fires: the moment to disconnect.
+  // in flight finish; the event loop then empties (idle PostgreSQL connections do not hold it)
+  // and `beforeExit` fires: the moment to disconnect, which closes the pool.
   process.once("beforeExit", () => {
     void prisma.$disconnect().then(() => console.log("[db] disconnected"));
   });

@@ -13,10 +13,22 @@ const httpUrl = z
 
 export const envSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  // file: is SQLite, postgres(ql):// is PostgreSQL (app/lib/database-url.ts).
   DATABASE_URL: z
     .string()
-    .regex(/^file:.+/, "must be a SQLite file URL such as file:./data/dev.db")
+    .regex(
+      /^(file:|postgres(ql)?:\/\/).+/,
+      "must be a SQLite file URL such as file:./data/dev.db or a PostgreSQL URL such as postgresql://user:password@host:5432/app",
+    )
     .default(DEFAULT_DATABASE_URL),
+  // PostgreSQL connections per app instance (SQLite is always one connection). Instances times
+  // this must stay below the server's max_connections (100 by default, a few reserved).
+  DATABASE_POOL_SIZE: z.coerce
+    .number({ error: "must be a whole number from 1 to 1000" })
+    .int("must be a whole number from 1 to 1000")
+    .min(1, "must be a whole number from 1 to 1000")
+    .max(1000, "must be a whole number from 1 to 1000")
+    .default(10),
   KINDE_CLIENT_ID: z.string().regex(/^[A-Za-z0-9]{1,64}$/, "must be the application's client id (letters and digits)"),
   // The SDK silently refuses to call the token endpoint with any other secret shape.
   KINDE_CLIENT_SECRET: z

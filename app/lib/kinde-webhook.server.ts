@@ -7,8 +7,8 @@
 import { Prisma } from "~/generated/prisma/client";
 import { DuplicateWebhookEvent, pruneWebhookEvents, recordWebhookEvent } from "~/models/kinde-webhook-event.server";
 import { applyKindeUserFacts, forgetKindeUser } from "~/models/user.server";
-import { isRetryableConflict } from "./db-errors.server";
-import { prisma, type Db } from "./db.server";
+import { conflictBackoff, isRetryableConflict } from "./db-errors.server";
+import { transaction, type Db } from "./db.server";
 import { cleanKindeProfile } from "./kinde-user-facts.server";
 import {
   REPLAY_WINDOW_MS,
@@ -31,7 +31,7 @@ export type WebhookOutcome =
   | "recorded"
   | "duplicate";
 
-const MAX_ATTEMPTS = 5;
+const MAX_ATTEMPTS = 16;
 const PRUNE_EVERY_MS = 60_000;
 let lastPrunedAt = 0;
 
@@ -79,7 +79,7 @@ async function applyEvent(event: KindeWebhookEvent, tx: Db): Promise<WebhookOutc
 async function processOnce(event: KindeWebhookEvent): Promise<WebhookOutcome> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await prisma.$transaction(
+      return await transaction(
         async (tx) => {
           // First, so that a concurrent duplicate waits on the unique id, then fails.
           await recordWebhookEvent({ eventId: event.eventId, type: event.type, occurredAt: event.occurredAt }, tx);
@@ -90,6 +90,7 @@ async function processOnce(event: KindeWebhookEvent): Promise<WebhookOutcome> {
     } catch (error) {
       if (error instanceof DuplicateWebhookEvent) return "duplicate";
       if (attempt >= MAX_ATTEMPTS || !isRetryableConflict(error)) throw error;
+      await conflictBackoff(attempt);
     }
   }
 }

@@ -2,8 +2,8 @@
  * Every database query about users. Routes call these; nothing else touches `prisma.user`.
  */
 import { Prisma, type User } from "~/generated/prisma/client";
-import { isRecordNotFound, isRetryableConflict } from "~/lib/db-errors.server";
-import { prisma, type Db } from "~/lib/db.server";
+import { conflictBackoff, isRecordNotFound, isRetryableConflict } from "~/lib/db-errors.server";
+import { batch, prisma, transaction, type Db } from "~/lib/db.server";
 import {
   cleanKindeProfile,
   planKindeUserChange,
@@ -41,7 +41,9 @@ export interface ApplyOptions {
 }
 
 // Each retry follows a write that lost a race to another one; after a few the row is settled.
-const MAX_ATTEMPTS = 8;
+// PostgreSQL serializable transactions of concurrent first sign-ins conflict more often (its
+// predicate locks cover index pages), hence the room.
+const MAX_ATTEMPTS = 16;
 
 class RowChanged extends Error {}
 
@@ -66,8 +68,9 @@ export async function applyKindeUserFacts(
     try {
       return await applyOnce(db, facts, options.dryRun ?? false);
     } catch (error) {
-      const retry = error instanceof RowChanged || (db === prisma && isRetryableConflict(error));
-      if (!retry || attempt >= MAX_ATTEMPTS) throw error;
+      const conflict = db === prisma && isRetryableConflict(error);
+      if (!(conflict || error instanceof RowChanged) || attempt >= MAX_ATTEMPTS) throw error;
+      if (conflict) await conflictBackoff(attempt);
     }
   }
 }
@@ -78,7 +81,7 @@ async function applyOnce(db: Db, facts: KindeUserFacts, dryRun: boolean): Promis
     // Creating runs in one transaction with the tombstone check (or in the caller's).
     const create = (tx: Db) => createFromFacts(tx, facts, dryRun);
     return db === prisma
-      ? prisma.$transaction(create, { isolationLevel: Prisma.TransactionIsolationLevel.Serializable })
+      ? transaction(create, { isolationLevel: Prisma.TransactionIsolationLevel.Serializable })
       : create(db);
   }
   const change = planKindeUserChange(row, facts);
@@ -205,7 +208,17 @@ export async function forgetKindeUser(
     const { count } = await tx.user.deleteMany({ where: { kindeId } });
     return { rowDeleted: count > 0, newlyTombstoned };
   };
-  return db ? forget(db) : prisma.$transaction(forget);
+  if (db) return forget(db);
+  // Alone, a concurrent deletion of the same id (a webhook and users:sync) is a lost race on the
+  // tombstone's unique key: the next attempt finds the tombstone.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await transaction(forget);
+    } catch (error) {
+      if (attempt >= MAX_ATTEMPTS || !isRetryableConflict(error)) throw error;
+      await conflictBackoff(attempt);
+    }
+  }
 }
 
 export function getUserByKindeId(kindeId: string): Promise<User | null> {
@@ -255,13 +268,15 @@ export const MEMBERS_PAGE_SIZE = 20;
 
 /** One page of stored users, newest first, with the total for the pagination. */
 export async function listUsers(page: number): Promise<{ users: User[]; total: number; pages: number }> {
-  const [users, total] = await prisma.$transaction([
-    prisma.user.findMany({
-      orderBy: [{ createdAt: "desc" }, { id: "desc" }],
-      skip: (page - 1) * MEMBERS_PAGE_SIZE,
-      take: MEMBERS_PAGE_SIZE,
-    }),
-    prisma.user.count(),
-  ]);
+  const [users, total] = await batch(() =>
+    prisma.$transaction([
+      prisma.user.findMany({
+        orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+        skip: (page - 1) * MEMBERS_PAGE_SIZE,
+        take: MEMBERS_PAGE_SIZE,
+      }),
+      prisma.user.count(),
+    ]),
+  );
   return { users, total, pages: Math.max(1, Math.ceil(total / MEMBERS_PAGE_SIZE)) };
 }

@@ -100,4 +100,50 @@ describe("npm run bench (quick mode)", () => {
     },
     TIMEOUT_MS,
   );
+
+  it(
+    "runs the databases mode (two instances behind HAProxy on PostgreSQL) and reports each process's CPU",
+    async () => {
+      const env = Object.fromEntries(
+        Object.entries(process.env).filter(([name]) => !name.startsWith("BENCH_")),
+      ) as NodeJS.ProcessEnv;
+      Object.assign(env, {
+        BENCH_QUICK: "1",
+        BENCH_SKIP_BUILD: "1",
+        BENCH_RESULTS_DIR: resultsDir,
+        BENCH_DATABASES: "postgres-2",
+      });
+      const { code, stdout, stderr } = await runBench(env);
+      expect(code, `${stdout}\n${stderr}`).toBe(0);
+      expect(stdout).toMatch(
+        /^setup\s+phase\s+rps\s+p50 ms\s+p99 ms\s+errors\s+app1 %\s+app2 %\s+postgres %\s+haproxy %/m,
+      );
+      expect(stdout).toMatch(/^postgres-2\s+dashboard\s+\d+/m);
+      expect(stdout).toMatch(/^postgres-2\s+auth-success\s+\d+/m);
+      const results = JSON.parse(readFileSync(join(resultsDir, "databases-latest.json"), "utf8")) as {
+        ok: boolean;
+        results: Array<{
+          setup: string;
+          phase: string;
+          rps: number;
+          errors: number;
+          cpuPercent: Record<string, number | null>;
+        }>;
+      };
+      expect(results.ok).toBe(true);
+      expect(results.results.map((result) => `${result.setup} ${result.phase}`)).toEqual([
+        "postgres-2 dashboard",
+        "postgres-2 auth-success",
+      ]);
+      for (const result of results.results) {
+        expect(result.rps).toBeGreaterThan(0);
+        for (const group of ["app1", "app2", "haproxy", "load"]) {
+          expect(result.cpuPercent[group], `${result.phase} ${group}`).toBeGreaterThan(0);
+        }
+        // PostgreSQL's share may round to 0 in a one-second window, but it is measured.
+        expect(result.cpuPercent.postgres, `${result.phase} postgres`).toBeTypeOf("number");
+      }
+    },
+    TIMEOUT_MS,
+  );
 });

@@ -1,23 +1,254 @@
-/** SQLite under concurrency and faults: WAL, parallel sign-ins, an unusable database. */
+/**
+ * The database under concurrency and faults, on SQLite and on PostgreSQL (the run's throwaway
+ * server, stack/postgres.ts): parallel sign-ins, a burst of sign-ups, a webhook delivered many
+ * times at once, /healthz, and a database that cannot be written or reached.
+ */
 import Database from "better-sqlite3";
-import { closeSync, mkdtempSync, openSync, writeFileSync, writeSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { DatabaseProvider } from "../../app/lib/database-url";
 import { TestBrowser, textOf } from "../../stack/browser";
-import { newPerson, runSql, signInAs, signUp, usersIn } from "../support/flows";
-import { startStack, type Stack } from "../../stack";
+import { newPerson, signInAs, signUp } from "../support/flows";
+import { deliverWebhook, kindeEvent, sendKindeEvent, signKindeEvent } from "../support/kinde-webhooks";
+import { databaseAccess, startStack, type Stack, type StackDatabase } from "../../stack";
 
-let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack();
-});
-afterAll(async () => {
-  await stack?.stop();
-});
+interface Row {
+  kindeId: string;
+  email: string | null;
+  firstName: string | null;
+}
 
-describe("SQLite settings", () => {
-  it("runs the database in WAL mode once the app has connected", async () => {
+const users = (database: StackDatabase) => database.query<Row>('SELECT * FROM "User" ORDER BY "id"');
+const databaseName = (database: StackDatabase) => database.url.split("/").pop()!;
+
+async function health(stack: Stack): Promise<{ status: number; body: unknown }> {
+  const page = await new TestBrowser().get(`${stack.appUrl}/healthz`);
+  return { status: page.status, body: JSON.parse(page.html) as unknown };
+}
+
+/** Asks /healthz until it reports `database` (the app sees a change made behind its back), bounded. */
+async function healthBecomes(stack: Stack, database: string): Promise<{ status: number; body: unknown }> {
+  for (let attempt = 0; ; attempt++) {
+    const result = await health(stack);
+    if ((result.body as { checks?: { database?: string } }).checks?.database === database || attempt >= 50)
+      return result;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe.each<DatabaseProvider>(["sqlite", "postgresql"])("on %s", (provider) => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ database: provider });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  describe("concurrency", () => {
+    it("gives exactly one row for 20 parallel first sign-ins of one user", async () => {
+      const { browser, person } = await signInAs(stack);
+      await stack.database.run('DELETE FROM "User" WHERE "email" = ?', person.email);
+
+      const pages = await Promise.all(
+        Array.from({ length: 20 }, () => browser.get(`${stack.appUrl}/auth/success`, { follow: false })),
+      );
+      expect(pages.map((page) => `${page.status} ${page.headers.get("Location")}`)).toEqual(
+        Array(20).fill("302 /dashboard"),
+      );
+      expect((await users(stack.database)).filter((row) => row.email === person.email)).toHaveLength(1);
+    });
+
+    it("stores 200 different users signing up at the same time, with no failed request", async () => {
+      const people = Array.from({ length: 200 }, () => newPerson());
+      const before = (await users(stack.database)).length;
+      const results = await Promise.all(people.map((person) => signUp(stack, person).then(({ page }) => page)));
+      const failed = results.filter((page) => page.status !== 200 || page.url !== `${stack.appUrl}/dashboard`);
+      // On failure, the app's own account of it (its warnings, errors and stack traces) goes with
+      // the message: everything but the request log.
+      const problems = () =>
+        stack
+          .appLog()
+          .split("\n")
+          .filter((line) => line.trim() !== "" && !/^(GET|POST) \//.test(line))
+          .slice(0, 200);
+      expect(
+        failed.map((page) => `${page.status} ${page.url}`),
+        problems().join("\n"),
+      ).toEqual([]);
+      const rows = await users(stack.database);
+      expect(rows.length - before).toBe(200);
+      expect(new Set(rows.map((row) => row.email)).size).toBe(rows.length);
+    }, 120_000);
+
+    it("applies a webhook event delivered ten times at the same moment exactly once", async () => {
+      const { person } = await signInAs(stack);
+      const [row] = (await users(stack.database)).filter((user) => user.email === person.email);
+      const token = await signKindeEvent(stack, kindeEvent("user.updated", { id: row!.kindeId, first_name: "Once" }));
+
+      const results = await Promise.all(Array.from({ length: 10 }, () => deliverWebhook(stack, token)));
+      expect(results.map((result) => result.status)).toEqual(Array(10).fill(200));
+      const outcomes = results.map((result) => (result.body as { outcome: string }).outcome).sort();
+      expect(outcomes).toEqual([
+        "duplicate",
+        "duplicate",
+        "duplicate",
+        "duplicate",
+        "duplicate",
+        "duplicate",
+        "duplicate",
+        "duplicate",
+        "duplicate",
+        "updated",
+      ]);
+      const events = await stack.database.query('SELECT * FROM "KindeWebhookEvent"');
+      expect(events).toHaveLength(1);
+      expect((await users(stack.database)).find((user) => user.kindeId === row!.kindeId)?.firstName).toBe("Once");
+    });
+  });
+
+  describe("unique keys under races", () => {
+    const newKindeId = () => `kp_${randomBytes(16).toString("hex")}`;
+
+    it("gives an email to one identity when two new ones claim it at the same moment", async () => {
+      const email = newPerson().email;
+      const ids = [newKindeId(), newKindeId()];
+      const results = await Promise.all(
+        ids.map((id) => sendKindeEvent(stack, "user.created", { id, email, first_name: "Twin" })),
+      );
+      expect(results.map((result) => result.status)).toEqual([200, 200]);
+      const rows = (await users(stack.database)).filter((row) => ids.includes(row.kindeId));
+      expect(rows).toHaveLength(2);
+      expect(rows.filter((row) => row.email === email)).toHaveLength(1);
+    });
+
+    it("keeps one tombstone when the same deletion arrives twice at the same moment", async () => {
+      const { person } = await signInAs(stack);
+      const { kindeId } = (await users(stack.database)).find((row) => row.email === person.email)!;
+      const results = await Promise.all([
+        sendKindeEvent(stack, "user.deleted", { id: kindeId }),
+        sendKindeEvent(stack, "user.deleted", { id: kindeId }),
+      ]);
+      expect(results.map((result) => result.status)).toEqual([200, 200]);
+      expect(results.map((result) => (result.body as { outcome: string }).outcome).sort()).toEqual([
+        "already deleted",
+        "deleted",
+      ]);
+      expect(
+        await stack.database.query('SELECT * FROM "DeletedKindeIdentity" WHERE "kindeId" = ?', kindeId),
+      ).toHaveLength(1);
+      expect((await users(stack.database)).filter((row) => row.kindeId === kindeId)).toEqual([]);
+    });
+  });
+
+  describe("health", () => {
+    it("reports the database readable and writable", async () => {
+      expect(await health(stack)).toEqual({
+        status: 200,
+        body: { status: "ok", checks: { process: "ok", database: "ok" } },
+      });
+    });
+  });
+
+  describe("an unusable database", () => {
+    it("stops npm start with one message naming the problem when the database cannot be opened", async () => {
+      if (provider === "sqlite") {
+        // A database path below a plain file can never be opened (nor its folder created).
+        const dir = mkdtempSync(join(tmpdir(), "rkp-blocked-"));
+        const blocker = join(dir, "not-a-folder");
+        writeFileSync(blocker, "");
+        try {
+          const started = startStack({ env: { DATABASE_URL: `file:${blocker}/app.db` } });
+          await expect(started).rejects.toThrow(/the process ended \(code 1\)[\s\S]*prisma migrate deploy failed/);
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      } else {
+        // Nothing listens on port 1; the password must not reach the log.
+        const started = startStack({ env: { DATABASE_URL: "postgresql://app:secret-password@127.0.0.1:1/app" } });
+        await expect(started).rejects.toThrow(
+          /the process ended \(code 1\)[\s\S]*cannot connect to the database at postgresql:\/\/app:\*\*\*@127\.0\.0\.1:1\/app: connect ECONNREFUSED/,
+        );
+        await expect(started).rejects.not.toThrow(/secret-password/);
+      }
+    });
+
+    it("answers 503 for writes to a read-only database, and /healthz reports read-only", async () => {
+      // No webhooks: the app would answer each 503 and Kinde retry it for an hour.
+      const readOnly = await startStack({ database: provider, beforeStart: makeReadOnly, webhooks: false });
+      try {
+        const status = await health(readOnly);
+        expect(status.body).toEqual({ status: "degraded", checks: { process: "ok", database: "read-only" } });
+        expect(status.status).toBe(503);
+
+        const { page } = await signUp(readOnly, newPerson());
+        expect(page.url).toBe(`${readOnly.appUrl}/auth/success`);
+        expect(page.status).toBe(503);
+        expect(textOf(page.html)).toContain("Temporarily unavailable");
+        expect((await new TestBrowser().get(`${readOnly.appUrl}/`)).status).toBe(200);
+        expect(readOnly.appLog()).toContain("database unavailable (read-only)");
+        expect(await users(readOnly.database)).toHaveLength(0);
+      } finally {
+        await readOnly.stop();
+      }
+    });
+
+    it.runIf(provider === "postgresql")(
+      "answers 503 while the database refuses connections, and heals without a restart once it takes them again",
+      async () => {
+        const name = databaseName(stack.database);
+        const admin = stack.database.url.replace(/\/[^/]*$/, "/postgres");
+        const sql = (statement: string) => databaseAccess(admin).run(statement);
+        await sql(`ALTER DATABASE "${name}" ALLOW_CONNECTIONS false`);
+        await sql(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name}'`);
+        try {
+          const down = await healthBecomes(stack, "unavailable");
+          expect(down).toEqual({
+            status: 503,
+            body: { status: "degraded", checks: { process: "ok", database: "unavailable" } },
+          });
+          const { page } = await signUp(stack, newPerson());
+          expect(page.status).toBe(503);
+          expect(textOf(page.html)).toContain("Temporarily unavailable");
+        } finally {
+          await sql(`ALTER DATABASE "${name}" ALLOW_CONNECTIONS true`);
+        }
+        expect(await health(stack)).toEqual({
+          status: 200,
+          body: { status: "ok", checks: { process: "ok", database: "ok" } },
+        });
+        const person = newPerson();
+        const { page } = await signUp(stack, person);
+        expect(page.url).toBe(`${stack.appUrl}/dashboard`);
+        expect((await users(stack.database)).filter((row) => row.email === person.email)).toHaveLength(1);
+        expect(stack.appLog()).toContain("[db] idle connection lost");
+      },
+    );
+  });
+
+  it("closes its connections on a graceful shutdown", async () => {
+    const stopping = await startStack({ database: provider });
+    try {
+      await signInAs(stopping);
+      expect(await stopping.stopApp("SIGTERM")).toBe(0);
+      expect(stopping.appLog()).toContain("[db] disconnected");
+      if (provider === "postgresql") {
+        const admin = databaseAccess(stopping.databaseUrl.replace(/\/[^/]*$/, "/postgres"));
+        const left = await admin.query(
+          "SELECT pid FROM pg_stat_activity WHERE datname = ?",
+          databaseName(stopping.database),
+        );
+        expect(left).toEqual([]);
+      }
+    } finally {
+      await stopping.stop();
+    }
+  });
+
+  it.runIf(provider === "sqlite")("runs the database in WAL mode once the app has connected", async () => {
     await signInAs(stack);
     const db = new Database(stack.databaseFile, { readonly: true });
     try {
@@ -28,78 +259,18 @@ describe("SQLite settings", () => {
   });
 });
 
-describe("concurrency", () => {
-  it("gives exactly one row for 20 parallel first sign-ins of one user", async () => {
-    const { browser, person } = await signInAs(stack);
-    runSql(stack.databaseFile, "DELETE FROM User WHERE email = ?", person.email);
-
-    const pages = await Promise.all(
-      Array.from({ length: 20 }, () => browser.get(`${stack.appUrl}/auth/success`, { follow: false })),
-    );
-    expect(pages.map((page) => `${page.status} ${page.headers.get("Location")}`)).toEqual(
-      Array(20).fill("302 /dashboard"),
-    );
-    expect(usersIn(stack.databaseFile).filter((row) => row.email === person.email)).toHaveLength(1);
-  });
-
-  it("stores 200 different users signing up at the same time, with no failed request", async () => {
-    const people = Array.from({ length: 200 }, () => newPerson());
-    const before = usersIn(stack.databaseFile).length;
-    const results = await Promise.all(people.map((person) => signUp(stack, person).then(({ page }) => page)));
-    const failed = results.filter((page) => page.status !== 200 || page.url !== `${stack.appUrl}/dashboard`);
-    // On failure, the app's own account of it (its warnings and errors) goes with the message.
-    const problems = () =>
-      stack
-        .appLog()
-        .split("\n")
-        .filter((line) => /\[(auth|db|server)\]/.test(line));
-    expect(
-      failed.map((page) => `${page.status} ${page.url}`),
-      problems().join("\n"),
-    ).toEqual([]);
-    const rows = usersIn(stack.databaseFile);
-    expect(rows.length - before).toBe(200);
-    expect(new Set(rows.map((row) => row.email)).size).toBe(rows.length);
-  }, 120_000);
-});
-
-describe("an unusable database", () => {
-  it("stops npm start with one message naming the problem when the database cannot be opened", async () => {
-    // A database path below a plain file can never be opened (nor its folder created).
-    const blocker = join(mkdtempSync(join(tmpdir(), "rkp-blocked-")), "not-a-folder");
-    writeFileSync(blocker, "");
-    const started = startStack({ env: { DATABASE_URL: `file:${blocker}/app.db` } });
-    await expect(started).rejects.toThrow(/the process ended \(code 1\)[\s\S]*prisma migrate deploy failed/);
-  });
-
-  it("answers 503 for writes to a read-only database, and /healthz reports read-only", async () => {
-    // No webhooks: the app would answer each 503 and Kinde retry it for an hour.
-    const readOnly = await startStack({ prepareDatabase: makeReadOnly, webhooks: false });
-    try {
-      const health = await new TestBrowser().get(`${readOnly.appUrl}/healthz`);
-      expect(JSON.parse(health.html)).toEqual({ status: "degraded", checks: { process: "ok", database: "read-only" } });
-      expect(health.status).toBe(503);
-
-      const { page } = await signUp(readOnly, newPerson());
-      expect(page.url).toBe(`${readOnly.appUrl}/auth/success`);
-      expect(page.status).toBe(503);
-      expect(textOf(page.html)).toContain("Temporarily unavailable");
-      expect((await new TestBrowser().get(`${readOnly.appUrl}/`)).status).toBe(200);
-      expect(readOnly.appLog()).toContain("database unavailable");
-      expect(usersIn(readOnly.databaseFile)).toHaveLength(0);
-    } finally {
-      await readOnly.stop();
-    }
-  });
-});
-
 /**
- * A database SQLite itself opens read-only, whoever runs it (file modes do not stop root): its
- * header's "write version" byte (offset 18) above 2 means "written by a newer SQLite, read
- * only for this one" (https://www.sqlite.org/fileformat2.html#file_format_version_numbers).
+ * A database the app can read but not write. SQLite opens it read-only whoever runs it (file
+ * modes do not stop root) when the header's "write version" byte (offset 18) is above 2
+ * (https://www.sqlite.org/fileformat2.html#file_format_version_numbers). PostgreSQL: every
+ * session starts read-only, as on a standby (writes fail with SQLSTATE 25006).
  */
-function makeReadOnly(file: string): void {
-  const fd = openSync(file, "r+");
+async function makeReadOnly(database: StackDatabase): Promise<void> {
+  if (database.provider === "postgresql") {
+    await database.run(`ALTER DATABASE "${databaseName(database)}" SET default_transaction_read_only = on`);
+    return;
+  }
+  const fd = openSync(database.url.replace(/^file:/, ""), "r+");
   try {
     writeSync(fd, Buffer.from([3]), 0, 1, 18);
   } finally {

@@ -1,10 +1,12 @@
 /**
  * Once per vitest run: migrate a template database. The integration project also builds the
- * app (meanwhile), so the HTTP tests run the same production build that `npm start` serves.
+ * app (meanwhile), so the HTTP tests run the same production build that `npm start` serves,
+ * and starts the run's PostgreSQL server with a migrated template database of its own.
  */
 import { spawn } from "node:child_process";
 import type { TestProject } from "vitest/node";
-import { createMigratedTemplate, TEMPLATE_ENV } from "../../stack/database";
+import { createMigratedTemplate, migrate, TEMPLATE_ENV } from "../../stack/database";
+import { startRunPostgres } from "../../stack/postgres";
 
 function build(): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -18,7 +20,10 @@ function build(): Promise<void> {
 }
 
 export default async function setup(project: TestProject) {
-  const building = project.name === "integration" && !process.env.SKIP_BUILD ? build() : Promise.resolve();
+  const integration = project.name === "integration";
+  const building = integration && !process.env.SKIP_BUILD ? build() : Promise.resolve();
+  const postgres = integration ? startRunPostgres((url) => migrate(url)) : undefined;
   process.env[TEMPLATE_ENV] = await createMigratedTemplate();
-  await building;
+  const [stopPostgres] = await Promise.all([postgres, building]);
+  return stopPostgres;
 }

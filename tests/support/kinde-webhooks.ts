@@ -32,7 +32,7 @@ export function signKindeEvent(stack: Stack, payload: Record<string, unknown>): 
 }
 
 export async function deliverWebhook(
-  stack: Stack,
+  stack: Pick<Stack, "appUrl">,
   body: BodyInit,
   headers: Record<string, string> = { "Content-Type": "application/jwt" },
 ): Promise<{ status: number; body: { outcome?: string; error?: string } | string }> {

@@ -46,8 +46,20 @@ describe("configuration check", () => {
     expect(messageFor({ ...valid, KINDE_CLIENT_SECRET: "short" })).toContain(
       "KINDE_CLIENT_SECRET must be 40 to 60 letters and digits",
     );
-    expect(messageFor({ ...valid, DATABASE_URL: "postgres://x" })).toContain("DATABASE_URL must be a SQLite file URL");
+    expect(messageFor({ ...valid, DATABASE_URL: "mysql://x" })).toContain(
+      "DATABASE_URL must be a SQLite file URL such as file:./data/dev.db or a PostgreSQL URL",
+    );
+    expect(messageFor({ ...valid, DATABASE_POOL_SIZE: "0" })).toContain("DATABASE_POOL_SIZE must be a whole number");
+    expect(messageFor({ ...valid, DATABASE_POOL_SIZE: "ten" })).toContain("DATABASE_POOL_SIZE must be a whole number");
     expect(messageFor({ ...valid, SESSION_SECRET: "x" })).toContain("SESSION_SECRET must be at least 32 characters");
+  });
+
+  it("takes a SQLite file URL or a PostgreSQL URL, and a pool size", () => {
+    for (const url of ["file:./data/dev.db", "postgres://app@db:5432/app", "postgresql://app:secret@localhost/app"]) {
+      expect(parseEnv({ ...valid, DATABASE_URL: url }).DATABASE_URL).toBe(url);
+    }
+    expect(parseEnv(valid).DATABASE_POOL_SIZE).toBe(10);
+    expect(parseEnv({ ...valid, DATABASE_POOL_SIZE: "25" }).DATABASE_POOL_SIZE).toBe(25);
   });
 
   it("names every bad variable in one message", () => {

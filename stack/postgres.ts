@@ -1,0 +1,283 @@
+/**
+ * Throwaway PostgreSQL servers for tests and the benchmark (no Docker): the server binaries of
+ * the machine (Debian's postgresql package: /usr/lib/postgresql/<version>/bin), `initdb` once per
+ * run into a pristine folder, and servers started on copies of it, each on a free port of
+ * 127.0.0.1 with its socket in its own folder. PostgreSQL refuses to run as root: as root, the
+ * server runs as the `postgres` user, in folders that user owns under the system temp folder,
+ * so it never needs to read anything in the checkout (CI clones into a root-only folder).
+ */
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import pg from "pg";
+import { pickPort } from "./ports.ts";
+import { ProcessOutput } from "./ready.ts";
+
+/** Where vitest's global setup leaves the run's pristine cluster and shared server (workers inherit them). */
+export const POSTGRES_ENV = {
+  /** The initdb'd folder that servers are copied from. */
+  cluster: "TEST_POSTGRES_CLUSTER",
+  /** The shared server's admin URL (database `postgres`). */
+  adminUrl: "TEST_POSTGRES_URL",
+  /** The migrated template database on the shared server. */
+  template: "TEST_POSTGRES_TEMPLATE",
+} as const;
+
+const READY_LINE = "database system is ready to accept connections";
+
+/** The folder with initdb and postgres: $PG_BIN, Debian's newest, pg_config's, or PATH. */
+export function postgresBinDir(): string {
+  if (process.env.PG_BIN) return process.env.PG_BIN;
+  const debian = "/usr/lib/postgresql";
+  if (existsSync(debian)) {
+    const versions = readdirSync(debian)
+      .filter((name) => existsSync(join(debian, name, "bin/postgres")))
+      .sort((a, b) => Number(b) - Number(a));
+    if (versions[0]) return join(debian, versions[0], "bin");
+  }
+  try {
+    return execFileSync("pg_config", ["--bindir"], { encoding: "utf8" }).trim();
+  } catch {
+    // Last resort: initdb and postgres on PATH (Homebrew, other distributions).
+  }
+  const onPath = (process.env.PATH ?? "").split(":").find((dir) => existsSync(join(dir, "initdb")));
+  if (onPath) return onPath;
+  throw new Error(
+    "PostgreSQL's server binaries were not found: install them (Debian/Ubuntu: apt-get install -y postgresql; " +
+      "macOS: brew install postgresql) or set PG_BIN to the folder that has initdb and postgres.",
+  );
+}
+
+interface RunAs {
+  uid: number;
+  gid: number;
+}
+
+/** As root, the postgres user's ids (PostgreSQL refuses root); otherwise run as ourselves. */
+function runAs(): RunAs | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const line = readFileSync("/etc/passwd", "utf8")
+    .split("\n")
+    .find((entry) => entry.startsWith("postgres:"));
+  if (!line) throw new Error("running as root, but there is no `postgres` user to run PostgreSQL as");
+  const [, , uid, gid] = line.split(":");
+  return { uid: Number(uid), gid: Number(gid) };
+}
+
+/** A new folder under the temp folder, owned by the user PostgreSQL runs as. */
+function ownedFolder(prefix: string, user = runAs()): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  if (user) chownSync(dir, user.uid, user.gid);
+  return dir;
+}
+
+function run(command: string, args: string[], user: RunAs | undefined, cwd: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd, uid: user?.uid, gid: user?.gid, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.once("error", reject);
+    child.once("close", (code) =>
+      code === 0
+        ? resolve(output)
+        : reject(new Error(`${command} ${args.join(" ")} failed (exit ${code}):\n${output}`)),
+    );
+  });
+}
+
+/** `initdb` into a new folder: the pristine cluster that servers are copied from. */
+export async function initPostgresCluster(): Promise<string> {
+  const user = runAs();
+  const base = ownedFolder("rkp-pg-cluster-", user);
+  const data = join(base, "data");
+  await run(
+    join(postgresBinDir(), "initdb"),
+    ["-D", data, "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync", "--no-instructions"],
+    user,
+    base,
+  );
+  return data;
+}
+
+export interface PostgresServer {
+  port: number;
+  /** The postmaster's process id (its backends are its children), while it runs. */
+  readonly pid: number | undefined;
+  /** The server's admin URL (user postgres, database postgres). */
+  adminUrl: string;
+  /** The URL of `database` on this server. */
+  url(database: string): string;
+  /** A new empty database, or a copy of `template`; returns its URL. */
+  createDatabase(template?: string, name?: string): Promise<string>;
+  /** Runs one statement on `database` (postgres by default) and returns the rows. */
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[], database?: string): Promise<T[]>;
+  /** Fast shutdown (clients are disconnected); start() brings it back on the same port and data. */
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  /** The server's output so far. */
+  log(): string;
+  /** Stops the server and removes its files. */
+  destroy(): Promise<void>;
+}
+
+/**
+ * A server on a copy of `cluster` (a folder made by initPostgresCluster), on a free port.
+ * Settings are for throwaway data: no fsync, room for many test connections.
+ */
+export async function startPostgres(cluster: string, options: { inPlace?: boolean } = {}): Promise<PostgresServer> {
+  const user = runAs();
+  // In place: on the cluster folder itself (to put data into it for later copies).
+  const base = options.inPlace ? ownedFolder("rkp-pg-setup-", user) : ownedFolder("rkp-pg-server-", user);
+  const data = options.inPlace ? cluster : join(base, "data");
+  const socketDir = join(base, "socket");
+  if (!options.inPlace) await run("cp", ["-a", cluster, data], undefined, base);
+  mkdirSync(socketDir);
+  if (user) chownSync(socketDir, user.uid, user.gid);
+
+  let child: ChildProcess | undefined;
+  let output: ProcessOutput | undefined;
+  let port = 0;
+  let history = "";
+  const launch = async (): Promise<boolean> => {
+    const settings = {
+      listen_addresses: "127.0.0.1",
+      unix_socket_directories: socketDir,
+      fsync: "off",
+      synchronous_commit: "off",
+      full_page_writes: "off",
+      max_connections: "300",
+    };
+    const args = ["-D", data, "-p", String(port), ...Object.entries(settings).flatMap(([k, v]) => ["-c", `${k}=${v}`])];
+    child = spawn(join(postgresBinDir(), "postgres"), args, {
+      cwd: base,
+      uid: user?.uid,
+      gid: user?.gid,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    output = new ProcessOutput(child, { limit: 64 * 1024 });
+    try {
+      await output.waitFor(READY_LINE, 30_000);
+      return true;
+    } catch (error) {
+      history += output.text();
+      if (/could not bind|Address already in use/.test(output.text())) return false;
+      throw error;
+    }
+  };
+  for (let attempt = 1; ; attempt++) {
+    port = await pickPort();
+    if (await launch()) break;
+    if (attempt >= 5) throw new Error(`PostgreSQL found no free port:\n${history}`);
+  }
+  // A test runner that dies must not leave the server running.
+  const killOnExit = () => child?.kill("SIGQUIT");
+  process.once("exit", killOnExit);
+
+  const url = (database: string) => `postgresql://postgres@127.0.0.1:${port}/${database}`;
+  const query = async <T>(sql: string, params: unknown[] = [], database = "postgres"): Promise<T[]> => {
+    const client = new pg.Client({ connectionString: url(database) });
+    await client.connect();
+    try {
+      return (await client.query(sql, params)).rows as T[];
+    } finally {
+      await client.end();
+    }
+  };
+  const stop = async () => {
+    const running = child;
+    if (!running || running.exitCode !== null || running.signalCode !== null) return;
+    const exited = new Promise((resolve) => running.once("close", resolve));
+    running.kill("SIGINT");
+    await exited;
+  };
+  return {
+    port,
+    get pid() {
+      return child && child.exitCode === null && child.signalCode === null ? child.pid : undefined;
+    },
+    adminUrl: url("postgres"),
+    url,
+    async createDatabase(template, name = `rkp_${randomBytes(6).toString("hex")}`) {
+      await query(`CREATE DATABASE "${name}"${template ? ` TEMPLATE "${template}"` : ""}`);
+      return url(name);
+    },
+    query,
+    stop,
+    async start() {
+      if (child && child.exitCode === null && child.signalCode === null) return;
+      history += output?.text() ?? "";
+      if (!(await launch())) throw new Error(`PostgreSQL could not listen on port ${port} again`);
+    },
+    log: () => history + (output?.text() ?? ""),
+    async destroy() {
+      await stop();
+      process.off("exit", killOnExit);
+      rmSync(base, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The migrated database every copy of the run's cluster holds; new databases are copies of it. */
+export const TEMPLATE_DATABASE = "rkp_template";
+
+/**
+ * For a test run: initdb once, a migrated template database put into the cluster itself (so
+ * every server copied from it has one), then the run's shared server. Sets the POSTGRES_ENV
+ * variables for the workers; returns what stops and removes it all.
+ */
+export async function startRunPostgres(migrate: (url: string) => Promise<void>): Promise<() => Promise<void>> {
+  const cluster = await initPostgresCluster();
+  const setup = await startPostgres(cluster, { inPlace: true });
+  try {
+    await migrate(await setup.createDatabase(undefined, TEMPLATE_DATABASE));
+  } finally {
+    await setup.destroy();
+  }
+  const shared = await startPostgres(cluster);
+  process.env[POSTGRES_ENV.cluster] = cluster;
+  process.env[POSTGRES_ENV.adminUrl] = shared.adminUrl;
+  process.env[POSTGRES_ENV.template] = TEMPLATE_DATABASE;
+  return async () => {
+    await shared.destroy();
+    rmSync(dirname(cluster), { recursive: true, force: true });
+  };
+}
+
+/** The run's shared server, from the environment vitest's global setup left. */
+export function sharedPostgres(): { adminUrl: string; template: string; cluster: string } | undefined {
+  const adminUrl = process.env[POSTGRES_ENV.adminUrl];
+  const template = process.env[POSTGRES_ENV.template];
+  const cluster = process.env[POSTGRES_ENV.cluster];
+  return adminUrl && template && cluster ? { adminUrl, template, cluster } : undefined;
+}
+
+/** A new database copied from the shared server's migrated template; returns its URL. */
+export async function freshPostgresDatabase(): Promise<string> {
+  const shared = sharedPostgres();
+  if (!shared) throw new Error("no shared PostgreSQL server: the test run's global setup starts one");
+  const name = `rkp_${randomBytes(6).toString("hex")}`;
+  const client = new pg.Client({ connectionString: shared.adminUrl });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE "${name}" TEMPLATE "${shared.template}"`);
+  } finally {
+    await client.end();
+  }
+  return shared.adminUrl.replace(/\/[^/]*$/, `/${name}`);
+}
+
+/** Drops a database made by freshPostgresDatabase(), its connections closed first. */
+export async function dropPostgresDatabase(url: string): Promise<void> {
+  const shared = sharedPostgres();
+  if (!shared) return;
+  const client = new pg.Client({ connectionString: shared.adminUrl });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS "${url.split("/").pop()}" WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+}
