@@ -180,12 +180,17 @@ function getStoredUser(args: RequestArgs, kindeId: string): Promise<User | null>
 }
 
 /**
- * Signs out a person Kinde suspended or deleted, even though their token has not expired:
- * every Kinde cookie the browser sent is expired (refreshed ones the SDK was about to set are
- * dropped), and they are sent to sign in, where Kinde decides.
+ * Signs out a person Kinde suspended or deleted, or a session from before the person deleted
+ * their account here, even though their token has not expired: every Kinde cookie the browser
+ * sent is expired (refreshed ones the SDK was about to set are dropped), and they are sent to
+ * sign in, where Kinde decides.
  */
-function revokedSession(request: Request, returnTo: string, why: "suspended" | "deleted"): Response {
-  console.info(`[auth] signed out a person ${why} at Kinde`);
+function revokedSession(request: Request, returnTo: string, why: "suspended" | "deleted" | "left"): Response {
+  console.info(
+    why === "left"
+      ? "[auth] signed out a session from before its account was deleted here"
+      : `[auth] signed out a person ${why} at Kinde`,
+  );
   return redirect(loginUrl(returnTo), { headers: expireKindeCookies(request) });
 }
 
@@ -261,7 +266,8 @@ export async function completeSignIn(args: RequestArgs, returnTo: string): Promi
   // No valid Kinde session (cookie missing, expired, forged): sign in first, then come back.
   if (!kindeUser) throw redirect(loginUrl(returnTo), { headers });
   const user = await upsertUserFromKinde(kindeUser, new Date(), (await idTokenIssuedAt()) ?? undefined);
-  if (!user) return revokedSession(args.request, returnTo, "deleted");
+  if (!user)
+    return revokedSession(args.request, returnTo, (await isKindeIdentityDeleted(kindeUser.id)) ? "deleted" : "left");
   if (user.suspendedAt) return revokedSession(args.request, returnTo, "suspended");
   return redirect(returnTo, { headers });
 }

@@ -27,6 +27,7 @@ export type WebhookOutcome =
   | "deleted"
   | "already deleted"
   | "ignored (deleted identity)"
+  | "ignored (deleted their account here)"
   | "ignored (unknown user)"
   | "recorded"
   | "duplicate";
@@ -44,6 +45,7 @@ async function applyEvent(event: KindeWebhookEvent, tx: Db): Promise<WebhookOutc
         { kindeId: id, observedAt: event.occurredAt, source, profile: cleanKindeProfile(raw), createIfMissing: true },
         { db: tx },
       );
+      if (result.outcome === "left") return "ignored (deleted their account here)";
       return result.outcome === "deleted"
         ? "ignored (deleted identity)"
         : result.outcome === "unknown"
@@ -63,6 +65,7 @@ async function applyEvent(event: KindeWebhookEvent, tx: Db): Promise<WebhookOutc
         { db: tx },
       );
       if (result.outcome === "deleted") return "ignored (deleted identity)";
+      if (result.outcome === "left") return "ignored (deleted their account here)";
       if (result.outcome === "unknown") return "ignored (unknown user)";
       return result.outcome === "older" ? "unchanged" : result.outcome;
     }

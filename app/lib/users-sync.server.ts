@@ -19,6 +19,8 @@ export interface SyncSummary {
   newer: number;
   /** Listed, but deleted earlier (a tombstone): never stored again. */
   deleted: number;
+  /** Listed, but the person deleted their account here: stored again only by their sign-in. */
+  left: number;
   tombstoned: number;
   /** Not listed, yet Kinde still knows them (the listing missed them): kept. */
   keptUnlisted: number;
@@ -62,6 +64,7 @@ export async function syncUsersFromKinde(options: SyncOptions): Promise<SyncSumm
     unchanged: 0,
     newer: 0,
     deleted: 0,
+    left: 0,
     tombstoned: 0,
     keptUnlisted: 0,
     dryRun,
@@ -89,6 +92,9 @@ export async function syncUsersFromKinde(options: SyncOptions): Promise<SyncSumm
           break;
         case "deleted":
           summary.deleted++;
+          break;
+        case "left":
+          summary.left++;
           break;
         default:
           summary.unchanged++;
@@ -123,6 +129,7 @@ export function formatSummary(summary: SyncSummary): string {
   const notes = [
     summary.newer > 0 ? `${summary.newer} kept newer data` : "",
     summary.deleted > 0 ? `${summary.deleted} listed but deleted before (not stored)` : "",
+    summary.left > 0 ? `${summary.left} deleted their account here (not stored)` : "",
     summary.keptUnlisted > 0 ? `${summary.keptUnlisted} not listed but still at Kinde (kept)` : "",
   ].filter(Boolean);
   const prefix = summary.dryRun ? "Dry run, nothing written. Would have: " : "";

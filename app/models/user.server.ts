@@ -10,6 +10,7 @@ import {
   type KindeUserColumns,
   type KindeUserFacts,
 } from "~/lib/kinde-user-facts.server";
+import { accountDeletedAt, forgetAccountDeletion, recordAccountDeletion } from "./account-deletion.server";
 import { isKindeIdentityDeleted, recordDeletedKindeIdentity } from "./deleted-kinde-identity.server";
 
 export type { User };
@@ -30,6 +31,8 @@ export type KindeUserOutcome =
   | { outcome: "older" | "unchanged"; user: User }
   /** A tombstoned identity: nothing is stored for it, ever again. */
   | { outcome: "deleted" }
+  /** The person deleted their account here: only their own newer sign-in stores them again. */
+  | { outcome: "left" }
   /** No row, and the news does not create one (a bare "signed in" event). */
   | { outcome: "unknown" };
 
@@ -108,6 +111,16 @@ async function createFromFacts(db: Db, facts: KindeUserFacts, dryRun: boolean): 
   if (await isKindeIdentityDeleted(facts.kindeId, db)) return { outcome: "deleted" };
   const change = planKindeUserChange(null, facts);
   if (change.kind !== "create") return { outcome: "unknown" };
+  const leftAt = await accountDeletedAt(facts.kindeId, db);
+  if (leftAt) {
+    // Kinde's news does not undo the person's own deletion, nor does a sign-in from before it.
+    // Token times are whole seconds: a sign-in in the deletion's own second counts as after it
+    // (deleting signs the person out of Kinde, so a token that old belongs to another browser
+    // signed in that very second; refusing a real sign-in would loop through Kinde instead).
+    const deletedSecond = Math.floor(leftAt.getTime() / 1000) * 1000;
+    if (facts.source !== "sign-in" || facts.observedAt.getTime() < deletedSecond) return { outcome: "left" };
+    if (!dryRun) await forgetAccountDeletion(facts.kindeId, db);
+  }
   const data = { kindeId: facts.kindeId, ...change.data };
   if (dryRun)
     return {
@@ -170,7 +183,8 @@ async function releaseEmail(db: Db, data: { email?: string | null }, facts: Kind
 /**
  * A sign-in: the ID token's profile, at the token's `iat`. Creates the row on the first one,
  * refreshes it on later ones, and lifts a suspension recorded before the token was issued
- * (Kinde issues no tokens to a suspended user). Returns null for an identity deleted at Kinde.
+ * (Kinde issues no tokens to a suspended user). Returns null for an identity deleted at Kinde,
+ * or for a token from before the person deleted their account here.
  */
 export async function upsertUserFromKinde(
   profile: KindeProfile,
@@ -205,6 +219,8 @@ export async function forgetKindeUser(
 ): Promise<{ rowDeleted: boolean; newlyTombstoned: boolean }> {
   const forget = async (tx: Db) => {
     const newlyTombstoned = await recordDeletedKindeIdentity(kindeId, deletedAt, tx);
+    // The tombstone says more than the person's own deletion: the identity is gone for good.
+    await forgetAccountDeletion(kindeId, tx);
     const { count } = await tx.user.deleteMany({ where: { kindeId } });
     return { rowDeleted: count > 0, newlyTombstoned };
   };
@@ -243,10 +259,17 @@ export function resetUserNameToKinde(kindeId: string, profile: KindeProfile): Pr
   });
 }
 
-/** Removes the stored row. Returns whether there was one. */
-export async function deleteUserByKindeId(kindeId: string): Promise<boolean> {
-  const { count } = await prisma.user.deleteMany({ where: { kindeId } });
-  return count > 0;
+/**
+ * "Delete my account": the row goes, and a record that the person left stays, in one
+ * transaction, so Kinde's later news about them (webhooks, users:sync) does not bring the row
+ * back; their next sign-in does. Returns whether there was a row.
+ */
+export async function deleteOwnAccount(kindeId: string, now = new Date()): Promise<boolean> {
+  return transaction(async (tx) => {
+    await recordAccountDeletion(kindeId, now, tx);
+    const { count } = await tx.user.deleteMany({ where: { kindeId } });
+    return count > 0;
+  });
 }
 
 /** Kinde ids of the rows stored before `time` (users:sync looks for those Kinde no longer has). */

@@ -9,7 +9,7 @@ import { requireUser } from "~/lib/auth.server";
 import { setFlash } from "~/lib/flash.server";
 import { privatePage, privatePageHeaders, readForm } from "~/lib/http.server";
 import { signOut } from "~/lib/kinde-auth.server";
-import { deleteUserByKindeId } from "~/models/user.server";
+import { deleteOwnAccount } from "~/models/user.server";
 
 export const headers = privatePageHeaders;
 
@@ -27,7 +27,7 @@ export async function action(args: ActionFunctionArgs) {
   if (form.get("confirm") !== "yes") {
     return data({ error: "Tick the box to confirm that you want to delete your account." }, { status: 400, headers });
   }
-  await deleteUserByKindeId(kindeUser.id);
+  await deleteOwnAccount(kindeUser.id);
   console.info("[account] a user deleted their stored profile");
   // Sign out of the app and of Kinde; the message waits for the page after Kinde's logout.
   const response = await signOut(request);
@@ -47,8 +47,9 @@ export default function DeleteAccount() {
       <h1 id="delete-title">Delete my account</h1>
       <p>This removes your profile from this app's database and signs you out. It cannot be undone.</p>
       <p className="muted">
-        Your Kinde identity is not deleted: you can still sign in to other apps that use it, and signing in here again
-        creates a new, empty profile.
+        Your Kinde identity is not deleted: you can still sign in to other apps that use it. This app keeps nothing
+        about you from now on, even when Kinde tells it about changes to your identity, until you sign in here again,
+        which creates a new, empty profile.
       </p>
       {/* reloadDocument: the answer is a redirect to Kinde's logout, another site. */}
       <Form method="post" className="form" reloadDocument>

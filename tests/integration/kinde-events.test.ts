@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startStack, type Stack } from "../../stack";
 import { textOf, type TestBrowser } from "../../stack/browser";
 import { kindeAdmin, newPerson, queryDatabase, signIn, signUp, usersIn, type Person } from "../support/flows";
+import { mintKindeTokens } from "../support/kinde-session";
 import { expectSignedOut, replayCookies } from "../support/session";
 
 let stack: Stack;
@@ -166,5 +167,39 @@ describe("an admin deleting a person at Kinde", () => {
     expect(refused.page.url).toBe(`${stack.issuerUrl}/auth/sign-in`);
     expect(textOf(refused.page.html)).toContain("Incorrect email or password.");
     expect(rowOf(kindeId)).toBeUndefined();
+  });
+});
+
+describe("a person who deleted their account in the app", () => {
+  it("stays deleted while Kinde tells the app about them, and comes back with a new profile when they sign in", async () => {
+    const { person, browser, kindeId } = await signedUp();
+    // Another browser of theirs, signed in a minute before they delete the account.
+    const { accessToken, idToken } = await mintKindeTokens(stack, { ...person, id: kindeId }, { issuedSecondsAgo: 60 });
+    const confirm = await browser.get(`${stack.appUrl}/account/delete`);
+    const deleted = await browser.submitForm(confirm, { confirm: "yes" });
+    expect(textOf(deleted.html)).toContain("Your account was deleted and you are signed out.");
+    await stack.webhooksSettled();
+    expect(rowOf(kindeId)).toBeUndefined();
+
+    // Kinde still has them: a rename there reaches the app, which stores nothing.
+    await (await kindeAdmin(stack)).updateUser(kindeId, { given_name: "Renamed", family_name: "At-Kinde" });
+    await stack.webhooksSettled();
+    expect(stack.appLog()).toMatch(
+      /\[webhook\] user\.updated event_[0-9a-f]{32} ignored \(deleted their account here\)/,
+    );
+    expect(rowOf(kindeId)).toBeUndefined();
+    // The session from before the deletion is signed out, not given a row.
+    const old = await replayCookies(stack, `access_token=${accessToken}; id_token=${idToken}`);
+    expectSignedOut(await old.get(`${stack.appUrl}/auth/success`, { follow: false }), "/dashboard", [
+      "access_token",
+      "id_token",
+    ]);
+    expect(rowOf(kindeId)).toBeUndefined();
+
+    // Their own next sign-in starts a new profile, with Kinde's current name.
+    const { page } = await signIn(stack, person);
+    expect(page.url).toBe(`${stack.appUrl}/dashboard`);
+    expect(textOf(page.html)).toContain("Renamed At-Kinde");
+    expect(rowOf(kindeId)).toMatchObject({ firstName: "Renamed", lastName: "At-Kinde" });
   });
 });

@@ -82,6 +82,8 @@ export interface MintOptions {
   issuer?: string;
   /** Seconds from now until the access token expires; negative for one that already has. */
   accessExpiresIn?: number;
+  /** Issued this many seconds ago (a session signed in earlier); an expired one: an hour ago. */
+  issuedSecondsAgo?: number;
 }
 
 /** Access and ID tokens for `user` as the local server would issue them after a sign-in now. */
@@ -112,7 +114,7 @@ export async function mintKindeTokens(
   };
   // An expired token was issued an hour ago.
   const expiresIn = options.accessExpiresIn ?? DEFAULT_LIFETIMES.access;
-  const issuedAt = expiresIn > 0 ? now : now - 3_600_000;
+  const issuedAt = now - (options.issuedSecondsAgo ?? (expiresIn > 0 ? 0 : 3_600)) * 1000;
   return signUserTokens(key, {
     issuer: options.issuer ?? target.issuerUrl,
     clientId: options.clientId ?? TEST_CLIENT_ID,

@@ -7,6 +7,7 @@ import { prisma } from "~/lib/db.server";
 import { cleanKindeProfile, type KindeUserFacts } from "~/lib/kinde-user-facts.server";
 import {
   applyKindeUserFacts,
+  deleteOwnAccount,
   forgetKindeUser,
   getUserByKindeId,
   updateUserName,
@@ -44,6 +45,7 @@ const signIn = (id: string, minute: number, names: { given_name?: string; family
 beforeEach(async () => {
   await prisma.user.deleteMany();
   await prisma.deletedKindeIdentity.deleteMany();
+  await prisma.accountDeletion.deleteMany();
 });
 
 describe("ordering", () => {
@@ -229,5 +231,42 @@ describe("concurrency", () => {
       ...Array.from({ length: 10 }, () => upsertUserFromKinde({ id, email: "gone@example.com" })),
     ]);
     expect(await prisma.user.count({ where: { kindeId: id } })).toBe(0);
+  });
+});
+
+describe("an account deleted in the app", () => {
+  it("is not brought back by Kinde's news, nor by a sign-in from before the deletion", async () => {
+    const id = kindeId();
+    await signIn(id, 1);
+    expect(await deleteOwnAccount(id, at(10))).toBe(true);
+
+    expect((await applyKindeUserFacts(webhook(id, 20, { firstName: "Renamed at Kinde" }))).outcome).toBe("left");
+    expect((await applyKindeUserFacts(sync(id, at(30), { firstName: "Listed" }))).outcome).toBe("left");
+    // A token issued before the deletion (another browser still signed in).
+    expect(await upsertUserFromKinde({ id, email: `${id}@example.com` }, at(40), at(5))).toBeNull();
+    expect(await getUserByKindeId(id)).toBeNull();
+    expect(await prisma.accountDeletion.count({ where: { kindeId: id } })).toBe(1);
+  });
+
+  it("comes back as a new, empty profile at the person's next sign-in, which lifts the record", async () => {
+    const id = kindeId();
+    await signIn(id, 1, { given_name: "First" });
+    await updateUserName(id, { firstName: "Edited", lastName: null });
+    await deleteOwnAccount(id, at(10));
+
+    const user = await signIn(id, 11, { given_name: "Again" });
+    expect(user).toMatchObject({ firstName: "Again", nameEditedAt: null, lastSignInAt: at(11) });
+    expect(await prisma.accountDeletion.count({ where: { kindeId: id } })).toBe(0);
+    // From then on Kinde's news applies as to anyone.
+    expect((await applyKindeUserFacts(webhook(id, 12, { firstName: "Renamed" }))).outcome).toBe("updated");
+  });
+
+  it("gives way to a deletion at Kinde: the tombstone stays, the record goes", async () => {
+    const id = kindeId();
+    await signIn(id, 1);
+    await deleteOwnAccount(id, at(10));
+    await forgetKindeUser(id, at(20));
+    expect(await prisma.accountDeletion.count({ where: { kindeId: id } })).toBe(0);
+    expect((await applyKindeUserFacts(webhook(id, 30, { firstName: "Late" }))).outcome).toBe("deleted");
   });
 });
