@@ -4,8 +4,8 @@
  * ("User"), which both accept; on PostgreSQL the placeholders become $1, $2...
  */
 import Database from "better-sqlite3";
-import pg from "pg";
 import { databaseProvider, type DatabaseProvider } from "../app/lib/database-url.ts";
+import { withPgClient } from "./postgres.ts";
 
 export interface StackDatabase {
   provider: DatabaseProvider;
@@ -39,20 +39,11 @@ export function databaseAccess(url: string): StackDatabase {
       run: async (sql, ...params) => void withDb(false, (db) => db.prepare(sql).run(...params)),
     };
   }
-  const withClient = async <T>(use: (client: pg.Client) => Promise<T>): Promise<T> => {
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    try {
-      return await use(client);
-    } finally {
-      await client.end();
-    }
-  };
   return {
     provider,
     url,
     query: <T>(sql: string, ...params: unknown[]) =>
-      withClient(async (client) => (await client.query(numbered(sql), params)).rows as T[]),
-    run: (sql, ...params) => withClient(async (client) => void (await client.query(numbered(sql), params))),
+      withPgClient(url, async (client) => (await client.query(numbered(sql), params)).rows as T[]),
+    run: (sql, ...params) => withPgClient(url, async (client) => void (await client.query(numbered(sql), params))),
   };
 }

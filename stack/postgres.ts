@@ -177,15 +177,8 @@ export async function startPostgres(cluster: string, options: { inPlace?: boolea
   process.once("exit", killOnExit);
 
   const url = (database: string) => `postgresql://postgres@127.0.0.1:${port}/${database}`;
-  const query = async <T>(sql: string, params: unknown[] = [], database = "postgres"): Promise<T[]> => {
-    const client = new pg.Client({ connectionString: url(database) });
-    await client.connect();
-    try {
-      return (await client.query(sql, params)).rows as T[];
-    } finally {
-      await client.end();
-    }
-  };
+  const query = <T>(sql: string, params: unknown[] = [], database = "postgres"): Promise<T[]> =>
+    withPgClient(url(database), async (client) => (await client.query(sql, params)).rows as T[]);
   const stop = async () => {
     const running = child;
     if (!running || running.exitCode !== null || running.signalCode !== null) return;
@@ -221,6 +214,17 @@ export async function startPostgres(cluster: string, options: { inPlace?: boolea
 }
 
 /** The migrated database every copy of the run's cluster holds; new databases are copies of it. */
+/** One connection to `url` for the length of `use`, closed whatever happens. */
+export async function withPgClient<T>(url: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await use(client);
+  } finally {
+    await client.end();
+  }
+}
+
 export const TEMPLATE_DATABASE = "rkp_template";
 
 /**
@@ -259,13 +263,9 @@ export async function freshPostgresDatabase(): Promise<string> {
   const shared = sharedPostgres();
   if (!shared) throw new Error("no shared PostgreSQL server: the test run's global setup starts one");
   const name = `rkp_${randomBytes(6).toString("hex")}`;
-  const client = new pg.Client({ connectionString: shared.adminUrl });
-  await client.connect();
-  try {
-    await client.query(`CREATE DATABASE "${name}" TEMPLATE "${shared.template}"`);
-  } finally {
-    await client.end();
-  }
+  await withPgClient(shared.adminUrl, (client) =>
+    client.query(`CREATE DATABASE "${name}" TEMPLATE "${shared.template}"`),
+  );
   return shared.adminUrl.replace(/\/[^/]*$/, `/${name}`);
 }
 
@@ -273,11 +273,7 @@ export async function freshPostgresDatabase(): Promise<string> {
 export async function dropPostgresDatabase(url: string): Promise<void> {
   const shared = sharedPostgres();
   if (!shared) return;
-  const client = new pg.Client({ connectionString: shared.adminUrl });
-  await client.connect();
-  try {
-    await client.query(`DROP DATABASE IF EXISTS "${url.split("/").pop()}" WITH (FORCE)`);
-  } finally {
-    await client.end();
-  }
+  await withPgClient(shared.adminUrl, (client) =>
+    client.query(`DROP DATABASE IF EXISTS "${url.split("/").pop()}" WITH (FORCE)`),
+  );
 }

@@ -8,14 +8,13 @@ import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, syml
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import type { DatabaseProvider } from "../../app/lib/database-url";
 import { postgresSchemaFrom } from "../../prisma/postgresql/derive-schema";
 import { ROOT } from "../../stack/app";
 import { migrate } from "../../stack/database";
 import { MIGRATE_LOCK_KEY } from "../../stack/migrate-postgres";
-import { sharedPostgres } from "../../stack/postgres";
+import { sharedPostgres, withPgClient } from "../../stack/postgres";
 import { migrationDrift, PROVIDER_FILES } from "../support/schema-drift";
 
 const adminUrl = () => sharedPostgres()?.adminUrl;
@@ -25,20 +24,10 @@ const migrationFolders = (root: string, provider: DatabaseProvider) =>
     .map((entry) => entry.name)
     .sort();
 
-async function withClient<T>(url: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await use(client);
-  } finally {
-    await client.end();
-  }
-}
-
 /** A new empty database on the run's server; returns its URL. */
 async function emptyDatabase(): Promise<string> {
   const name = `rkp_empty_${process.pid}_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
-  await withClient(adminUrl()!, (client) => client.query(`CREATE DATABASE "${name}"`));
+  await withPgClient(adminUrl()!, (client) => client.query(`CREATE DATABASE "${name}"`));
   return adminUrl()!.replace(/\/[^/]*$/, `/${name}`);
 }
 
@@ -114,7 +103,7 @@ describe("PostgreSQL migrations at start", () => {
   it("waits for another instance's run however long it takes, and applies each migration once when several start together", async () => {
     const url = await emptyDatabase();
     const name = url.split("/").pop();
-    await withClient(url, async (other) => {
+    await withPgClient(url, async (other) => {
       // Another instance in the middle of a long migration holds the lock; three more start.
       await other.query("SELECT pg_advisory_lock($1)", [MIGRATE_LOCK_KEY]);
       let settled = 0;
@@ -134,12 +123,12 @@ describe("PostgreSQL migrations at start", () => {
       await other.query("SELECT pg_advisory_unlock($1)", [MIGRATE_LOCK_KEY]);
       await Promise.all(runs);
     });
-    const applied = await withClient(url, (client) =>
+    const applied = await withPgClient(url, (client) =>
       client.query<{ migration_name: string }>(
         "SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL ORDER BY migration_name",
       ),
     );
     expect(applied.rows.map((row) => row.migration_name)).toEqual(migrationFolders(ROOT, "postgresql"));
-    await withClient(adminUrl()!, (client) => client.query(`DROP DATABASE "${name}" WITH (FORCE)`));
+    await withPgClient(adminUrl()!, (client) => client.query(`DROP DATABASE "${name}" WITH (FORCE)`));
   }, 120_000);
 });

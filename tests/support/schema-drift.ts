@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import pg from "pg";
 import type { DatabaseProvider } from "../../app/lib/database-url";
+import { withPgClient } from "../../stack/postgres";
 
 export const PROVIDER_FILES: Record<DatabaseProvider, { schema: string; migrations: string }> = {
   sqlite: { schema: "prisma/schema.prisma", migrations: "prisma/migrations" },
@@ -71,9 +72,7 @@ function sqliteCatalog(file: string): string[] {
 }
 
 async function postgresCatalog(url: string): Promise<string[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
+  return withPgClient(url, async (client) => {
     const { rows } = await client.query<{ line: string }>(`
       SELECT table_name || '.' || column_name || ' ' || data_type || coalesce('(' || datetime_precision || ')', '')
         || CASE WHEN is_nullable = 'NO' THEN ' NOT NULL' ELSE '' END
@@ -85,9 +84,7 @@ async function postgresCatalog(url: string): Promise<string[]> {
       SELECT conrelid::regclass || ' CONSTRAINT ' || conname || ' ' || pg_get_constraintdef(oid)
         FROM pg_constraint WHERE connamespace = 'public'::regnamespace AND conrelid::regclass::text <> '_prisma_migrations'`);
     return rows.map((row) => row.line).sort();
-  } finally {
-    await client.end();
-  }
+  });
 }
 
 /** Lines of one catalog missing from the other: what the migrations lack or have too much. */
@@ -128,13 +125,9 @@ export async function migrationDrift(root: string, provider: DatabaseProvider, a
         const build = async (name: string, scripts: string[]) => {
           await admin.query(`CREATE DATABASE "${name}"`);
           const url = adminUrl.replace(/\/[^/]*$/, `/${name}`);
-          const client = new pg.Client({ connectionString: url });
-          await client.connect();
-          try {
+          await withPgClient(url, async (client) => {
             for (const script of scripts) await client.query(script);
-          } finally {
-            await client.end();
-          }
+          });
           return postgresCatalog(url);
         };
         migrated = await build(names[0]!, migrationScripts(root, provider));
