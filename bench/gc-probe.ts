@@ -12,7 +12,8 @@
  * collection, and its duration (the main thread's pause). Profilers are rotated at every
  * sample: the next one starts before the previous one stops, with no JavaScript allocation
  * in between, so no collection is missed or counted twice. Each line:
- * `<monotonic µs> <bytes allocated so far> <GC pause µs so far> <collections so far>`.
+ * `<monotonic µs> <bytes allocated so far> <GC pause µs so far> <collections so far>
+ * <longest pause µs since the previous line>`.
  */
 import { openSync, writeFileSync, writeSync } from "node:fs";
 import { Session } from "node:inspector";
@@ -37,7 +38,9 @@ if (samplesFile) {
     next.start();
     const profile = profiler.stop();
     profiler = next;
+    let longestUs = 0;
     for (const gc of profile.statistics) {
+      longestUs = Math.max(longestUs, gc.cost);
       freedBytes += gc.beforeGC.heapStatistics.usedHeapSize - gc.afterGC.heapStatistics.usedHeapSize;
       pauseUs += gc.cost;
       collections++;
@@ -46,7 +49,7 @@ if (samplesFile) {
     // next line, so the totals never count one twice.
     const allocated = getHeapStatistics().used_heap_size + freedBytes;
     const now = process.hrtime.bigint() / 1000n;
-    writeSync(fd, `${now} ${allocated} ${Math.round(pauseUs)} ${collections}\n`);
+    writeSync(fd, `${now} ${allocated} ${Math.round(pauseUs)} ${collections} ${Math.round(longestUs)}\n`);
   };
   sample();
   // Unref'd: the probe must not keep a stopping server alive.

@@ -30,6 +30,8 @@ interface Sample {
   allocatedBytes: number;
   gcPauseUs: number;
   collections: number;
+  /** The longest single pause since the previous sample. */
+  longestPauseUs: number;
 }
 
 export interface GcWindow {
@@ -39,14 +41,26 @@ export interface GcWindow {
   gcPauseMs: number;
   /** Collections that ended in the window (whole ones: not interpolated). */
   collections: number;
+  /**
+   * The longest single pause in the samples that overlap the window (one that ended up to a
+   * sample interval before or after it may count), in milliseconds.
+   */
+  longestPauseMs: number;
 }
 
 function parse(text: string): Sample[] {
   const samples: Sample[] = [];
   for (const line of text.split("\n")) {
-    const [us, allocatedBytes, gcPauseUs, collections] = line.split(" ").map(Number);
-    if (line && [us, allocatedBytes, gcPauseUs, collections].every(Number.isFinite))
-      samples.push({ us: us!, allocatedBytes: allocatedBytes!, gcPauseUs: gcPauseUs!, collections: collections! });
+    const fields = line.split(" ").map(Number);
+    const [us, allocatedBytes, gcPauseUs, collections, longestPauseUs] = fields;
+    if (fields.length === 5 && fields.every(Number.isFinite))
+      samples.push({
+        us: us!,
+        allocatedBytes: allocatedBytes!,
+        gcPauseUs: gcPauseUs!,
+        collections: collections!,
+        longestPauseUs: longestPauseUs!,
+      });
   }
   return samples;
 }
@@ -106,5 +120,10 @@ export function windowOf(samples: Sample[], fromUs: number, toUs: number): GcWin
   const gcPauseUs = delta((sample) => sample.gcPauseUs);
   const collections = delta((sample) => sample.collections);
   if (allocatedBytes === null || gcPauseUs === null || collections === null) return null;
-  return { allocatedBytes, gcPauseMs: gcPauseUs / 1000, collections: Math.round(collections) };
+  // A sample holds the longest pause of the interval that ends at it.
+  const overlapping = samples.filter(
+    (sample, index) => sample.us > fromUs && (samples[index - 1]?.us ?? Number.NEGATIVE_INFINITY) < toUs,
+  );
+  const longestPauseMs = Math.max(0, ...overlapping.map((sample) => sample.longestPauseUs)) / 1000;
+  return { allocatedBytes, gcPauseMs: gcPauseUs / 1000, collections: Math.round(collections), longestPauseMs };
 }

@@ -48,6 +48,8 @@ export interface PhaseResult {
   gcShare: number | null;
   /** Garbage collections in the measured window. */
   gcCollections: number | null;
+  /** The longest single GC pause in (or up to 100 ms around) the measured window, in ms. */
+  gcLongestPauseMs: number | null;
   /** The highest RSS of each second of the phase (warm-up first), in MB. */
   rssTimelineMB: Array<number | null>;
   /** Sign-in only: latency of each hop of the round trip. */
@@ -234,6 +236,7 @@ export function formatTable(phases: PhaseResult[]): string {
     "CPU ms/req",
     "alloc KB/req",
     "GC %",
+    "GC max ms",
   ];
   const rows = phases.map((phase) => [
     phase.name,
@@ -247,6 +250,7 @@ export function formatTable(phases: PhaseResult[]): string {
     fixed(phase.cpuMsPerRequest, 2),
     fixed(phase.allocatedKBPerRequest, 1),
     fixed(phase.gcShare === null ? null : phase.gcShare * 100, 1),
+    fixed(phase.gcLongestPauseMs, 1),
   ]);
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
   const line = (cells: string[]) => cells.map((cell, column) => pad(cell, widths[column]!, column >= 2)).join("  ");

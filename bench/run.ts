@@ -345,6 +345,7 @@ async function main(): Promise<number> {
           gc && result.completed > 0 ? Math.round((gc.allocatedBytes / 1024 / result.completed) * 10) / 10 : null,
         gcShare: gc && windowMs > 0 ? Math.round((gc.gcPauseMs / windowMs) * 10_000) / 10_000 : null,
         gcCollections: gc?.collections ?? null,
+        gcLongestPauseMs: gc ? Math.round(gc.longestPauseMs * 10) / 10 : null,
         ...(result.steps ? { steps: result.steps } : {}),
         ...(result.appSide ? { appSideMs: result.appSide } : {}),
         window: { fromUs: result.measuredFromUs, toUs: result.measuredToUs },
@@ -356,7 +357,7 @@ async function main(): Promise<number> {
           `p99 ${ms(result.latency.p99)}, ${result.errors} errors` +
           (gc && result.completed > 0
             ? `, ${(gc.allocatedBytes / 1024 / result.completed).toFixed(1)} KB allocated per ${TARGET_LABELS[phase].unit.replace(/s$/, "")}` +
-              `, GC ${((gc.gcPauseMs / windowMs) * 100).toFixed(1)}% of the time`
+              `, GC ${((gc.gcPauseMs / windowMs) * 100).toFixed(1)}% of the time (longest pause ${gc.longestPauseMs.toFixed(1)} ms)`
             : ""),
       );
       for (const sample of result.errorSamples) log(`  error: ${sample}`);

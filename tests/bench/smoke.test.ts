@@ -51,7 +51,7 @@ describe("npm run bench (quick mode)", () => {
       expect(code, output).toBe(0);
 
       expect(stdout).toMatch(
-        /^phase\s+target\s+rps\s+vs \/\s+p50 ms\s+p99 ms\s+errors\s+peak RSS MB\s+CPU ms\/req\s+alloc KB\/req\s+GC %$/m,
+        /^phase\s+target\s+rps\s+vs \/\s+p50 ms\s+p99 ms\s+errors\s+peak RSS MB\s+CPU ms\/req\s+alloc KB\/req\s+GC %\s+GC max ms$/m,
       );
       for (const phase of ["landing", "dashboard", "auth-success", "sign-in"]) {
         expect(stdout).toMatch(new RegExp(`^${phase}\\s+\\S`, "m"));
@@ -81,6 +81,8 @@ describe("npm run bench (quick mode)", () => {
           allocatedKBPerRequest: unknown;
           gcShare: unknown;
           gcCollections: unknown;
+          gcLongestPauseMs: unknown;
+          seconds: number;
         }>;
         targets: Array<{ name: string; status: string }>;
         setup: { startup: { listeningMs: unknown; firstAnswerMs: unknown } };
@@ -116,6 +118,8 @@ describe("npm run bench (quick mode)", () => {
         expect(phase.gcShare as number, phase.name).toBeGreaterThanOrEqual(0);
         expect(phase.gcShare as number, phase.name).toBeLessThan(1);
         expect(phase.gcCollections, phase.name).toBeTypeOf("number");
+        expect(phase.gcLongestPauseMs, phase.name).toBeTypeOf("number");
+        expect(phase.gcLongestPauseMs as number, phase.name).toBeLessThan(phase.seconds * 1000);
       }
       // A second of hundreds of requests at hundreds of KB each fills the young generation.
       expect(results.phases.find((phase) => phase.name === "landing")?.gcCollections).toBeGreaterThan(0);

@@ -41,16 +41,25 @@ describe("bench/gc-probe.ts", () => {
     // 170 MB through a 16 MB young generation: many scavenges, each paused the thread a little.
     expect(window!.collections).toBeGreaterThan(5);
     expect(window!.gcPauseMs).toBeGreaterThan(0);
+    expect(window!.longestPauseMs).toBeGreaterThan(0);
+    expect(window!.longestPauseMs).toBeLessThanOrEqual(window!.gcPauseMs);
   });
 
   it("interpolates a window between samples and refuses one the samples do not cover", () => {
     const samples = [
-      { us: 1_000, allocatedBytes: 0, gcPauseUs: 0, collections: 0 },
-      { us: 2_000, allocatedBytes: 1_000, gcPauseUs: 100, collections: 2 },
-      { us: 3_000, allocatedBytes: 3_000, gcPauseUs: 100, collections: 2 },
+      { us: 1_000, allocatedBytes: 0, gcPauseUs: 0, collections: 0, longestPauseUs: 0 },
+      { us: 2_000, allocatedBytes: 1_000, gcPauseUs: 100, collections: 2, longestPauseUs: 60 },
+      { us: 3_000, allocatedBytes: 3_000, gcPauseUs: 100, collections: 2, longestPauseUs: 0 },
+      { us: 4_000, allocatedBytes: 3_000, gcPauseUs: 900, collections: 3, longestPauseUs: 800 },
     ];
-    expect(windowOf(samples, 1_500, 2_500)).toEqual({ allocatedBytes: 1_500, gcPauseMs: 0.05, collections: 1 });
+    expect(windowOf(samples, 1_500, 2_500)).toEqual({
+      allocatedBytes: 1_500,
+      gcPauseMs: 0.05,
+      collections: 1,
+      longestPauseMs: 0.06,
+    });
+    expect(windowOf(samples, 2_000, 3_000)?.longestPauseMs).toBe(0);
     expect(windowOf(samples, 500, 2_500)).toBeNull();
-    expect(windowOf(samples, 1_500, 3_500)).toBeNull();
+    expect(windowOf(samples, 1_500, 4_500)).toBeNull();
   });
 });
