@@ -15,13 +15,15 @@ export default defineConfig({
   optimizeDeps: { entries: ["app/root.tsx", "app/routes/**/*.tsx"] },
   plugins: [
     remix({
-      // Every v3 flag on: the app is written the way Remix v3 / React Router 7 expects.
+      // Every v3 flag on but lazy route discovery: the app is written the way React Router 7
+      // expects. With a handful of routes, discovering them lazily costs every page render more
+      // than sending them all (docs/decisions/0020-routes-sent-up-front.md).
       future: {
         v3_fetcherPersist: true,
         v3_relativeSplatPath: true,
         v3_throwAbortReason: true,
         v3_singleFetch: true,
-        v3_lazyRouteDiscovery: true,
+        v3_lazyRouteDiscovery: false,
         v3_routeConfig: true,
       },
     }),

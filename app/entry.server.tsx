@@ -21,30 +21,42 @@ export default function handleRequest(
 ) {
   const nonce = createNonce();
   // Bots and no-JS clients get the whole document at once; browsers get it streamed.
-  const readyEvent = isbot(request.headers.get("user-agent") ?? "") ? "onAllReady" : "onShellReady";
+  const whole = isbot(request.headers.get("user-agent") ?? "");
 
   return new Promise<Response>((resolve, reject) => {
     let shellRendered = false;
+    // Unref'd: a render must not hold a stopping server open. Cleared once everything is
+    // rendered: until it fires, the timer keeps the whole render alive, and at hundreds of pages
+    // a second six seconds of finished renders were most of the old generation (issue #11).
+    const abortTimer = setTimeout(() => abort(), streamTimeout + 1_000).unref();
+    const respond = () => {
+      shellRendered = true;
+      const body = new PassThrough();
+      responseHeaders.set("Content-Type", "text/html; charset=utf-8");
+      applySecurityHeaders(responseHeaders, nonce);
+      resolve(
+        new Response(createReadableStreamFromReadable(body), {
+          headers: responseHeaders,
+          status: responseStatusCode,
+        }),
+      );
+      pipe(body);
+    };
     const { pipe, abort } = renderToPipeableStream(
       <NonceContext.Provider value={nonce}>
         <RemixServer context={remixContext} url={request.url} nonce={nonce} />
       </NonceContext.Provider>,
       {
         nonce,
-        [readyEvent]() {
-          shellRendered = true;
-          const body = new PassThrough();
-          responseHeaders.set("Content-Type", "text/html; charset=utf-8");
-          applySecurityHeaders(responseHeaders, nonce);
-          resolve(
-            new Response(createReadableStreamFromReadable(body), {
-              headers: responseHeaders,
-              status: responseStatusCode,
-            }),
-          );
-          pipe(body);
+        onShellReady() {
+          if (!whole) respond();
+        },
+        onAllReady() {
+          clearTimeout(abortTimer);
+          if (whole) respond();
         },
         onShellError(error: unknown) {
+          clearTimeout(abortTimer);
           reject(error);
         },
         onError(error: unknown) {
@@ -54,8 +66,6 @@ export default function handleRequest(
         },
       },
     );
-    // Unref'd: a finished render must not hold a stopping server open for six more seconds.
-    setTimeout(abort, streamTimeout + 1_000).unref();
   });
 }
 

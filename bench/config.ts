@@ -35,6 +35,8 @@ export interface BenchConfig {
   skipBuild: boolean;
   /** Start the app under `node --cpu-prof` and keep its .cpuprofile with the results. */
   profile: boolean;
+  /** Record a sampling heap profile of the app's allocations (bench/gc-probe.ts) and keep it. */
+  heapProfile: boolean;
   phases: PhaseName[];
   /** Where results go; bench/results by default. */
   resultsDir: string;
@@ -81,6 +83,7 @@ const schema = z.object({
   BENCH_USERS: number("BENCH_USERS", 1, 1000, true),
   BENCH_SKIP_BUILD: flag,
   BENCH_PROFILE: flag,
+  BENCH_HEAP_PROFILE: flag,
   BENCH_TIMEOUT: number("BENCH_TIMEOUT", 1, 120, false),
   BENCH_PHASES: z
     .string()
@@ -159,6 +162,7 @@ export function readConfig(source: Record<string, string | undefined> = process.
     // Quick mode reuses an existing build unless told otherwise; a missing build is always built.
     skipBuild: env.BENCH_SKIP_BUILD ?? quick,
     profile: env.BENCH_PROFILE ?? false,
+    heapProfile: env.BENCH_HEAP_PROFILE ?? false,
     phases: env.BENCH_PHASES,
     resultsDir: env.BENCH_RESULTS_DIR ?? "bench/results",
     timeout: env.BENCH_TIMEOUT ?? 10,

@@ -39,6 +39,17 @@ export interface PhaseResult {
   cpuMsPerRequest: number | null;
   /** The app's CPU seconds per second in the measured window (1.0 = one core fully busy). */
   cpuUtilization: number | null;
+  /**
+   * KiB allocated on the app's V8 heap in the measured window per request (round trip for
+   * sign-in), from bench/gc-probe.ts; null when the probe gave no figures.
+   */
+  allocatedKBPerRequest: number | null;
+  /** Share of the measured window the app's main thread spent paused in garbage collection (0-1). */
+  gcShare: number | null;
+  /** Garbage collections in the measured window. */
+  gcCollections: number | null;
+  /** The longest single GC pause in (or up to 100 ms around) the measured window, in ms. */
+  gcLongestPauseMs: number | null;
   /** The highest RSS of each second of the phase (warm-up first), in MB. */
   rssTimelineMB: Array<number | null>;
   /** Sign-in only: latency of each hop of the round trip. */
@@ -74,10 +85,22 @@ export interface BenchResults {
     profiled: boolean;
     loadAverage: { atStart: number[]; atEnd: number[] };
   };
-  setup: { buildSeconds: number | null; users: number; signUpSeconds: number; idleRssMB: number | null };
+  setup: {
+    buildSeconds: number | null;
+    users: number;
+    signUpSeconds: number;
+    idleRssMB: number | null;
+    /**
+     * Milliseconds from spawning the `start` command to the server's "listening" line, and to
+     * the end of the first answer to GET / (migrations and the local Kinde server's start included).
+     */
+    startup: { listeningMs: number; firstAnswerMs: number };
+  };
   app: {
     /** The command the app was started with: package.json's `start` script, without npm. */
     server: string;
+    /** The bench-only preload the app also runs with (the allocation and GC figures). */
+    preload: string;
     url: string;
     pid: number;
     /** The processes the memory and CPU figures cover. */
@@ -89,12 +112,16 @@ export interface BenchResults {
   targets: Target[];
   /** With BENCH_PROFILE=1: the app's .cpuprofile. */
   profile?: { file: string };
+  /** With BENCH_HEAP_PROFILE=1: the app's sampling heap profile (allocations, collected ones kept). */
+  heapProfile?: { file: string };
 }
 
 export const TARGETS = {
-  dashboardShareOfLanding: 0.6,
+  dashboardShareOfLanding: 0.8,
   signInP50Ms: 30,
   peakMemoryMB: 250,
+  /** Tail latency: p99 at most this many times p50, in every phase. */
+  p99OverP50: 3,
 };
 
 export function evaluateTargets(phases: PhaseResult[]): Target[] {
@@ -140,6 +167,24 @@ export function evaluateTargets(phases: PhaseResult[]): Target[] {
     });
   }
 
+  const tails = phases.filter((phase) => phase.latencyMs.count > 0 && phase.p50Ms > 0);
+  const tailName = `p99 <= ${TARGETS.p99OverP50}x p50 in every phase`;
+  if (tails.length > 0) {
+    const worst = tails.map((phase) => ({ phase, ratio: phase.p99Ms / phase.p50Ms })).sort((a, b) => b.ratio - a.ratio);
+    targets.push({
+      name: tailName,
+      status: worst[0]!.ratio <= TARGETS.p99OverP50 ? "PASS" : "FAIL",
+      detail: worst
+        .map(
+          ({ phase, ratio }) =>
+            `${phase.name} ${ratio.toFixed(1)}x (${phase.p99Ms.toFixed(1)}/${phase.p50Ms.toFixed(1)} ms)`,
+        )
+        .join(", "),
+    });
+  } else {
+    targets.push({ name: tailName, status: "SKIP", detail: "no successful request measured" });
+  }
+
   const peaks = phases.map((phase) => phase.peakRssMB).filter((value): value is number => value !== null);
   if (peaks.length > 0) {
     const peak = Math.max(...peaks);
@@ -179,7 +224,20 @@ const fixed = (value: number | null, decimals: number) =>
   value === null || !Number.isFinite(value) ? "n/a" : value.toFixed(decimals);
 
 export function formatTable(phases: PhaseResult[]): string {
-  const header = ["phase", "target", "rps", "vs /", "p50 ms", "p99 ms", "errors", "peak RSS MB", "CPU ms/req"];
+  const header = [
+    "phase",
+    "target",
+    "rps",
+    "vs /",
+    "p50 ms",
+    "p99 ms",
+    "errors",
+    "peak RSS MB",
+    "CPU ms/req",
+    "alloc KB/req",
+    "GC %",
+    "GC max ms",
+  ];
   const rows = phases.map((phase) => [
     phase.name,
     phase.target,
@@ -190,6 +248,9 @@ export function formatTable(phases: PhaseResult[]): string {
     String(phase.errors),
     fixed(phase.peakRssMB, 1),
     fixed(phase.cpuMsPerRequest, 2),
+    fixed(phase.allocatedKBPerRequest, 1),
+    fixed(phase.gcShare === null ? null : phase.gcShare * 100, 1),
+    fixed(phase.gcLongestPauseMs, 1),
   ]);
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
   const line = (cells: string[]) => cells.map((cell, column) => pad(cell, widths[column]!, column >= 2)).join("  ");

@@ -14,7 +14,7 @@
  * Options are environment variables: see bench/README.md.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { baseEnv, ROOT, scriptArgs, withNodeFlags } from "../stack/app.ts";
@@ -22,6 +22,8 @@ import { startStack, type Stack } from "../stack/index.ts";
 import { readConfig, type BenchConfig, type PhaseName } from "./config";
 import { runDatabases } from "./databases";
 import { FlowBrowser, signInFlow, type Person } from "./flow";
+import { compileProbe, GcSamples } from "./gc-samples";
+import { formatHeapProfileSummary, summarizeHeapProfile } from "./heap-profile";
 import { MemorySampler, processTree, readTreeMemory, type ProcessInfo } from "./memory";
 import type { LoadJob, LoadResult } from "./protocol";
 import {
@@ -235,11 +237,17 @@ async function main(): Promise<number> {
     ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, "--cpu-prof-name=app.cpuprofile"] : []),
   ];
   const command = `node ${withNodeFlags(scriptArgs("production"), nodeFlags).join(" ")}`;
+  // The allocation and GC figures come from a probe preloaded into the app (bench/gc-probe.ts).
+  const probeDir = mkdtempSync(join(tmpdir(), "rkp-bench-probe-"));
+  const probeFlags = await compileProbe(probeDir);
+  const gcSamples = new GcSamples(join(probeDir, "gc-samples.txt"));
+  const heapProfileFile = join(probeDir, "app.heapprofile");
   let stack: Stack | undefined;
   const cleanup = async () => {
     for (const child of children) child.kill("SIGKILL");
     if (stack) await stack.stop().catch(() => {});
     if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+    rmSync(probeDir, { recursive: true, force: true });
   };
   const onSignal = (signal: NodeJS.Signals) => {
     log(`${signal}: stopping`);
@@ -254,14 +262,29 @@ async function main(): Promise<number> {
     stack = await startStack({
       kinde: "child",
       ttl: { access: 86_400, id: 86_400, refresh: 1_296_000 },
-      nodeFlags,
+      nodeFlags: [...probeFlags, ...nodeFlags],
+      env: {
+        BENCH_GC_SAMPLES_FILE: gcSamples.file,
+        ...(config.heapProfile ? { BENCH_HEAP_PROFILE_FILE: heapProfileFile } : {}),
+      },
       output: { limit: 64 * 1024 },
     });
     const { app } = stack;
+    // Start-up as a person sees it: from the command to the first page it answers. Migrations and
+    // the local Kinde server's start (the server waits for both before it listens) included.
+    const firstAnswer = await fetch(`${app.url}/`, { headers: { accept: "text/html" } });
+    await firstAnswer.text();
+    const startup = {
+      listeningMs: Math.round(app.listeningAt - app.spawnedAt),
+      firstAnswerMs: Math.round(performance.now() - app.spawnedAt),
+    };
+    if (firstAnswer.status !== 200) throw new Error(`the first GET / answered ${firstAnswer.status}, expected 200`);
+    log(`first answer ${startup.firstAnswerMs} ms after start (listening after ${startup.listeningMs} ms)`);
     const tree = processTree(app.pid);
-    let measured = tree.filter((entry) => !isLocalKinde(entry));
+    // The local Kinde server and what it runs (tsx's esbuild service) are not the app's.
+    const notCounted = tree.filter(isLocalKinde).flatMap((entry) => processTree(entry.pid));
+    let measured = tree.filter((entry) => !notCounted.some((other) => other.pid === entry.pid));
     if (measured.length === 0) measured = [{ pid: app.pid, command }];
-    const notCounted = tree.filter(isLocalKinde);
     log(`app ${app.url} (${command}), local Kinde ${stack.issuerUrl}, database ${stack.databaseFile}`);
     log(`memory and CPU figures: ${describeProcesses(measured)}; not counted: ${describeProcesses(notCounted)}`);
 
@@ -289,6 +312,8 @@ async function main(): Promise<number> {
       }
       const memory = sampler.stop();
       const cpuMs = sampler.cpuMsBetween(result.measuredFromUs, result.measuredToUs);
+      const gc = await gcSamples.between(result.measuredFromUs, result.measuredToUs);
+      const windowMs = (result.measuredToUs - result.measuredFromUs) / 1000;
       if (app.child.exitCode !== null || app.child.signalCode !== null) {
         throw new Error(`the app exited during phase ${phase}:\n${app.output.text().slice(-4000)}`);
       }
@@ -316,6 +341,11 @@ async function main(): Promise<number> {
           cpuMs !== null
             ? Math.round((cpuMs / 1000 / ((result.measuredToUs - result.measuredFromUs) / 1e6)) * 100) / 100
             : null,
+        allocatedKBPerRequest:
+          gc && result.completed > 0 ? Math.round((gc.allocatedBytes / 1024 / result.completed) * 10) / 10 : null,
+        gcShare: gc && windowMs > 0 ? Math.round((gc.gcPauseMs / windowMs) * 10_000) / 10_000 : null,
+        gcCollections: gc?.collections ?? null,
+        gcLongestPauseMs: gc ? Math.round(gc.longestPauseMs * 10) / 10 : null,
         ...(result.steps ? { steps: result.steps } : {}),
         ...(result.appSide ? { appSideMs: result.appSide } : {}),
         window: { fromUs: result.measuredFromUs, toUs: result.measuredToUs },
@@ -324,7 +354,11 @@ async function main(): Promise<number> {
         typeof value === "number" && Number.isFinite(value) ? `${value.toFixed(2)} ms` : "n/a";
       log(
         `phase ${phase}: ${result.rps.toFixed(1)} ${TARGET_LABELS[phase].unit}/s, p50 ${ms(result.latency.p50)}, ` +
-          `p99 ${ms(result.latency.p99)}, ${result.errors} errors`,
+          `p99 ${ms(result.latency.p99)}, ${result.errors} errors` +
+          (gc && result.completed > 0
+            ? `, ${(gc.allocatedBytes / 1024 / result.completed).toFixed(1)} KB allocated per ${TARGET_LABELS[phase].unit.replace(/s$/, "")}` +
+              `, GC ${((gc.gcPauseMs / windowMs) * 100).toFixed(1)}% of the time (longest pause ${gc.longestPauseMs.toFixed(1)} ms)`
+            : ""),
       );
       for (const sample of result.errorSamples) log(`  error: ${sample}`);
     }
@@ -367,8 +401,16 @@ async function main(): Promise<number> {
         users: users.length,
         signUpSeconds: Math.round(signUpSeconds * 10) / 10,
         idleRssMB,
+        startup,
       },
-      app: { server: command, url: appUrl, pid: appPid, processes: measured, notCounted },
+      app: {
+        server: command,
+        preload: `${probeFlags.join(" ")} (bench/gc-probe.ts: allocation and GC figures; the bench only)`,
+        url: appUrl,
+        pid: appPid,
+        processes: measured,
+        notCounted,
+      },
       phases,
       targets,
     };
@@ -384,6 +426,17 @@ async function main(): Promise<number> {
         results.profile = { file: relative(ROOT, kept) };
       } else {
         log("no CPU profile was written (the app did not exit cleanly)");
+      }
+    }
+    let heapSummary: string | undefined;
+    if (config.heapProfile) {
+      if (existsSync(heapProfileFile)) {
+        const kept = join(resultsDir, `${stamp}-app.heapprofile`);
+        copyFileSync(heapProfileFile, kept);
+        results.heapProfile = { file: relative(ROOT, kept) };
+        heapSummary = formatHeapProfileSummary(summarizeHeapProfile(JSON.parse(readFileSync(kept, "utf8"))));
+      } else {
+        log("no heap profile was written (the app did not exit cleanly)");
       }
     }
 
@@ -405,7 +458,9 @@ async function main(): Promise<number> {
       );
     }
     console.log(
-      `App: ${command} (as npm start); RSS ${idleRssMB ?? "n/a"} MB after start and sign-ups, before the phases.`,
+      `App: ${command} (as npm start); first page answered ${(startup.firstAnswerMs / 1000).toFixed(2)} s after start ` +
+        `(migrations and the local Kinde server's start included; listening after ${(startup.listeningMs / 1000).toFixed(2)} s); ` +
+        `RSS ${idleRssMB ?? "n/a"} MB after start and sign-ups, before the phases.`,
     );
     console.log(
       `Memory and CPU cover ${describeProcesses(measured)}; the local Kinde server (${describeProcesses(notCounted)}) is not counted.`,
@@ -420,6 +475,11 @@ async function main(): Promise<number> {
     }
     console.log("");
     console.log(formatTargets(targets));
+    if (heapSummary) {
+      console.log("");
+      console.log(`Heap profile of the app: ${results.heapProfile?.file} (the whole run, sign-ups included)`);
+      console.log(heapSummary);
+    }
     if (results.profile) {
       console.log("");
       console.log(

@@ -5,7 +5,7 @@
  * files and server bundle are served.
  */
 import { createServer, type Server } from "node:http";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import {
   createReadableStreamFromReadable,
@@ -59,14 +59,24 @@ export async function createAppServer(mode: Mode, log: (line: string) => void = 
     build = serverBuild;
     // Remix sets the security headers on what it renders (app/entry.server.tsx); files get these.
     const setHeaders = (res: express.Response) => res.setHeader("X-Content-Type-Options", "nosniff");
+    // Vite's files, named by their content: cached for good. The folder itself is no page.
     app.use(
-      serverBuild.publicPath,
-      express.static(serverBuild.assetsBuildDirectory, { immutable: true, maxAge: "1y", setHeaders }),
+      `${serverBuild.publicPath}assets`,
+      express.static(join(serverBuild.assetsBuildDirectory, "assets"), {
+        immutable: true,
+        maxAge: "1y",
+        redirect: false,
+        setHeaders,
+      }),
     );
-    // public/ holds files (favicon...): only paths that look like one are looked up on disk,
-    // so page requests do not pay a failed stat each.
+    // public/'s files (favicon...), which Vite also copies into the build, keep their names when
+    // they change: cached for an hour. Only paths that look like a file are looked up on disk, so
+    // a page request does not pay two failed stats (and their allocations) before Remix.
+    const buildFiles = express.static(serverBuild.assetsBuildDirectory, { maxAge: "1h", setHeaders });
     const publicFiles = express.static("public", { maxAge: "1h", setHeaders });
-    app.use((req, res, next) => (/\.[a-z0-9]+$/i.test(req.path) ? publicFiles(req, res, next) : next()));
+    app.use((req, res, next) =>
+      /\.[a-z0-9]+$/i.test(req.path) ? buildFiles(req, res, () => publicFiles(req, res, next)) : next(),
+    );
   }
 
   app.use(requestLog(log));

@@ -58,6 +58,10 @@ export interface AppOptions {
 export interface AppProcess {
   url: string;
   pid: number;
+  /** performance.now() when the command was spawned (the benchmark's start-up time). */
+  spawnedAt: number;
+  /** performance.now() when the server said it listens. */
+  listeningAt: number;
   child: ChildProcess;
   output: ProcessOutput;
   /** Sends `signal` (SIGTERM by default) and resolves with the exit code; SIGKILL after `graceMs`. */
@@ -67,6 +71,7 @@ export interface AppProcess {
 /** Starts the app and resolves once it listens; rejects with PortTaken when its port is in use. */
 export async function startApp(options: AppOptions): Promise<AppProcess> {
   const args = withNodeFlags(scriptArgs(options.mode ?? "production"), options.nodeFlags ?? []);
+  const spawnedAt = performance.now();
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...options.env, PORT: String(options.port) },
@@ -77,6 +82,8 @@ export async function startApp(options: AppOptions): Promise<AppProcess> {
   const app: AppProcess = {
     url: `http://localhost:${options.port}`,
     pid: child.pid ?? -1,
+    spawnedAt,
+    listeningAt: Number.NaN,
     child,
     output,
     async stop(signal = "SIGTERM", graceMs = 15_000) {
@@ -92,6 +99,7 @@ export async function startApp(options: AppOptions): Promise<AppProcess> {
   try {
     // The server's own line, not any answer on the port: another process could hold it.
     await output.waitFor(listeningLine(options.port), options.timeoutMs ?? 60_000);
+    app.listeningAt = performance.now();
   } catch (error) {
     await app.stop("SIGKILL");
     if (/EADDRINUSE|cannot listen on port/.test(output.text())) throw new PortTaken(`port ${options.port} is taken`);

@@ -3,7 +3,7 @@
  * `file:` URL (app/lib/db-sqlite.server.ts), PostgreSQL for a postgres(ql):// URL
  * (app/lib/db-postgres.server.ts). The models run on either.
  */
-import { databaseProvider } from "./database-url";
+import { databaseProvider as provider, type DatabaseProvider } from "./database-url";
 import type { Prisma } from "~/generated/prisma/client";
 import { databaseUnavailableResponse, databaseFailure } from "./db-errors.server";
 import { createPostgresClient } from "./db-postgres.server";
@@ -21,7 +21,7 @@ function asResponse(error: unknown, operation: string): unknown {
 
 function createClient(databaseUrl: string) {
   const base =
-    databaseProvider(databaseUrl) === "postgresql"
+    provider(databaseUrl) === "postgresql"
       ? createPostgresClient(databaseUrl, { poolSize: env.DATABASE_POOL_SIZE })
       : createSqliteClient(databaseUrl);
   // A database that cannot be used (down, unreachable, read-only, locked, full) becomes a 503
@@ -77,6 +77,9 @@ export async function batch<T extends readonly unknown[]>(run: () => Promise<T>)
 const globalForDb = globalThis as typeof globalThis & { __prisma?: Database; __prismaShutdownHook?: true };
 
 export const prisma: Database = (globalForDb.__prisma ??= createClient(env.DATABASE_URL));
+
+/** Which database `prisma` runs on, for the few raw queries whose SQL differs. */
+export const databaseProvider: DatabaseProvider = provider(env.DATABASE_URL);
 
 if (!globalForDb.__prismaShutdownHook) {
   globalForDb.__prismaShutdownHook = true;

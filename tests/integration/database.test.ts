@@ -4,6 +4,7 @@
  * times at once, /healthz, and a database that cannot be written or reached.
  */
 import Database from "better-sqlite3";
+import { parse } from "node-html-parser";
 import { randomBytes } from "node:crypto";
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -42,7 +43,8 @@ async function healthBecomes(stack: Stack, database: string): Promise<{ status: 
 describe.each<DatabaseProvider>(["sqlite", "postgresql"])("on %s", (provider) => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack({ database: provider });
+    // A server away from UTC: what pages show must not depend on the server's time zone.
+    stack = await startStack({ database: provider, env: { TZ: "America/New_York" } });
   });
   afterAll(async () => {
     await stack?.stop();
@@ -148,6 +150,30 @@ describe.each<DatabaseProvider>(["sqlite", "postgresql"])("on %s", (provider) =>
     });
   });
 
+  describe("the signed-in page", () => {
+    it("shows the row as the database holds it, with its dates in UTC", async () => {
+      const { browser, person } = await signInAs(stack);
+      // As a SQL shell would write them: SQLite's CURRENT_TIMESTAMP format and an ISO string.
+      await stack.database.run(
+        'UPDATE "User" SET "firstName" = ?, "lastName" = NULL, "createdAt" = ?, "lastSignInAt" = ? WHERE "email" = ?',
+        "Grace",
+        "2026-01-02 03:04:05",
+        "2026-02-03T04:05:06.789Z",
+        person.email,
+      );
+      const page = await browser.get(`${stack.appUrl}/dashboard`);
+      expect(page.status).toBe(200);
+      const html = parse(page.html);
+      const shown = (testId: string) => html.querySelector(`[data-testid="${testId}"]`)?.text.trim();
+      expect(shown("first-name")).toBe("Grace");
+      expect(shown("last-name")).toBe("Not set");
+      expect(shown("email")).toBe(person.email);
+      expect(shown("last-sign-in")).toBe("Feb 3, 2026, 4:05 AM UTC");
+      expect(html.querySelector("time")?.getAttribute("datetime")).toBe("2026-01-02T03:04:05.000Z");
+      expect(html.querySelector("time")?.text).toBe("January 2, 2026");
+    });
+  });
+
   describe("health", () => {
     it("reports the database readable and writable", async () => {
       expect(await health(stack)).toEqual({
@@ -205,6 +231,7 @@ describe.each<DatabaseProvider>(["sqlite", "postgresql"])("on %s", (provider) =>
       async () => {
         const name = databaseName(stack.database);
         const admin = stack.database.url.replace(/\/[^/]*$/, "/postgres");
+        const signedIn = await signInAs(stack);
         const sql = (statement: string) => databaseAccess(admin).run(statement);
         await sql(`ALTER DATABASE "${name}" ALLOW_CONNECTIONS false`);
         await sql(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name}'`);
@@ -218,6 +245,10 @@ describe.each<DatabaseProvider>(["sqlite", "postgresql"])("on %s", (provider) =>
           const { page } = await signUp(stack, newPerson(), undefined, { waitForKindeEvents: false });
           expect(page.status).toBe(503);
           expect(textOf(page.html)).toContain("Temporarily unavailable");
+          // A signed-in page needs the person's row: its friendly 503 too.
+          const dashboard = await signedIn.browser.get(`${stack.appUrl}/dashboard`);
+          expect(dashboard.status).toBe(503);
+          expect(textOf(dashboard.html)).toContain("Temporarily unavailable");
         } finally {
           await sql(`ALTER DATABASE "${name}" ALLOW_CONNECTIONS true`);
         }
@@ -229,6 +260,9 @@ describe.each<DatabaseProvider>(["sqlite", "postgresql"])("on %s", (provider) =>
         const { page } = await signUp(stack, person);
         expect(page.url).toBe(`${stack.appUrl}/dashboard`);
         expect((await users(stack.database)).filter((row) => row.email === person.email)).toHaveLength(1);
+        const dashboard = await signedIn.browser.get(`${stack.appUrl}/dashboard`);
+        expect(dashboard.status).toBe(200);
+        expect(textOf(dashboard.html)).toContain(signedIn.person.email);
         expect(stack.appLog()).toContain("[db] idle connection lost");
       },
     );

@@ -4,6 +4,7 @@
  */
 import { beforeEach, describe, expect, it } from "vitest";
 import { prisma } from "~/lib/db.server";
+import { getUserByKindeId } from "~/models/user.server";
 
 beforeEach(async () => {
   await prisma.user.deleteMany();
@@ -42,6 +43,11 @@ describe("the SQLite connection and interactive transactions", () => {
   it("does not show a transaction's uncommitted rows to other readers", async () => {
     const seen = await duringRolledBackTransaction(() => prisma.user.findMany().then((users) => users));
     expect(seen).toEqual([]);
+  });
+
+  it("does not show a transaction's uncommitted row to the signed-in page's raw read", async () => {
+    expect(await duringRolledBackTransaction(() => getUserByKindeId("kp_inside"))).toBeNull();
+    expect(await getUserByKindeId("kp_inside")).toBeNull();
   });
 
   it("lets the queries held back meanwhile run once the transaction commits", async () => {
