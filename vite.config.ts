@@ -17,7 +17,7 @@ export default defineConfig({
     remix({
       // Every v3 flag on but lazy route discovery: the app is written the way React Router 7
       // expects. With a handful of routes, discovering them lazily costs every page render more
-      // than sending them all (docs/decisions/0020-routes-sent-up-front.md).
+      // than sending them all (docs/decisions/0021-routes-sent-up-front.md).
       future: {
         v3_fetcherPersist: true,
         v3_relativeSplatPath: true,
