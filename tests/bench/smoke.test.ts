@@ -58,7 +58,7 @@ describe("npm run bench (quick mode)", () => {
       }
       expect(stdout).toContain("PASS zero errors");
       expect(stdout).toMatch(/^(PASS|FAIL) \/dashboard throughput/m);
-      expect(stdout).toMatch(/^(PASS|FAIL) sign-in round trip p50/m);
+      expect(stdout).not.toMatch(/sign-in round trip p50/);
       expect(stdout).toMatch(/^(PASS|FAIL) peak server memory/m);
       expect(stdout).toMatch(/^(PASS|FAIL) p99 <= 3x p50 in every phase/m);
       expect(stdout).toMatch(/first page answered \d+\.\d\d s after start/);
