@@ -317,7 +317,7 @@ async function main(): Promise<number> {
       if (app.child.exitCode !== null || app.child.signalCode !== null) {
         throw new Error(`the app exited during phase ${phase}:\n${app.output.text().slice(-4000)}`);
       }
-      phases.push({
+      const measuredPhase: PhaseResult = {
         name: phase,
         ...TARGET_LABELS[phase],
         rps: result.rps,
@@ -349,15 +349,16 @@ async function main(): Promise<number> {
         ...(result.steps ? { steps: result.steps } : {}),
         ...(result.appSide ? { appSideMs: result.appSide } : {}),
         window: { fromUs: result.measuredFromUs, toUs: result.measuredToUs },
-      });
+      };
+      phases.push(measuredPhase);
       const ms = (value: number | null) =>
         typeof value === "number" && Number.isFinite(value) ? `${value.toFixed(2)} ms` : "n/a";
       log(
         `phase ${phase}: ${result.rps.toFixed(1)} ${TARGET_LABELS[phase].unit}/s, p50 ${ms(result.latency.p50)}, ` +
           `p99 ${ms(result.latency.p99)}, ${result.errors} errors` +
-          (gc && result.completed > 0
-            ? `, ${(gc.allocatedBytes / 1024 / result.completed).toFixed(1)} KB allocated per ${TARGET_LABELS[phase].unit.replace(/s$/, "")}` +
-              `, GC ${((gc.gcPauseMs / windowMs) * 100).toFixed(1)}% of the time (longest pause ${gc.longestPauseMs.toFixed(1)} ms)`
+          (measuredPhase.allocatedKBPerRequest !== null && measuredPhase.gcShare !== null
+            ? `, ${measuredPhase.allocatedKBPerRequest.toFixed(1)} KB allocated per ${TARGET_LABELS[phase].unit.replace(/s$/, "")}` +
+              `, GC ${(measuredPhase.gcShare * 100).toFixed(1)}% of the time (longest pause ${measuredPhase.gcLongestPauseMs} ms)`
             : ""),
       );
       for (const sample of result.errorSamples) log(`  error: ${sample}`);

@@ -69,14 +69,11 @@ export async function createAppServer(mode: Mode, log: (line: string) => void = 
         setHeaders,
       }),
     );
-    // public/'s files (favicon...), which Vite also copies into the build, keep their names when
-    // they change: cached for an hour. Only paths that look like a file are looked up on disk, so
-    // a page request does not pay two failed stats (and their allocations) before Remix.
-    const buildFiles = express.static(serverBuild.assetsBuildDirectory, { maxAge: "1h", setHeaders });
-    const publicFiles = express.static("public", { maxAge: "1h", setHeaders });
-    app.use((req, res, next) =>
-      /\.[a-z0-9]+$/i.test(req.path) ? buildFiles(req, res, () => publicFiles(req, res, next)) : next(),
-    );
+    // public/'s files (favicon...), copied into the build by Vite, keep their names when they
+    // change: cached for an hour. Only paths that look like a file are looked up on disk, so a
+    // page request does not pay a failed stat (and its allocations) before Remix.
+    const publicFiles = express.static(serverBuild.assetsBuildDirectory, { maxAge: "1h", setHeaders });
+    app.use((req, res, next) => (/\.[a-z0-9]+$/i.test(req.path) ? publicFiles(req, res, next) : next()));
   }
 
   app.use(requestLog(log));
