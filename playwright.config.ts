@@ -2,7 +2,7 @@
  * Browser tests (Playwright). Run them with `npm run test:e2e` (scripts/e2e.ts builds the app,
  * picks a browser, then runs `playwright test`); see tests/e2e/README.md.
  *
- * By default the run starts its own stack (tests/e2e/global-setup.ts, with stack/): the
+ * By default the run starts its own stack (tests/e2e/global-setup.ts, with tests/support/stack.ts): the
  * production build started as `npm start` starts it, the local Kinde server beside it, and a
  * migrated SQLite file, on ports picked here, in a temporary directory removed afterwards.
  * Nothing touches the developer's data.
@@ -20,7 +20,7 @@
 import { defineConfig } from "@playwright/test";
 import { existsSync, readFileSync } from "node:fs";
 import { parseEnv } from "node:util";
-import { pickPorts } from "./stack/ports";
+import { pickPorts } from "./tests/support/ports";
 import { e2eTarget, STORAGE_STATE } from "./tests/e2e/support/env";
 import { launchOptions } from "./tests/support/chromium";
 

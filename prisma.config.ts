@@ -5,8 +5,8 @@
 // (docs/decisions/0002-prisma-6-rust-free.md).
 import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
 import { defineConfig } from "prisma/config";
-import { isPostgresUrl } from "./app/lib/database-url.ts";
-import { DEFAULT_DATABASE_URL, loadDotEnv, prepareSqliteFile } from "./app/lib/dotenv.server.ts";
+import { isPostgresUrl } from "./app/lib/database/url.ts";
+import { DEFAULT_DATABASE_URL, loadDotEnv, prepareSqliteFile } from "./app/lib/config/dotenv.server.ts";
 import { postgresCliConfig } from "./prisma/postgresql/cli-config.ts";
 
 // A prisma.config.ts turns off Prisma's own .env loading, so load it here.

@@ -2,8 +2,8 @@
 // the PostgreSQL client with it (`prisma generate --config prisma.postgresql.config.ts`).
 // prisma.config.ts already picks PostgreSQL by itself for a postgres(ql):// DATABASE_URL.
 import { defineConfig } from "prisma/config";
-import { isPostgresUrl } from "./app/lib/database-url.ts";
-import { loadDotEnv } from "./app/lib/dotenv.server.ts";
+import { isPostgresUrl } from "./app/lib/database/url.ts";
+import { loadDotEnv } from "./app/lib/config/dotenv.server.ts";
 import { postgresCliConfig } from "./prisma/postgresql/cli-config.ts";
 
 loadDotEnv();

@@ -7,8 +7,8 @@ import { createReadableStreamFromReadable } from "@remix-run/node";
 import { isRouteErrorResponse, RemixServer } from "@remix-run/react";
 import { isbot } from "isbot";
 import { renderToPipeableStream } from "react-dom/server";
-import { NonceContext } from "~/lib/nonce";
-import { applySecurityHeaders, createNonce } from "~/lib/security-headers.server";
+import { NonceContext } from "~/lib/http/nonce";
+import { applySecurityHeaders, createNonce } from "~/lib/http/security-headers.server";
 
 export const streamTimeout = 5_000;
 

@@ -12,9 +12,9 @@ import {
 } from "@remix-run/react";
 import type { ReactNode } from "react";
 import { SiteHeader } from "~/components/site-header";
-import { getOptionalUser } from "~/lib/auth.server";
-import { takeFlash } from "~/lib/flash.server";
-import { useNonce } from "~/lib/nonce";
+import { getOptionalUser } from "~/lib/auth/session.server";
+import { takeFlash } from "~/lib/http/flash.server";
+import { useNonce } from "~/lib/http/nonce";
 import stylesheet from "~/styles/app.css?url";
 
 export const links: LinksFunction = () => [

@@ -9,10 +9,15 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
-import { ROOT } from "../stack/app.ts";
-import { migrate } from "../stack/database.ts";
-import { startStack, type Stack } from "../stack/index.ts";
-import { initPostgresCluster, startPostgres, TEMPLATE_DATABASE, type PostgresServer } from "../stack/postgres.ts";
+import { ROOT } from "../tests/support/app-process.ts";
+import { migrate } from "../server/migrate.ts";
+import { startStack, type Stack } from "../tests/support/stack.ts";
+import {
+  initPostgresCluster,
+  startPostgres,
+  TEMPLATE_DATABASE,
+  type PostgresServer,
+} from "../tests/support/postgres.ts";
 import type { BenchConfig, DatabaseSetup, PhaseName } from "./config";
 import { processTree, readCpuMs } from "./memory";
 import type { LoadJob, LoadResult } from "./protocol";

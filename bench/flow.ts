@@ -1,10 +1,10 @@
 /**
  * Sign-up and sign-in over plain HTTP, the way a browser with JavaScript off does it, with
  * redirects followed by hand so every hop is checked and timed. Cookies and forms are the test
- * browser's (stack/browser.ts). Only Kinde's public field names (p_email, p_password,
+ * browser's (tests/support/browser.ts). Only Kinde's public field names (p_email, p_password,
  * p_first_name, p_last_name) and the form's own hidden inputs are used.
  */
-import { formRequest, TestBrowser } from "../stack/browser.ts";
+import { formRequest, TestBrowser } from "../tests/support/browser.ts";
 
 export interface Credentials {
   email: string;

@@ -8,7 +8,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import ts from "typescript";
-import { ROOT } from "../stack/app.ts";
+import { ROOT } from "../tests/support/app-process.ts";
 
 /**
  * The probe as plain JavaScript in `dir`, and the Node flags that preload it. The app runs on

@@ -5,8 +5,8 @@
  * (DATABASE_URL): the guide's "check the database" step, which works offline, where
  * `npx prisma studio` does not (see README.md).
  */
-import { loadDotEnv } from "../app/lib/dotenv.server.ts";
-import { EnvError } from "../app/lib/env-schema.server.ts";
+import { loadDotEnv } from "../app/lib/config/dotenv.server.ts";
+import { EnvError } from "../app/lib/config/env-schema.server.ts";
 import { readFlags } from "./lib/flags.ts";
 
 const json = readFlags("db:users", "Usage: npm run db:users [-- --json]", ["--json"]).has("--json");
@@ -14,9 +14,9 @@ const json = readFlags("db:users", "Usage: npm run db:users [-- --json]", ["--js
 try {
   loadDotEnv();
   // The database module validates the app's whole configuration on import.
-  const { prisma } = await import("../app/lib/db.server.ts");
+  const { prisma } = await import("../app/lib/database/client.server.ts");
   const { listAllUsers } = await import("../app/models/user.server.ts");
-  const { formatUsersTable, reportRows } = await import("../app/lib/users-report.server.ts");
+  const { formatUsersTable, reportRows } = await import("./lib/users-report.ts");
   const rows = reportRows(await listAllUsers());
   console.log(json ? JSON.stringify(rows, null, 2) : formatUsersTable(rows));
   await prisma.$disconnect();

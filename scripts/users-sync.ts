@@ -7,8 +7,8 @@
  * nothing. Credentials: KINDE_M2M_CLIENT_ID/KINDE_M2M_CLIENT_SECRET (an M2M application with
  * read:users), else the app's own client (which the local Kinde server accepts).
  */
-import { loadDotEnv } from "../app/lib/dotenv.server.ts";
-import { EnvError, parseManagementEnv } from "../app/lib/env-schema.server.ts";
+import { loadDotEnv } from "../app/lib/config/dotenv.server.ts";
+import { EnvError, parseManagementEnv } from "../app/lib/config/env-schema.server.ts";
 import { readFlags } from "./lib/flags.ts";
 
 function fail(message: string): never {
@@ -23,9 +23,9 @@ try {
   const config = parseManagementEnv(process.env);
   // Imported once the configuration is known to be good: the database module validates the
   // app's whole configuration on import.
-  const { createKindeManagementClient } = await import("../app/lib/kinde-management.server.ts");
-  const { formatSummary, syncUsersFromKinde } = await import("../app/lib/users-sync.server.ts");
-  const { prisma } = await import("../app/lib/db.server.ts");
+  const { createKindeManagementClient } = await import("../app/lib/kinde-sync/management-api.server.ts");
+  const { formatSummary, syncUsersFromKinde } = await import("../app/lib/kinde-sync/users-sync.server.ts");
+  const { prisma } = await import("../app/lib/database/client.server.ts");
   const log = (line: string) => console.log(`users:sync: ${line}`);
   log(`listing users at ${config.issuerUrl}${dryRun ? " (dry run: nothing will be written)" : ""}`);
   const client = createKindeManagementClient(config, { log });

@@ -10,9 +10,9 @@
  */
 import { existsSync } from "node:fs";
 import type { ServerResponse } from "node:http";
-import { EnvError, ensureEnvFile, listenPort, loadConfig, localKindeWanted, type Env } from "../stack/config.ts";
-import { migrate } from "../stack/database.ts";
-import { startLocalKinde, type KindeChild } from "../stack/kinde.ts";
+import { EnvError, ensureEnvFile, listenPort, loadConfig, localKindeWanted, type Env } from "./config.ts";
+import { migrate } from "./migrate.ts";
+import { startLocalKinde, type KindeChild } from "./kinde-local.ts";
 import { createAppServer, SERVER_BUILD, type Mode } from "./app.ts";
 
 const SHUTDOWN_GRACE_MS = 10_000;

@@ -1,5 +1,5 @@
 import { Link } from "@remix-run/react";
-import type { KindeClaims } from "~/lib/kinde-claims";
+import type { KindeClaims } from "~/lib/auth/claims";
 
 /** What the Kinde session carries: not stored by the app, read from the tokens per request. */
 export function KindeClaimsCard({ claims }: { claims: KindeClaims }) {

@@ -3,7 +3,7 @@
  * news about them (webhooks, users:sync) stores nothing; their own next sign-in lifts the
  * record and starts a new profile (docs/decisions/0020-account-deletion-in-the-app.md).
  */
-import { prisma, type Db } from "~/lib/db.server";
+import { prisma, type Db } from "~/lib/database/client.server";
 
 /** When the person deleted their account here, or null. */
 export async function accountDeletedAt(kindeId: string, db: Db = prisma): Promise<Date | null> {

@@ -3,7 +3,7 @@
  * id, so once an id is here the app never stores a row for it again
  * (docs/decisions/0013-kinde-sync-tombstones-and-ordering.md).
  */
-import { prisma, type Db } from "~/lib/db.server";
+import { prisma, type Db } from "~/lib/database/client.server";
 
 export async function isKindeIdentityDeleted(kindeId: string, db: Db = prisma): Promise<boolean> {
   return (await db.deletedKindeIdentity.findUnique({ where: { kindeId }, select: { id: true } })) !== null;

@@ -2,8 +2,8 @@
  * Every query about processed Kinde webhook events: the record that makes each event apply
  * exactly once, however often Kinde delivers it.
  */
-import { isUniqueViolation } from "~/lib/db-errors.server";
-import { prisma, type Db } from "~/lib/db.server";
+import { isUniqueViolation } from "~/lib/database/errors.server";
+import { prisma, type Db } from "~/lib/database/client.server";
 
 export interface ProcessedWebhookEvent {
   eventId: string;

@@ -2,14 +2,14 @@
  * Every database query about users. Routes call these; nothing else touches `prisma.user`.
  */
 import { Prisma, type User } from "~/generated/prisma/client";
-import { conflictBackoff, isRecordNotFound, isRetryableConflict } from "~/lib/db-errors.server";
-import { batch, databaseProvider, prisma, transaction, type Db } from "~/lib/db.server";
+import { conflictBackoff, isRecordNotFound, isRetryableConflict } from "~/lib/database/errors.server";
+import { batch, databaseProvider, prisma, transaction, type Db } from "~/lib/database/client.server";
 import {
   cleanKindeProfile,
   planKindeUserChange,
   type KindeUserColumns,
   type KindeUserFacts,
-} from "~/lib/kinde-user-facts.server";
+} from "~/lib/kinde-sync/user-facts.server";
 import { accountDeletedAt, forgetAccountDeletion, recordAccountDeletion } from "./account-deletion.server";
 import { isKindeIdentityDeleted, recordDeletedKindeIdentity } from "./deleted-kinde-identity.server";
 

@@ -5,10 +5,10 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { data } from "@remix-run/node";
 import { Form, Link, useActionData, useNavigation } from "@remix-run/react";
-import { requireUser } from "~/lib/auth.server";
-import { setFlash } from "~/lib/flash.server";
-import { privatePage, privatePageHeaders, readForm } from "~/lib/http.server";
-import { signOut } from "~/lib/kinde-auth.server";
+import { requireUser } from "~/lib/auth/session.server";
+import { setFlash } from "~/lib/http/flash.server";
+import { privatePage, privatePageHeaders, readForm } from "~/lib/http/responses.server";
+import { signOut } from "~/lib/auth/kinde-routes.server";
 import { deleteOwnAccount } from "~/models/user.server";
 
 export const headers = privatePageHeaders;

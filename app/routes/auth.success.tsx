@@ -3,8 +3,8 @@
  * the person's row from what Kinde says, then sends them on.
  */
 import type { LoaderFunctionArgs } from "@remix-run/node";
-import { completeSignIn } from "~/lib/auth.server";
-import { safeRedirect } from "~/lib/safe-redirect";
+import { completeSignIn } from "~/lib/auth/session.server";
+import { safeRedirect } from "~/lib/auth/safe-redirect";
 
 export async function loader(args: LoaderFunctionArgs) {
   return completeSignIn(args, safeRedirect(new URL(args.request.url).searchParams.get("returnTo")));

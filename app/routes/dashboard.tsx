@@ -4,9 +4,9 @@ import { Link, useLoaderData } from "@remix-run/react";
 import { Avatar, displayName } from "~/components/avatar";
 import { KindeClaimsCard } from "~/components/kinde-claims-card";
 import { ProfileForm } from "~/components/profile-form";
-import { requireUser } from "~/lib/auth.server";
-import { setFlash } from "~/lib/flash.server";
-import { privatePage, privatePageHeaders, readForm } from "~/lib/http.server";
+import { requireUser } from "~/lib/auth/session.server";
+import { setFlash } from "~/lib/http/flash.server";
+import { privatePage, privatePageHeaders, readForm } from "~/lib/http/responses.server";
 import { parseProfile } from "~/lib/profile-form";
 import { resetUserNameToKinde, updateUserName } from "~/models/user.server";
 

@@ -3,7 +3,7 @@
  * written). 200 when both hold, 503 with the failing check named otherwise. No secrets, no
  * session, no cache.
  */
-import { checkDatabase } from "~/lib/health.server";
+import { checkDatabase } from "~/lib/database/health.server";
 
 export async function loader() {
   const database = await checkDatabase();

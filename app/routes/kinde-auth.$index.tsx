@@ -5,7 +5,7 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { data } from "@remix-run/node";
 import { useLoaderData } from "@remix-run/react";
-import { AuthFlowError, finishAuth, health, startAuth, type AuthProblem } from "~/lib/kinde-auth.server";
+import { AuthFlowError, finishAuth, health, startAuth, type AuthProblem } from "~/lib/auth/kinde-routes.server";
 
 export const meta: MetaFunction = () => [{ title: "Sign-in problem · Remix Kinde Stack" }];
 

@@ -5,7 +5,7 @@
  */
 import type { ActionFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form } from "@remix-run/react";
-import { signOut } from "~/lib/kinde-auth.server";
+import { signOut } from "~/lib/auth/kinde-routes.server";
 
 export const meta: MetaFunction = () => [{ title: "Sign out · Remix Kinde Stack" }];
 

@@ -8,8 +8,8 @@ import { data } from "@remix-run/node";
 import { isRouteErrorResponse, Link, useLoaderData, useRouteError } from "@remix-run/react";
 import { z } from "zod";
 import { Avatar, displayName } from "~/components/avatar";
-import { requireUser } from "~/lib/auth.server";
-import { privatePage, privatePageHeaders } from "~/lib/http.server";
+import { requireUser } from "~/lib/auth/session.server";
+import { privatePage, privatePageHeaders } from "~/lib/http/responses.server";
 import { listUsers } from "~/models/user.server";
 
 const REQUIRED_PERMISSION = "read:users";

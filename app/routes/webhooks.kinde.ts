@@ -3,7 +3,7 @@
  * route; what it checks and applies is in app/lib/kinde-webhook.server.ts.
  */
 import type { ActionFunctionArgs } from "@remix-run/node";
-import { handleKindeWebhook } from "~/lib/kinde-webhook.server";
+import { handleKindeWebhook } from "~/lib/kinde-sync/webhook.server";
 
 export function action({ request }: ActionFunctionArgs) {
   if (request.method !== "POST") {

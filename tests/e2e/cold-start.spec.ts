@@ -9,7 +9,7 @@
  * authorization URL at a time; this test fails if that goes.
  */
 import { fillSignUp, newPerson } from "./support/flows";
-import { startStack } from "../../stack";
+import { startStack } from "../support/stack.ts";
 import { expect, test } from "./support/test";
 
 test("two people who start signing up at the same moment on a fresh server both get in", async ({ browser, stack }) => {

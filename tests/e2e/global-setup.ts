@@ -4,7 +4,7 @@
  * playwright.config.ts picked, with a migrated throwaway database. Stopped and removed when the
  * run ends (E2E_KEEP_STATE=1 keeps its files, to look at the database).
  */
-import { startStack } from "../../stack";
+import { startStack } from "../support/stack.ts";
 
 export default async function globalSetup(): Promise<(() => Promise<void>) | undefined> {
   if (process.env.E2E_BASE_URL) return undefined;

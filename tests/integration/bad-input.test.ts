@@ -7,7 +7,7 @@ import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signInAs, usersIn } from "../support/flows";
 import { overOneConnection } from "../support/http";
-import { startStack, type Stack } from "../../stack";
+import { startStack, type Stack } from "../support/stack.ts";
 
 let stack: Stack;
 let validCookies = "";

@@ -1,6 +1,6 @@
 /**
  * The database under concurrency and faults, on SQLite and on PostgreSQL (the run's throwaway
- * server, stack/postgres.ts): parallel sign-ins, a burst of sign-ups, a webhook delivered many
+ * server, tests/support/postgres.ts): parallel sign-ins, a burst of sign-ups, a webhook delivered many
  * times at once, /healthz, and a database that cannot be written or reached.
  */
 import Database from "better-sqlite3";
@@ -10,11 +10,11 @@ import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } fr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DatabaseProvider } from "../../app/lib/database-url";
-import { TestBrowser, textOf } from "../../stack/browser";
+import type { DatabaseProvider } from "../../app/lib/database/url";
+import { TestBrowser, textOf } from "../support/browser";
 import { newPerson, signInAs, signUp } from "../support/flows";
 import { deliverWebhook, kindeEvent, sendKindeEvent, signKindeEvent } from "../support/kinde-webhooks";
-import { databaseAccess, startStack, type Stack, type StackDatabase } from "../../stack";
+import { databaseAccess, startStack, type Stack, type StackDatabase } from "../support/stack.ts";
 
 interface Row {
   kindeId: string;

@@ -2,8 +2,8 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { ROOT } from "../../stack/app";
-import { freshDatabaseFile } from "../../stack/database";
+import { ROOT } from "../support/app-process";
+import { freshDatabaseFile } from "../support/databases";
 import { applyKindeUserFacts, upsertUserFromKinde } from "~/models/user.server";
 
 const run = promisify(execFile);

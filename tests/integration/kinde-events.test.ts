@@ -6,8 +6,8 @@
  * Tests wait on kinde-local's deliveries (webhooksSettled) or on log lines, never on time.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startStack, type Stack } from "../../stack";
-import { textOf, type TestBrowser } from "../../stack/browser";
+import { startStack, type Stack } from "../support/stack.ts";
+import { textOf, type TestBrowser } from "../support/browser";
 import { kindeAdmin, newPerson, queryDatabase, signIn, signUp, usersIn, type Person } from "../support/flows";
 import { mintKindeTokens } from "../support/kinde-session";
 import { expectSignedOut, replayCookies } from "../support/session";

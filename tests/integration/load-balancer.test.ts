@@ -4,11 +4,11 @@
  * this file's own (a copy of the run's cluster), so it can be stopped and started again.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } from "vitest";
-import { TestBrowser, textOf, type Page } from "../../stack/browser";
+import { TestBrowser, textOf, type Page } from "../support/browser";
 import { newPerson, signUp, type Person } from "../support/flows";
 import { deliverWebhook, kindeEvent, signKindeEvent } from "../support/kinde-webhooks";
-import { startStack, type Stack } from "../../stack";
-import { sharedPostgres, startPostgres, type PostgresServer } from "../../stack/postgres";
+import { startStack, type Stack } from "../support/stack.ts";
+import { sharedPostgres, startPostgres, type PostgresServer } from "../support/postgres";
 
 let postgres: PostgresServer;
 let stack: Stack;

@@ -9,12 +9,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
-import type { DatabaseProvider } from "../../app/lib/database-url";
+import type { DatabaseProvider } from "../../app/lib/database/url";
 import { postgresSchemaFrom } from "../../prisma/postgresql/derive-schema";
-import { ROOT } from "../../stack/app";
-import { migrate } from "../../stack/database";
-import { MIGRATE_LOCK_KEY } from "../../stack/migrate-postgres";
-import { sharedPostgres, withPgClient } from "../../stack/postgres";
+import { ROOT } from "../support/app-process";
+import { migrate } from "../../server/migrate";
+import { MIGRATE_LOCK_KEY } from "../../server/migrate-postgres";
+import { sharedPostgres, withPgClient } from "../support/postgres";
 import { migrationDrift, PROVIDER_FILES } from "../support/schema-drift";
 
 const adminUrl = () => sharedPostgres()?.adminUrl;

@@ -6,7 +6,7 @@
 import { request as httpRequest, type ClientRequest, type IncomingMessage } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signInAs, usersIn } from "../support/flows";
-import { startStack, type Stack } from "../../stack";
+import { startStack, type Stack } from "../support/stack.ts";
 
 let stack: Stack;
 beforeAll(async () => {

@@ -3,9 +3,9 @@
  * the app stores them, and the dashboard shows what the database holds.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TestBrowser, textOf } from "../../stack/browser";
+import { TestBrowser, textOf } from "../support/browser";
 import { kindeAdmin, newPerson, runSql, signIn, signOut, signUp, usersIn } from "../support/flows";
-import { startStack, type Stack } from "../../stack";
+import { startStack, type Stack } from "../support/stack.ts";
 
 let stack: Stack;
 beforeAll(async () => {

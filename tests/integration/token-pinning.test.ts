@@ -5,8 +5,8 @@
  * The app runs with KINDE_AUDIENCE set, and the local Kinde server knows a second application.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startStack, type Stack } from "../../stack";
-import { TestBrowser, textOf, type Page } from "../../stack/browser";
+import { startStack, type Stack } from "../support/stack.ts";
+import { TestBrowser, textOf, type Page } from "../support/browser";
 import { newPerson, signUp, usersIn } from "../support/flows";
 import {
   kindeAdmin,

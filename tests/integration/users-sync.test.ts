@@ -13,7 +13,7 @@ import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { kindeAdmin, newPerson, queryDatabase, runSql, signUp } from "../support/flows";
 import { deleteKindeUser } from "../support/kinde-webhooks";
-import { startStack, type Stack } from "../../stack";
+import { startStack, type Stack } from "../support/stack.ts";
 import { appEnv, TEST_CLIENT_ID, TEST_CLIENT_SECRET } from "../support/test-env";
 
 let stack: Stack;

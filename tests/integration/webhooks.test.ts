@@ -4,10 +4,10 @@
  * or a deletion at Kinde does to a person who is signed in.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TestBrowser, textOf } from "../../stack/browser";
+import { TestBrowser, textOf } from "../support/browser";
 import { newPerson, queryDatabase, signUp, timeOf, usersIn } from "../support/flows";
 import { deleteKindeUser, deliverWebhook, kindeEvent, sendKindeEvent, signKindeEvent } from "../support/kinde-webhooks";
-import { startStack, type Stack } from "../../stack";
+import { startStack, type Stack } from "../support/stack.ts";
 import { expectSignedOut, replayCookies } from "../support/session";
 import { decodeJwt, signWithKindeKey, signWithOtherKey, unsigned } from "../support/tokens";
 

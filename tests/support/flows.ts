@@ -8,8 +8,8 @@
  */
 import Database from "better-sqlite3";
 import { randomUUID } from "node:crypto";
-import type { Stack } from "../../stack";
-import { TestBrowser, type Page } from "../../stack/browser";
+import type { Stack } from "./stack.ts";
+import { TestBrowser, type Page } from "./browser";
 import { kindeAdmin, mintKindeSession } from "./kinde-session";
 
 export { kindeAdmin };

@@ -5,8 +5,9 @@
  */
 import { spawn } from "node:child_process";
 import type { TestProject } from "vitest/node";
-import { createMigratedTemplate, migrate, TEMPLATE_ENV } from "../../stack/database";
-import { startRunPostgres } from "../../stack/postgres";
+import { migrate } from "../../server/migrate";
+import { createMigratedTemplate, TEMPLATE_ENV } from "./databases";
+import { startRunPostgres } from "./postgres";
 
 function build(): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -1,6 +1,6 @@
 /** HTTP details for tests: Set-Cookie names, and requests over one kept-alive connection. */
 import { Agent, request } from "node:http";
-import { setCookiePair } from "~/lib/cookies.server";
+import { setCookiePair } from "~/lib/http/cookies.server";
 
 /** The names of the cookies a response sets (with `expired`, only those it removes). */
 export function setCookieNames(headers: Headers, options: { expired?: boolean } = {}): string[] {

@@ -15,8 +15,8 @@ import { parseClaimsConfig, resolveUserClaims } from "../../kinde-local/config.t
 import { loadOrCreateSigningKey } from "../../kinde-local/keys.ts";
 import type { StoredUser } from "../../kinde-local/store.ts";
 import { DEFAULT_LIFETIMES, signUserTokens } from "../../kinde-local/tokens.ts";
-import { ROOT } from "../../stack/app.ts";
-import { TestBrowser } from "../../stack/browser.ts";
+import { ROOT } from "./app-process.ts";
+import { TestBrowser } from "./browser.ts";
 import { TEST_CLIENT_ID, TEST_CLIENT_SECRET } from "./test-env.ts";
 
 export interface KindeTarget {

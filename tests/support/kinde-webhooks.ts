@@ -3,7 +3,7 @@
  * key, as Kinde signs them, and POSTed to the app the way Kinde posts them (no Origin).
  */
 import { randomBytes } from "node:crypto";
-import type { Stack } from "../../stack";
+import type { Stack } from "./stack.ts";
 import { kindeAdmin } from "./flows";
 import { signWithKindeKey } from "./tokens";
 

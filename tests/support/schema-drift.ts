@@ -11,8 +11,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import pg from "pg";
-import type { DatabaseProvider } from "../../app/lib/database-url";
-import { withPgClient } from "../../stack/postgres";
+import type { DatabaseProvider } from "../../app/lib/database/url";
+import { withPgClient } from "./postgres";
 
 export const PROVIDER_FILES: Record<DatabaseProvider, { schema: string; migrations: string }> = {
   sqlite: { schema: "prisma/schema.prisma", migrations: "prisma/migrations" },

@@ -1,8 +1,8 @@
 /** Assertions about a person's app session over HTTP (vitest only). */
 import { parse as parseCookie } from "cookie";
 import { expect } from "vitest";
-import type { Stack } from "../../stack";
-import { TestBrowser, type Page } from "../../stack/browser";
+import type { Stack } from "./stack.ts";
+import { TestBrowser, type Page } from "./browser";
 import { setCookieNames } from "./http";
 
 /** A new browser holding exactly these cookies: the person's session as it was when copied. */

@@ -3,7 +3,7 @@
  * a database file of this file's own, so files run in parallel without touching each other
  * or the developer's data.
  */
-import { freshDatabaseFile } from "../../stack/database";
+import { freshDatabaseFile } from "./databases";
 import { appEnv } from "./test-env";
 
 Object.assign(

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { expect } from "vitest";
-import { TestBrowser } from "../../../stack/browser.ts";
+import { TestBrowser } from "../../support/browser.ts";
 import {
   createKindeLocalServer,
   type KindeLocalServer,

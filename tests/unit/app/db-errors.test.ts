@@ -10,7 +10,7 @@ import {
   failureOf,
   isRetryableConflict,
   isUniqueViolation,
-} from "~/lib/db-errors.server";
+} from "~/lib/database/errors.server";
 
 const known = (code: string, cause?: Record<string, unknown>) =>
   new Prisma.PrismaClientKnownRequestError("failed", {

@@ -3,7 +3,7 @@
  * other requests make meanwhile (tests/support/unit-env.ts gives this file its own database).
  */
 import { beforeEach, describe, expect, it } from "vitest";
-import { prisma } from "~/lib/db.server";
+import { prisma } from "~/lib/database/client.server";
 import { getUserByKindeId } from "~/models/user.server";
 
 beforeEach(async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { EnvError, parseEnv } from "~/lib/env-schema.server";
+import { EnvError, parseEnv } from "~/lib/config/env-schema.server";
 import { appEnv } from "../../support/test-env";
 
 const valid = appEnv({

@@ -5,8 +5,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { EnvError, parseManagementEnv } from "~/lib/env-schema.server";
-import { createKindeManagementClient, KindeManagementError, retryDelayMs } from "~/lib/kinde-management.server";
+import { EnvError, parseManagementEnv } from "~/lib/config/env-schema.server";
+import {
+  createKindeManagementClient,
+  KindeManagementError,
+  retryDelayMs,
+} from "~/lib/kinde-sync/management-api.server";
 
 type Handler = (request: IncomingMessage, response: ServerResponse, url: URL) => void;
 

@@ -3,8 +3,8 @@
  * against a real SQLite file (tests/support/unit-env.ts gives this file its own).
  */
 import { beforeEach, describe, expect, it } from "vitest";
-import { prisma } from "~/lib/db.server";
-import { cleanKindeProfile, type KindeUserFacts } from "~/lib/kinde-user-facts.server";
+import { prisma } from "~/lib/database/client.server";
+import { cleanKindeProfile, type KindeUserFacts } from "~/lib/kinde-sync/user-facts.server";
 import {
   applyKindeUserFacts,
   deleteOwnAccount,

@@ -5,9 +5,9 @@
 import { CompactSign, createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, type JWK, type JWTPayload } from "jose";
 import { randomBytes } from "node:crypto";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { prisma } from "~/lib/db.server";
-import { handleKindeWebhook } from "~/lib/kinde-webhook.server";
-import { MAX_WEBHOOK_BYTES, REPLAY_WINDOW_MS } from "~/lib/kinde-webhook-verify.server";
+import { prisma } from "~/lib/database/client.server";
+import { handleKindeWebhook } from "~/lib/kinde-sync/webhook.server";
+import { MAX_WEBHOOK_BYTES, REPLAY_WINDOW_MS } from "~/lib/kinde-sync/webhook-verify.server";
 import { getUserByKindeId, upsertUserFromKinde } from "~/models/user.server";
 
 const KID = "test:key";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { safeRedirect } from "~/lib/safe-redirect";
+import { safeRedirect } from "~/lib/auth/safe-redirect";
 
 describe("safeRedirect", () => {
   it.each(["/dashboard", "/members?page=2", "/a/b#c", "/search?q=%2F%2Fx"])("keeps the same-site path %s", (path) => {

@@ -5,7 +5,7 @@
  */
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { prisma } from "~/lib/db.server";
+import { prisma } from "~/lib/database/client.server";
 import { getUserByKindeId } from "~/models/user.server";
 
 const originalTz = process.env.TZ;

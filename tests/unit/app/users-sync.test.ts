@@ -3,9 +3,9 @@
  * whole command against the local Kinde server: tests/integration/users-sync.test.ts.
  */
 import { beforeEach, describe, expect, it } from "vitest";
-import { prisma } from "~/lib/db.server";
-import { KindeManagementError, type KindeApiUser } from "~/lib/kinde-management.server";
-import { syncUsersFromKinde } from "~/lib/users-sync.server";
+import { prisma } from "~/lib/database/client.server";
+import { KindeManagementError, type KindeApiUser } from "~/lib/kinde-sync/management-api.server";
+import { syncUsersFromKinde } from "~/lib/kinde-sync/users-sync.server";
 import { getUserByKindeId, upsertUserFromKinde } from "~/models/user.server";
 
 let counter = 0;

@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { cleanName, NAME_MAX_LENGTH, nameLength, nameProblem, normalizeName } from "../../../common/names.ts";
 import { nameError } from "../../../kinde-local/validation.ts";
-import { cleanKindeProfile } from "~/lib/kinde-user-facts.server";
+import { cleanKindeProfile } from "~/lib/kinde-sync/user-facts.server";
 import { parseProfile } from "~/lib/profile-form";
 
 const profileForm = (firstName: string, lastName = "") => {

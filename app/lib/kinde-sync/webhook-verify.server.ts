@@ -8,7 +8,7 @@
  */
 import { errors, jwtVerify, type JWTVerifyGetKey } from "jose";
 import { z } from "zod";
-import { kindeJwks } from "./kinde-tokens.server";
+import { kindeJwks } from "../auth/tokens.server";
 
 /** Kinde's events are a few hundred bytes; the server refuses anything over 64 KiB earlier. */
 export const MAX_WEBHOOK_BYTES = 32 * 1024;

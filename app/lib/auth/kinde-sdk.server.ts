@@ -7,7 +7,7 @@
  */
 // A type-only import: it is erased, so it does not load the SDK early.
 import type * as KindeSdkModule from "@kinde-oss/kinde-remix-sdk";
-import { env } from "./env.server";
+import { env } from "../config/env.server";
 
 type KindeSdk = typeof KindeSdkModule;
 

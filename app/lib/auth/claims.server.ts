@@ -5,7 +5,7 @@
  */
 import type { JWTPayload } from "jose";
 import type { KindeProfile } from "~/models/user.server";
-import type { KindeClaims } from "./kinde-claims";
+import type { KindeClaims } from "./claims";
 
 export type { KindeClaims };
 

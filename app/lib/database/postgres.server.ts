@@ -6,7 +6,7 @@
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient as PostgresPrismaClient } from "~/generated/prisma-postgresql/client";
 import type { PrismaClient } from "~/generated/prisma/client";
-import { redactDatabaseUrl } from "./database-url";
+import { redactDatabaseUrl } from "./url";
 
 const CONNECTION_WAIT_MS = 10_000;
 

@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import pg from "pg";
 import { pickPort } from "./ports.ts";
-import { ProcessOutput } from "./ready.ts";
+import { ProcessOutput } from "../../server/ready.ts";
 
 /** Where vitest's global setup leaves the run's pristine cluster and shared server (workers inherit them). */
 export const POSTGRES_ENV = {

@@ -10,7 +10,7 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pickPort } from "./ports.ts";
-import { ProcessOutput } from "./ready.ts";
+import { ProcessOutput } from "../../server/ready.ts";
 
 export interface Backend {
   /** The instance's name in HAProxy's log and checks, e.g. "app1". */

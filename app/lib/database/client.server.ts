@@ -3,12 +3,12 @@
  * `file:` URL (app/lib/db-sqlite.server.ts), PostgreSQL for a postgres(ql):// URL
  * (app/lib/db-postgres.server.ts). The models run on either.
  */
-import { databaseProvider as provider, type DatabaseProvider } from "./database-url";
+import { databaseProvider as provider, type DatabaseProvider } from "./url";
 import type { Prisma } from "~/generated/prisma/client";
-import { databaseUnavailableResponse, databaseFailure } from "./db-errors.server";
-import { createPostgresClient } from "./db-postgres.server";
-import { createSqliteClient } from "./db-sqlite.server";
-import { env } from "./env.server";
+import { databaseUnavailableResponse, databaseFailure } from "./errors.server";
+import { createPostgresClient } from "./postgres.server";
+import { createSqliteClient } from "./sqlite.server";
+import { env } from "../config/env.server";
 
 /** `error`, or the 503 response that stands for it when the database cannot be used (logged once). */
 function asResponse(error: unknown, operation: string): unknown {

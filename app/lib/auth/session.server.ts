@@ -7,10 +7,10 @@
 import { redirect, type AppLoadContext } from "@remix-run/node";
 import { isKindeIdentityDeleted } from "~/models/deleted-kinde-identity.server";
 import { getUserByKindeId, upsertUserFromKinde, type KindeProfile, type User } from "~/models/user.server";
-import { expiredCookie, requestCookies, setCookiePair } from "./cookies.server";
-import { claimsFromTokens, profileFromIdToken, type KindeClaims } from "./kinde-claims.server";
-import { getKindeSession } from "./kinde.server";
-import { checkKindeCookies, checkKindeTokens, type VerifiedKindeTokens } from "./kinde-tokens.server";
+import { expiredCookie, requestCookies, setCookiePair } from "../http/cookies.server";
+import { claimsFromTokens, profileFromIdToken, type KindeClaims } from "./claims.server";
+import { getKindeSession } from "./kinde-sdk.server";
+import { checkKindeCookies, checkKindeTokens, type VerifiedKindeTokens } from "./tokens.server";
 import { safeRedirect } from "./safe-redirect";
 
 export interface KindeAuth {

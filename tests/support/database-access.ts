@@ -4,7 +4,7 @@
  * ("User"), which both accept; on PostgreSQL the placeholders become $1, $2...
  */
 import Database from "better-sqlite3";
-import { databaseProvider, type DatabaseProvider } from "../app/lib/database-url.ts";
+import { databaseProvider, type DatabaseProvider } from "../../app/lib/database/url.ts";
 import { withPgClient } from "./postgres.ts";
 
 export interface StackDatabase {

@@ -4,7 +4,7 @@
  */
 import { createCookieSessionStorage } from "@remix-run/node";
 import { requestCookies } from "./cookies.server";
-import { env } from "./env.server";
+import { env } from "../config/env.server";
 
 export type Flash = { kind: "success" | "info"; message: string };
 

@@ -7,16 +7,16 @@
 import { Prisma } from "~/generated/prisma/client";
 import { DuplicateWebhookEvent, pruneWebhookEvents, recordWebhookEvent } from "~/models/kinde-webhook-event.server";
 import { applyKindeUserFacts, forgetKindeUser } from "~/models/user.server";
-import { conflictBackoff, isRetryableConflict } from "./db-errors.server";
-import { transaction, type Db } from "./db.server";
-import { cleanKindeProfile } from "./kinde-user-facts.server";
+import { conflictBackoff, isRetryableConflict } from "../database/errors.server";
+import { transaction, type Db } from "../database/client.server";
+import { cleanKindeProfile } from "./user-facts.server";
 import {
   REPLAY_WINDOW_MS,
   verifyKindeWebhook,
   WebhookRejected,
   type KindeWebhookEvent,
   type VerifyOptions,
-} from "./kinde-webhook-verify.server";
+} from "./webhook-verify.server";
 
 /** What became of a delivery; logged, and answered to Kinde. */
 export type WebhookOutcome =

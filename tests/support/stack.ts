@@ -12,22 +12,26 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { DatabaseProvider } from "../app/lib/database-url.ts";
-import type { RateLimit } from "../kinde-local/rate-limit.ts";
-import { createKindeLocalServer, type KindeLocalServer, type KindeLocalServerOptions } from "../kinde-local/server.ts";
-import { appEnv, TEST_CLIENT_ID, TEST_CLIENT_SECRET } from "../tests/support/test-env.ts";
-import { baseEnv, ROOT, startApp, type AppMode, type AppProcess } from "./app.ts";
+import type { DatabaseProvider } from "../../app/lib/database/url.ts";
+import type { RateLimit } from "../../kinde-local/rate-limit.ts";
+import {
+  createKindeLocalServer,
+  type KindeLocalServer,
+  type KindeLocalServerOptions,
+} from "../../kinde-local/server.ts";
+import { appEnv, TEST_CLIENT_ID, TEST_CLIENT_SECRET } from "./test-env.ts";
+import { baseEnv, ROOT, startApp, type AppMode, type AppProcess } from "./app-process.ts";
 import { databaseAccess, type StackDatabase } from "./database-access.ts";
-import { freshDatabaseFile } from "./database.ts";
+import { freshDatabaseFile } from "./databases.ts";
 import { startHaproxy, type Haproxy } from "./haproxy.ts";
-import { startLocalKinde, type KindeChild } from "./kinde.ts";
+import { startLocalKinde, type KindeChild } from "../../server/kinde-local.ts";
 import { pickPorts, PortTaken } from "./ports.ts";
 import { dropPostgresDatabase, freshPostgresDatabase, TEMPLATE_DATABASE, type PostgresServer } from "./postgres.ts";
-import { TextLog, type OutputOptions } from "./ready.ts";
+import { TextLog, type OutputOptions } from "../../server/ready.ts";
 
 export { TestBrowser, linkHref, textOf, type Page } from "./browser.ts";
 export { pickPort, pickPorts } from "./ports.ts";
-export { freshDatabaseFile } from "./database.ts";
+export { freshDatabaseFile } from "./databases.ts";
 export { databaseAccess, type StackDatabase } from "./database-access.ts";
 
 export interface Stack {

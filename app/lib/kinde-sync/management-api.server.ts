@@ -5,7 +5,7 @@
  * into a KindeManagementError with a one-line message.
  */
 import { z } from "zod";
-import type { ManagementEnv } from "./env-schema.server";
+import type { ManagementEnv } from "../config/env-schema.server";
 
 export class KindeManagementError extends Error {
   override name = "KindeManagementError";

@@ -15,8 +15,8 @@
  * it, and what it hands back is checked here again (app/lib/auth.server.ts).
  */
 import { compactVerify, createRemoteJWKSet, decodeJwt, errors, type JWTPayload } from "jose";
-import { requestCookies } from "./cookies.server";
-import { env } from "./env.server";
+import { requestCookies } from "../http/cookies.server";
+import { env } from "../config/env.server";
 
 /**
  * The issuer's signing keys, cached by jose (fetched again after 10 minutes, or at most every

@@ -4,7 +4,7 @@
  * (app/models/user.server.ts) reads the row, asks planKindeUserChange, and writes the plan.
  * The rules: docs/decisions/0013-kinde-sync-tombstones-and-ordering.md.
  */
-import { cleanName } from "../../common/names.ts";
+import { cleanName } from "../../../common/names.ts";
 
 /** Also stored as User.kindeSyncedFrom. */
 export type KindeFactsSource = "sign-in" | "users:sync" | `webhook ${string}`;

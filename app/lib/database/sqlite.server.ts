@@ -5,7 +5,7 @@
  */
 import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
 import { PrismaClient } from "~/generated/prisma/client";
-import { prepareSqliteFile } from "./dotenv.server";
+import { prepareSqliteFile } from "../config/dotenv.server";
 
 // How long a statement waits for another connection's lock before SQLITE_BUSY (CLI migrations,
 // a second server process, a developer's sqlite3 shell).

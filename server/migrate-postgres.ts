@@ -11,7 +11,7 @@
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
-import { redactDatabaseUrl } from "../app/lib/database-url.ts";
+import { redactDatabaseUrl } from "../app/lib/database/url.ts";
 
 // Any constant other than Prisma's own (72707369), which its CLI takes inside ours.
 export const MIGRATE_LOCK_KEY = 727073690;

@@ -2,7 +2,7 @@
  * Security headers for every response the app renders. See docs/decisions/0006-csp.md.
  */
 import { randomBytes } from "node:crypto";
-import { env } from "./env.server";
+import { env } from "../config/env.server";
 
 export function createNonce(): string {
   return randomBytes(16).toString("base64");

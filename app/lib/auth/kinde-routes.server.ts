@@ -2,8 +2,8 @@
  * The app's side of the Kinde flow, around the SDK's `handleAuth`: it closes the SDK's open
  * redirect, keeps /kinde-auth/health private, and turns callback failures into a page.
  */
-import { env } from "./env.server";
-import { handleAuth } from "./kinde.server";
+import { env } from "../config/env.server";
+import { handleAuth } from "./kinde-sdk.server";
 import { safeRedirect } from "./safe-redirect";
 
 export type AuthProblem = "cancelled" | "expired" | "rejected" | "unreachable";

@@ -4,8 +4,8 @@
  * KINDE_LOCAL_START). Paths are relative to the working directory, the project root.
  */
 import { copyFileSync, existsSync } from "node:fs";
-import { loadDotEnv } from "../app/lib/dotenv.server.ts";
-import { EnvError, parseEnv, type Env } from "../app/lib/env-schema.server.ts";
+import { loadDotEnv } from "../app/lib/config/dotenv.server.ts";
+import { EnvError, parseEnv, type Env } from "../app/lib/config/env-schema.server.ts";
 
 export { EnvError, type Env };
 

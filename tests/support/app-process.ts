@@ -7,9 +7,9 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { PortTaken } from "./ports.ts";
-import { ProcessOutput, type OutputOptions } from "./ready.ts";
+import { ProcessOutput, type OutputOptions } from "../../server/ready.ts";
 
-export const ROOT = fileURLToPath(new URL("..", import.meta.url));
+export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
 export type AppMode = "production" | "development";
 

@@ -5,8 +5,8 @@
  * are tombstoned, only after a complete listing and only once Kinde confirms, user by user,
  * that it does not know the id: a user missed by paging must not be deleted for good.
  */
-import { cleanKindeProfile, type KindeUserFacts } from "./kinde-user-facts.server";
-import type { KindeApiUser, KindeManagementClient } from "./kinde-management.server";
+import { cleanKindeProfile, type KindeUserFacts } from "./user-facts.server";
+import type { KindeApiUser, KindeManagementClient } from "./management-api.server";
 import { applyKindeUserFacts, forgetKindeUser, listKindeIdsStoredBefore } from "~/models/user.server";
 
 export interface SyncSummary {

@@ -1,5 +1,5 @@
-import { failureOf, type DatabaseFailure } from "./db-errors.server";
-import { prisma } from "./db.server";
+import { failureOf, type DatabaseFailure } from "./errors.server";
+import { prisma } from "./client.server";
 
 export type DatabaseHealth = "ok" | DatabaseFailure;
 
