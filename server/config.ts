@@ -1,18 +1,10 @@
-/**
- * The server's configuration at start: .env (created from the example on a first `npm run
- * dev`), the app's variables checked once, and what the server itself reads (PORT,
- * KINDE_LOCAL_START). Paths are relative to the working directory, the project root.
- */
+/** The server's configuration: the app's (app/lib/config/env-schema.server.ts) plus PORT and KINDE_LOCAL_START. */
 import { copyFileSync, existsSync } from "node:fs";
-import { loadDotEnv } from "../app/lib/config/dotenv.server.ts";
-import { EnvError, parseEnv, type Env } from "../app/lib/config/env-schema.server.ts";
+import { EnvError, loadEnv, parseEnv, type Env } from "../app/lib/config/env-schema.server.ts";
 
 export { EnvError, type Env };
 
-/**
- * A fresh clone has no .env: start from the example, which runs everything locally. Only when
- * the environment alone is not a configuration (tests and hosts set every variable).
- */
+/** A fresh clone's first `npm run dev`: .env from the example, unless the environment is already a configuration. */
 export function ensureEnvFile(): void {
   if (existsSync(".env") || !existsSync(".env.example")) return;
   try {
@@ -23,18 +15,16 @@ export function ensureEnvFile(): void {
   }
 }
 
-/** Loads .env (the environment wins) and validates it; throws one EnvError naming every bad variable. */
+/** The checked configuration; throws one EnvError naming every bad variable. */
 export function loadConfig(): Env {
-  loadDotEnv();
-  const env = parseEnv(process.env);
+  const env = loadEnv();
   localKindeWanted(env.KINDE_ISSUER_URL);
   return env;
 }
 
-/**
- * KINDE_LOCAL_START: `auto` (the default) starts the local Kinde server beside the app when
- * KINDE_ISSUER_URL is on this machine; `false` never does.
- */
+const isLocalHost = (url: string) => ["localhost", "127.0.0.1", "[::1]"].includes(new URL(url).hostname);
+
+/** KINDE_LOCAL_START `auto` (the default): start the local Kinde server when the issuer is on this machine; `false`: never. */
 export function localKindeWanted(issuerUrl: string, setting = process.env.KINDE_LOCAL_START || "auto"): boolean {
   if (setting === "false") return false;
   if (setting !== "auto") {
@@ -42,8 +32,7 @@ export function localKindeWanted(issuerUrl: string, setting = process.env.KINDE_
       `Invalid configuration: KINDE_LOCAL_START must be auto or false. Set it in .env (see .env.example) or in the environment.`,
     );
   }
-  const { hostname } = new URL(issuerUrl);
-  return hostname === "localhost" || hostname === "127.0.0.1" || hostname === "[::1]";
+  return isLocalHost(issuerUrl);
 }
 
 /** PORT, else the port of KINDE_SITE_URL (where Kinde sends people back), else 3000. */
