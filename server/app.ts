@@ -19,7 +19,6 @@ export const SERVER_BUILD = "build/server/index.js";
 
 export interface AppServer {
   server: Server;
-  /** Stops what the server runs besides HTTP (Vite's watcher in development). */
   closeTools(): Promise<void>;
 }
 
@@ -51,7 +50,6 @@ export async function createAppServer(mode: Mode, log: (line: string) => void = 
     const serverBuild = (await import(pathToFileURL(resolve(SERVER_BUILD)).href)) as ServerBuild;
     build = serverBuild;
     const setHeaders = (res: express.Response) => res.setHeader("X-Content-Type-Options", "nosniff");
-    // Named by their content: cached for good.
     app.use(
       `${serverBuild.publicPath}assets`,
       express.static(join(serverBuild.assetsBuildDirectory, "assets"), {
@@ -61,7 +59,7 @@ export async function createAppServer(mode: Mode, log: (line: string) => void = 
         setHeaders,
       }),
     );
-    // public/'s files keep their names: an hour. Only file-like paths are looked up, sparing pages a failed stat.
+    // Only file-like paths are looked up: a page request would pay a failed stat.
     const publicFiles = express.static(serverBuild.assetsBuildDirectory, { maxAge: "1h", setHeaders });
     app.use((req, res, next) => (/\.[a-z0-9]+$/i.test(req.path) ? publicFiles(req, res, next) : next()));
   }
@@ -77,10 +75,8 @@ export async function createAppServer(mode: Mode, log: (line: string) => void = 
   return { server, closeTools };
 }
 
-/**
- * @remix-run/express, except that the request's signal is aborted whenever the response ends:
- * Remix clears its 5 s per-page stream timer on abort alone, which held a stopping server open.
- */
+// @remix-run/express, but aborting the signal when the response ends: Remix clears its 5 s
+// stream timer on abort alone, and those timers held a stopping server open.
 function remixHandler(build: ServerBuild | (() => Promise<ServerBuild>), mode: Mode): RequestHandler {
   const handleRequest = createRequestHandler(build, mode);
   return async (req, res, next) => {

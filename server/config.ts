@@ -4,7 +4,7 @@ import { EnvError, loadEnv, parseEnv, type Env } from "../app/lib/config/env-sch
 
 export { EnvError, type Env };
 
-/** A fresh clone's first `npm run dev`: .env from the example, unless the environment is already a configuration. */
+/** A fresh clone's first `npm run dev`: .env from the example, unless the environment configures it all. */
 export function ensureEnvFile(): void {
   if (existsSync(".env") || !existsSync(".env.example")) return;
   try {
@@ -15,7 +15,6 @@ export function ensureEnvFile(): void {
   }
 }
 
-/** The checked configuration; throws one EnvError naming every bad variable. */
 export function loadConfig(): Env {
   const env = loadEnv();
   localKindeWanted(env.KINDE_ISSUER_URL);

@@ -3,9 +3,7 @@ import type express from "express";
 import type { ErrorRequestHandler, RequestHandler } from "express";
 import { isCrossSiteRequest, requestHost } from "../common/cross-site.ts";
 
-/** Form posts in this app are a few hundred bytes. */
 export const MAX_BODY_BYTES = 64 * 1024;
-/** A refused body up to this size is read and discarded, keeping the connection alive. */
 const DRAIN_LIMIT_BYTES = 1024 * 1024;
 const ALLOWED_METHODS = ["GET", "HEAD", "POST"];
 
@@ -59,7 +57,6 @@ export const guard: RequestHandler = (req, res, next) => {
   next();
 };
 
-/** Counts the bytes of bodies sent without a Content-Length, and stops at the limit. */
 export const limitStreamedBody: RequestHandler = (req, res, next) => {
   if (req.method !== "POST" || req.headers["content-length"] !== undefined) return next();
   let received = 0;
@@ -75,7 +72,6 @@ export const limitStreamedBody: RequestHandler = (req, res, next) => {
   next();
 };
 
-/** Whatever escaped Remix: one log line, and a page that gives nothing away. */
 export function onError(log: (line: string) => void): ErrorRequestHandler {
   return (error, req, res, _next) => {
     log(

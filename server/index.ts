@@ -42,7 +42,6 @@ function startKindeChild(env: Env): KindeChild {
   });
 }
 
-/** Migrations and the local Kinde server's start run side by side; then the app is built. */
 async function prepareApp(mode: Mode, env: Env, kinde: KindeChild | undefined): Promise<AppServer> {
   try {
     await Promise.all([migrate(env.DATABASE_URL), kinde?.ready]);

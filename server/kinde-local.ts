@@ -1,4 +1,3 @@
-/** The local Kinde server as a child of the app server, run from source, its output passed through. */
 import { spawn, type ChildProcess } from "node:child_process";
 import { ProcessOutput, type OutputOptions } from "./ready.ts";
 
@@ -7,7 +6,6 @@ export const KINDE_READY_LINE = "Local Kinde server ready at";
 export interface KindeChild {
   child: ChildProcess;
   ready: Promise<void>;
-  /** SIGTERM, then resolves once it has exited. */
   stop(): Promise<void>;
 }
 

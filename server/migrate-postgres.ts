@@ -45,7 +45,6 @@ export async function migratePostgres(databaseUrl: string, cwd: string, deploy: 
     await client.query(`SET lock_timeout = ${LOCK_WAIT_MS}`);
     await client.query("SELECT pg_advisory_lock($1)", [MIGRATE_LOCK_KEY]);
     try {
-      // Another instance may have applied them while this one waited.
       if ((await pendingMigrations(client, cwd)).length === 0) return false;
       await deploy();
       return true;

@@ -3,7 +3,6 @@ import { join } from "node:path";
 import { isPostgresUrl } from "../app/lib/database/url.ts";
 import { migratePostgres } from "./migrate-postgres.ts";
 
-/** `prisma migrate deploy` as a child, from the project root; rejects with its output. */
 export async function migrate(databaseUrl: string, cwd = process.cwd()): Promise<void> {
   if (isPostgresUrl(databaseUrl)) await migratePostgres(databaseUrl, cwd, () => deploy(databaseUrl, cwd));
   else await deploy(databaseUrl, cwd);

@@ -3,7 +3,6 @@ import type { ChildProcess } from "node:child_process";
 
 export interface OutputOptions {
   echo?: (chunk: Buffer, stream: "stdout" | "stderr") => void;
-  /** Keep only the last this many characters. */
   limit?: number;
 }
 
@@ -20,7 +19,6 @@ export class TextLog {
     this.notify();
   }
 
-  /** Waits still pending reject with `reason`. */
   end(reason: string): void {
     this.ended = reason;
     this.notify();
@@ -39,7 +37,6 @@ export class TextLog {
     );
   }
 
-  /** Resolves with what `test` returns once it is not null; rejects if the log ends first. */
   waitUntil<T>(test: (text: string) => T | null, timeoutMs = 10_000, what = "the expected output"): Promise<T> {
     return new Promise((resolve, reject) => {
       const check = () => {
@@ -70,7 +67,6 @@ export class TextLog {
   }
 }
 
-/** A child process's stdout and stderr as one TextLog. */
 export class ProcessOutput extends TextLog {
   constructor(child: ChildProcess, options: OutputOptions = {}) {
     super(options.limit);
