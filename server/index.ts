@@ -64,25 +64,34 @@ function listen(mode: Mode, { server }: AppServer, { env, port }: StartConfig, k
   else server.listen(port, onListening);
 }
 
-/** On SIGTERM/SIGINT, or when the local Kinde server dies: finish the requests in flight, then exit. */
+/**
+ * On SIGTERM/SIGINT, or when the local Kinde server dies: finish every request in flight (some
+ * wait on the local Kinde server), then stop the local Kinde server; the database disconnects
+ * once the event loop is empty (app/lib/database/client.server.ts). docs/decisions/0023-safe-by-default-in-production.md
+ */
 function stopOnSignals({ server, closeTools }: AppServer, kinde: KindeChild | undefined): void {
   const closeServer = gracefulClose(server, {
     graceMs: SHUTDOWN_GRACE_MS,
     onGraceExpired: () => console.error("[server] requests still running after the grace period; closing them"),
   });
   let stopping = false;
-  const shutdown = (reason: string, exitCode = 0) => {
+  const shutdown = async (reason: string, exitCode = 0) => {
     if (stopping) return;
     stopping = true;
-    console.log(`[server] ${reason}: finishing requests in flight, then exiting`);
     process.exitCode = exitCode;
-    void closeServer().then(closeTools);
-    void kinde?.stop();
+    const closed = closeServer();
+    console.log(`[server] ${reason}: finishing requests in flight, then exiting`);
+    await closed;
+    await closeTools();
+    if (kinde) {
+      await kinde.stop();
+      console.log("[server] local Kinde server stopped");
+    }
   };
-  process.once("SIGTERM", () => shutdown("SIGTERM"));
-  process.once("SIGINT", () => shutdown("SIGINT"));
+  process.once("SIGTERM", () => void shutdown("SIGTERM"));
+  process.once("SIGINT", () => void shutdown("SIGINT"));
   kinde?.child.once("exit", (code, signal) => {
-    if (!stopping) shutdown(`the local Kinde server exited (${signal ?? `code ${code}`})`, 1);
+    if (!stopping) void shutdown(`the local Kinde server exited (${signal ?? `code ${code}`})`, 1);
   });
 }
 
