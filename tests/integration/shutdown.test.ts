@@ -2,16 +2,19 @@
  * Graceful shutdown (docs/decisions/0023-safe-by-default-in-production.md): SIGTERM with
  * requests in flight, sent to the server or to `npm start`.
  */
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { request as httpRequest, type ClientRequest, type IncomingMessage } from "node:http";
 import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROOT } from "../support/app-process.ts";
+import { ProcessOutput } from "../../server/ready.ts";
+import { baseEnv, listeningLine, ROOT } from "../support/app-process.ts";
 import { newPerson, signInAs, usersIn, type Person } from "../support/flows";
 import { setCookieNames } from "../support/http";
-import { startStack, TestBrowser, textOf, type Stack } from "../support/stack.ts";
+import { freshDatabaseFile, pickPorts, startStack, TestBrowser, textOf, type Stack } from "../support/stack.ts";
+import { appEnv } from "../support/test-env";
 import { expired } from "../support/tokens";
 
 const HOLD_HOOK = join(ROOT, "tests/integration/hold-token-requests.mjs");
@@ -197,4 +200,53 @@ describe.runIf(process.platform === "linux")("shutdown with the local Kinde serv
       await stack.stop();
     }
   });
+
+  it("does the same when the host signals `npm start`, and leaves nothing running", async () => {
+    const workDir = mkdtempSync(join(tmpdir(), "rkp-npm-start-"));
+    const holdSocket = join(workDir, "control.sock");
+    const [port = 0, kindePort = 0] = await pickPorts(2);
+    const appUrl = `http://localhost:${port}`;
+    const kindeDataDir = join(workDir, "kinde");
+    const npm = spawn("npm", ["start"], {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: baseEnv({
+        ...appEnv({ siteUrl: appUrl, issuerUrl: `http://localhost:${kindePort}`, databaseFile: "" }),
+        DATABASE_URL: `file:${await freshDatabaseFile(workDir, ROOT)}`,
+        PORT: String(port),
+        KINDE_LOCAL_DATA_DIR: kindeDataDir,
+        NODE_OPTIONS: `--import ${HOLD_HOOK}`,
+        HOLD_TOKEN_REQUESTS_SOCKET: holdSocket,
+      }),
+    });
+    const output = new ProcessOutput(npm);
+    const exited = new Promise<number | null>((resolve) => npm.once("close", resolve));
+    let serverPid = -1;
+    let kindePid = -1;
+    let everyPid: number[] = [];
+    try {
+      await output.waitFor(listeningLine(port), 60_000);
+      [serverPid = -1] = childrenOf(npm.pid!);
+      [kindePid = -1] = childrenOf(serverPid);
+      everyPid = [npm.pid!, serverPid, ...childrenOf(serverPid), kindePid, ...childrenOf(kindePid)];
+      expect(readFileSync(`/proc/${serverPid}/cmdline`, "utf8")).toContain("build/node/server/index.js");
+      expect(readFileSync(`/proc/${kindePid}/cmdline`, "utf8")).toContain("kinde-local/main.ts");
+      const inFlight = await callbackAndRefreshInFlight(appUrl, kindeDataDir, holdSocket);
+
+      npm.kill("SIGTERM");
+      await output.waitFor("SIGTERM: finishing requests in flight");
+      inFlight.hold.release();
+
+      await expectBothCompleted(appUrl, inFlight);
+      expect(await exited).toBe(0);
+      expect(output.text()).toContain("[db] disconnected");
+      expect(existsSync(`/proc/${serverPid}`)).toBe(false);
+      expect(existsSync(`/proc/${kindePid}`)).toBe(false);
+    } finally {
+      for (const pid of everyPid) if (existsSync(`/proc/${pid}`)) process.kill(pid, "SIGKILL");
+      if (npm.exitCode === null) npm.kill("SIGKILL");
+      await exited;
+      rmSync(workDir, { recursive: true, force: true });
+    }
+  }, 90_000);
 });
