@@ -26,7 +26,10 @@ export function scriptArgs(mode: AppMode, root = ROOT): string[] {
     .scripts;
   const command = scripts?.[name] ?? "";
   // `exec`: the shell npm runs the script in becomes node, so npm's SIGTERM reaches the server.
-  const words = command.trim().replace(/^exec\s+/, "").split(/\s+/);
+  const words = command
+    .trim()
+    .replace(/^exec\s+/, "")
+    .split(/\s+/);
   if (words[0] !== "node" || words.length < 2 || /["'`$\\|&;<>(){}*?~]/.test(command)) {
     throw new Error(
       `package.json's "${name}" script must be a plain \`node ...\` command (the tests and the benchmark run it without npm), not: ${command}`,
