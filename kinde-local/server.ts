@@ -13,6 +13,7 @@ import type { AppContext, Handler } from "./context.ts";
 import { acquireDataDirLock, ensureDirectory, isErrnoException } from "./files.ts";
 import { ExpiringMap, type AuthorizationCode, type AuthorizationRequest, type PasswordSetup } from "./flows.ts";
 import { parseCookies } from "./cookies.ts";
+import { gracefulClose, loggablePath, logRequest } from "../common/http-lifecycle.ts";
 import { HttpError, Params, sendHtml, sendJson, splitTarget } from "./http.ts";
 import { loadOrCreateSigningKey } from "./keys.ts";
 import { messagePage } from "./pages.ts";
@@ -287,13 +288,10 @@ export async function createKindeLocalServer(input: KindeLocalServerOptions): Pr
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
   };
+  const close = gracefulClose(server, { graceMs: SHUTDOWN_GRACE_MS });
   server.on("request", (request: IncomingMessage, response: ServerResponse) => {
-    const started = performance.now();
-    let logPath = "-";
-    response.on("close", () => {
-      const ms = Math.round(performance.now() - started);
-      log(`${request.method ?? "-"} ${logPath} ${response.statusCode} ${ms}ms`);
-    });
+    logRequest(request, response, log);
+    const logPath = loggablePath(request.url);
     for (const [name, value] of Object.entries(securityHeaders)) response.setHeader(name, value);
     let format: ErrorFormat = "page";
     void (async () => {
@@ -302,7 +300,6 @@ export async function createKindeLocalServer(input: KindeLocalServerOptions): Pr
         // (Chrome applies it to redirects): so every application's callback origins.
         response.setHeader("Content-Security-Policy", contentSecurityPolicy(await app.applications.all()));
         const { path, query } = splitTarget(request.url);
-        logPath = printable(path);
         const route = routes.get(path);
         format = route?.format ?? formatForUnknownPath(path);
         if (!route) throw new HttpError(404, "not_found", "There is nothing at this address");
@@ -338,16 +335,7 @@ export async function createKindeLocalServer(input: KindeLocalServerOptions): Pr
     close() {
       closing ??= (async () => {
         clearInterval(pruneTimer);
-        const forceTimer = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
-        // A keep-alive connection whose request finishes after close() would otherwise stay
-        // open until its idle timeout.
-        const idleSweep = setInterval(() => server.closeIdleConnections(), 25);
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeIdleConnections();
-        });
-        clearTimeout(forceTimer);
-        clearInterval(idleSweep);
+        await close();
         try {
           // Requests are done, so no new events; pending deliveries stay in the store.
           await app.webhooks.stop();
@@ -457,11 +445,6 @@ function respondWithError(response: ServerResponse, format: ErrorFormat, error: 
   else if (format === "api") sendJson(response, status, { errors: [{ code: code.toUpperCase(), message }] }, headers);
   else
     sendHtml(response, status, messagePage({ title: PAGE_TITLES[status] ?? "Error", message, role: "alert" }), headers);
-}
-
-function printable(path: string): string {
-  const clean = path.replace(/[^\x21-\x7e]/g, "?");
-  return clean.length > 200 ? `${clean.slice(0, 200)}...` : clean;
 }
 
 function listen(server: ReturnType<typeof createServer>, host: string, port: number): Promise<number> {

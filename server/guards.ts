@@ -1,15 +1,9 @@
-/**
- * What runs before Remix, in development and production alike: a path-only request log, and
- * guards for requests Remix would answer with a 500 or handle badly. See
- * docs/decisions/0010-own-server.md.
- */
+/** What runs before Remix in both modes: docs/decisions/0010-own-server.md. */
 import type express from "express";
 import type { ErrorRequestHandler, RequestHandler } from "express";
 import { isCrossSiteRequest, requestHost } from "../common/cross-site.ts";
 
-/** Form posts in this app are a few hundred bytes; anything near this is not a person. */
 export const MAX_BODY_BYTES = 64 * 1024;
-/** A refused body up to this size is read and discarded, keeping the connection alive. */
 const DRAIN_LIMIT_BYTES = 1024 * 1024;
 const ALLOWED_METHODS = ["GET", "HEAD", "POST"];
 
@@ -35,24 +29,7 @@ export function refuse(
   res.send(page(title, message));
 }
 
-/** One line per request, without the query string: callbacks carry authorization codes. */
-export function requestLog(log: (line: string) => void): RequestHandler {
-  return (req, res, next) => {
-    const start = performance.now();
-    res.on("finish", () => {
-      const path = req.originalUrl.split("?")[0] ?? "";
-      log(`${req.method} ${path.slice(0, 200)} ${res.statusCode} ${(performance.now() - start).toFixed(1)}ms`);
-    });
-    next();
-  };
-}
-
-/**
- * Requests Remix would answer with a 500 or handle badly: odd methods, bodies too large to
- * be a form, paths that are not valid percent-encoding, and cross-site posts (common/cross-site.ts;
- * Remix would abort some with an empty 500 and let others through). The one CSRF check: route
- * actions do not repeat it (docs/decisions/0010-own-server.md).
- */
+/** Odd methods, bodies too large for a form, bad percent-encoding, cross-site posts: the one CSRF check. */
 export const guard: RequestHandler = (req, res, next) => {
   if (!ALLOWED_METHODS.includes(req.method)) {
     return refuse(res, 405, "Method not allowed", "This site only answers GET and POST requests.", {
@@ -67,8 +44,7 @@ export const guard: RequestHandler = (req, res, next) => {
   if (req.method === "POST") {
     const length = Number(req.headers["content-length"] ?? 0);
     if (!Number.isFinite(length) || length > MAX_BODY_BYTES) {
-      // Node reads and discards the unread body so the connection can serve the next request;
-      // past DRAIN_LIMIT_BYTES that is not worth it, and the connection is closed instead.
+      // Node drains an unread body to reuse the connection; past DRAIN_LIMIT_BYTES it is closed instead.
       const headers: Record<string, string> = length > DRAIN_LIMIT_BYTES ? { Connection: "close" } : {};
       return refuse(res, 413, "Request too large", "That form submission is larger than this site accepts.", headers);
     }
@@ -81,7 +57,6 @@ export const guard: RequestHandler = (req, res, next) => {
   next();
 };
 
-/** Counts the bytes of bodies sent without a Content-Length, and stops at the limit. */
 export const limitStreamedBody: RequestHandler = (req, res, next) => {
   if (req.method !== "POST" || req.headers["content-length"] !== undefined) return next();
   let received = 0;
@@ -97,7 +72,6 @@ export const limitStreamedBody: RequestHandler = (req, res, next) => {
   next();
 };
 
-/** Whatever escaped Remix: one log line, and a page that gives nothing away. */
 export function onError(log: (line: string) => void): ErrorRequestHandler {
   return (error, req, res, _next) => {
     log(

@@ -1,7 +1,3 @@
-/**
- * The local Kinde server as a child of the app server: run from source
- * (`node --import tsx kinde-local/main.ts`), its output passed through, ready once it says so.
- */
 import { spawn, type ChildProcess } from "node:child_process";
 import { ProcessOutput, type OutputOptions } from "./ready.ts";
 
@@ -9,13 +5,10 @@ export const KINDE_READY_LINE = "Local Kinde server ready at";
 
 export interface KindeChild {
   child: ChildProcess;
-  /** Resolves when the server listens; rejects if it exits first. */
   ready: Promise<void>;
-  /** SIGTERM, then resolves once it has exited. */
   stop(): Promise<void>;
 }
 
-/** Starts it; its output goes to this process's own unless `output` says otherwise. */
 export function startLocalKinde(env: NodeJS.ProcessEnv, cwd = process.cwd(), output?: OutputOptions): KindeChild {
   // `node --import tsx` rather than the tsx CLI: signals reach the server itself, not a wrapper.
   const child = spawn(process.execPath, ["--import", "tsx", "kinde-local/main.ts"], {

@@ -1,13 +1,4 @@
-/**
- * `prisma migrate deploy` on PostgreSQL, safe when several instances start at once
- * (docs/decisions/0018-postgresql-beside-sqlite.md):
- * - nothing to apply (every migration folder recorded as finished in _prisma_migrations): the
- *   CLI is not run at all. That is every start but the first after a deploy, and it skips the
- *   ~10 s the Wasm schema engine spends on PostgreSQL however little there is to do.
- * - otherwise the CLI runs under our own session advisory lock, waited for as long as
- *   LOCK_WAIT_MS: Prisma's own lock gives up after 10 s, which a long migration run by another
- *   instance would exceed. Under ours, Prisma's is never contended by another instance.
- */
+/** `prisma migrate deploy` on PostgreSQL when several instances start at once: docs/decisions/0018-postgresql-beside-sqlite.md. */
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
@@ -37,10 +28,7 @@ async function pendingMigrations(client: pg.Client, cwd: string): Promise<string
   return local.filter((name) => !applied.has(name));
 }
 
-/**
- * Runs `deploy` (the CLI) when migrations are pending, holding our lock meanwhile. Resolves with
- * whether the CLI ran.
- */
+/** Runs `deploy` only when migrations are pending, under a lock longer-lived than Prisma's 10 s; resolves with whether it ran. */
 export async function migratePostgres(databaseUrl: string, cwd: string, deploy: () => Promise<void>): Promise<boolean> {
   const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 10_000 });
   // An error on the idle lock connection (the server restarting) surfaces in the next query.
@@ -57,7 +45,6 @@ export async function migratePostgres(databaseUrl: string, cwd: string, deploy: 
     await client.query(`SET lock_timeout = ${LOCK_WAIT_MS}`);
     await client.query("SELECT pg_advisory_lock($1)", [MIGRATE_LOCK_KEY]);
     try {
-      // Another instance may have applied them while this one waited.
       if ((await pendingMigrations(client, cwd)).length === 0) return false;
       await deploy();
       return true;

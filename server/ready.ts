@@ -1,18 +1,11 @@
-/**
- * The one readiness wait: a log (a child process's stdout and stderr as one text, or the lines
- * an in-process server logs) and a promise that resolves when some text appears in it.
- * Event-driven: no polling, no sleeps.
- */
+/** The one readiness wait: a growing log, and promises that resolve when some text appears in it. */
 import type { ChildProcess } from "node:child_process";
 
 export interface OutputOptions {
-  /** Also write each chunk here (e.g. to the parent's own stdout). */
   echo?: (chunk: Buffer, stream: "stdout" | "stderr") => void;
-  /** Keep only the last this many characters (a long benchmark logs every request). */
   limit?: number;
 }
 
-/** Text that grows, and waits for a pattern to appear in it. */
 export class TextLog {
   private buffer = "";
   private ended: string | undefined;
@@ -26,7 +19,6 @@ export class TextLog {
     this.notify();
   }
 
-  /** Nothing more will come: waits still pending reject with `reason`. */
   end(reason: string): void {
     this.ended = reason;
     this.notify();
@@ -36,7 +28,6 @@ export class TextLog {
     return this.buffer;
   }
 
-  /** Resolves with the match once the text contains `pattern`; rejects if the log ends first. */
   waitFor(pattern: string | RegExp, timeoutMs = 10_000): Promise<string> {
     return this.waitUntil(
       (text) =>
@@ -46,7 +37,6 @@ export class TextLog {
     );
   }
 
-  /** Resolves with what `test` returns once it is not null, checked on every output; rejects if the process ends first. */
   waitUntil<T>(test: (text: string) => T | null, timeoutMs = 10_000, what = "the expected output"): Promise<T> {
     return new Promise((resolve, reject) => {
       const check = () => {
@@ -77,7 +67,6 @@ export class TextLog {
   }
 }
 
-/** A child process's output as one TextLog. */
 export class ProcessOutput extends TextLog {
   constructor(child: ChildProcess, options: OutputOptions = {}) {
     super(options.limit);

@@ -1,23 +1,36 @@
 /**
- * Graceful shutdown: SIGTERM with a request in flight. The request asks for
- * `100 Continue`, so the server's answer proves it has received the request; the body is
- * then held back until the server has acknowledged the signal.
+ * Graceful shutdown (docs/decisions/0023-safe-by-default-in-production.md): SIGTERM with
+ * requests in flight, sent to the server or to `npm start`.
  */
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { request as httpRequest, type ClientRequest, type IncomingMessage } from "node:http";
+import { connect, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { signInAs, usersIn } from "../support/flows";
-import { startStack, type Stack } from "../support/stack.ts";
+import { ProcessOutput } from "../../server/ready.ts";
+import { baseEnv, listeningLine, ROOT } from "../support/app-process.ts";
+import { newPerson, signInAs, usersIn, type Person } from "../support/flows";
+import { setCookieNames } from "../support/http";
+import { freshDatabaseFile, pickPorts, startStack, TestBrowser, textOf, type Stack } from "../support/stack.ts";
+import { appEnv } from "../support/test-env";
+import { expired } from "../support/tokens";
 
-let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack();
-});
-afterAll(async () => {
-  await stack?.stop();
-});
+const HOLD_HOOK = join(ROOT, "tests/integration/hold-token-requests.mjs");
 
 describe("graceful shutdown", () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack();
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
   it("finishes the write in flight, refuses new connections, disconnects Prisma and exits 0", async () => {
+    // It asks for `100 Continue`, so the answer proves the server has the request; the body is
+    // then held back until the server has acknowledged the signal.
     const { browser, person } = await signInAs(stack);
     const cookie = await browser.jar.getCookieString(stack.appUrl);
     const body = new URLSearchParams({
@@ -77,4 +90,163 @@ describe("graceful shutdown", () => {
     const [row] = usersIn(stack.databaseFile).filter((user) => user.email === person.email);
     expect(row).toMatchObject({ firstName: "Shutdown", lastName: "Survivor" });
   });
+});
+
+/** The app's calls to Kinde's token endpoint, held while this is connected (hold-token-requests.mjs). */
+class TokenRequestHold {
+  private held = 0;
+  private readonly waiters: Array<() => void> = [];
+  private constructor(private readonly socket: Socket) {
+    socket.on("data", (data) => {
+      this.held += data.toString().split("held").length - 1;
+      for (const wake of this.waiters.splice(0)) wake();
+    });
+  }
+
+  static connect(path: string): Promise<TokenRequestHold> {
+    return new Promise((resolve, reject) => {
+      const socket = connect(path, () => resolve(new TokenRequestHold(socket))).once("error", reject);
+    });
+  }
+
+  async waitForHeld(count: number): Promise<void> {
+    while (this.held < count) await new Promise<void>((wake) => this.waiters.push(wake));
+  }
+
+  release(): void {
+    this.socket.end("release\n");
+  }
+}
+
+/** Submits the local Kinde server's sign-up form, following its answer or not. */
+async function signUpAtKinde(appUrl: string, person: Person, browser: TestBrowser, follow: boolean) {
+  const form = await browser.get(`${appUrl}/kinde-auth/register`);
+  const fields = {
+    p_first_name: person.firstName,
+    p_last_name: person.lastName,
+    p_email: person.email,
+    p_password: person.password,
+  };
+  return browser.submitForm(form, fields, { follow });
+}
+
+/** A person signed in whose access token has expired: their next page refreshes it at Kinde. */
+async function signedInDueForRefresh(appUrl: string, kindeDataDir: string) {
+  const person = newPerson();
+  const browser = new TestBrowser();
+  expect((await signUpAtKinde(appUrl, person, browser, true)).url).toBe(`${appUrl}/dashboard`);
+  const accessToken = (await browser.cookie(appUrl, "access_token"))!;
+  await browser.setCookie(appUrl, "access_token", await expired(kindeDataDir, accessToken));
+  return { person, browser };
+}
+
+/** Starts a callback and a refresh, and resolves once both wait on the local Kinde server. */
+async function callbackAndRefreshInFlight(appUrl: string, kindeDataDir: string, holdSocket: string) {
+  const refreshing = await signedInDueForRefresh(appUrl, kindeDataDir);
+  const newcomer = { person: newPerson(), browser: new TestBrowser() };
+  const kindeAnswer = await signUpAtKinde(appUrl, newcomer.person, newcomer.browser, false);
+  const callbackUrl = kindeAnswer.headers.get("Location") ?? "";
+  expect(callbackUrl).toContain("/kinde-auth/callback?");
+  const hold = await TokenRequestHold.connect(holdSocket);
+  const callback = newcomer.browser.get(new URL(callbackUrl, appUrl).href, { follow: false });
+  const refresh = refreshing.browser.get(`${appUrl}/dashboard`, { follow: false });
+  await hold.waitForHeld(2);
+  return { hold, callback, refresh, refreshing, newcomer };
+}
+
+type InFlight = Awaited<ReturnType<typeof callbackAndRefreshInFlight>>;
+
+async function expectBothCompleted(appUrl: string, { callback, refresh, refreshing, newcomer }: InFlight) {
+  const signedIn = await callback;
+  expect(signedIn.status).toBe(302);
+  expect(signedIn.headers.get("Location")).toBe(`${appUrl}/auth/success`);
+  expect(setCookieNames(signedIn.headers)).toEqual(expect.arrayContaining(["access_token", "refresh_token"]));
+  expect(await newcomer.browser.cookie(appUrl, "access_token")).toBeTruthy();
+
+  const refreshed = await refresh;
+  expect(refreshed.status).toBe(200);
+  expect(textOf(refreshed.html)).toContain(refreshing.person.lastName);
+  expect(setCookieNames(refreshed.headers)).toEqual(expect.arrayContaining(["access_token", "refresh_token"]));
+}
+
+const childrenOf = (pid: number): number[] =>
+  existsSync(`/proc/${pid}`)
+    ? readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").split(" ").filter(Boolean).map(Number)
+    : [];
+
+describe.runIf(process.platform === "linux")("shutdown with the local Kinde server as the app's child", () => {
+  it("finishes a sign-in callback and a refresh waiting on Kinde, then stops Kinde, then the database", async () => {
+    const holdSocket = join(mkdtempSync(join(tmpdir(), "rkp-hold-")), "control.sock");
+    const stack = await startStack({
+      kinde: "child",
+      nodeFlags: ["--import", HOLD_HOOK],
+      env: { HOLD_TOKEN_REQUESTS_SOCKET: holdSocket },
+    });
+    try {
+      const [kindePid] = childrenOf(stack.app.pid);
+      const inFlight = await callbackAndRefreshInFlight(stack.appUrl, stack.kindeDataDir, holdSocket);
+
+      const exit = stack.stopApp("SIGTERM");
+      await stack.waitForLog("SIGTERM: finishing requests in flight");
+      inFlight.hold.release();
+
+      await expectBothCompleted(stack.appUrl, inFlight);
+      expect(await exit).toBe(0);
+      const log = stack.appLog();
+      expect(log.indexOf("[server] local Kinde server stopped")).toBeGreaterThan(log.indexOf("GET /dashboard 200"));
+      expect(log.indexOf("[db] disconnected")).toBeGreaterThan(log.indexOf("[server] local Kinde server stopped"));
+      expect(existsSync(`/proc/${kindePid}`)).toBe(false);
+    } finally {
+      await stack.stop();
+    }
+  });
+
+  it("does the same when the host signals `npm start`, and leaves nothing running", async () => {
+    const workDir = mkdtempSync(join(tmpdir(), "rkp-npm-start-"));
+    const holdSocket = join(workDir, "control.sock");
+    const [port = 0, kindePort = 0] = await pickPorts(2);
+    const appUrl = `http://localhost:${port}`;
+    const kindeDataDir = join(workDir, "kinde");
+    const npm = spawn("npm", ["start"], {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: baseEnv({
+        ...appEnv({ siteUrl: appUrl, issuerUrl: `http://localhost:${kindePort}`, databaseFile: "" }),
+        DATABASE_URL: `file:${await freshDatabaseFile(workDir, ROOT)}`,
+        PORT: String(port),
+        KINDE_LOCAL_DATA_DIR: kindeDataDir,
+        NODE_OPTIONS: `--import ${HOLD_HOOK}`,
+        HOLD_TOKEN_REQUESTS_SOCKET: holdSocket,
+      }),
+    });
+    const output = new ProcessOutput(npm);
+    const exited = new Promise<number | null>((resolve) => npm.once("close", resolve));
+    let serverPid = -1;
+    let kindePid = -1;
+    let everyPid: number[] = [];
+    try {
+      await output.waitFor(listeningLine(port), 60_000);
+      [serverPid = -1] = childrenOf(npm.pid!);
+      [kindePid = -1] = childrenOf(serverPid);
+      everyPid = [npm.pid!, serverPid, ...childrenOf(serverPid), kindePid, ...childrenOf(kindePid)];
+      expect(readFileSync(`/proc/${serverPid}/cmdline`, "utf8")).toContain("build/node/server/index.js");
+      expect(readFileSync(`/proc/${kindePid}/cmdline`, "utf8")).toContain("kinde-local/main.ts");
+      const inFlight = await callbackAndRefreshInFlight(appUrl, kindeDataDir, holdSocket);
+
+      npm.kill("SIGTERM");
+      await output.waitFor("SIGTERM: finishing requests in flight");
+      inFlight.hold.release();
+
+      await expectBothCompleted(appUrl, inFlight);
+      expect(await exited).toBe(0);
+      expect(output.text()).toContain("[db] disconnected");
+      expect(existsSync(`/proc/${serverPid}`)).toBe(false);
+      expect(existsSync(`/proc/${kindePid}`)).toBe(false);
+    } finally {
+      for (const pid of everyPid) if (existsSync(`/proc/${pid}`)) process.kill(pid, "SIGKILL");
+      if (npm.exitCode === null) npm.kill("SIGKILL");
+      await exited;
+      rmSync(workDir, { recursive: true, force: true });
+    }
+  }, 90_000);
 });

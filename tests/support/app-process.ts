@@ -25,7 +25,11 @@ export function scriptArgs(mode: AppMode, root = ROOT): string[] {
   const scripts = (JSON.parse(readFileSync(`${root}/package.json`, "utf8")) as { scripts?: Record<string, string> })
     .scripts;
   const command = scripts?.[name] ?? "";
-  const words = command.trim().split(/\s+/);
+  // `exec`: the shell npm runs the script in becomes node, so npm's SIGTERM reaches the server.
+  const words = command
+    .trim()
+    .replace(/^exec\s+/, "")
+    .split(/\s+/);
   if (words[0] !== "node" || words.length < 2 || /["'`$\\|&;<>(){}*?~]/.test(command)) {
     throw new Error(
       `package.json's "${name}" script must be a plain \`node ...\` command (the tests and the benchmark run it without npm), not: ${command}`,

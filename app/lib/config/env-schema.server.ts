@@ -3,7 +3,7 @@
  * start scripts and tests can check a configuration without loading one.
  */
 import { z } from "zod";
-import { DEFAULT_DATABASE_URL } from "./dotenv.server.ts";
+import { DEFAULT_DATABASE_URL, loadDotEnv } from "./dotenv.server.ts";
 
 const httpUrl = z
   .url({ protocol: /^https?$/, error: "must be an http(s) URL" })
@@ -67,6 +67,22 @@ function parseWith<T>(schema: z.ZodType<T>, source: Record<string, string | unde
 
 export function parseEnv(source: Record<string, string | undefined>): Env {
   return parseWith(envSchema, source);
+}
+
+/** Loads .env (the environment wins), checks it, and writes the normalised URLs back for the Kinde SDK. */
+export function loadEnv(): Env {
+  loadDotEnv();
+  const env = parseEnv(process.env);
+  for (const key of [
+    "KINDE_ISSUER_URL",
+    "KINDE_SITE_URL",
+    "KINDE_POST_LOGIN_REDIRECT_URL",
+    "KINDE_POST_LOGOUT_REDIRECT_URL",
+    "DATABASE_URL",
+  ] as const) {
+    process.env[key] = env[key];
+  }
+  return env;
 }
 
 /**

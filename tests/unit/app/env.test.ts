@@ -1,5 +1,8 @@
+import { readFileSync } from "node:fs";
+import { parseEnv as parseDotEnv } from "node:util";
 import { describe, expect, it } from "vitest";
-import { EnvError, parseEnv } from "~/lib/config/env-schema.server";
+import { EnvError, parseEnv, type Env } from "~/lib/config/env-schema.server";
+import { EXAMPLE_SECRETS, unsafeInProduction } from "../../../server/config";
 import { appEnv } from "../../support/test-env";
 
 const valid = appEnv({
@@ -67,5 +70,59 @@ describe("configuration check", () => {
     expect(message).toContain("KINDE_CLIENT_ID is missing");
     expect(message).toContain("KINDE_ISSUER_URL must be");
     expect(message.split("\n")).toHaveLength(1);
+  });
+});
+
+describe("production safety (server/config.ts)", () => {
+  const production = parseEnv({ ...valid, NODE_ENV: "production", KINDE_SITE_URL: "https://app.example.com" });
+  const problems = (changes: Partial<Env>, withLocalKinde = false) =>
+    unsafeInProduction({ ...production, ...changes }, withLocalKinde);
+
+  it("knows .env.example's secrets", () => {
+    const example = parseDotEnv(readFileSync(".env.example", "utf8"));
+    expect(example.SESSION_SECRET).toBe(EXAMPLE_SECRETS.SESSION_SECRET);
+    expect(example.KINDE_CLIENT_SECRET).toBe(EXAMPLE_SECRETS.KINDE_CLIENT_SECRET);
+  });
+
+  it("accepts a configuration of its own", () => {
+    expect(problems({})).toEqual([]);
+  });
+
+  it("refuses the example SESSION_SECRET", () => {
+    expect(problems({ SESSION_SECRET: EXAMPLE_SECRETS.SESSION_SECRET })).toEqual([
+      "SESSION_SECRET is the public example from .env.example: generate one with `openssl rand -hex 32`",
+    ]);
+  });
+
+  it("refuses the example KINDE_CLIENT_SECRET", () => {
+    expect(problems({ KINDE_CLIENT_SECRET: EXAMPLE_SECRETS.KINDE_CLIENT_SECRET })).toEqual([
+      expect.stringMatching(/^KINDE_CLIENT_SECRET is the local Kinde server's example from \.env\.example/),
+    ]);
+  });
+
+  it("refuses a SESSION_SECRET with fewer than 8 different characters, whatever its length", () => {
+    for (const weak of ["a".repeat(64), "ab".repeat(32), "0123456".repeat(10)]) {
+      expect(problems({ SESSION_SECRET: weak })).toEqual([expect.stringMatching(/^SESSION_SECRET is too weak/)]);
+    }
+    expect(problems({ SESSION_SECRET: "01234567".repeat(4) })).toEqual([]);
+  });
+
+  it("refuses to start the local Kinde server", () => {
+    expect(problems({}, true)).toEqual([
+      expect.stringMatching(/^KINDE_LOCAL_START would start the local Kinde server/),
+    ]);
+  });
+
+  it("names every problem", () => {
+    expect(problems({ ...EXAMPLE_SECRETS }, true)).toHaveLength(3);
+  });
+
+  it("leaves a local production try, development and tests alone", () => {
+    const unsafe = { ...EXAMPLE_SECRETS, SESSION_SECRET: "a".repeat(32) };
+    for (const KINDE_SITE_URL of ["http://localhost:3000", "http://127.0.0.1:3000", "http://[::1]:3000"]) {
+      expect(problems({ ...unsafe, KINDE_SITE_URL }, true)).toEqual([]);
+    }
+    expect(problems({ ...unsafe, NODE_ENV: "development" }, true)).toEqual([]);
+    expect(problems({ ...unsafe, NODE_ENV: "test" }, true)).toEqual([]);
   });
 });
