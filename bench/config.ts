@@ -71,6 +71,8 @@ const schema = z.object({
   BENCH_TIMEOUT: number("BENCH_TIMEOUT", 1, 120, false),
   BENCH_PHASES: names("BENCH_PHASES", PHASE_NAMES, true),
   BENCH_DATABASES: names("BENCH_DATABASES", DATABASE_SETUPS, false),
+  BENCH_SOAK: number("BENCH_SOAK", 0, 3600),
+  BENCH_SOAK_TOKEN_TTL: number("BENCH_SOAK_TOKEN_TTL", 1, 3600),
   BENCH_RESULTS_DIR: z.string().optional(),
   BENCH_ACCEPT_ENCODING: z.string().max(200).optional(),
   BENCH_APP_NODE_ARGS: z
@@ -96,6 +98,8 @@ export function readConfig(source: Record<string, string | undefined> = process.
   }
   const env = parsed.data;
   const quick = env.BENCH_QUICK ?? false;
+  if (env.BENCH_SOAK && env.BENCH_DATABASES.length > 0)
+    throw new Error("BENCH_SOAK and BENCH_DATABASES are separate modes");
   return {
     quick,
     acceptEncoding: env.BENCH_ACCEPT_ENCODING ?? "",
@@ -113,5 +117,8 @@ export function readConfig(source: Record<string, string | undefined> = process.
     resultsDir: env.BENCH_RESULTS_DIR ?? "bench/results",
     timeout: env.BENCH_TIMEOUT ?? 10,
     databases: env.BENCH_DATABASES,
+    /** Seconds of the soak mode's mixed load (0: off), and its access tokens' lifetime. */
+    soak: env.BENCH_SOAK ?? 0,
+    soakTokenTtl: env.BENCH_SOAK_TOKEN_TTL ?? 30,
   };
 }

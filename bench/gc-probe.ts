@@ -30,9 +30,12 @@ if (samplesFile) {
       collections++;
     }
     // Read after the stop: a collection in between shows in the next line, never twice.
-    const allocated = getHeapStatistics().used_heap_size + freedBytes;
+    const used = getHeapStatistics().used_heap_size;
     const now = process.hrtime.bigint() / 1000n;
-    writeSync(fd, `${now} ${allocated} ${Math.round(pauseUs)} ${collections} ${Math.round(longestUs)}\n`);
+    writeSync(
+      fd,
+      `${now} ${used + freedBytes} ${Math.round(pauseUs)} ${collections} ${Math.round(longestUs)} ${used}\n`,
+    );
   };
   sample();
   // Unref'd: the probe must not keep a stopping server alive.

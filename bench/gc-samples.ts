@@ -18,7 +18,7 @@ export async function compileProbe(dir: string): Promise<string[]> {
   return ["--import", pathToFileURL(file).href];
 }
 
-const FIELDS = ["us", "allocatedBytes", "gcPauseUs", "collections", "longestPauseUs"] as const;
+const FIELDS = ["us", "allocatedBytes", "gcPauseUs", "collections", "longestPauseUs", "heapUsedBytes"] as const;
 type Sample = Record<(typeof FIELDS)[number], number>;
 
 export interface GcWindow {
@@ -69,8 +69,8 @@ export class GcSamples {
 }
 
 /** Totals in [fromUs, toUs], interpolated between samples; null unless samples cover both ends. */
-export function windowOf(samples: Sample[], fromUs: number, toUs: number): GcWindow | null {
-  const delta = (field: keyof Sample) => {
+export function windowOf(samples: Array<Omit<Sample, "heapUsedBytes">>, fromUs: number, toUs: number): GcWindow | null {
+  const delta = (field: "allocatedBytes" | "gcPauseUs" | "collections") => {
     const series = samples.map((sample): [number, number] => [sample.us, sample[field]]);
     const [from, to] = [valueAt(series, fromUs), valueAt(series, toUs)];
     return from === null || to === null ? null : to - from;

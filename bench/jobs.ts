@@ -78,7 +78,7 @@ export function jobFor(phase: PhaseName, config: BenchConfig, appUrl: string, us
 const children = new Set<ReturnType<typeof spawn>>();
 export const killLoadProcesses = () => children.forEach((child) => child.kill("SIGKILL"));
 
-export function runLoad(job: LoadJob): Promise<LoadResult> {
+export function runLoad<Result = LoadResult>(job: LoadJob): Promise<Result> {
   const limitMs = (job.warmup + job.duration + job.timeout * 2 + 60) * 1000;
   return new Promise((resolveLoad, reject) => {
     const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "bench/load.ts")], {
@@ -109,7 +109,7 @@ export function runLoad(job: LoadJob): Promise<LoadResult> {
     child.once("exit", (code, signal) => {
       done();
       const line = stdout.trim().split("\n").pop() ?? "";
-      if (code === 0 && line.startsWith("{")) resolveLoad(JSON.parse(line) as LoadResult);
+      if (code === 0 && line.startsWith("{")) resolveLoad(JSON.parse(line) as Result);
       else
         reject(new Error(`load process for ${job.name} failed (${signal ?? `exit ${code}`}):\n${stderr.slice(-4000)}`));
     });

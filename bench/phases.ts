@@ -11,17 +11,13 @@ export type PhaseResult = Awaited<ReturnType<typeof runPhase>>;
 async function runPhase(phase: PhaseName, config: BenchConfig, app: BenchApp, users: BenchUser[]) {
   const { target, unit } = PHASES[phase];
   log(`phase ${phase}: ${target}...`);
-  const pids = app.measured.map((entry) => entry.pid);
-  const sampler = appSampler(pids);
+  const sampler = appSampler(app.pids);
   const result = await runLoad(jobFor(phase, config, app.stack.app.url, users)).finally(() => sampler.stop());
   const { measuredFromUs: fromUs, measuredToUs: toUs } = result;
-  const memory = memoryFigures(sampler, pids);
+  const memory = memoryFigures(sampler, app.pids);
   const cpuMs = sampler.between(fromUs, toUs).app;
   const gc = await app.gcSamples.between(fromUs, toUs);
-  const child = app.stack.app.child;
-  if (child.exitCode !== null || child.signalCode !== null) {
-    throw new Error(`the app exited during phase ${phase}:\n${app.stack.app.output.text().slice(-4000)}`);
-  }
+  app.assertRunning(`phase ${phase}`);
   const {
     name: _name,
     latency,

@@ -29,7 +29,32 @@ export interface SignInJob extends JobBase {
   maxRounds: number;
 }
 
-export type LoadJob = HttpJob | SignInJob;
+export const SOAK_KINDS = ["public", "dashboard", "profile-post", "sign-in", "refresh"] as const;
+export type SoakKind = (typeof SOAK_KINDS)[number];
+
+/** Mixed load by `concurrency` workers, each with its own users (so no two refreshes of one user race). */
+export interface SoakJob extends JobBase {
+  kind: "soak";
+  appUrl: string;
+  users: Array<Credentials & { cookie: string }>;
+  concurrency: number;
+  maxActions: number;
+  maxSignIns: number;
+}
+
+export type LoadJob = HttpJob | SignInJob | SoakJob;
+
+export interface SoakLoadResult {
+  name: string;
+  seconds: number;
+  actions: number;
+  kinds: Record<SoakKind, { count: number; errors: number; rps: number; latency: LatencySummary }>;
+  errors: number;
+  errorKinds: Record<string, number>;
+  errorSamples: string[];
+  measuredFromUs: number;
+  measuredToUs: number;
+}
 
 /** The fields bench/README.md's "Results files" describes; times are process.hrtime µs (CLOCK_MONOTONIC). */
 export interface LoadResult {

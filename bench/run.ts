@@ -12,6 +12,7 @@ import { formatHeapProfileSummary, summarizeHeapProfile } from "./heap-profile";
 import { killLoadProcesses, log, signUpUsers } from "./jobs";
 import { processTree, readTreeMemory, type ProcessInfo } from "./memory";
 import { runPhases, type PhaseResult } from "./phases";
+import { formatSoak, runSoak, type SoakReport } from "./soak";
 import {
   environment,
   evaluateTargets,
@@ -94,7 +95,25 @@ async function startApp(config: BenchConfig, ttl = LONG_TTL) {
   const measured = counted.length > 0 ? counted : [{ pid: app.pid, command }];
   log(`app ${app.url} (${command}), local Kinde ${stack.issuerUrl}, database ${stack.databaseFile}`);
   log(`memory and CPU figures: ${describe(measured)}; not counted: ${describe(notCounted)}`);
-  return { stack, stop, workDir, command, probeFlags, gcSamples, heapProfileFile, startup, measured, notCounted };
+  const assertRunning = (during: string) => {
+    if (app.child.exitCode === null && app.child.signalCode === null) return;
+    throw new Error(`the app exited during ${during}:\n${app.output.text().slice(-4000)}`);
+  };
+  const pids = measured.map((entry) => entry.pid);
+  return {
+    stack,
+    stop,
+    assertRunning,
+    pids,
+    workDir,
+    command,
+    probeFlags,
+    gcSamples,
+    heapProfileFile,
+    startup,
+    measured,
+    notCounted,
+  };
 }
 
 const describe = (processes: ProcessInfo[]) =>
@@ -105,7 +124,7 @@ async function signUp(config: BenchConfig, app: BenchApp) {
   const users = await signUpUsers(app.stack.app.url, config);
   const signUpSeconds = round((performance.now() - started) / 1000, 1);
   log(`signed up ${users.length} users in ${signUpSeconds}s`);
-  const idleRssMB = roundOrNull(readTreeMemory(app.measured.map((entry) => entry.pid))?.rssMB, 1);
+  const idleRssMB = roundOrNull(readTreeMemory(app.pids)?.rssMB, 1);
   if (idleRssMB !== null) log(`app RSS before the phases: ${idleRssMB} MB`);
   return { users, signUpSeconds, idleRssMB };
 }
@@ -125,13 +144,19 @@ function keepProfile(file: string, kind: string, { config, startedAt }: Run): { 
 type BenchResults = ReturnType<typeof collectResults>;
 
 /** The results JSON (bench/README.md, "Results files"); call once the app has stopped and written its profiles. */
-function collectResults(run: Run, app: BenchApp, setup: Awaited<ReturnType<typeof signUp>>, phases: PhaseResult[]) {
+function collectResults(
+  run: Run,
+  app: BenchApp,
+  setup: Awaited<ReturnType<typeof signUp>>,
+  phases: PhaseResult[],
+  soak: SoakReport | undefined,
+) {
   const { config, startedAt } = run;
   return {
     version: 1,
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
-    ok: phases.every((phase) => phase.errors === 0),
+    ok: phases.every((phase) => phase.errors === 0) && (soak?.errors ?? 0) === 0,
     config,
     environment: environment(config, run.loadAtStart),
     setup: {
@@ -149,20 +174,24 @@ function collectResults(run: Run, app: BenchApp, setup: Awaited<ReturnType<typeo
       notCounted: app.notCounted,
     },
     phases,
-    targets: evaluateTargets(phases),
+    targets: soak ? [] : evaluateTargets(phases),
+    soak,
     profile: config.profile ? keepProfile(join(app.workDir, "app.cpuprofile"), "CPU profile", run) : undefined,
     heapProfile: config.heapProfile ? keepProfile(app.heapProfileFile, "heap profile", run) : undefined,
   };
 }
 
 function printReport(results: BenchResults, files: string[]): void {
-  const { config, setup, phases, app, environment: machine, heapProfile, profile } = results;
+  const { config, setup, phases, soak, app, environment: machine, heapProfile, profile } = results;
   const busiest = Math.max(machine.loadAverage.atStart[0] ?? 0, machine.loadAverage.atEnd[0] ?? 0);
+  const load = soak
+    ? `Soak: ${soak.seconds}s of mixed load after ${config.warmup}s warm-up, ${soak.workers} workers, access tokens of ${soak.tokenTtlSeconds}s`
+    : `Benchmark: ${config.duration}s per phase after ${config.warmup}s warm-up, ${config.connections} connections ` +
+      `(sign-in: ${config.signInConcurrency} concurrent round trips)`;
   const lines = [
     "",
-    `Benchmark: ${config.duration}s per phase after ${config.warmup}s warm-up, ${config.connections} connections ` +
-      `(sign-in: ${config.signInConcurrency} concurrent round trips), ${setup.users} users, Node ${process.version}, ` +
-      `${machine.cpus} CPUs${config.profile ? " — app under --cpu-prof, numbers are slower than normal" : ""}`,
+    `${load}, ${setup.users} users, Node ${process.version}, ${machine.cpus} CPUs` +
+      (config.profile ? " — app under --cpu-prof, numbers are slower than normal" : ""),
   ];
   if (busiest > machine.cpus) {
     lines.push(
@@ -175,11 +204,11 @@ function printReport(results: BenchResults, files: string[]): void {
       `RSS ${setup.idleRssMB ?? "n/a"} MB after start and sign-ups, before the phases.`,
     `Memory and CPU cover ${describe(app.processes)}; the local Kinde server (${describe(app.notCounted)}) is not counted.`,
     "",
-    formatTable(phases),
+    soak ? formatSoak(soak) : formatTable(phases),
   );
   const signIn = phases.find((phase) => phase.name === "sign-in");
   if (signIn?.steps) lines.push("", "Sign-in round trip, per hop:", formatSteps(signIn.steps, signIn.appSideMs));
-  lines.push("", formatTargets(results.targets));
+  if (!soak) lines.push("", formatTargets(results.targets));
   if (heapProfile) {
     const summary = summarizeHeapProfile(JSON.parse(readFileSync(join(ROOT, heapProfile.file), "utf8")));
     lines.push("", `Heap profile of the app: ${heapProfile.file} (the whole run, sign-ups included)`);
@@ -192,7 +221,7 @@ function printReport(results: BenchResults, files: string[]): void {
     );
   }
   lines.push("", `Results: ${files[0]} (and ${files[1]})`);
-  if (!results.ok) lines.push("FAILED: some phases had errors (see above); exit code 1");
+  if (!results.ok) lines.push(`FAILED: ${soak ? "the soak" : "some phases"} had errors (see above); exit code 1`);
   console.log(lines.join("\n"));
 }
 
@@ -206,12 +235,13 @@ interface Run {
 async function main(): Promise<number> {
   const config = readConfig(process.env);
   const [startedAt, loadAtStart] = [new Date(), loadavg()];
-  const what =
-    config.databases.length > 0
+  const what = config.soak
+    ? `soak mode: ${config.soak}s of mixed load`
+    : config.databases.length > 0
       ? `databases mode: ${config.databases.join(", ")}, phases dashboard, auth-success`
       : `phases ${config.phases.join(", ")}`;
   log(
-    `${what}; ${config.duration}s each after ${config.warmup}s warm-up; ${config.connections} connections, ` +
+    `${what}; ${config.soak ? "" : `${config.duration}s each `}after ${config.warmup}s warm-up; ${config.connections} connections, ` +
       `sign-in concurrency ${config.signInConcurrency}; ${config.users} users${config.quick ? "; quick mode" : ""}` +
       `${config.profile ? "; CPU profile on" : ""}`,
   );
@@ -219,11 +249,13 @@ async function main(): Promise<number> {
   if (config.databases.length > 0) return runDatabases(config);
 
   cleanups.push(killLoadProcesses);
-  const app = await startApp(config);
+  // The soak's short-lived access tokens make the app refresh them while it runs.
+  const app = await startApp(config, config.soak ? { ...LONG_TTL, access: config.soakTokenTtl } : LONG_TTL);
   const setup = await signUp(config, app);
-  const phases = await runPhases(config, app, setup.users);
+  const phases = config.soak ? [] : await runPhases(config, app, setup.users);
+  const soak = config.soak ? await runSoak(config, app, setup.users) : undefined;
   await app.stop();
-  const results = collectResults(run, app, setup, phases);
+  const results = collectResults(run, app, setup, phases, soak);
   printReport(results, writeResults(config, startedAt, "", "latest.json", results));
   return results.ok ? 0 : 1;
 }

@@ -63,3 +63,11 @@ export class Reservoir {
     if (slot < this.limit) this.values[slot] = value;
   }
 }
+
+/** Least-squares slope of y over x. */
+export function slope(points: Array<[number, number]>): number {
+  const mean = (index: 0 | 1) => points.reduce((sum, point) => sum + point[index], 0) / points.length;
+  const [x, y] = [mean(0), mean(1)];
+  const spread = points.reduce((sum, [px]) => sum + (px - x) ** 2, 0);
+  return spread > 0 ? points.reduce((sum, [px, py]) => sum + (px - x) * (py - y), 0) / spread : NaN;
+}
