@@ -1,20 +1,13 @@
-/**
- * The benchmark's side of bench/gc-probe.ts: compiles the probe for the app to preload, and reads
- * the running totals it writes (bytes allocated, GC pause time, collections) to cut a phase's
- * measured window out of them.
- */
+/** The benchmark's side of bench/gc-probe.ts: compiles the probe, and cuts a window out of the totals it writes. */
 import { watch, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import ts from "typescript";
 import { ROOT } from "../tests/support/app-process.ts";
+import { valueAt } from "./memory";
 
-/**
- * The probe as plain JavaScript in `dir`, and the Node flags that preload it. The app runs on
- * Node alone (no TypeScript loader: it would change start-up and memory), so the probe is
- * compiled here rather than run through tsx.
- */
+/** Compiled rather than run through tsx: a TypeScript loader in the app would change its start-up and memory. */
 export async function compileProbe(dir: string): Promise<string[]> {
   const source = await readFile(join(ROOT, "bench/gc-probe.ts"), "utf8");
   const { outputText } = ts.transpileModule(source, {
@@ -25,44 +18,22 @@ export async function compileProbe(dir: string): Promise<string[]> {
   return ["--import", pathToFileURL(file).href];
 }
 
-interface Sample {
-  us: number;
-  allocatedBytes: number;
-  gcPauseUs: number;
-  collections: number;
-  /** The longest single pause since the previous sample. */
-  longestPauseUs: number;
-}
+const FIELDS = ["us", "allocatedBytes", "gcPauseUs", "collections", "longestPauseUs", "heapUsedBytes"] as const;
+type Sample = Record<(typeof FIELDS)[number], number>;
 
 export interface GcWindow {
-  /** Bytes allocated on V8's heap in the window. */
   allocatedBytes: number;
-  /** Main-thread GC pause time in the window, in milliseconds. */
   gcPauseMs: number;
-  /** Collections that ended in the window (whole ones: not interpolated). */
   collections: number;
-  /**
-   * The longest single pause in the samples that overlap the window (one that ended up to a
-   * sample interval before or after it may count), in milliseconds.
-   */
   longestPauseMs: number;
 }
 
 function parse(text: string): Sample[] {
-  const samples: Sample[] = [];
-  for (const line of text.split("\n")) {
-    const fields = line.split(" ").map(Number);
-    const [us, allocatedBytes, gcPauseUs, collections, longestPauseUs] = fields;
-    if (fields.length === 5 && fields.every(Number.isFinite))
-      samples.push({
-        us: us!,
-        allocatedBytes: allocatedBytes!,
-        gcPauseUs: gcPauseUs!,
-        collections: collections!,
-        longestPauseUs: longestPauseUs!,
-      });
-  }
-  return samples;
+  return text
+    .split("\n")
+    .map((line) => line.split(" ").map(Number))
+    .filter((fields) => fields.length === FIELDS.length && fields.every(Number.isFinite))
+    .map((fields) => Object.fromEntries(FIELDS.map((name, index) => [name, fields[index]])) as Sample);
 }
 
 export class GcSamples {
@@ -72,10 +43,6 @@ export class GcSamples {
     return parse(await readFile(this.file, "utf8").catch(() => ""));
   }
 
-  /**
-   * Resolves once the probe has written a sample at or after `us` (monotonic µs), or after
-   * `timeoutMs` (the app stopped, or its event loop is stuck): the samples so far.
-   */
   async waitFor(us: number, timeoutMs = 5_000): Promise<Sample[]> {
     const covered = (samples: Sample[]) => (samples.at(-1)?.us ?? 0) >= us;
     let samples = await this.read();
@@ -96,33 +63,23 @@ export class GcSamples {
     });
   }
 
-  /** Totals in [fromUs, toUs], interpolated between samples; null unless samples cover both ends. */
   async between(fromUs: number, toUs: number): Promise<GcWindow | null> {
     return windowOf(await this.waitFor(toUs), fromUs, toUs);
   }
 }
 
-export function windowOf(samples: Sample[], fromUs: number, toUs: number): GcWindow | null {
-  const at = (us: number, value: (sample: Sample) => number): number | null => {
-    const index = samples.findIndex((sample) => sample.us >= us);
-    if (index < 0 || (index === 0 && samples[0]!.us > us)) return null;
-    if (index === 0) return value(samples[0]!);
-    const before = samples[index - 1]!;
-    const after = samples[index]!;
-    return value(before) + ((value(after) - value(before)) * (us - before.us)) / (after.us - before.us);
-  };
-  const delta = (value: (sample: Sample) => number) => {
-    const from = at(fromUs, value);
-    const to = at(toUs, value);
+/** Totals in [fromUs, toUs], interpolated between samples; null unless samples cover both ends. */
+export function windowOf(samples: Array<Omit<Sample, "heapUsedBytes">>, fromUs: number, toUs: number): GcWindow | null {
+  const delta = (field: "allocatedBytes" | "gcPauseUs" | "collections") => {
+    const series = samples.map((sample): [number, number] => [sample.us, sample[field]]);
+    const [from, to] = [valueAt(series, fromUs), valueAt(series, toUs)];
     return from === null || to === null ? null : to - from;
   };
-  const allocatedBytes = delta((sample) => sample.allocatedBytes);
-  const gcPauseUs = delta((sample) => sample.gcPauseUs);
-  const collections = delta((sample) => sample.collections);
+  const [allocatedBytes, gcPauseUs, collections] = [delta("allocatedBytes"), delta("gcPauseUs"), delta("collections")];
   if (allocatedBytes === null || gcPauseUs === null || collections === null) return null;
   // A sample holds the longest pause of the interval that ends at it.
   const overlapping = samples.filter(
-    (sample, index) => sample.us > fromUs && (samples[index - 1]?.us ?? Number.NEGATIVE_INFINITY) < toUs,
+    (sample, index) => sample.us > fromUs && (samples[index - 1]?.us ?? -Infinity) < toUs,
   );
   const longestPauseMs = Math.max(0, ...overlapping.map((sample) => sample.longestPauseUs)) / 1000;
   return { allocatedBytes, gcPauseMs: gcPauseUs / 1000, collections: Math.round(collections), longestPauseMs };

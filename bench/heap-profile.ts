@@ -1,10 +1,4 @@
-/**
- * Where the allocated bytes of a sampling heap profile (BENCH_HEAP_PROFILE=1, or any
- * .heapprofile) come from: self bytes by package (or the app's own build), and by function.
- * With objects already collected kept in the profile, self bytes are allocation, not retention.
- *
- *   npx tsx bench/heap-profile.ts bench/results/<stamp>-app.heapprofile [top]
- */
+// Self bytes of a sampling heap profile by package and by function: `npx tsx bench/heap-profile.ts <file> [top]`.
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
@@ -20,7 +14,6 @@ export interface HeapProfileSummary {
   byFunction: Array<{ name: string; bytes: number; share: number }>;
 }
 
-/** `@scope/name` or `name` of a node_modules path; the app's build; node's own; or the file. */
 export function packageOf(url: string): string {
   const inModules = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (inModules) return inModules[1]!;

@@ -1,17 +1,21 @@
-/**
- * The load generator, run by bench/run.ts as its own process so that generating load does not
- * share a CPU budget or an event loop with the app or with the orchestrator.
- *
- * Input: one LoadJob as JSON on stdin. Output: one LoadResult as a JSON line on stdout.
- * Progress and problems go to stderr. Every loop is bounded by a deadline and a count.
- */
+// The load generator: its own process, so that it shares no event loop with the app; every loop has a deadline and a cap.
 import autocannon from "autocannon";
 import { FlowBrowser, FlowError, signInFlow } from "./flow";
-import type { HttpJob, LoadJob, LoadResult, SignInJob } from "./protocol";
-import { Reservoir, round, summarize, type LatencySummary } from "./stats";
+import { nowUs } from "./memory";
+import {
+  SOAK_KINDS,
+  type HttpJob,
+  type LoadJob,
+  type LoadResult,
+  type SignInJob,
+  type SoakJob,
+  type SoakKind,
+  type SoakLoadResult,
+} from "./protocol";
+import { increment, Reservoir, round, summarize } from "./stats";
 
-const nowUs = () => Number(process.hrtime.bigint() / 1000n);
 const MAX_ERROR_SAMPLES = 5;
+const log = (line: string) => process.stderr.write(`[load] ${line}\n`);
 
 class Failures {
   total = 0;
@@ -20,30 +24,27 @@ class Failures {
 
   add(kind: string, message: string): void {
     this.total++;
-    this.kinds[kind] = (this.kinds[kind] ?? 0) + 1;
+    increment(this.kinds, kind);
     if (this.samples.length < MAX_ERROR_SAMPLES && !this.samples.includes(message)) this.samples.push(message);
+  }
+
+  fields() {
+    return { errors: this.total, errorKinds: this.kinds, errorSamples: this.samples };
   }
 }
 
-interface HttpRunOutcome {
-  seconds: number;
-  completed: number;
-  successes: number;
-  latencies: Reservoir;
-  statusCounts: Record<string, number>;
-  fromUs: number;
-  toUs: number;
+function locationPath(headers: Record<string, string | string[]>, base: URL): [string | undefined, string | undefined] {
+  const entry = Object.entries(headers).find(([name]) => name.toLowerCase() === "location")?.[1];
+  const raw = Array.isArray(entry) ? entry[0] : entry;
+  return [raw, raw ? new URL(raw, base).pathname : undefined];
 }
 
-/** One autocannon run (warm-up or measured); failures go into `failures`. */
-async function autocannonRun(job: HttpJob, seconds: number, failures: Failures): Promise<HttpRunOutcome> {
+async function autocannonRun(job: HttpJob, seconds: number, failures: Failures) {
   const target = new URL(job.url);
   let next = 0;
   const latencies = new Reservoir();
   const statusCounts: Record<string, number> = {};
-  let completed = 0;
-  let successes = 0;
-  let badLocations = 0;
+  let [completed, successes, badLocations, requestErrors] = [0, 0, 0, 0];
   const instance = autocannon({
     url: target.origin,
     connections: job.connections,
@@ -54,39 +55,32 @@ async function autocannonRun(job: HttpJob, seconds: number, failures: Failures):
         method: "GET",
         path: `${target.pathname}${target.search}`,
         headers: { accept: "text/html", ...(job.acceptEncoding ? { "accept-encoding": job.acceptEncoding } : {}) },
-        ...(job.cookies.length > 0
-          ? {
-              // A different signed-in user for every request, round robin.
-              setupRequest: (request) => {
-                const cookie = job.cookies[next++ % job.cookies.length]!;
-                return { ...request, headers: { ...request.headers, cookie } };
-              },
-            }
-          : {}),
-        ...(job.expectLocationPath !== undefined
-          ? {
-              onResponse: (status, _body, _context, headers) => {
-                if (status !== job.expectStatus) return;
-                const entry = Object.entries(headers).find(([name]) => name.toLowerCase() === "location");
-                const raw = Array.isArray(entry?.[1]) ? entry[1][0] : entry?.[1];
-                const path = raw ? new URL(raw, target).pathname : undefined;
-                if (path !== job.expectLocationPath) {
-                  badLocations++;
-                  failures.add(
-                    "bad location",
-                    `${target.pathname} redirected to ${raw ?? "nothing"}, expected ${job.expectLocationPath}`,
-                  );
-                }
-              },
-            }
-          : {}),
+        // A different signed-in user for every request, round robin.
+        ...(job.cookies.length > 0 && {
+          setupRequest: (request) => ({
+            ...request,
+            headers: { ...request.headers, cookie: job.cookies[next++ % job.cookies.length]! },
+          }),
+        }),
+        ...(job.expectLocationPath !== undefined && {
+          onResponse: (status, _body, _context, headers) => {
+            if (status !== job.expectStatus) return;
+            const [raw, path] = locationPath(headers, target);
+            if (path === job.expectLocationPath) return;
+            badLocations++;
+            failures.add(
+              "bad location",
+              `${target.pathname} redirected to ${raw ?? "nothing"}, expected ${job.expectLocationPath}`,
+            );
+          },
+        }),
       },
     ],
   });
   const fromUs = nowUs();
   instance.on("response", (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
     completed++;
-    statusCounts[statusCode] = (statusCounts[statusCode] ?? 0) + 1;
+    increment(statusCounts, statusCode);
     if (statusCode === job.expectStatus) {
       successes++;
       latencies.add(responseTime);
@@ -94,21 +88,18 @@ async function autocannonRun(job: HttpJob, seconds: number, failures: Failures):
       failures.add(`status ${statusCode}`, `${target.pathname} answered ${statusCode}, expected ${job.expectStatus}`);
     }
   });
-  let requestErrors = 0;
   instance.on("reqError", (error: Error) => {
     requestErrors++;
-    const kind = /timed out/i.test(error.message)
-      ? "timeout"
-      : `connection error${"code" in error && error.code ? ` ${String(error.code)}` : ""}`;
-    failures.add(kind, `${target.pathname}: ${error.message}`);
+    const code = "code" in error && error.code ? ` ${String(error.code)}` : "";
+    failures.add(
+      /timed out/i.test(error.message) ? "timeout" : `connection error${code}`,
+      `${target.pathname}: ${error.message}`,
+    );
   });
   const result = await instance;
   const toUs = nowUs();
-  // Every connection error and timeout was counted through reqError; autocannon's own count is
-  // the authority if the two ever disagree.
-  if (result.errors > requestErrors) {
-    for (let i = requestErrors; i < result.errors; i++) failures.add("connection error", "reported by autocannon only");
-  }
+  // autocannon's own error count is the authority if it ever exceeds what reqError reported.
+  for (let i = requestErrors; i < result.errors; i++) failures.add("connection error", "reported by autocannon only");
   return {
     seconds: result.duration,
     completed,
@@ -135,10 +126,8 @@ async function runHttp(job: HttpJob): Promise<LoadResult> {
     seconds: measured.seconds,
     completed: measured.completed,
     rps: round(measured.successes / measured.seconds),
-    latency: roundSummary(summarize(measured.latencies.values)),
-    errors: failures.total,
-    errorKinds: failures.kinds,
-    errorSamples: failures.samples,
+    latency: summarize(measured.latencies.values),
+    ...failures.fields(),
     statusCounts: measured.statusCounts,
     warmup,
     measuredFromUs: measured.fromUs,
@@ -147,119 +136,199 @@ async function runHttp(job: HttpJob): Promise<LoadResult> {
   };
 }
 
+/** A warm-up, then the measured window, on both clocks; it ends at the deadline or earlier, at a count cap. */
+function measuringWindow(job: { warmup: number; duration: number }) {
+  const from = performance.now() + job.warmup * 1000;
+  const to = from + job.duration * 1000;
+  let fromUs = 0;
+  const timer = setTimeout(() => (fromUs = nowUs()), Math.max(0, from - performance.now()));
+  return {
+    open: () => performance.now() < to,
+    isWarmup: (moment: number) => moment < from,
+    isMeasured: (moment: number) => moment >= from && moment <= to,
+    close() {
+      clearTimeout(timer);
+      const toUs = nowUs();
+      return { fromUs: fromUs || toUs, toUs, seconds: round((Math.min(performance.now(), to) - from) / 1000, 3) };
+    },
+  };
+}
+
+const failureKind = (error: unknown) => (error instanceof FlowError ? `${error.step}: ${error.kind}` : "unexpected");
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
 async function runSignIn(job: SignInJob): Promise<LoadResult> {
   const failures = new Failures();
-  const started = performance.now();
-  const measureFrom = started + job.warmup * 1000;
-  const measureTo = measureFrom + job.duration * 1000;
-  let measureFromUs = 0;
+  const window = measuringWindow(job);
   const latencies = new Reservoir();
   const steps = new Map<string, Reservoir>();
   const appSide = new Reservoir();
   const statusCounts: Record<string, number> = {};
-  let rounds = 0;
-  let completed = 0;
-  let successes = 0;
-  let warmCompleted = 0;
-  let warmErrors = 0;
+  let [rounds, completed, successes, warmCompleted, warmErrors] = [0, 0, 0, 0, 0];
 
   const worker = async () => {
-    // A round starts only before the deadline and below the count cap; each hop has a timeout.
-    while (rounds < job.maxRounds && performance.now() < measureTo) {
-      const user = job.users[rounds % job.users.length]!;
-      rounds++;
+    while (rounds < job.maxRounds && window.open()) {
+      const user = job.users[rounds++ % job.users.length]!;
       const hops: Array<[string, number]> = [];
-      const options = {
-        appUrl: job.appUrl,
-        timeout: job.timeout,
-        acceptEncoding: job.acceptEncoding,
-        onStep: (step: string, ms: number) => hops.push([step, ms]),
-      };
-      // A new browser every round: no provider session cookie, so the form is really posted.
-      const browser = new FlowBrowser(options);
+      const options = { ...job, onStep: (step: string, ms: number) => hops.push([step, ms]) };
       const roundStart = performance.now();
-      let failure: FlowError | Error | undefined;
+      let failed = false;
       try {
-        await signInFlow(browser, options, "login", user);
+        // A new browser every round: no provider session cookie, so the form is really posted.
+        await signInFlow(new FlowBrowser(options), options, "login", user);
       } catch (error) {
-        failure = error instanceof Error ? error : new Error(String(error));
+        failed = true;
+        failures.add(failureKind(error), messageOf(error));
       }
       const roundEnd = performance.now();
-      const measuredRound = roundEnd >= measureFrom && roundEnd <= measureTo;
-      if (failure) {
-        const kind = failure instanceof FlowError ? `${failure.step}: ${failure.kind}` : "unexpected";
-        failures.add(kind, failure.message);
-        if (roundEnd < measureFrom) warmErrors++;
+      // Rounds still running at the deadline count their errors only.
+      if (window.isWarmup(roundEnd)) {
+        warmCompleted++;
+        if (failed) warmErrors++;
       }
-      // Rounds that end before the window are warm-up; rounds still running at the deadline
-      // are let finish (their errors count) but are not measured.
-      if (!measuredRound) {
-        if (roundEnd < measureFrom) warmCompleted++;
-        continue;
-      }
+      if (!window.isMeasured(roundEnd)) continue;
       completed++;
-      const outcome = failure ? "failed" : "ok";
-      statusCounts[outcome] = (statusCounts[outcome] ?? 0) + 1;
-      if (failure) continue;
+      increment(statusCounts, failed ? "failed" : "ok");
+      if (failed) continue;
       successes++;
       latencies.add(roundEnd - roundStart);
       appSide.add(hops.filter(([step]) => step.startsWith("app-")).reduce((sum, [, ms]) => sum + ms, 0));
       for (const [step, ms] of hops) {
-        let reservoir = steps.get(step);
-        if (!reservoir) steps.set(step, (reservoir = new Reservoir()));
-        reservoir.add(ms);
+        if (!steps.has(step)) steps.set(step, new Reservoir());
+        steps.get(step)!.add(ms);
       }
     }
   };
-  const timer = setTimeout(() => (measureFromUs = nowUs()), Math.max(0, measureFrom - performance.now()));
   await Promise.all(Array.from({ length: job.concurrency }, worker));
-  clearTimeout(timer);
-  const ended = performance.now();
-  const toUs = nowUs();
-  if (measureFromUs === 0) measureFromUs = toUs;
-  // The window ends at the deadline, or earlier if the round cap stopped the loop.
-  const seconds = (Math.min(ended, measureTo) - measureFrom) / 1000;
-  if (rounds >= job.maxRounds)
-    process.stderr.write(`[load] ${job.name}: stopped at the cap of ${job.maxRounds} round trips\n`);
+  const { fromUs, toUs, seconds } = window.close();
+  if (rounds >= job.maxRounds) log(`${job.name}: stopped at the cap of ${job.maxRounds} round trips`);
   return {
     name: job.name,
-    seconds: round(seconds, 3),
+    seconds,
     completed,
     rps: seconds > 0 ? round(successes / seconds) : 0,
-    latency: roundSummary(summarize(latencies.values)),
-    errors: failures.total,
-    errorKinds: failures.kinds,
-    errorSamples: failures.samples,
+    latency: summarize(latencies.values),
+    ...failures.fields(),
     statusCounts,
     warmup: { seconds: job.warmup, completed: warmCompleted, errors: warmErrors },
-    steps: Object.fromEntries([...steps].map(([step, reservoir]) => [step, roundSummary(summarize(reservoir.values))])),
-    appSide: roundSummary(summarize(appSide.values)),
-    measuredFromUs: measureFromUs,
+    steps: Object.fromEntries([...steps].map(([step, reservoir]) => [step, summarize(reservoir.values)])),
+    appSide: summarize(appSide.values),
+    measuredFromUs: fromUs,
     measuredToUs: toUs,
   };
 }
 
-function roundSummary(summary: LatencySummary): LatencySummary {
-  return {
-    count: summary.count,
-    min: round(summary.min, 3),
-    mean: round(summary.mean, 3),
-    p50: round(summary.p50, 3),
-    p90: round(summary.p90, 3),
-    p99: round(summary.p99, 3),
-    max: round(summary.max, 3),
-  };
+// Each worker's turns go through its people, each person through this mix (offset by person).
+const SOAK_MIX = "dashboard public profile-post sign-in dashboard public dashboard profile-post public dashboard".split(
+  " ",
+) as SoakKind[];
+
+type Hop = Awaited<ReturnType<FlowBrowser["hop"]>>;
+interface SoakPerson {
+  user: SoakJob["users"][number];
+  readonly browser: FlowBrowser;
+  turns: number;
+  dashboard?: Hop;
 }
 
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
+/** Mixed load; a signed-in turn whose access token has expired is a "refresh": it must come back with a new one. */
+async function runSoak(job: SoakJob): Promise<SoakLoadResult> {
+  const failures = new Failures();
+  const window = measuringWindow(job);
+  const app = new URL(job.appUrl);
+  const options = { appUrl: job.appUrl, timeout: job.timeout, acceptEncoding: job.acceptEncoding };
+  const stats = Object.fromEntries(
+    SOAK_KINDS.map((kind) => [kind, { count: 0, ok: 0, errors: 0, latencies: new Reservoir() }]),
+  ) as Record<SoakKind, { count: number; ok: number; errors: number; latencies: Reservoir }>;
+  const people: SoakPerson[] = [];
+  for (const user of job.users) {
+    const browser = new FlowBrowser(options);
+    for (const [name, value] of user.cookie.split("; ").map((pair) => pair.split(/=(.*)/s))) {
+      await browser.browser.setCookie(app.href, name!, value ?? "");
+    }
+    people.push({ user, browser, turns: people.length });
+  }
+  let [actions, signIns] = [0, 0];
+  const accessToken = (person: SoakPerson) => person.browser.browser.cookie(app.href, "access_token");
+  const expired = async (person: SoakPerson) => {
+    const payload = (await accessToken(person))?.split(".")[1];
+    const exp: unknown = payload && JSON.parse(Buffer.from(payload, "base64url").toString("utf8")).exp;
+    return typeof exp === "number" && exp * 1000 <= Date.now();
+  };
+  const dashboard = async (kind: SoakKind, person: SoakPerson) => {
+    person.dashboard = await person.browser.hop(kind, new URL("/dashboard", app), { status: 200 });
+    if (!person.dashboard.body.includes(person.user.email)) {
+      throw new FlowError(kind, "wrong page", `the dashboard does not show ${person.user.email}`);
+    }
+    return person.dashboard;
+  };
+  const act = async (kind: SoakKind, person: SoakPerson, visitor: FlowBrowser) => {
+    if (kind === "public") {
+      await visitor.hop(kind, new URL("/", app), { status: 200 });
+    } else if (kind === "sign-in") {
+      // In a browser of its own: the person's session keeps ageing towards its refresh.
+      await signInFlow(new FlowBrowser(options), options, "login", person.user);
+    } else if (kind === "profile-post") {
+      // The dashboard's own form, hidden fields and submit button included.
+      const fields = { firstName: "Soak", lastName: `Turn ${person.turns}`, intent: "update-profile" };
+      await person.browser.submit(kind, person.dashboard ?? (await dashboard(kind, person)), fields, {
+        status: 302,
+        location: (location) => location.pathname === "/dashboard",
+      });
+    } else {
+      const before = await accessToken(person);
+      await dashboard(kind, person);
+      if (kind === "refresh" && (await accessToken(person)) === before) {
+        throw new FlowError(kind, "no new access token", "the app did not replace the expired token");
+      }
+    }
+  };
+  const worker = async (index: number) => {
+    const mine = people.filter((_, at) => at % job.concurrency === index);
+    const visitor = new FlowBrowser(options);
+    for (let turn = 0; window.open() && actions < job.maxActions; turn++, actions++) {
+      const person = mine[turn % mine.length]!;
+      let kind = SOAK_MIX[person.turns++ % SOAK_MIX.length]!;
+      const started = performance.now();
+      let failed = false;
+      try {
+        if (await expired(person)) kind = "refresh";
+        else if (kind === "sign-in" && signIns++ >= job.maxSignIns) kind = "dashboard";
+        await act(kind, person, visitor);
+      } catch (error) {
+        failed = true;
+        stats[kind].errors++;
+        failures.add(failureKind(error), messageOf(error));
+      }
+      const ended = performance.now();
+      if (!window.isMeasured(ended)) continue;
+      stats[kind].count++;
+      if (failed) continue;
+      stats[kind].ok++;
+      stats[kind].latencies.add(ended - started);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(job.concurrency, people.length) }, (_, index) => worker(index)));
+  const { fromUs, toUs, seconds } = window.close();
+  if (actions >= job.maxActions) log(`${job.name}: stopped at the cap of ${job.maxActions} requests`);
+  const kinds = Object.fromEntries(
+    SOAK_KINDS.map((kind) => {
+      const { count, ok, errors, latencies } = stats[kind];
+      return [
+        kind,
+        { count, errors, rps: seconds > 0 ? round(ok / seconds) : 0, latency: summarize(latencies.values) },
+      ];
+    }),
+  ) as SoakLoadResult["kinds"];
+  return { name: job.name, seconds, actions, kinds, ...failures.fields(), measuredFromUs: fromUs, measuredToUs: toUs };
 }
 
 async function main() {
-  const job = JSON.parse(await readStdin()) as LoadJob;
-  const result = job.kind === "http" ? await runHttp(job) : await runSignIn(job);
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  const job = JSON.parse(Buffer.concat(chunks).toString("utf8")) as LoadJob;
+  const result =
+    job.kind === "http" ? await runHttp(job) : job.kind === "sign-in" ? await runSignIn(job) : await runSoak(job);
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
@@ -267,7 +336,7 @@ main().then(
   // autocannon and fetch may keep sockets alive for a while; the answer is written, so leave.
   () => process.exit(0),
   (error: unknown) => {
-    process.stderr.write(`[load] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    log(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     process.exit(1);
   },
 );

@@ -1,8 +1,4 @@
-/**
- * Memory and CPU time of other processes, from /proc (Linux): VmRSS (resident now) and VmHWM
- * (the highest resident size since the process started) from /proc/<pid>/status, user + system
- * CPU time of all its threads from /proc/<pid>/stat. Elsewhere the numbers are null.
- */
+/** Memory and CPU time of other processes, from /proc (Linux); elsewhere the readings are null. */
 import { readdirSync, readFileSync } from "node:fs";
 
 export interface ProcessInfo {
@@ -10,7 +6,28 @@ export interface ProcessInfo {
   command: string;
 }
 
-/** `rootPid` and every process below it, with their command lines ([] without /proc). */
+const USER_HZ = 100;
+export const nowUs = () => Number(process.hrtime.bigint() / 1000n);
+
+const readProc = (pid: number | string, file: string): string | null => {
+  try {
+    return readFileSync(`/proc/${pid}/${file}`, "utf8");
+  } catch {
+    return null;
+  }
+};
+
+/** The fields of /proc/<pid>/stat after the command name (which may contain spaces): [0] is field 3. */
+function statFields(pid: number | string): number[] | null {
+  const stat = readProc(pid, "stat");
+  return stat === null
+    ? null
+    : stat
+        .slice(stat.lastIndexOf(")") + 2)
+        .split(" ")
+        .map(Number);
+}
+
 export function processTree(rootPid: number): ProcessInfo[] {
   const children = new Map<number, number[]>();
   let entries: string[];
@@ -20,24 +37,16 @@ export function processTree(rootPid: number): ProcessInfo[] {
     return [];
   }
   for (const entry of entries) {
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
-    } catch {
-      // The process ended meanwhile.
-    }
+    const ppid = statFields(entry)?.[1];
+    if (ppid !== undefined) children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
   }
   const tree: ProcessInfo[] = [];
   const queue = [rootPid];
   while (queue.length > 0) {
     const pid = queue.shift()!;
-    try {
-      const command = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").trim();
-      tree.push({ pid, command });
-    } catch {
-      continue;
-    }
+    const cmdline = readProc(pid, "cmdline");
+    if (cmdline === null) continue;
+    tree.push({ pid, command: cmdline.split("\0").join(" ").trim() });
     queue.push(...(children.get(pid) ?? []));
   }
   return tree;
@@ -49,42 +58,21 @@ export interface MemoryReading {
 }
 
 export function readMemory(pid: number): MemoryReading | null {
-  let status: string;
-  try {
-    status = readFileSync(`/proc/${pid}/status`, "utf8");
-  } catch {
-    return null;
-  }
-  const kb = (field: string) => {
-    const match = new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, "m").exec(status);
-    return match ? Number(match[1]) / 1024 : Number.NaN;
-  };
+  const status = readProc(pid, "status");
+  if (status === null) return null;
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, "m").exec(status)?.[1] ?? NaN) / 1024;
   const rssMB = kb("VmRSS");
-  const hwmMB = kb("VmHWM");
-  return Number.isFinite(rssMB) ? { rssMB, hwmMB } : null;
+  return Number.isFinite(rssMB) ? { rssMB, hwmMB: kb("VmHWM") } : null;
 }
 
-/** Clock ticks per second of /proc/<pid>/stat times: USER_HZ, 100 on Linux. */
-const USER_HZ = 100;
-
-/** User + system CPU milliseconds the process has used so far (all threads). */
-export function readCpuMs(pid: number): number | null {
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  } catch {
-    return null;
-  }
-  // The command name (field 2) is in parentheses and may contain spaces: split after it.
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  const utime = Number(fields[11]);
-  const stime = Number(fields[12]);
-  return Number.isFinite(utime) && Number.isFinite(stime) ? ((utime + stime) * 1000) / USER_HZ : null;
+/** With `reaped`, plus the CPU of the children it has waited for (PostgreSQL's backends come and go). */
+export function readCpuMs(pid: number, reaped = false): number | null {
+  const fields = statFields(pid);
+  if (!fields) return null;
+  const ticks = fields[11]! + fields[12]! + (reaped ? fields[13]! + fields[14]! : 0);
+  return Number.isFinite(ticks) ? (ticks * 1000) / USER_HZ : null;
 }
 
-const nowUs = () => Number(process.hrtime.bigint() / 1000n);
-
-/** The sum of readings over several processes; null when none can be read. */
 function sum<T>(pids: number[], read: (pid: number) => T | null, add: (a: T, b: T) => T): T | null {
   let total: T | null = null;
   for (const pid of pids) {
@@ -96,24 +84,30 @@ function sum<T>(pids: number[], read: (pid: number) => T | null, add: (a: T, b: 
 
 export const readTreeMemory = (pids: number[]) =>
   sum(pids, readMemory, (a, b) => ({ rssMB: a.rssMB + b.rssMB, hwmMB: a.hwmMB + b.hwmMB }));
-const readTreeCpuMs = (pids: number[]) => sum(pids, readCpuMs, (a, b) => a + b);
+export const readTreeCpuMs = (pids: number[]) =>
+  sum(
+    pids,
+    (pid) => readCpuMs(pid),
+    (a, b) => a + b,
+  );
 
-/**
- * Samples the resident memory of a set of processes (summed) every `intervalMs` until stopped;
- * keeps the peak, and the highest reading of every second (a timeline to tell steady growth
- * from a plateau), and their CPU time, to know how much CPU they used in a given window.
- */
-export class MemorySampler {
-  private peak = Number.NaN;
-  private samples = 0;
-  private readonly started = performance.now();
-  private readonly perSecond: number[] = [];
-  /** [monotonic microseconds, CPU milliseconds used so far]. */
-  private readonly cpu: Array<[number, number]> = [];
+/** A value at monotonic microsecond `us`, interpolated between [us, value] samples; null outside them. */
+export function valueAt(samples: Array<[number, number]>, us: number): number | null {
+  if (samples.length === 0 || us < samples[0]![0] || us > samples.at(-1)![0]) return null;
+  const index = samples.findIndex(([time]) => time >= us);
+  if (index <= 0) return samples[0]![1];
+  const [t0, v0] = samples[index - 1]!;
+  const [t1, v1] = samples[index]!;
+  return t1 === t0 ? v1 : v0 + ((v1 - v0) * (us - t0)) / (t1 - t0);
+}
+
+/** Samples named readings (CPU ms, RSS...) every `intervalMs`, to read any window or series later. */
+export class Sampler<Group extends string = string> {
+  private readonly samples = new Map<string, Array<[number, number]>>();
   private readonly timer: NodeJS.Timeout;
 
   constructor(
-    private readonly pids: number[],
+    private readonly groups: Record<Group, () => number | null>,
     intervalMs = 100,
   ) {
     this.sample();
@@ -121,45 +115,53 @@ export class MemorySampler {
   }
 
   private sample(): void {
-    const cpuMs = readTreeCpuMs(this.pids);
-    if (cpuMs !== null) this.cpu.push([nowUs(), cpuMs]);
-    const reading = readTreeMemory(this.pids);
-    if (!reading) return;
-    this.samples++;
-    if (!(reading.rssMB <= this.peak)) this.peak = reading.rssMB;
-    const second = Math.floor((performance.now() - this.started) / 1000);
-    if (!(reading.rssMB <= (this.perSecond[second] ?? Number.NaN))) this.perSecond[second] = reading.rssMB;
+    const time = nowUs();
+    for (const [name, read] of Object.entries<() => number | null>(this.groups)) {
+      const value = read();
+      if (value === null) continue;
+      const list = this.samples.get(name) ?? [];
+      list.push([time, value]);
+      this.samples.set(name, list);
+    }
   }
 
-  /**
-   * CPU milliseconds used between two moments (monotonic microseconds, as
-   * process.hrtime.bigint() / 1000n in any process), interpolated between samples.
-   */
-  cpuMsBetween(fromUs: number, toUs: number): number | null {
-    const samples = this.cpu;
-    const at = (us: number): number | null => {
-      if (samples.length === 0 || us < samples[0]![0] || us > samples[samples.length - 1]![0]) return null;
-      const index = samples.findIndex(([time]) => time >= us);
-      if (index <= 0) return samples[0]![1];
-      const [t0, c0] = samples[index - 1]!;
-      const [t1, c1] = samples[index]!;
-      return t1 === t0 ? c1 : c0 + ((c1 - c0) * (us - t0)) / (t1 - t0);
-    };
-    const from = at(fromUs);
-    const to = at(toUs);
-    return from === null || to === null ? null : to - from;
-  }
-
-  /** Peak sampled RSS and the processes' VmHWM (summed) at this moment; null where /proc is missing. */
-  stop(): { peakRssMB: number | null; hwmMB: number | null; samples: number; timelineMB: Array<number | null> } {
+  stop(): this {
     clearInterval(this.timer);
     this.sample();
-    const reading = readTreeMemory(this.pids);
-    return {
-      peakRssMB: this.samples > 0 ? this.peak : null,
-      hwmMB: reading && Number.isFinite(reading.hwmMB) ? reading.hwmMB : null,
-      samples: this.samples,
-      timelineMB: Array.from(this.perSecond, (value) => (value === undefined ? null : Math.round(value))),
-    };
+    return this;
   }
+
+  series(name: Group): Array<[number, number]> {
+    return this.samples.get(name) ?? [];
+  }
+
+  /** How much each group grew between two moments (process.hrtime in µs, in any process). */
+  between(fromUs: number, toUs: number): Record<Group, number | null> {
+    const growth = (name: Group) => {
+      const from = valueAt(this.series(name), fromUs);
+      const to = valueAt(this.series(name), toUs);
+      return from === null || to === null ? null : to - from;
+    };
+    const names = Object.keys(this.groups) as Group[];
+    return Object.fromEntries(names.map((name) => [name, growth(name)])) as Record<Group, number | null>;
+  }
+}
+
+export const appSampler = (pids: number[]) =>
+  new Sampler({ app: () => readTreeCpuMs(pids), rss: () => readTreeMemory(pids)?.rssMB ?? null });
+
+/** The peak RSS sampled, the highest of every second (steady growth or a plateau?), and VmHWM (summed) now. */
+export function memoryFigures(sampler: Sampler<"app" | "rss">, pids: number[]) {
+  const rss = sampler.series("rss");
+  const perSecond: number[] = [];
+  for (const [us, mb] of rss) {
+    const second = Math.floor((us - rss[0]![0]) / 1e6);
+    if (!(mb <= (perSecond[second] ?? NaN))) perSecond[second] = mb;
+  }
+  const hwmMB = readTreeMemory(pids)?.hwmMB ?? NaN;
+  return {
+    peakRssMB: rss.length > 0 ? Math.max(...rss.map(([, mb]) => mb)) : null,
+    hwmMB: Number.isFinite(hwmMB) ? hwmMB : null,
+    timelineMB: Array.from(perSecond, (value) => (value === undefined ? null : Math.round(value))),
+  };
 }

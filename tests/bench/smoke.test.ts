@@ -12,7 +12,19 @@ import { afterAll, describe, expect, it } from "vitest";
 const ROOT = resolve(import.meta.dirname, "../..");
 const TIMEOUT_MS = 180_000;
 
-function runBench(env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/**
+ * Quick mode into `resultsDir`, with `options`. Whatever else this process has is passed on on
+ * purpose: the benchmark must build its children's environment itself. A developer's own BENCH_*
+ * settings are not.
+ */
+function runBench(
+  resultsDir: string,
+  options: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !name.startsWith("BENCH_")),
+  ) as NodeJS.ProcessEnv;
+  Object.assign(env, { BENCH_QUICK: "1", BENCH_SKIP_BUILD: "1", BENCH_RESULTS_DIR: resultsDir, ...options });
   return new Promise((resolveRun, reject) => {
     const child = spawn(process.execPath, ["--import", "tsx", "bench/run.ts"], {
       cwd: ROOT,
@@ -39,14 +51,7 @@ describe("npm run bench (quick mode)", () => {
   it(
     "runs every phase without errors, prints the table and writes the JSON results",
     async () => {
-      // Whatever else this process has is passed on on purpose: the benchmark must build its
-      // children's environment itself. A developer's own BENCH_* settings are not.
-      const env = Object.fromEntries(
-        Object.entries(process.env).filter(([name]) => !name.startsWith("BENCH_")),
-      ) as NodeJS.ProcessEnv;
-      Object.assign(env, { BENCH_QUICK: "1", BENCH_SKIP_BUILD: "1", BENCH_RESULTS_DIR: resultsDir });
-
-      const { code, stdout, stderr } = await runBench(env);
+      const { code, stdout, stderr } = await runBench(resultsDir);
       const output = `${stdout}\n${stderr}`;
       expect(code, output).toBe(0);
 
@@ -144,16 +149,7 @@ describe("npm run bench (quick mode)", () => {
   it(
     "runs the databases mode (two instances behind HAProxy on PostgreSQL) and reports each process's CPU",
     async () => {
-      const env = Object.fromEntries(
-        Object.entries(process.env).filter(([name]) => !name.startsWith("BENCH_")),
-      ) as NodeJS.ProcessEnv;
-      Object.assign(env, {
-        BENCH_QUICK: "1",
-        BENCH_SKIP_BUILD: "1",
-        BENCH_RESULTS_DIR: resultsDir,
-        BENCH_DATABASES: "postgres-2",
-      });
-      const { code, stdout, stderr } = await runBench(env);
+      const { code, stdout, stderr } = await runBench(resultsDir, { BENCH_DATABASES: "postgres-2" });
       expect(code, `${stdout}\n${stderr}`).toBe(0);
       expect(stdout).toMatch(
         /^setup\s+phase\s+rps\s+p50 ms\s+p99 ms\s+errors\s+app1 %\s+app2 %\s+postgres %\s+haproxy %/m,
@@ -182,6 +178,41 @@ describe("npm run bench (quick mode)", () => {
         }
         // PostgreSQL's share may round to 0 in a one-second window, but it is measured.
         expect(result.cpuPercent.postgres, `${result.phase} postgres`).toBeTypeOf("number");
+      }
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    "runs a short soak: every kind of request, token refreshes included, without errors, and the app's memory trend",
+    async () => {
+      // Access tokens of 2 s in a 4 s soak: the signed-in pages must refresh them on the way.
+      const soakDir = join(resultsDir, "soak");
+      const { code, stdout, stderr } = await runBench(soakDir, { BENCH_SOAK: "4", BENCH_SOAK_TOKEN_TTL: "2" });
+      expect(code, `${stdout}\n${stderr}`).toBe(0);
+      expect(stdout).toMatch(/^kind\s+requests\s+rps\s+p50 ms\s+p99 ms\s+errors$/m);
+      expect(stdout).toMatch(/^memory\s+start MB\s+middle MB\s+end MB\s+slope MB\/min$/m);
+      const results = JSON.parse(readFileSync(join(soakDir, "latest.json"), "utf8")) as {
+        ok: boolean;
+        phases: unknown[];
+        soak: {
+          errors: number;
+          kinds: Record<string, { count: number; errors: number }>;
+          memory: Record<string, Record<string, number | null>>;
+        };
+      };
+      expect(results.ok).toBe(true);
+      expect(results.phases).toEqual([]);
+      expect(results.soak.errors).toBe(0);
+      for (const kind of ["public", "dashboard", "profile-post", "sign-in", "refresh"]) {
+        expect(results.soak.kinds[kind]?.count, kind).toBeGreaterThan(0);
+        expect(results.soak.kinds[kind]?.errors, kind).toBe(0);
+      }
+      for (const figure of ["rssMB", "heapUsedMB"]) {
+        for (const field of ["startMB", "middleMB", "endMB"]) {
+          expect(results.soak.memory[figure]?.[field], `${figure} ${field}`).toBeGreaterThan(0);
+        }
+        expect(results.soak.memory[figure]?.slopeMBPerMinute, figure).toBeTypeOf("number");
       }
     },
     TIMEOUT_MS,

@@ -1,0 +1,121 @@
+/** What the modes share: the log, signing users up, each phase's job, and running a job in the load process (bench/load.ts). */
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { baseEnv, ROOT } from "../tests/support/app-process.ts";
+import type { BenchConfig, PhaseName } from "./config";
+import { FlowBrowser, signInFlow } from "./flow";
+import type { LoadJob, LoadResult } from "./protocol";
+import { round } from "./stats";
+
+export const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+
+const SIGN_UP_CONCURRENCY = 4;
+const PASSWORD = "correct horse battery staple";
+
+export interface BenchUser {
+  email: string;
+  password: string;
+  cookie: string;
+}
+
+export async function signUpUsers(appUrl: string, config: BenchConfig): Promise<BenchUser[]> {
+  const runId = Date.now().toString(36);
+  const users: BenchUser[] = new Array(config.users);
+  let next = 0;
+  const options = { appUrl, timeout: config.timeout, acceptEncoding: config.acceptEncoding };
+  const signUp = async (index: number) => {
+    const person = {
+      email: `bench-${runId}-${index + 1}@example.com`,
+      password: PASSWORD,
+      firstName: "Bench",
+      lastName: `User ${index + 1}`,
+    };
+    const cookie = await signInFlow(new FlowBrowser(options), options, "register", person);
+    if (!/(?:^|; )access_token=/.test(cookie))
+      throw new Error(`signing up ${person.email} left no access_token cookie (${cookie.slice(0, 80)})`);
+    users[index] = { email: person.email, password: person.password, cookie };
+  };
+  const worker = async () => {
+    while (next < config.users) await signUp(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(SIGN_UP_CONCURRENCY, config.users) }, worker));
+  return users;
+}
+
+const http = (target: string, path: string, signedIn: boolean, expectStatus: number, expectLocationPath?: string) => ({
+  target,
+  unit: "requests",
+  http: { path, signedIn, expectStatus, expectLocationPath },
+});
+
+/** Each phase: what the table calls it, what its rps counts, and (HTTP phases) its request and success rule. */
+export const PHASES: Record<PhaseName, { target: string; unit: string; http?: ReturnType<typeof http>["http"] }> = {
+  landing: http("GET /", "/", false, 200),
+  dashboard: http("GET /dashboard", "/dashboard", true, 200),
+  "auth-success": http("GET /auth/success (302)", "/auth/success", true, 302, "/dashboard"),
+  "sign-in": { target: "sign-in round trip (6 hops)", unit: "round trips" },
+};
+
+export function jobFor(phase: PhaseName, config: BenchConfig, appUrl: string, users: BenchUser[]): LoadJob {
+  const { duration, warmup, timeout, acceptEncoding } = config;
+  const common = { name: phase, duration, warmup, timeout, acceptEncoding };
+  const request = PHASES[phase].http;
+  if (!request) {
+    return {
+      ...common,
+      kind: "sign-in",
+      appUrl,
+      users: users.map(({ email, password }) => ({ email, password })),
+      concurrency: config.signInConcurrency,
+      maxRounds: config.signInMaxRounds,
+    };
+  }
+  const { path, signedIn, ...expect } = request;
+  const cookies = signedIn ? users.map((user) => user.cookie) : [];
+  return { ...common, kind: "http", url: `${appUrl}${path}`, connections: config.connections, cookies, ...expect };
+}
+
+const children = new Set<ReturnType<typeof spawn>>();
+export const killLoadProcesses = () => children.forEach((child) => child.kill("SIGKILL"));
+
+export function runLoad<Result = LoadResult>(job: LoadJob): Promise<Result> {
+  const limitMs = (job.warmup + job.duration + job.timeout * 2 + 60) * 1000;
+  return new Promise((resolveLoad, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "bench/load.ts")], {
+      cwd: ROOT,
+      env: baseEnv(),
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    children.add(child);
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+      process.stderr.write(chunk);
+    });
+    const timer = setTimeout(() => {
+      log(`load process for ${job.name} ran over ${limitMs / 1000}s; killing it`);
+      child.kill("SIGKILL");
+    }, limitMs);
+    const done = () => {
+      clearTimeout(timer);
+      children.delete(child);
+    };
+    child.once("error", (error) => {
+      done();
+      reject(error);
+    });
+    child.once("exit", (code, signal) => {
+      done();
+      const line = stdout.trim().split("\n").pop() ?? "";
+      if (code === 0 && line.startsWith("{")) resolveLoad(JSON.parse(line) as Result);
+      else
+        reject(new Error(`load process for ${job.name} failed (${signal ?? `exit ${code}`}):\n${stderr.slice(-4000)}`));
+    });
+    child.stdin.end(JSON.stringify(job));
+  });
+}
+
+export const perRequest = (amount: number | null | undefined, requests: number, decimals = 2) =>
+  amount === null || amount === undefined || requests <= 0 ? null : round(amount / requests, decimals);
