@@ -2,7 +2,7 @@
  * Every database query about users. Routes call these; nothing else touches `prisma.user`.
  */
 import { Prisma, type User } from "~/generated/prisma/client";
-import { conflictBackoff, isRecordNotFound, isRetryableConflict } from "~/lib/database/errors.server";
+import { isRecordNotFound, retryOnConflict } from "~/lib/database/errors.server";
 import { batch, databaseProvider, prisma, transaction, type Db } from "~/lib/database/client.server";
 import {
   cleanKindeProfile,
@@ -43,11 +43,6 @@ export interface ApplyOptions {
   dryRun?: boolean;
 }
 
-// Each retry follows a write that lost a race to another one; after a few the row is settled.
-// PostgreSQL serializable transactions of concurrent first sign-ins conflict more often (its
-// predicate locks cover index pages), hence the room.
-const MAX_ATTEMPTS = 16;
-
 class RowChanged extends Error {}
 
 /**
@@ -67,15 +62,10 @@ export async function applyKindeUserFacts(
   options: ApplyOptions = {},
 ): Promise<KindeUserOutcome> {
   const db = options.db ?? prisma;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await applyOnce(db, facts, options.dryRun ?? false);
-    } catch (error) {
-      const conflict = db === prisma && isRetryableConflict(error);
-      if (!(conflict || error instanceof RowChanged) || attempt >= MAX_ATTEMPTS) throw error;
-      if (conflict) await conflictBackoff(attempt);
-    }
-  }
+  return retryOnConflict(() => applyOnce(db, facts, options.dryRun ?? false), {
+    conflicts: db === prisma,
+    alsoRetry: (error) => error instanceof RowChanged,
+  });
 }
 
 async function applyOnce(db: Db, facts: KindeUserFacts, dryRun: boolean): Promise<KindeUserOutcome> {
@@ -227,14 +217,7 @@ export async function forgetKindeUser(
   if (db) return forget(db);
   // Alone, a concurrent deletion of the same id (a webhook and users:sync) is a lost race on the
   // tombstone's unique key: the next attempt finds the tombstone.
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await transaction(forget);
-    } catch (error) {
-      if (attempt >= MAX_ATTEMPTS || !isRetryableConflict(error)) throw error;
-      await conflictBackoff(attempt);
-    }
-  }
+  return retryOnConflict(() => transaction(forget));
 }
 
 /** How each column of "User" comes back from a raw query, to map it to `User`. */

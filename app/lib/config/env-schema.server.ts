@@ -3,6 +3,7 @@
  * start scripts and tests can check a configuration without loading one.
  */
 import { z } from "zod";
+import { DATABASE_URL_RULE, providerOf } from "../database/url.ts";
 import { DEFAULT_DATABASE_URL } from "./dotenv.server.ts";
 
 const httpUrl = z
@@ -13,13 +14,9 @@ const httpUrl = z
 
 export const envSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
-  // file: is SQLite, postgres(ql):// is PostgreSQL (app/lib/database-url.ts).
   DATABASE_URL: z
     .string()
-    .regex(
-      /^(file:|postgres(ql)?:\/\/).+/,
-      "must be a SQLite file URL such as file:./data/dev.db or a PostgreSQL URL such as postgresql://user:password@host:5432/app",
-    )
+    .refine((url) => providerOf(url) !== null, DATABASE_URL_RULE)
     .default(DEFAULT_DATABASE_URL),
   // PostgreSQL connections per app instance (SQLite is always one connection). Instances times
   // this must stay below the server's max_connections (100 by default, a few reserved).

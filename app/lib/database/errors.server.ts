@@ -112,13 +112,27 @@ export function isRetryableConflict(error: unknown): boolean {
   );
 }
 
+// PostgreSQL serializable transactions of concurrent first sign-ins conflict often (predicate
+// locks cover index pages), hence the room; each retry follows a write that lost a race.
+const MAX_ATTEMPTS = 16;
+
 /**
- * A short random pause before retrying a lost race, longer with each attempt, so that writers
- * that collided (PostgreSQL serializable transactions) do not collide again in lockstep.
+ * Runs `attempt` until it does not lose a race: a retryable conflict (or what `alsoRetry` accepts)
+ * is tried again after a short random pause that grows, so colliding writers do not collide again.
  */
-export function conflictBackoff(attempt: number): Promise<void> {
-  const ms = Math.random() * Math.min(200, 2 ** attempt * 2);
-  return new Promise((resolve) => setTimeout(resolve, ms));
+export async function retryOnConflict<T>(
+  attempt: () => Promise<T>,
+  { conflicts = true, alsoRetry = () => false }: { conflicts?: boolean; alsoRetry?: (error: unknown) => boolean } = {},
+): Promise<T> {
+  for (let count = 1; ; count++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      const conflict = conflicts && isRetryableConflict(error);
+      if (!(conflict || alsoRetry(error)) || count >= MAX_ATTEMPTS) throw error;
+      if (conflict) await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(200, 2 ** count * 2)));
+    }
+  }
 }
 
 /** An update whose `where` matched no row (Prisma's "record to update not found"). */

@@ -7,7 +7,7 @@
 import { Prisma } from "~/generated/prisma/client";
 import { DuplicateWebhookEvent, pruneWebhookEvents, recordWebhookEvent } from "~/models/kinde-webhook-event.server";
 import { applyKindeUserFacts, forgetKindeUser } from "~/models/user.server";
-import { conflictBackoff, isRetryableConflict } from "../database/errors.server";
+import { retryOnConflict } from "../database/errors.server";
 import { transaction, type Db } from "../database/client.server";
 import { cleanKindeProfile } from "./user-facts.server";
 import {
@@ -32,7 +32,6 @@ export type WebhookOutcome =
   | "recorded"
   | "duplicate";
 
-const MAX_ATTEMPTS = 16;
 const PRUNE_EVERY_MS = 60_000;
 let lastPrunedAt = 0;
 
@@ -80,21 +79,18 @@ async function applyEvent(event: KindeWebhookEvent, tx: Db): Promise<WebhookOutc
 
 /** Claims the event id and applies the event in one transaction; a lost race tries again. */
 async function processOnce(event: KindeWebhookEvent): Promise<WebhookOutcome> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await transaction(
-        async (tx) => {
-          // First, so that a concurrent duplicate waits on the unique id, then fails.
-          await recordWebhookEvent({ eventId: event.eventId, type: event.type, occurredAt: event.occurredAt }, tx);
-          return applyEvent(event, tx);
-        },
-        { isolationLevel: Prisma.TransactionIsolationLevel.Serializable },
-      );
-    } catch (error) {
-      if (error instanceof DuplicateWebhookEvent) return "duplicate";
-      if (attempt >= MAX_ATTEMPTS || !isRetryableConflict(error)) throw error;
-      await conflictBackoff(attempt);
-    }
+  const claimAndApply = async (tx: Db) => {
+    // Claimed first, so that a concurrent duplicate waits on the unique id, then fails.
+    await recordWebhookEvent({ eventId: event.eventId, type: event.type, occurredAt: event.occurredAt }, tx);
+    return applyEvent(event, tx);
+  };
+  try {
+    return await retryOnConflict(() =>
+      transaction(claimAndApply, { isolationLevel: Prisma.TransactionIsolationLevel.Serializable }),
+    );
+  } catch (error) {
+    if (error instanceof DuplicateWebhookEvent) return "duplicate";
+    throw error;
   }
 }
 
