@@ -23,8 +23,7 @@ const pageParam = z.coerce.number().int().min(1).max(100_000).catch(1);
 export async function loader(args: LoaderFunctionArgs) {
   const { request } = args;
   const { claims, headers } = await requireUser(args);
-  const { permissions } = await claims();
-  if (!permissions.includes(REQUIRED_PERMISSION)) {
+  if (!claims.permissions.includes(REQUIRED_PERMISSION)) {
     throw data({ permission: REQUIRED_PERMISSION }, { status: 403, headers });
   }
   const page = pageParam.parse(new URL(request.url).searchParams.get("page") ?? 1);

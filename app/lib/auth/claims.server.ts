@@ -1,13 +1,8 @@
-/**
- * What the Kinde session says about the person beyond their profile: permissions,
- * organizations and feature flags (Kinde's getPermissions / getOrganization /
- * getUserOrganizations / getFlag, read in one pass from the verified tokens).
- */
+// What verified Kinde tokens say about the person: the profile, and the claims the SDK's
+// getPermissions / getOrganization / getUserOrganizations / getFlag would read.
 import type { JWTPayload } from "jose";
 import type { KindeProfile } from "~/models/user.server";
 import type { KindeClaims } from "./claims";
-
-export type { KindeClaims };
 
 const FLAG_TYPES = { b: "boolean", i: "integer", s: "string" } as const;
 
