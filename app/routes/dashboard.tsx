@@ -16,7 +16,6 @@ export const meta: MetaFunction = () => [{ title: "Dashboard · Remix Kinde Stac
 
 export async function loader(args: LoaderFunctionArgs) {
   const { user, claims, headers } = await requireUser(args);
-  // Only what the page shows: the row straight from the database, and Kinde's claims.
   const profile = {
     firstName: user.firstName,
     lastName: user.lastName,

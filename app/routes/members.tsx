@@ -1,8 +1,4 @@
-/**
- * The stored users, a page at a time, for people whose Kinde access token carries the
- * `read:users` permission. Everyone else gets a 403 page. Rows come from sign-ins here and from
- * Kinde (webhooks, users:sync), so some people listed have never signed in to this app.
- */
+// The stored users, for holders of the `read:users` permission; everyone else gets a 403 page.
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { data } from "@remix-run/node";
 import { isRouteErrorResponse, Link, useLoaderData, useRouteError } from "@remix-run/react";

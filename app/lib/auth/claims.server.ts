@@ -1,5 +1,4 @@
-// What verified Kinde tokens say about the person: the profile, and the claims the SDK's
-// getPermissions / getOrganization / getUserOrganizations / getFlag would read.
+// The profile and claims (permissions, organizations, flags) that verified Kinde tokens carry.
 import type { JWTPayload } from "jose";
 import type { KindeProfile } from "~/models/user.server";
 import type { KindeClaims } from "./claims";
@@ -10,7 +9,6 @@ const strings = (value: unknown): string[] =>
   Array.isArray(value) ? value.filter((item): item is string => typeof item === "string") : [];
 const stringOrNull = (value: unknown): string | null => (typeof value === "string" ? value : null);
 
-/** Claims from already verified token payloads. */
 export function claimsFromTokens(access: JWTPayload, id: JWTPayload | null): KindeClaims {
   const flags = (access.feature_flags ?? {}) as Record<string, { t?: string; v?: unknown }>;
   return {
@@ -27,7 +25,6 @@ export function claimsFromTokens(access: JWTPayload, id: JWTPayload | null): Kin
   };
 }
 
-/** The person as the SDK's getUser() describes them, from a verified ID token. */
 export function profileFromIdToken(id: JWTPayload): KindeProfile {
   return {
     id: String(id.sub),

@@ -12,17 +12,14 @@ import { safeRedirect } from "./safe-redirect";
 
 interface OptionalKindeAuth {
   kindeUser: KindeProfile | null;
-  /** Permissions, organizations and feature flags from the same verified tokens. */
   claims: KindeClaims;
-  /** Set-Cookie headers from the SDK (refreshed or expired tokens): pass them on. */
+  /** The SDK's Set-Cookie headers (refreshed or expired tokens): pass them on. */
   headers: Headers;
-  /** When Kinde issued the ID token (its `iat`): the time of what it says about the person. */
   idTokenIssuedAt: Date | null;
 }
 
 type KindeAuth = OptionalKindeAuth & { kindeUser: KindeProfile };
 
-/** What every loader and action receives; `context` is one object per HTTP request. */
 interface RequestArgs {
   request: Request;
   context: AppLoadContext;
@@ -39,7 +36,6 @@ const KINDE_SESSION_COOKIES = [...KINDE_TOKEN_COOKIES, "user", "id_token_payload
 const byRequest = ({ request, context }: RequestArgs): object =>
   typeof context === "object" && context ? context : request;
 
-/** Where a request came from, as a same-site path to come back to after signing in. */
 function currentPath(request: Request): string {
   const url = new URL(request.url);
   return safeRedirect(`${url.pathname}${url.search}`);
@@ -79,13 +75,11 @@ function signedIn({ access, id }: VerifiedKindeTokens, headers: Headers): Option
   };
 }
 
-/** Tokens that are not this application's (or not Kinde's) mean signed out, never a refresh. */
 function refused(request: Request, reason: string): OptionalKindeAuth {
   console.warn(`[auth] refused the Kinde token cookies: ${reason}`);
   return signedOut(expireKindeCookies(request));
 }
 
-/** The new tokens among the SDK's Set-Cookie headers after a refresh. */
 function refreshedTokens(headers: Headers): { accessToken: string; idToken: string } | null {
   const set = new Map(
     headers
@@ -99,7 +93,7 @@ function refreshedTokens(headers: Headers): { accessToken: string; idToken: stri
   return accessToken && idToken ? { accessToken, idToken } : null;
 }
 
-/** Genuine and this application's, but expired: the SDK refreshes, and its new tokens must pass the same checks. */
+// Genuine and this application's but expired: what the SDK's refresh hands back must pass the same checks.
 async function refreshKindeAuth(request: Request): Promise<OptionalKindeAuth> {
   const session = await getKindeSession(request);
   const refreshed = refreshedTokens(session.headers);
@@ -110,7 +104,6 @@ async function refreshKindeAuth(request: Request): Promise<OptionalKindeAuth> {
   return refused(request, `after a refresh: ${again.status === "rejected" ? again.reason : "still expired"}`);
 }
 
-/** The Kinde user of this request, or null: missing, unrefreshable, tampered or forged tokens all mean signed out. */
 const getKindeAuth = perRequest(byRequest, async ({ request }: RequestArgs): Promise<OptionalKindeAuth> => {
   if (!hasKindeCookies(request)) return signedOut(new Headers());
   const check = await checkKindeCookies(request);
@@ -123,7 +116,6 @@ const getKindeAuth = perRequest(byRequest, async ({ request }: RequestArgs): Pro
 
 const getStoredUser = perRequest(byRequest, (_args: RequestArgs, kindeId: string) => getUserByKindeId(kindeId));
 
-/** Signs out a person suspended or deleted at Kinde, or a session from before they deleted their account here. */
 function revokedSession(request: Request, returnTo: string, why: "suspended" | "deleted" | "left"): Response {
   console.info(
     why === "left"
@@ -134,7 +126,6 @@ function revokedSession(request: Request, returnTo: string, why: "suspended" | "
   return redirect(loginUrl(returnTo), { headers: expireKindeCookies(request) });
 }
 
-/** The stored row of a valid session, or a thrown sign-out; only a missing row costs a tombstone query. */
 const checkedUser = perRequest(byRequest, async (args: RequestArgs, kindeId: string, returnTo: string) => {
   const user = await getStoredUser(args, kindeId);
   if (user?.suspendedAt) throw revokedSession(args.request, returnTo, "suspended");
@@ -142,10 +133,7 @@ const checkedUser = perRequest(byRequest, async (args: RequestArgs, kindeId: str
   return user;
 });
 
-/**
- * The signed-in person's stored row. Without a session: sign-in, then back here. With a session
- * but no row (database reset, account deleted in another tab): /auth/success recreates it.
- */
+// A session without a row (database reset, account deleted in another tab) goes through /auth/success to recreate it.
 export async function requireUser(args: RequestArgs): Promise<KindeAuth & { user: User }> {
   const returnTo = currentPath(args.request);
   const auth = await getKindeAuth(args);
@@ -161,7 +149,6 @@ export async function requireUser(args: RequestArgs): Promise<KindeAuth & { user
 // must be able to set fresh cookies over old ones.
 const SIGN_IN_FLOW = /^\/(?:kinde-auth\/|auth\/success$)/;
 
-/** For pages anyone may see (the header's "signed in as"): the stored user, or null. */
 export async function getOptionalUser(args: RequestArgs): Promise<{ user: User | null; headers: Headers }> {
   if (!hasKindeCookies(args.request)) return { user: null, headers: new Headers() };
   const auth = await getKindeAuth(args);
@@ -178,10 +165,6 @@ export async function getOptionalUser(args: RequestArgs): Promise<{ user: User |
   }
 }
 
-/**
- * /auth/success: stores what the ID token says (at its `iat`), then sends the person on. A
- * suspension from before the token, or a deletion at Kinde, signs them out; a later token lifts a suspension.
- */
 export async function completeSignIn(args: RequestArgs, returnTo: string): Promise<Response> {
   const { kindeUser, headers, idTokenIssuedAt } = await getKindeAuth(args);
   if (!kindeUser) throw redirect(loginUrl(returnTo), { headers });

@@ -1,11 +1,9 @@
-// The one place that decides which database a DATABASE_URL names
-// (docs/decisions/0018-postgresql-beside-sqlite.md): the app, the Prisma CLI configs and server/ ask here.
+// The one place that decides which database a DATABASE_URL names: docs/decisions/0018-postgresql-beside-sqlite.md.
 export type DatabaseProvider = "sqlite" | "postgresql";
 
 export const DATABASE_URL_RULE =
   "must be a SQLite file URL such as file:./data/dev.db or a PostgreSQL URL such as postgresql://user:password@host:5432/app";
 
-/** The database `url` names, or null when it names none. */
 export function providerOf(url: string | undefined): DatabaseProvider | null {
   if (url === undefined) return null;
   if (/^file:.+/.test(url)) return "sqlite";
@@ -21,7 +19,6 @@ export function databaseProvider(url: string): DatabaseProvider {
 
 export const isPostgresUrl = (url: string | undefined): boolean => providerOf(url) === "postgresql";
 
-/** The URL with its password replaced, for logs. */
 export function redactDatabaseUrl(url: string): string {
   return url.replace(/^(postgres(?:ql)?:\/\/[^:/@]*:)[^@]*@/, "$1***@");
 }

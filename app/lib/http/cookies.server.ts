@@ -19,7 +19,6 @@ export function expiredCookie(name: string): string {
   });
 }
 
-/** The name and value of a Set-Cookie header (its attributes ignored), or null. */
 export function setCookiePair(header: string): { name: string; value: string } | null {
   const [pair] = Object.entries(parse(header.split(";", 1)[0] ?? ""));
   return pair ? { name: pair[0], value: pair[1] } : null;

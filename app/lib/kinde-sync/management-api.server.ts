@@ -1,9 +1,4 @@
-/**
- * The small part of Kinde's Management API that users:sync needs: a client_credentials token
- * (audience `${issuer}/api`), the user list a page at a time, and one user by id. Waits out
- * 429s as Kinde asks (RateLimit-Reset), a bounded number of times, and turns every failure
- * into a KindeManagementError with a one-line message.
- */
+// The part of Kinde's Management API that users:sync needs; every failure is a one-line KindeManagementError.
 import { z } from "zod";
 import type { ManagementEnv } from "../config/env-schema.server";
 
@@ -23,10 +18,9 @@ export interface KindeApiUser {
 
 export interface ManagementClientOptions {
   fetch?: typeof fetch;
-  /** Waits between retries; tests replace it to see the waits without taking them. */
+  /** Tests replace it to see the waits without taking them. */
   sleep?: (ms: number) => Promise<void>;
   log?: (line: string) => void;
-  /** Retries of one request answered 429 or 5xx (or not answered) before giving up. */
   maxRetries?: number;
   requestTimeoutMs?: number;
 }
@@ -63,10 +57,7 @@ function toUser(user: z.infer<typeof apiUser>): KindeApiUser {
   };
 }
 
-/**
- * How long Kinde asks to wait: RateLimit-Reset (seconds from now; a Unix time is accepted
- * too) or Retry-After, else an exponential backoff. Never more than a minute.
- */
+/** RateLimit-Reset (seconds, or a Unix time) or Retry-After, else an exponential backoff; at most a minute. */
 export function retryDelayMs(response: Response | null, retry: number, now = Date.now()): number {
   const header = response?.headers.get("RateLimit-Reset") ?? response?.headers.get("Retry-After");
   const seconds = header === null || header === undefined ? Number.NaN : Number(header.trim());
@@ -89,10 +80,7 @@ export function createKindeManagementClient(config: ManagementEnv, options: Mana
   const timeoutMs = options.requestTimeoutMs ?? 30_000;
   let token: Promise<string> | undefined;
 
-  /**
-   * One HTTP request, retried on 429, 5xx and timeouts, up to maxRetries times. Nothing
-   * listening, an unknown host or a bad certificate will not mend in a minute: no retry.
-   */
+  // Retried on 429, 5xx and timeouts; nothing listening, an unknown host or a bad certificate will not mend.
   async function send(what: string, url: string, init: RequestInit): Promise<Response> {
     for (let retry = 0; ; retry++) {
       let response: Response | null = null;
@@ -150,7 +138,7 @@ export function createKindeManagementClient(config: ManagementEnv, options: Mana
     throw new KindeManagementError(`Kinde refused the Management API token (${reason})`);
   }
 
-  /** A GET on the Management API; a token that expired meanwhile is fetched again once. */
+  // A token that expired meanwhile is fetched again once.
   async function get(path: string, what: string): Promise<Response> {
     for (let attempt = 1; ; attempt++) {
       token ??= fetchToken();
@@ -175,7 +163,6 @@ export function createKindeManagementClient(config: ManagementEnv, options: Mana
   }
 
   return {
-    /** Every user, a page at a time (`next_token` paging). */
     async *listUsers(pageSize = KINDE_PAGE_SIZE): AsyncGenerator<KindeApiUser[]> {
       let nextToken: string | null | undefined;
       const seen = new Set<string>();
@@ -197,7 +184,6 @@ export function createKindeManagementClient(config: ManagementEnv, options: Mana
       throw new KindeManagementError(`Kinde's user list did not end after ${MAX_PAGES} pages`);
     },
 
-    /** Whether Kinde still has this user: true, false (404), or an error when it cannot tell. */
     async userExists(id: string): Promise<boolean> {
       const what = "a user lookup";
       const response = await get(`/api/v1/user?${new URLSearchParams({ id })}`, what);

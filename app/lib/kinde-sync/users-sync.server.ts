@@ -1,10 +1,5 @@
-/**
- * npm run users:sync: makes the user table match Kinde's user list. Each listed user goes
- * through the same rules as a sign-in or a webhook (app/models/user.server.ts), at the time
- * the listing started, so news newer than the listing is kept. Rows whose Kinde user is gone
- * are tombstoned, only after a complete listing and only once Kinde confirms, user by user,
- * that it does not know the id: a user missed by paging must not be deleted for good.
- */
+// npm run users:sync. A row is tombstoned only after a complete listing and once Kinde confirms it does
+// not know the id: a user missed by paging must not be deleted for good.
 import { cleanKindeProfile, type KindeUserFacts } from "./user-facts.server";
 import type { KindeApiUser, KindeManagementClient } from "./management-api.server";
 import { applyKindeUserFacts, forgetKindeUser, listKindeIdsStoredBefore } from "~/models/user.server";
@@ -15,14 +10,10 @@ export interface SyncSummary {
   created: number;
   updated: number;
   unchanged: number;
-  /** Listed, but the row holds newer news (a webhook that arrived during the listing). */
   newer: number;
-  /** Listed, but deleted earlier (a tombstone): never stored again. */
   deleted: number;
-  /** Listed, but the person deleted their account here: stored again only by their sign-in. */
   left: number;
   tombstoned: number;
-  /** Not listed, yet Kinde still knows them (the listing missed them): kept. */
   keptUnlisted: number;
   dryRun: boolean;
 }
@@ -103,8 +94,6 @@ export async function syncUsersFromKinde(options: SyncOptions): Promise<SyncSumm
     log(`page ${summary.pages}: ${page.length} users (${summary.listed} so far)`);
   }
 
-  // The listing is complete. Rows stored before it started whose id it did not contain:
-  // gone from Kinde, once Kinde confirms it.
   for (const kindeId of await listKindeIdsStoredBefore(listedAt)) {
     if (listed.has(kindeId)) continue;
     if (await client.userExists(kindeId)) {

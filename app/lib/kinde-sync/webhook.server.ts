@@ -1,9 +1,4 @@
-/**
- * POST /webhooks/kinde: Kinde's events about users, applied exactly once. The event id is
- * claimed and the change applied in one transaction, so a retry or a duplicate delivered at
- * the same moment ends as one application and 200s. Events arrive in any order; the rules of
- * app/lib/kinde-user-facts.server.ts keep the newest news.
- */
+// POST /webhooks/kinde: each event claimed and applied in one transaction, so it applies exactly once.
 import { Prisma } from "~/generated/prisma/client";
 import { DuplicateWebhookEvent, pruneWebhookEvents, recordWebhookEvent } from "~/models/kinde-webhook-event.server";
 import { applyKindeUserFacts, forgetKindeUser } from "~/models/user.server";
@@ -18,7 +13,6 @@ import {
   type VerifyOptions,
 } from "./webhook-verify.server";
 
-/** What became of a delivery; logged, and answered to Kinde. */
 export type WebhookOutcome =
   | "created"
   | "updated"
@@ -77,7 +71,6 @@ async function applyEvent(event: KindeWebhookEvent, tx: Db): Promise<WebhookOutc
   }
 }
 
-/** Claims the event id and applies the event in one transaction; a lost race tries again. */
 async function processOnce(event: KindeWebhookEvent): Promise<WebhookOutcome> {
   const claimAndApply = async (tx: Db) => {
     // Claimed first, so that a concurrent duplicate waits on the unique id, then fails.
@@ -94,7 +87,6 @@ async function processOnce(event: KindeWebhookEvent): Promise<WebhookOutcome> {
   }
 }
 
-/** Forgets event ids past the replay window, at most once a minute per process. */
 async function pruneNowAndThen(now: number): Promise<void> {
   if (now - lastPrunedAt < PRUNE_EVERY_MS) return;
   lastPrunedAt = now;
@@ -111,10 +103,7 @@ function answer(status: number, body: Record<string, string>): Response {
   return Response.json(body, { status, headers: { "Cache-Control": "no-store" } });
 }
 
-/**
- * One log line per delivery: type, event id and outcome, never the token or personal data.
- * Only a verified event's type and id are logged; a refused delivery logs why.
- */
+// One log line per delivery (type, event id, outcome), never the token or personal data.
 export async function handleKindeWebhook(request: Request, options: VerifyOptions = {}): Promise<Response> {
   let event: KindeWebhookEvent;
   try {
@@ -128,7 +117,7 @@ export async function handleKindeWebhook(request: Request, options: VerifyOption
   try {
     outcome = await processOnce(event);
   } catch (error) {
-    // The database is unavailable (a 503 Response from db.server.ts): Kinde retries later.
+    // The database is unavailable: Kinde retries a 503 later.
     if (error instanceof Response && error.status === 503) {
       console.warn(`[webhook] ${event.type} ${event.eventId} not applied: database unavailable`);
       return answer(503, { error: "database unavailable" });
