@@ -72,6 +72,14 @@ function describeNetworkError(error: unknown): string {
   return cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));
 }
 
+async function readJson(response: Response, what: string): Promise<unknown> {
+  try {
+    return await response.json();
+  } catch {
+    throw new KindeManagementError(`Kinde answered ${what} with something that is not JSON (${response.status})`);
+  }
+}
+
 export function createKindeManagementClient(config: ManagementEnv, options: ManagementClientOptions = {}) {
   const fetchImpl = options.fetch ?? fetch;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
@@ -106,14 +114,6 @@ export function createKindeManagementClient(config: ManagementEnv, options: Mana
     }
   }
 
-  async function json(response: Response, what: string): Promise<unknown> {
-    try {
-      return await response.json();
-    } catch {
-      throw new KindeManagementError(`Kinde answered ${what} with something that is not JSON (${response.status})`);
-    }
-  }
-
   async function fetchToken(): Promise<string> {
     const response = await send("the token request", `${config.issuerUrl}/oauth2/token`, {
       method: "POST",
@@ -125,7 +125,7 @@ export function createKindeManagementClient(config: ManagementEnv, options: Mana
         audience: `${config.issuerUrl}/api`,
       }),
     });
-    const body = await json(response, "the token request");
+    const body = await readJson(response, "the token request");
     const granted = tokenResponse.safeParse(body);
     if (response.ok && granted.success) return granted.data.access_token;
     const refused = tokenError.safeParse(body);
@@ -172,7 +172,7 @@ export function createKindeManagementClient(config: ManagementEnv, options: Mana
         const what = `the user list (page ${page})`;
         const response = await get(`/api/v1/users?${query}`, what);
         if (!response.ok) throw new KindeManagementError(`Kinde answered ${response.status} for ${what}`);
-        const parsed = userList.safeParse(await json(response, what));
+        const parsed = userList.safeParse(await readJson(response, what));
         if (!parsed.success) throw new KindeManagementError(`Kinde's answer for ${what} is not a user list`);
         yield (parsed.data.users ?? []).map(toUser);
         nextToken = parsed.data.next_token;

@@ -1,7 +1,7 @@
 // POST /webhooks/kinde: each event claimed and applied in one transaction, so it applies exactly once.
 import { Prisma } from "~/generated/prisma/client";
 import { DuplicateWebhookEvent, pruneWebhookEvents, recordWebhookEvent } from "~/models/kinde-webhook-event.server";
-import { applyKindeUserFacts, forgetKindeUser } from "~/models/user.server";
+import { applyKindeUserFacts, forgetKindeUser, type KindeUserOutcome } from "~/models/user.server";
 import { retryOnConflict } from "../database/errors.server";
 import { transaction, type Db } from "../database/client.server";
 import { cleanKindeProfile } from "./user-facts.server";
@@ -29,24 +29,29 @@ export type WebhookOutcome =
 const PRUNE_EVERY_MS = 60_000;
 let lastPrunedAt = 0;
 
+const IGNORED = {
+  deleted: "ignored (deleted identity)",
+  left: "ignored (deleted their account here)",
+  unknown: "ignored (unknown user)",
+} as const;
+
+function outcomeOf(outcome: KindeUserOutcome["outcome"]): WebhookOutcome {
+  return outcome === "deleted" || outcome === "left" || outcome === "unknown" ? IGNORED[outcome] : outcome;
+}
+
 async function applyEvent(event: KindeWebhookEvent, tx: Db): Promise<WebhookOutcome> {
   const source = `webhook ${event.type}` as const;
   switch (event.kind) {
     case "user-profile": {
       const { id, ...raw } = event.user;
-      const result = await applyKindeUserFacts(
+      const { outcome } = await applyKindeUserFacts(
         { kindeId: id, observedAt: event.occurredAt, source, profile: cleanKindeProfile(raw), createIfMissing: true },
         { db: tx },
       );
-      if (result.outcome === "left") return "ignored (deleted their account here)";
-      return result.outcome === "deleted"
-        ? "ignored (deleted identity)"
-        : result.outcome === "unknown"
-          ? "ignored (unknown user)"
-          : result.outcome;
+      return outcomeOf(outcome);
     }
     case "user-authenticated": {
-      const result = await applyKindeUserFacts(
+      const { outcome } = await applyKindeUserFacts(
         {
           kindeId: event.userId,
           observedAt: event.occurredAt,
@@ -57,10 +62,7 @@ async function applyEvent(event: KindeWebhookEvent, tx: Db): Promise<WebhookOutc
         },
         { db: tx },
       );
-      if (result.outcome === "deleted") return "ignored (deleted identity)";
-      if (result.outcome === "left") return "ignored (deleted their account here)";
-      if (result.outcome === "unknown") return "ignored (unknown user)";
-      return result.outcome === "older" ? "unchanged" : result.outcome;
+      return outcomeOf(outcome === "older" ? "unchanged" : outcome);
     }
     case "user-deleted": {
       const { newlyTombstoned } = await forgetKindeUser(event.userId, event.occurredAt, tx);
