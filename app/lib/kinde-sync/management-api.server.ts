@@ -1,18 +1,14 @@
 // The part of Kinde's Management API that users:sync needs; every failure is a one-line KindeManagementError.
 import { z } from "zod";
 import type { ManagementEnv } from "../config/env-schema.server";
+import type { KindeProfileFacts } from "./user-facts.server";
 
 export class KindeManagementError extends Error {
   override name = "KindeManagementError";
 }
 
-export interface KindeApiUser {
+export interface KindeApiUser extends KindeProfileFacts {
   id: string;
-  email: string | null;
-  firstName: string | null;
-  lastName: string | null;
-  picture: string | null;
-  suspended: boolean;
   lastSignedIn: Date | null;
 }
 

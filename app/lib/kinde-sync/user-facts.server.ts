@@ -55,13 +55,7 @@ function cleanPicture(value: string | null | undefined): string | null {
   return picture && /^https?:\/\//i.test(picture) ? picture : null;
 }
 
-export function cleanKindeProfile(raw: {
-  email?: string | null;
-  firstName?: string | null;
-  lastName?: string | null;
-  picture?: string | null;
-  suspended?: boolean;
-}): Partial<KindeProfileFacts> {
+export function cleanKindeProfile(raw: Partial<KindeProfileFacts>): Partial<KindeProfileFacts> {
   const profile: Partial<KindeProfileFacts> = {};
   if (raw.email !== undefined) profile.email = clean(raw.email, 320)?.toLowerCase() ?? null;
   // Names by the app's own rule, so the profile form accepts what was stored unchanged.

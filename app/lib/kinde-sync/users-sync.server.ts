@@ -36,13 +36,7 @@ function factsFrom(user: KindeApiUser, listedAt: Date): KindeUserFacts {
     kindeId: user.id,
     observedAt: listedAt,
     source: "users:sync",
-    profile: cleanKindeProfile({
-      email: user.email,
-      firstName: user.firstName,
-      lastName: user.lastName,
-      picture: user.picture,
-      suspended: user.suspended,
-    }),
+    profile: cleanKindeProfile(user),
     signedInAt: user.lastSignedIn,
     createIfMissing: true,
   };
