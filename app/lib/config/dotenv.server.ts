@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
+import { sqliteFile } from "../database/url.ts";
 
 export const DEFAULT_DATABASE_URL = "file:./data/dev.db";
 
@@ -11,7 +12,7 @@ export function loadDotEnv(file = ".env"): void {
 
 /** The file behind a SQLite URL, with its folder created (better-sqlite3 creates only the file). */
 export function prepareSqliteFile(databaseUrl: string): string {
-  const path = databaseUrl.replace(/^file:/, "");
+  const path = sqliteFile(databaseUrl);
   if (path !== ":memory:") mkdirSync(dirname(resolve(path)), { recursive: true });
   return path;
 }

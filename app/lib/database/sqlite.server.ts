@@ -2,6 +2,7 @@
 import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
 import { PrismaClient } from "~/generated/prisma/client";
 import { prepareSqliteFile } from "../config/dotenv.server";
+import { sqliteFile } from "./url";
 
 // Another connection's lock (CLI migrations, a second process, a sqlite3 shell) is waited for this long.
 const BUSY_TIMEOUT_MS = 5_000;
@@ -12,7 +13,7 @@ function sqlitePath(databaseUrl: string): string {
   } catch (error) {
     // The first query then fails with a 503; the process and pages needing no database stay up.
     console.error(`[db] cannot prepare ${databaseUrl}: ${error instanceof Error ? error.message : String(error)}`);
-    return databaseUrl.replace(/^file:/, "");
+    return sqliteFile(databaseUrl);
   }
 }
 

@@ -17,6 +17,8 @@ export function databaseProvider(url: string): DatabaseProvider {
   return provider;
 }
 
+export const sqliteFile = (url: string): string => url.replace(/^file:/, "");
+
 export const isPostgresUrl = (url: string | undefined): boolean => providerOf(url) === "postgresql";
 
 export function redactDatabaseUrl(url: string): string {
