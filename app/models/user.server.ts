@@ -5,6 +5,7 @@ import { batch, databaseProvider, prisma, transaction, type Db } from "~/lib/dat
 import {
   cleanKindeProfile,
   planKindeUserChange,
+  type KindeProfileFacts,
   type KindeUserColumns,
   type KindeUserFacts,
 } from "~/lib/kinde-sync/user-facts.server";
@@ -142,6 +143,17 @@ async function releaseEmail(db: Db, data: { email?: string | null }, facts: Kind
   await db.user.updateMany({ where: { id: holder.id, email }, data: { email: null } });
 }
 
+/** What a signed-in person's ID token says, cleaned by the rules every source follows. */
+function profileFacts(profile: KindeProfile): Partial<KindeProfileFacts> {
+  return cleanKindeProfile({
+    email: profile.email ?? null,
+    firstName: profile.given_name ?? null,
+    lastName: profile.family_name ?? null,
+    picture: profile.picture ?? null,
+    suspended: false,
+  });
+}
+
 // Lifts a suspension recorded before the token's `iat`: Kinde issues no tokens to a suspended user.
 export async function upsertUserFromKinde(
   profile: KindeProfile,
@@ -152,13 +164,7 @@ export async function upsertUserFromKinde(
     kindeId: profile.id,
     observedAt: tokenIssuedAt,
     source: "sign-in",
-    profile: cleanKindeProfile({
-      email: profile.email ?? null,
-      firstName: profile.given_name ?? null,
-      lastName: profile.family_name ?? null,
-      picture: profile.picture ?? null,
-      suspended: false,
-    }),
+    profile: profileFacts(profile),
     signedInAt,
     createIfMissing: true,
   });
@@ -247,16 +253,9 @@ export function updateUserName(kindeId: string, name: { firstName: string; lastN
   return prisma.user.update({ where: { kindeId }, data: { ...name, nameEditedAt: new Date() } });
 }
 
-function namesFromKinde(profile: KindeProfile): { firstName: string | null; lastName: string | null } {
-  const names = cleanKindeProfile({ firstName: profile.given_name ?? null, lastName: profile.family_name ?? null });
-  return { firstName: names.firstName ?? null, lastName: names.lastName ?? null };
-}
-
 export function resetUserNameToKinde(kindeId: string, profile: KindeProfile): Promise<User> {
-  return prisma.user.update({
-    where: { kindeId },
-    data: { ...namesFromKinde(profile), nameEditedAt: null },
-  });
+  const { firstName = null, lastName = null } = profileFacts(profile);
+  return prisma.user.update({ where: { kindeId }, data: { firstName, lastName, nameEditedAt: null } });
 }
 
 // "Delete my account": the row goes and a record that they left stays, so Kinde's later news does
