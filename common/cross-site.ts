@@ -1,5 +1,4 @@
 // The one rule for cross-site requests, for the app server and kinde-local: docs/decisions/0010-own-server.md.
-// A request with neither Sec-Fetch-Site nor Origin is not a browser and cannot carry a visitor's cookies.
 export interface CrossSiteFacts {
   method: string;
   secFetchSite?: string | null;
@@ -38,7 +37,6 @@ export function isCrossSiteRequest(facts: CrossSiteFacts): boolean {
   return crossSiteVerdict(facts).crossSite;
 }
 
-/** The first X-Forwarded-Host (behind a proxy), else Host. */
 export function requestHost(host: string | null | undefined, forwardedHost?: string | null): string | undefined {
   const forwarded = forwardedHost?.split(",")[0]?.trim();
   return (forwarded || host?.trim() || undefined)?.toLowerCase();

@@ -19,14 +19,12 @@ export function nameLength(name: string): number {
   return length;
 }
 
-/** An empty name is the caller's call. */
 export function nameProblem(name: string): NameProblem | undefined {
   if (nameLength(name) > NAME_MAX_LENGTH) return "too-long";
   if (FORBIDDEN.test(name)) return "forbidden-characters";
   return undefined;
 }
 
-/** A name from Kinde made one the profile form accepts unchanged: breaks become spaces, other forbidden characters go. */
 export function cleanName(raw: string | null | undefined): string | null {
   if (raw == null) return null;
   let name = normalizeName(raw.normalize("NFC").replace(BREAKS, " ").replace(FORBIDDEN_ALL, ""));

@@ -7,7 +7,6 @@ const json = readFlags("db:users", "Usage: npm run db:users [-- --json]", ["--js
 
 try {
   loadDotEnv();
-  // The database module validates the app's whole configuration on import.
   const { prisma } = await import("../app/lib/database/client.server.ts");
   const { listAllUsers } = await import("../app/models/user.server.ts");
   const { formatUsersTable, reportRows } = await import("./lib/users-report.ts");

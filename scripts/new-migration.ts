@@ -29,7 +29,6 @@ writeFileSync(POSTGRES_SCHEMA_FILE, postgresSchemaFrom(readFileSync(SQLITE_SCHEM
 const scratch = mkdtempSync(join(tmpdir(), "rkp-new-migration-"));
 const cliEnv = { ...process.env, DATABASE_URL: `file:${join(scratch, "unused.db")}` };
 
-// Prisma's folder format (UTC yyyymmddhhmmss_name); one stamp for both providers.
 const folderName = `${new Date().toISOString().replace(/\D/g, "").slice(0, 14)}_${name}`;
 let written = 0;
 try {

@@ -27,7 +27,6 @@ try {
 } catch (error) {
   if (error instanceof EnvError) fail(error.message);
   if (error instanceof Error && error.name === "KindeManagementError") fail(error.message);
-  // An unusable database comes as a 503 Response.
   if (error instanceof Response) fail(`the database is unavailable (${error.status})`);
   const message = error instanceof Error ? error.message : String(error);
   fail(`failed: ${message.split("\n").find((line) => line.trim() !== "") ?? "unknown error"}`);
