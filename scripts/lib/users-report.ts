@@ -37,7 +37,6 @@ function minutes(iso: string): string {
   return iso.slice(0, 16).replace("T", " ");
 }
 
-/** Cut to `max` code points, with an ellipsis; control characters shown as "?". */
 function cell(text: string, max: number): string {
   const characters = Array.from(text.replace(/\p{Cc}/gu, "?"));
   return characters.length > max ? `${characters.slice(0, max - 1).join("")}…` : characters.join("");
