@@ -1,6 +1,4 @@
-/**
- * Server rendering, plus the headers every response carries (CSP with a per-request nonce).
- */
+// Server rendering, and the headers every response carries (CSP with a per-request nonce).
 import { PassThrough } from "node:stream";
 import type { AppLoadContext, EntryContext, HandleDataRequestFunction, HandleErrorFunction } from "@remix-run/node";
 import { createReadableStreamFromReadable } from "@remix-run/node";
@@ -25,9 +23,8 @@ export default function handleRequest(
 
   return new Promise<Response>((resolve, reject) => {
     let shellRendered = false;
-    // Unref'd: a render must not hold a stopping server open. Cleared once everything is
-    // rendered: until it fires, the timer keeps the whole render alive, and at hundreds of pages
-    // a second six seconds of finished renders were most of the old generation (issue #11).
+    // Unref'd, so a stopping server is not held open; cleared when done, as a pending timer kept
+    // finished renders alive (most of the old generation at hundreds of pages a second, issue #11).
     const abortTimer = setTimeout(() => abort(), streamTimeout + 1_000).unref();
     const respond = () => {
       shellRendered = true;
@@ -69,16 +66,12 @@ export default function handleRequest(
   });
 }
 
-/** Data requests (client navigations, form posts with JavaScript on) get the same headers. */
 export const handleDataRequest: HandleDataRequestFunction = (response) => {
   applySecurityHeaders(response.headers);
   return response;
 };
 
-/**
- * Server-side errors worth a log line. Requests the client aborted and 404s (no route
- * matches: bots, typos) are expected and would otherwise print a stack trace each.
- */
+// Aborted requests and 404s (bots, typos) are expected: no stack trace for them.
 export const handleError: HandleErrorFunction = (error, { request }) => {
   if (request.signal.aborted) return;
   if (isRouteErrorResponse(error) && error.status === 404) return;

@@ -88,31 +88,28 @@ export function ErrorBoundary() {
   );
 }
 
+const ERROR_PAGES: Record<number, { title: string; message: string }> = {
+  403: { title: "Not allowed", message: "Your account does not have permission to see this page." },
+  404: {
+    title: "Page not found",
+    message: "There is nothing at this address. Check the link, or start again from the home page.",
+  },
+  405: { title: "Not allowed", message: "This page does not accept that kind of request." },
+  503: {
+    title: "Temporarily unavailable",
+    message: "The service is having trouble reaching its database. Please try again in a moment.",
+  },
+};
+
 function describeError(status: number): { title: string; message: string } {
-  switch (status) {
-    case 403:
-      return { title: "Not allowed", message: "Your account does not have permission to see this page." };
-    case 404:
-      return {
-        title: "Page not found",
-        message: "There is nothing at this address. Check the link, or start again from the home page.",
+  if (ERROR_PAGES[status]) return ERROR_PAGES[status];
+  return status >= 400 && status < 500
+    ? {
+        title: "Something is wrong with the request",
+        message: "The page could not handle that request. Please go back and try again.",
+      }
+    : {
+        title: "Something went wrong",
+        message: "An unexpected error happened on our side. Please try again in a moment.",
       };
-    case 405:
-      return { title: "Not allowed", message: "This page does not accept that kind of request." };
-    case 503:
-      return {
-        title: "Temporarily unavailable",
-        message: "The service is having trouble reaching its database. Please try again in a moment.",
-      };
-    default:
-      return status >= 400 && status < 500
-        ? {
-            title: "Something is wrong with the request",
-            message: "The page could not handle that request. Please go back and try again.",
-          }
-        : {
-            title: "Something went wrong",
-            message: "An unexpected error happened on our side. Please try again in a moment.",
-          };
-  }
 }

@@ -1,10 +1,4 @@
-/**
- * npm run db:users [-- --json]
- *
- * Prints the users the app has stored, through the app's own Prisma client and configuration
- * (DATABASE_URL): the guide's "check the database" step, which works offline, where
- * `npx prisma studio` does not (see README.md).
- */
+// npm run db:users [-- --json]: the stored users, through the app's own client (works offline, unlike prisma studio).
 import { loadDotEnv } from "../app/lib/config/dotenv.server.ts";
 import { EnvError } from "../app/lib/config/env-schema.server.ts";
 import { readFlags } from "./lib/flags.ts";
@@ -13,7 +7,6 @@ const json = readFlags("db:users", "Usage: npm run db:users [-- --json]", ["--js
 
 try {
   loadDotEnv();
-  // The database module validates the app's whole configuration on import.
   const { prisma } = await import("../app/lib/database/client.server.ts");
   const { listAllUsers } = await import("../app/models/user.server.ts");
   const { formatUsersTable, reportRows } = await import("./lib/users-report.ts");

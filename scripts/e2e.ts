@@ -1,12 +1,4 @@
-/**
- * `npm run test:e2e [-- playwright args]`: builds the app (the browser tests run against the
- * production build; SKIP_BUILD=1 skips this), finds a Chromium, then runs `playwright test`
- * with any extra arguments and exits with its code.
- *
- * Browser: E2E_CHROMIUM_PATH when set, else Debian's /usr/bin/chromium when it exists, else
- * Playwright's own Chromium when it is installed, else one attempt at
- * `npx playwright install chromium`; if that fails too, one line says what to install.
- */
+// npm run test:e2e [-- playwright args]: builds the app (unless SKIP_BUILD=1), finds a Chromium, runs Playwright.
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { chromium } from "@playwright/test";
@@ -40,8 +32,7 @@ function findBrowser(): string {
   const installed = playwrightChromium();
   if (installed) return installed;
   console.log("No Chromium found; trying `npx playwright install chromium` once (needs internet access)...");
-  // Its output is kept back: without internet it is a long stack trace, and the line below
-  // says what to do.
+  // Without internet its output is a long stack trace; the line below says what to do.
   const install = spawnSync("npx", ["playwright", "install", "chromium"], { stdio: "pipe", timeout: 600_000 });
   const downloaded = install.status === 0 ? playwrightChromium() : undefined;
   if (downloaded) return downloaded;
@@ -53,7 +44,6 @@ function findBrowser(): string {
 
 const executablePath = findBrowser();
 
-// SKIP_BUILD=1 (any value but empty, "0" or "false") reuses the last build.
 const skipBuild = !["", "0", "false"].includes(process.env.SKIP_BUILD ?? "");
 if (!skipBuild) {
   const status = run("npm", ["run", "build"]);

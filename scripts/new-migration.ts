@@ -1,16 +1,5 @@
-/**
- * Writes the next Prisma migration, for SQLite and for PostgreSQL, from a change to
- * prisma/schema.prisma (the one schema source):
- *
- *   npm run db:new-migration -- add_user_bio
- *
- * It derives prisma/postgresql/schema.prisma from the source, then for each provider diffs the
- * schema copy kept in its last migration folder (`schema.prisma`) against the current schema,
- * and writes `<timestamp>_<name>/migration.sql` (with the new copy) where anything changed.
- * `prisma migrate dev` cannot run here: with the Wasm schema engine its shadow database fails
- * (docs/decisions/0003-migrations-by-schema-diff.md, 0018-postgresql-beside-sqlite.md).
- * `npm run dev` / `npm start` apply the migrations of the database DATABASE_URL names.
- */
+// npm run db:new-migration -- add_user_bio: the next migration for SQLite and PostgreSQL, by schema diff
+// (docs/decisions/0003-migrations-by-schema-diff.md, 0018-postgresql-beside-sqlite.md).
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -36,12 +25,10 @@ if (!/^[a-z][a-z0-9_]{0,60}$/.test(name)) {
 
 writeFileSync(POSTGRES_SCHEMA_FILE, postgresSchemaFrom(readFileSync(SQLITE_SCHEMA, "utf8")));
 
-// The diffs compare two schema files and connect to nothing; a scratch SQLite URL keeps the CLI
-// on its offline configuration whatever DATABASE_URL the developer's .env names.
+// A scratch SQLite URL keeps the CLI offline, whatever DATABASE_URL the developer's .env names.
 const scratch = mkdtempSync(join(tmpdir(), "rkp-new-migration-"));
 const cliEnv = { ...process.env, DATABASE_URL: `file:${join(scratch, "unused.db")}` };
 
-// Prisma's own folder format: a UTC timestamp (yyyymmddhhmmss), then the name. One stamp for both.
 const folderName = `${new Date().toISOString().replace(/\D/g, "").slice(0, 14)}_${name}`;
 let written = 0;
 try {
@@ -83,7 +70,6 @@ try {
   rmSync(scratch, { recursive: true, force: true });
 }
 if (written > 0) {
-  // Both clients follow the schema: the app picks one by DATABASE_URL.
   execFileSync("npx", ["prisma", "generate"], { env: cliEnv, stdio: "inherit" });
   execFileSync("npx", ["prisma", "generate", "--config", "prisma.postgresql.config.ts"], { stdio: "inherit" });
   console.log("Review the SQL, then apply it with `npm run db:migrate` (npm run dev and npm start do it too).");

@@ -1,12 +1,4 @@
-/**
- * npm run users:sync [-- --dry-run]
- *
- * Makes the user table match Kinde's user list through the Management API: creates missing
- * rows, refreshes stale ones, tombstones rows whose Kinde user is gone. Safe to run again: a
- * second run changes nothing. With --dry-run it prints what it would change and writes
- * nothing. Credentials: KINDE_M2M_CLIENT_ID/KINDE_M2M_CLIENT_SECRET (an M2M application with
- * read:users), else the app's own client (which the local Kinde server accepts).
- */
+// npm run users:sync [-- --dry-run]: the user table made to match Kinde's user list (app/lib/kinde-sync/users-sync.server.ts).
 import { loadDotEnv } from "../app/lib/config/dotenv.server.ts";
 import { EnvError, parseManagementEnv } from "../app/lib/config/env-schema.server.ts";
 import { readFlags } from "./lib/flags.ts";
@@ -21,8 +13,7 @@ const dryRun = readFlags("users:sync", "Usage: npm run users:sync [-- --dry-run]
 try {
   loadDotEnv();
   const config = parseManagementEnv(process.env);
-  // Imported once the configuration is known to be good: the database module validates the
-  // app's whole configuration on import.
+  // Imported after the check: the database module validates the whole configuration on import.
   const { createKindeManagementClient } = await import("../app/lib/kinde-sync/management-api.server.ts");
   const { formatSummary, syncUsersFromKinde } = await import("../app/lib/kinde-sync/users-sync.server.ts");
   const { prisma } = await import("../app/lib/database/client.server.ts");
@@ -36,7 +27,6 @@ try {
 } catch (error) {
   if (error instanceof EnvError) fail(error.message);
   if (error instanceof Error && error.name === "KindeManagementError") fail(error.message);
-  // db.server.ts turns an unusable database into a 503 Response.
   if (error instanceof Response) fail(`the database is unavailable (${error.status})`);
   const message = error instanceof Error ? error.message : String(error);
   fail(`failed: ${message.split("\n").find((line) => line.trim() !== "") ?? "unknown error"}`);

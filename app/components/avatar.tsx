@@ -18,7 +18,6 @@ export function initials(person: Person): string {
   return (letters || Array.from(person.email ?? "?")[0] || "?").toUpperCase();
 }
 
-/** The stored picture, or the person's initials when there is none. */
 export function Avatar({ person, size = "small" }: { person: Person; size?: "small" | "large" }) {
   const className = `avatar avatar-${size}`;
   if (person.picture) {

@@ -6,10 +6,12 @@ interface ActionData {
   values?: Record<string, string>;
 }
 
-/**
- * A plain <Form method="post">: with JavaScript off it is a full-page POST and redirect; with
- * it on, Remix submits it in the background and the button shows the pending state.
- */
+const NAME_FIELDS = [
+  { name: "firstName", label: "First name", autoComplete: "given-name" },
+  { name: "lastName", label: "Last name", autoComplete: "family-name" },
+] as const;
+
+// A plain <Form method="post">: a full-page POST and redirect without JavaScript, in the background with it.
 export function ProfileForm({
   profile,
 }: {
@@ -26,20 +28,16 @@ export function ProfileForm({
       <h2 id="edit-title">Edit your profile</h2>
       <Form method="post" className="form" noValidate>
         <div className="form-row">
-          <Field
-            name="firstName"
-            label="First name"
-            autoComplete="given-name"
-            defaultValue={values?.firstName ?? profile.firstName ?? ""}
-            error={errors.firstName}
-          />
-          <Field
-            name="lastName"
-            label="Last name"
-            autoComplete="family-name"
-            defaultValue={values?.lastName ?? profile.lastName ?? ""}
-            error={errors.lastName}
-          />
+          {NAME_FIELDS.map(({ name, label, autoComplete }) => (
+            <Field
+              key={name}
+              name={name}
+              label={label}
+              autoComplete={autoComplete}
+              defaultValue={values?.[name] ?? profile[name] ?? ""}
+              error={errors[name]}
+            />
+          ))}
         </div>
         <p className="hint">
           {profile.nameEditedHere

@@ -26,15 +26,23 @@ export function SiteHeader({ viewer }: { viewer: Person | null }) {
           </div>
         ) : (
           <div className="header-account">
-            <a href="/kinde-auth/login" className="button button-quiet">
-              Sign in
-            </a>
-            <a href="/kinde-auth/register" className="button">
-              Sign up
-            </a>
+            <AuthLinks order={["login", "register"]} />
           </div>
         )}
       </nav>
     </header>
   );
+}
+
+/** Links to the Kinde SDK's sign-in and sign-up routes; signing up is the prominent one. */
+export function AuthLinks({ order, large = false }: { order: ("login" | "register")[]; large?: boolean }) {
+  return order.map((route) => (
+    <a
+      key={route}
+      href={`/kinde-auth/${route}`}
+      className={`button${large ? " button-large" : ""}${route === "login" ? " button-quiet" : ""}`}
+    >
+      {route === "login" ? "Sign in" : "Sign up"}
+    </a>
+  ));
 }

@@ -1,7 +1,4 @@
-/**
- * The profile form's rules, checked on the server (and usable in the browser for hints). Names
- * follow the one rule of common/names.ts, the same that cleans names received from Kinde.
- */
+// The profile form's rules: names follow common/names.ts, as do names received from Kinde.
 import { z } from "zod";
 import { NAME_MAX_LENGTH, nameProblem, normalizeName } from "../../common/names.ts";
 

@@ -1,7 +1,4 @@
-/**
- * Every query about processed Kinde webhook events: the record that makes each event apply
- * exactly once, however often Kinde delivers it.
- */
+// Processed Kinde webhook events: the record that makes each event apply exactly once.
 import { isUniqueViolation } from "~/lib/database/errors.server";
 import { prisma, type Db } from "~/lib/database/client.server";
 
@@ -11,16 +8,11 @@ export interface ProcessedWebhookEvent {
   occurredAt: Date;
 }
 
-/** The event was processed before (a retry, or a duplicate delivered at the same moment). */
 export class DuplicateWebhookEvent extends Error {
   override name = "DuplicateWebhookEvent";
 }
 
-/**
- * Claims the event id. Run it first in the transaction that applies the event: a concurrent
- * delivery of the same id then waits on the unique key and fails once this one commits, so
- * the event is applied once. Throws DuplicateWebhookEvent for an id already recorded.
- */
+/** Claims the event id, first in the transaction that applies it; DuplicateWebhookEvent when already claimed. */
 export async function recordWebhookEvent(event: ProcessedWebhookEvent, db: Db = prisma): Promise<void> {
   try {
     await db.kindeWebhookEvent.create({ data: event });
@@ -31,7 +23,6 @@ export async function recordWebhookEvent(event: ProcessedWebhookEvent, db: Db = 
   }
 }
 
-/** Forgets events that occurred before `cutoff`: deliveries that old are refused anyway. */
 export async function pruneWebhookEvents(cutoff: Date, db: Db = prisma): Promise<number> {
   const { count } = await db.kindeWebhookEvent.deleteMany({ where: { occurredAt: { lt: cutoff } } });
   return count;

@@ -1,12 +1,11 @@
-/**
- * Every database query about users. Routes call these; nothing else touches `prisma.user`.
- */
+// Every database query about users; nothing else touches `prisma.user`.
 import { Prisma, type User } from "~/generated/prisma/client";
-import { conflictBackoff, isRecordNotFound, isRetryableConflict } from "~/lib/database/errors.server";
+import { isRecordNotFound, retryOnConflict } from "~/lib/database/errors.server";
 import { batch, databaseProvider, prisma, transaction, type Db } from "~/lib/database/client.server";
 import {
   cleanKindeProfile,
   planKindeUserChange,
+  type KindeProfileFacts,
   type KindeUserColumns,
   type KindeUserFacts,
 } from "~/lib/kinde-sync/user-facts.server";
@@ -15,7 +14,7 @@ import { isKindeIdentityDeleted, recordDeletedKindeIdentity } from "./deleted-ki
 
 export type { User };
 
-/** What Kinde tells us about the signed-in person (the SDK's `getUser()`). */
+/** The SDK's `getUser()`. */
 export interface KindeProfile {
   id: string;
   email?: string | null;
@@ -24,64 +23,38 @@ export interface KindeProfile {
   picture?: string | null;
 }
 
+// "deleted": a tombstoned identity; "left": deleted their account here (only their own newer
+// sign-in stores them again); "unknown": no row, and the news does not create one.
 export type KindeUserOutcome =
   | { outcome: "created"; user: User }
   | { outcome: "updated"; user: User; changed: string[] }
-  /** Nothing newer or nothing different: the row stays as it was. */
   | { outcome: "older" | "unchanged"; user: User }
-  /** A tombstoned identity: nothing is stored for it, ever again. */
-  | { outcome: "deleted" }
-  /** The person deleted their account here: only their own newer sign-in stores them again. */
-  | { outcome: "left" }
-  /** No row, and the news does not create one (a bare "signed in" event). */
-  | { outcome: "unknown" };
+  | { outcome: "deleted" | "left" | "unknown" };
 
 export interface ApplyOptions {
-  /** The interactive transaction this is part of; by default the client. */
   db?: Db;
-  /** Decide and report, but write nothing (users:sync --dry-run). */
+  /** users:sync --dry-run */
   dryRun?: boolean;
 }
 
-// Each retry follows a write that lost a race to another one; after a few the row is settled.
-// PostgreSQL serializable transactions of concurrent first sign-ins conflict more often (its
-// predicate locks cover index pages), hence the room.
-const MAX_ATTEMPTS = 16;
-
 class RowChanged extends Error {}
 
-/**
- * Applies what Kinde says about a user, from a sign-in, a webhook or users:sync, by the rules
- * of app/lib/kinde-user-facts.server.ts: tombstoned ids are never stored again, older news never
- * overwrites newer, a name edited here stays, an email Kinde gives this user is released from
- * the row of an identity that held it before.
- *
- * Safe under concurrency on any database: updates are conditional on what the plan was made
- * from (a lost race re-reads and re-plans), and a row is created in a serializable
- * transaction with the tombstone check, so a deletion cannot be undone by a late sign-in.
- * Inside the caller's transaction (`db`), a lost race is thrown for the caller to retry the
- * whole transaction, since PostgreSQL aborts a transaction on its first failed statement.
- */
+// See docs/decisions/0013-kinde-sync-tombstones-and-ordering.md. Inside the caller's transaction a lost
+// race is thrown for the caller to retry whole: PostgreSQL aborts a transaction on its first failed statement.
 export async function applyKindeUserFacts(
   facts: KindeUserFacts,
   options: ApplyOptions = {},
 ): Promise<KindeUserOutcome> {
   const db = options.db ?? prisma;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await applyOnce(db, facts, options.dryRun ?? false);
-    } catch (error) {
-      const conflict = db === prisma && isRetryableConflict(error);
-      if (!(conflict || error instanceof RowChanged) || attempt >= MAX_ATTEMPTS) throw error;
-      if (conflict) await conflictBackoff(attempt);
-    }
-  }
+  return retryOnConflict(() => applyOnce(db, facts, options.dryRun ?? false), {
+    conflicts: db === prisma,
+    alsoRetry: (error) => error instanceof RowChanged,
+  });
 }
 
 async function applyOnce(db: Db, facts: KindeUserFacts, dryRun: boolean): Promise<KindeUserOutcome> {
   const row = await db.user.findUnique({ where: { kindeId: facts.kindeId } });
   if (row === null) {
-    // Creating runs in one transaction with the tombstone check (or in the caller's).
     const create = (tx: Db) => createFromFacts(tx, facts, dryRun);
     return db === prisma
       ? transaction(create, { isolationLevel: Prisma.TransactionIsolationLevel.Serializable })
@@ -101,7 +74,7 @@ async function applyOnce(db: Db, facts: KindeUserFacts, dryRun: boolean): Promis
       ? { outcome: "updated", user, changed: change.changed }
       : { outcome: "unchanged", user };
   } catch (error) {
-    // The row changed (or went) since it was read: read it again and decide again.
+    // The row changed (or went) since it was read: read and decide again.
     if (isRecordNotFound(error)) throw new RowChanged();
     throw error;
   }
@@ -113,10 +86,8 @@ async function createFromFacts(db: Db, facts: KindeUserFacts, dryRun: boolean): 
   if (change.kind !== "create") return { outcome: "unknown" };
   const leftAt = await accountDeletedAt(facts.kindeId, db);
   if (leftAt) {
-    // Kinde's news does not undo the person's own deletion, nor does a sign-in from before it.
-    // Token times are whole seconds: a sign-in in the deletion's own second counts as after it
-    // (deleting signs the person out of Kinde, so a token that old belongs to another browser
-    // signed in that very second; refusing a real sign-in would loop through Kinde instead).
+    // Only a sign-in from after the deletion undoes it. Token times are whole seconds, and one in
+    // the deletion's own second counts as after (refusing it would loop through Kinde).
     const deletedSecond = Math.floor(leftAt.getTime() / 1000) * 1000;
     if (facts.source !== "sign-in" || facts.observedAt.getTime() < deletedSecond) return { outcome: "left" };
     if (!dryRun) await forgetAccountDeletion(facts.kindeId, db);
@@ -132,11 +103,8 @@ async function createFromFacts(db: Db, facts: KindeUserFacts, dryRun: boolean): 
   return { outcome: "created", user: await db.user.create({ data }) };
 }
 
-/**
- * The `where` that makes an update apply only to the row the plan was made from, as far as
- * the plan depends on it. The conditions only move forward, so concurrent sign-ins of one
- * person do not keep failing each other.
- */
+// The `where` that applies an update only to the row the plan was made from; the conditions only
+// move forward, so concurrent sign-ins of one person do not keep failing each other.
 function unchangedSince(
   row: User,
   data: Partial<KindeUserColumns>,
@@ -159,12 +127,7 @@ function unchangedSince(
   return { AND: conditions };
 }
 
-/**
- * An email is one person's at a time (docs/decisions/0008-nullable-unique-email.md). When
- * another identity's row holds the address this news gives, the newer news keeps it: the
- * other row lets go of it (its data is kept), or, if that row's data is newer, this row does
- * not take it.
- */
+// An email is one person's at a time (docs/decisions/0008-nullable-unique-email.md): the newer news keeps it.
 async function releaseEmail(db: Db, data: { email?: string | null }, facts: KindeUserFacts): Promise<void> {
   const email = data.email;
   if (!email) return;
@@ -180,12 +143,18 @@ async function releaseEmail(db: Db, data: { email?: string | null }, facts: Kind
   await db.user.updateMany({ where: { id: holder.id, email }, data: { email: null } });
 }
 
-/**
- * A sign-in: the ID token's profile, at the token's `iat`. Creates the row on the first one,
- * refreshes it on later ones, and lifts a suspension recorded before the token was issued
- * (Kinde issues no tokens to a suspended user). Returns null for an identity deleted at Kinde,
- * or for a token from before the person deleted their account here.
- */
+/** What a signed-in person's ID token says, cleaned by the rules every source follows. */
+function profileFacts(profile: KindeProfile): Partial<KindeProfileFacts> {
+  return cleanKindeProfile({
+    email: profile.email ?? null,
+    firstName: profile.given_name ?? null,
+    lastName: profile.family_name ?? null,
+    picture: profile.picture ?? null,
+    suspended: false,
+  });
+}
+
+// Lifts a suspension recorded before the token's `iat`: Kinde issues no tokens to a suspended user.
 export async function upsertUserFromKinde(
   profile: KindeProfile,
   signedInAt = new Date(),
@@ -195,23 +164,13 @@ export async function upsertUserFromKinde(
     kindeId: profile.id,
     observedAt: tokenIssuedAt,
     source: "sign-in",
-    profile: cleanKindeProfile({
-      email: profile.email ?? null,
-      firstName: profile.given_name ?? null,
-      lastName: profile.family_name ?? null,
-      picture: profile.picture ?? null,
-      suspended: false,
-    }),
+    profile: profileFacts(profile),
     signedInAt,
     createIfMissing: true,
   });
   return "user" in result ? result.user : null;
 }
 
-/**
- * The identity was deleted at Kinde: its row goes and a tombstone stays, in one transaction.
- * Returns whether a row was deleted and whether the tombstone is new.
- */
 export async function forgetKindeUser(
   kindeId: string,
   deletedAt: Date,
@@ -219,25 +178,15 @@ export async function forgetKindeUser(
 ): Promise<{ rowDeleted: boolean; newlyTombstoned: boolean }> {
   const forget = async (tx: Db) => {
     const newlyTombstoned = await recordDeletedKindeIdentity(kindeId, deletedAt, tx);
-    // The tombstone says more than the person's own deletion: the identity is gone for good.
     await forgetAccountDeletion(kindeId, tx);
     const { count } = await tx.user.deleteMany({ where: { kindeId } });
     return { rowDeleted: count > 0, newlyTombstoned };
   };
   if (db) return forget(db);
-  // Alone, a concurrent deletion of the same id (a webhook and users:sync) is a lost race on the
-  // tombstone's unique key: the next attempt finds the tombstone.
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await transaction(forget);
-    } catch (error) {
-      if (attempt >= MAX_ATTEMPTS || !isRetryableConflict(error)) throw error;
-      await conflictBackoff(attempt);
-    }
-  }
+  // A concurrent deletion of the same id loses on the tombstone's unique key; the retry finds it.
+  return retryOnConflict(() => transaction(forget));
 }
 
-/** How each column of "User" comes back from a raw query, to map it to `User`. */
 const USER_COLUMNS: Record<keyof User, "number" | "text" | "date"> = {
   id: "number",
   kindeId: "text",
@@ -254,12 +203,9 @@ const USER_COLUMNS: Record<keyof User, "number" | "text" | "date"> = {
   kindeSyncedFrom: "text",
 };
 
-/**
- * SQLite has no date type: a DATETIME column holds what was written, Prisma's ISO text with an
- * offset, or SQLite's own CURRENT_TIMESTAMP ("2026-01-02 03:04:05", UTC) from a row written by
- * another tool. A raw query would read the latter in the server's time zone, so on SQLite the
- * text is read as is and taken as UTC here, as Prisma does. PostgreSQL's driver gives Dates.
- */
+// SQLite's DATETIME holds text: Prisma's ISO with an offset, or CURRENT_TIMESTAMP from other
+// tools ("2026-01-02 03:04:05", UTC), which a raw query would read in local time. So the text
+// is read as is and taken as UTC, as Prisma does.
 const SELECT_USER = Prisma.raw(
   `SELECT ${Object.entries(USER_COLUMNS)
     .map(([column, kind]) =>
@@ -296,40 +242,24 @@ function userFromRow(row: Record<string, unknown>): User {
   return user as User;
 }
 
-/**
- * The row of every signed-in page. One raw query rather than `findUnique`: Prisma's query
- * compiler and result mapping allocated ~40 KB per call, a tenth of a page's whole cost (issue
- * #11). It still runs through the client, so a database that cannot be used answers 503 and
- * SQLite's one-transaction-at-a-time rule holds (app/lib/db.server.ts).
- */
+// The row of every signed-in page: a raw query, as `findUnique` allocated ~40 KB per call, a
+// tenth of a page's cost (issue #11). Through the client, so the 503 and SQLite rules still hold.
 export async function getUserByKindeId(kindeId: string): Promise<User | null> {
   const rows = await prisma.$queryRaw<Record<string, unknown>[]>`${SELECT_USER} WHERE "kindeId" = ${kindeId} LIMIT 1`;
   return rows[0] ? userFromRow(rows[0]) : null;
 }
 
-/** The person's own edit: from now on sign-ins keep these names. */
 export function updateUserName(kindeId: string, name: { firstName: string; lastName: string | null }): Promise<User> {
   return prisma.user.update({ where: { kindeId }, data: { ...name, nameEditedAt: new Date() } });
 }
 
-function namesFromKinde(profile: KindeProfile): { firstName: string | null; lastName: string | null } {
-  const names = cleanKindeProfile({ firstName: profile.given_name ?? null, lastName: profile.family_name ?? null });
-  return { firstName: names.firstName ?? null, lastName: names.lastName ?? null };
-}
-
-/** Hands the name back to Kinde: takes Kinde's current one now, and on every sign-in again. */
 export function resetUserNameToKinde(kindeId: string, profile: KindeProfile): Promise<User> {
-  return prisma.user.update({
-    where: { kindeId },
-    data: { ...namesFromKinde(profile), nameEditedAt: null },
-  });
+  const { firstName = null, lastName = null } = profileFacts(profile);
+  return prisma.user.update({ where: { kindeId }, data: { firstName, lastName, nameEditedAt: null } });
 }
 
-/**
- * "Delete my account": the row goes, and a record that the person left stays, in one
- * transaction, so Kinde's later news about them (webhooks, users:sync) does not bring the row
- * back; their next sign-in does. Returns whether there was a row.
- */
+// "Delete my account": the row goes and a record that they left stays, so Kinde's later news does
+// not bring it back; their next sign-in does (docs/decisions/0020-account-deletion-in-the-app.md).
 export async function deleteOwnAccount(kindeId: string, now = new Date()): Promise<boolean> {
   return transaction(async (tx) => {
     await recordAccountDeletion(kindeId, now, tx);
@@ -338,7 +268,6 @@ export async function deleteOwnAccount(kindeId: string, now = new Date()): Promi
   });
 }
 
-/** Kinde ids of the rows stored before `time` (users:sync looks for those Kinde no longer has). */
 export async function listKindeIdsStoredBefore(time: Date): Promise<string[]> {
   const rows = await prisma.user.findMany({
     where: { createdAt: { lt: time } },
@@ -348,14 +277,12 @@ export async function listKindeIdsStoredBefore(time: Date): Promise<string[]> {
   return rows.map((row) => row.kindeId);
 }
 
-/** Every stored user, oldest first (npm run db:users). */
 export function listAllUsers(): Promise<User[]> {
   return prisma.user.findMany({ orderBy: [{ createdAt: "asc" }, { id: "asc" }] });
 }
 
 export const MEMBERS_PAGE_SIZE = 20;
 
-/** One page of stored users, newest first, with the total for the pagination. */
 export async function listUsers(page: number): Promise<{ users: User[]; total: number; pages: number }> {
   const [users, total] = await batch(() =>
     prisma.$transaction([

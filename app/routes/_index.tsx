@@ -1,4 +1,5 @@
 import type { MetaFunction } from "@remix-run/node";
+import { AuthLinks } from "~/components/site-header";
 
 export const meta: MetaFunction = () => [
   { title: "Remix Kinde Stack" },
@@ -16,12 +17,7 @@ export default function Index() {
         shows exactly what it stored.
       </p>
       <div className="actions">
-        <a href="/kinde-auth/register" className="button button-large">
-          Sign up
-        </a>
-        <a href="/kinde-auth/login" className="button button-large button-quiet">
-          Sign in
-        </a>
+        <AuthLinks order={["register", "login"]} large />
       </div>
       <ol className="flow" aria-label="How it works">
         <li>

@@ -1,7 +1,4 @@
-/**
- * Delete my account: a confirmation page, then a POST that removes the stored row and signs
- * the person out. The Kinde identity stays (the page says so): deleting it is Kinde's job.
- */
+// Delete my account: the stored row goes and the person is signed out; the Kinde identity stays.
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { data } from "@remix-run/node";
 import { Form, Link, useActionData, useNavigation } from "@remix-run/react";

@@ -1,7 +1,4 @@
-/**
- * KINDE_POST_LOGIN_REDIRECT_URL: the first stop after every sign-in. Stores (or refreshes)
- * the person's row from what Kinde says, then sends them on.
- */
+// KINDE_POST_LOGIN_REDIRECT_URL: every sign-in stores the person's row here, then goes on.
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { completeSignIn } from "~/lib/auth/session.server";
 import { safeRedirect } from "~/lib/auth/safe-redirect";
@@ -10,8 +7,7 @@ export async function loader(args: LoaderFunctionArgs) {
   return completeSignIn(args, safeRedirect(new URL(args.request.url).searchParams.get("returnTo")));
 }
 
-// The loader always redirects or throws. Having a component makes this a page rather than a
-// resource route, so a failure (database unavailable: 503) renders the app's error page.
+// A component makes this a page, not a resource route, so a failure (503) renders the error page.
 export default function AuthSuccess() {
   return null;
 }

@@ -15,9 +15,7 @@ export const headers = privatePageHeaders;
 export const meta: MetaFunction = () => [{ title: "Dashboard · Remix Kinde Stack" }];
 
 export async function loader(args: LoaderFunctionArgs) {
-  const { user, claims: readClaims, headers } = await requireUser(args);
-  const claims = await readClaims();
-  // Only what the page shows: the row straight from the database, and Kinde's claims.
+  const { user, claims, headers } = await requireUser(args);
   const profile = {
     firstName: user.firstName,
     lastName: user.lastName,

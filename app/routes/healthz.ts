@@ -1,8 +1,4 @@
-/**
- * GET /healthz: liveness (the process answers) and readiness (the database can be read and
- * written). 200 when both hold, 503 with the failing check named otherwise. No secrets, no
- * session, no cache.
- */
+// GET /healthz: 200 when the database can be read and written, else 503 naming the failing check.
 import { checkDatabase } from "~/lib/database/health.server";
 
 export async function loader() {

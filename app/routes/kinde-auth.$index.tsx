@@ -1,7 +1,4 @@
-/**
- * /kinde-auth/login | register | callback | health: the Kinde SDK's routes, with the guards
- * of app/lib/kinde-auth.server.ts around them. Sign-out has its own route (a POST).
- */
+// /kinde-auth/login | register | callback | health (app/lib/auth/kinde-routes.server.ts); sign-out has its own route.
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { data } from "@remix-run/node";
 import { useLoaderData } from "@remix-run/react";

@@ -1,8 +1,4 @@
-/**
- * Sign-out. It changes state, so it is a POST (from this site only: the server's guard refuses
- * cross-site posts): a link or an <img> on another site cannot sign anyone out. A GET shows a
- * button that sends the POST.
- */
+// Sign-out is a same-site POST, so no link or <img> elsewhere can sign anyone out; a GET shows the button.
 import type { ActionFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form } from "@remix-run/react";
 import { signOut } from "~/lib/auth/kinde-routes.server";

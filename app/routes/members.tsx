@@ -1,8 +1,4 @@
-/**
- * The stored users, a page at a time, for people whose Kinde access token carries the
- * `read:users` permission. Everyone else gets a 403 page. Rows come from sign-ins here and from
- * Kinde (webhooks, users:sync), so some people listed have never signed in to this app.
- */
+// The stored users, for holders of the `read:users` permission; everyone else gets a 403 page.
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { data } from "@remix-run/node";
 import { isRouteErrorResponse, Link, useLoaderData, useRouteError } from "@remix-run/react";
@@ -23,8 +19,7 @@ const pageParam = z.coerce.number().int().min(1).max(100_000).catch(1);
 export async function loader(args: LoaderFunctionArgs) {
   const { request } = args;
   const { claims, headers } = await requireUser(args);
-  const { permissions } = await claims();
-  if (!permissions.includes(REQUIRED_PERMISSION)) {
+  if (!claims.permissions.includes(REQUIRED_PERMISSION)) {
     throw data({ permission: REQUIRED_PERMISSION }, { status: 403, headers });
   }
   const page = pageParam.parse(new URL(request.url).searchParams.get("page") ?? 1);

@@ -1,7 +1,4 @@
-/**
- * POST /webhooks/kinde: Kinde's webhook endpoint (Settings > Webhooks in Kinde). A resource
- * route; what it checks and applies is in app/lib/kinde-webhook.server.ts.
- */
+// POST /webhooks/kinde (Settings > Webhooks in Kinde): app/lib/kinde-sync/webhook.server.ts.
 import type { ActionFunctionArgs } from "@remix-run/node";
 import { handleKindeWebhook } from "~/lib/kinde-sync/webhook.server";
 

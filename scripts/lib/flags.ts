@@ -1,7 +1,4 @@
-/**
- * The flags of a one-line CLI (npm run users:sync, db:users): --help prints the usage and exits
- * 0, anything not in `allowed` prints it and exits 2. Returns the flags given.
- */
+// A one-line CLI's flags: --help prints the usage (exit 0), anything not `allowed` prints it (exit 2).
 export function readFlags(command: string, usage: string, allowed: readonly string[]): Set<string> {
   const args = process.argv.slice(2);
   if (args.includes("--help") || args.includes("-h")) {

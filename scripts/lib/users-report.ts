@@ -1,7 +1,4 @@
-/**
- * `npm run db:users`: the stored users as a person checking the database wants to see them,
- * as a table or as JSON. Pure formatting; scripts/db-users.ts reads the rows.
- */
+// npm run db:users: the stored users formatted as a table or JSON (scripts/db-users.ts reads them).
 import type { User } from "~/models/user.server";
 
 export interface UserReportRow {
@@ -40,7 +37,6 @@ function minutes(iso: string): string {
   return iso.slice(0, 16).replace("T", " ");
 }
 
-/** Cut to `max` characters (code points), with an ellipsis; control characters shown as "?". */
 function cell(text: string, max: number): string {
   const characters = Array.from(text.replace(/\p{Cc}/gu, "?"));
   return characters.length > max ? `${characters.slice(0, max - 1).join("")}…` : characters.join("");

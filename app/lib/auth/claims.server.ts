@@ -1,13 +1,7 @@
-/**
- * What the Kinde session says about the person beyond their profile: permissions,
- * organizations and feature flags (Kinde's getPermissions / getOrganization /
- * getUserOrganizations / getFlag, read in one pass from the verified tokens).
- */
+// The profile and claims (permissions, organizations, flags) that verified Kinde tokens carry.
 import type { JWTPayload } from "jose";
 import type { KindeProfile } from "~/models/user.server";
 import type { KindeClaims } from "./claims";
-
-export type { KindeClaims };
 
 const FLAG_TYPES = { b: "boolean", i: "integer", s: "string" } as const;
 
@@ -15,7 +9,6 @@ const strings = (value: unknown): string[] =>
   Array.isArray(value) ? value.filter((item): item is string => typeof item === "string") : [];
 const stringOrNull = (value: unknown): string | null => (typeof value === "string" ? value : null);
 
-/** Claims from already verified token payloads. */
 export function claimsFromTokens(access: JWTPayload, id: JWTPayload | null): KindeClaims {
   const flags = (access.feature_flags ?? {}) as Record<string, { t?: string; v?: unknown }>;
   return {
@@ -32,7 +25,6 @@ export function claimsFromTokens(access: JWTPayload, id: JWTPayload | null): Kin
   };
 }
 
-/** The person as the SDK's getUser() describes them, from a verified ID token. */
 export function profileFromIdToken(id: JWTPayload): KindeProfile {
   return {
     id: String(id.sub),

@@ -1,4 +1,4 @@
-/** What the Kinde session says about the person beyond their profile, as the pages show it. */
+// The claims pages show, apart from the server code that reads them (components may not import *.server).
 export type FlagValue = string | number | boolean;
 
 export interface KindeClaims {

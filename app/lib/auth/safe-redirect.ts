@@ -1,14 +1,9 @@
-/**
- * Redirect targets that come from a request (`?returnTo=`) are only followed when they are
- * a path on this site. Everything else falls back to `fallback`.
- * See docs/decisions/0007-redirect-rule.md.
- */
+// See docs/decisions/0007-redirect-rule.md.
 export const DEFAULT_REDIRECT = "/dashboard";
 
 export function safeRedirect(target: unknown, fallback: string = DEFAULT_REDIRECT): string {
   if (typeof target !== "string" || target.length === 0 || target.length > 2048) return fallback;
-  // One path, starting with a single "/": "//host" and "/\host" are read by browsers as
-  // another host, and control characters or backslashes anywhere can be normalised into one.
+  // Browsers read "//host" and "/\host" as another host; control characters and backslashes can become one.
   if (!target.startsWith("/") || target.startsWith("//")) return fallback;
   if (/[\\\p{Cc}]/u.test(target)) return fallback;
   // Decoded once more, the same rules must hold ("/%2F%2Fevil.example", "/%5Cevil").
@@ -19,7 +14,6 @@ export function safeRedirect(target: unknown, fallback: string = DEFAULT_REDIREC
     return fallback;
   }
   if (decoded.startsWith("//") || /[\\\p{Cc}]/u.test(decoded)) return fallback;
-  // Last check with the URL parser itself: the result must stay on a dummy origin.
   const base = "http://same-site.invalid";
   const url = new URL(target, base);
   if (url.origin !== base) return fallback;

@@ -1,27 +1,9 @@
-/**
- * "Who is this?": the Kinde token cookies checked once per request with jose (native RSA, JWKS
- * cached per process), and pinned to this application. The SDK checks only the signature, so a
- * token the same Kinde business issued to another application, another issuer's token signed
- * with the same keys, or a token for another API would pass it; here they do not
- * (docs/decisions/0011-cookie-model.md).
- *
- * - Access token: RS256 signature from the issuer's keys, `iss` = KINDE_ISSUER_URL, `azp` =
- *   KINDE_CLIENT_ID, `aud` containing KINDE_AUDIENCE (when set), not expired.
- * - ID token: RS256 signature, `iss` = KINDE_ISSUER_URL, `aud` containing KINDE_CLIENT_ID, `azp`
- *   (when present) = KINDE_CLIENT_ID, the same `sub` as the access token. Its expiry is not
- *   checked, as the SDK does not (the access token's is what counts).
- *
- * Only a genuine, pinned pair whose access token has expired is "expired": the SDK may refresh
- * it, and what it hands back is checked here again (app/lib/auth.server.ts).
- */
+// The Kinde token cookies verified with jose and pinned to this application: docs/decisions/0016-pin-kinde-tokens.md.
 import { compactVerify, createRemoteJWKSet, decodeJwt, errors, type JWTPayload } from "jose";
 import { requestCookies } from "../http/cookies.server";
 import { env } from "../config/env.server";
 
-/**
- * The issuer's signing keys, cached by jose (fetched again after 10 minutes, or at most every
- * 30 s when a token names a key id it does not know). Webhooks are verified with the same set.
- */
+/** The issuer's signing keys, cached by jose; webhooks are verified with the same set. */
 export const kindeJwks = createRemoteJWKSet(new URL(`${env.KINDE_ISSUER_URL}/.well-known/jwks.json`));
 
 export interface VerifiedKindeTokens {
@@ -31,17 +13,13 @@ export interface VerifiedKindeTokens {
 
 export type KindeTokenCheck =
   | { status: "valid"; tokens: VerifiedKindeTokens }
-  /** Genuine and for this application, but the access token expired: a refresh is due. */
   | { status: "expired" }
-  /** Forged, malformed, or issued for another application, issuer or audience: signed out. */
   | { status: "rejected"; reason: string }
-  /** The issuer's keys could not be fetched: nobody can be recognised right now. */
   | { status: "unavailable" };
 
 export interface KindePins {
   issuer: string;
   clientId: string;
-  /** Every one must be in the access token's `aud`: KINDE_AUDIENCE, or none when it is unset. */
   audiences: readonly string[];
 }
 
@@ -55,7 +33,7 @@ export const appPins: KindePins = {
 const audienceOf = (payload: JWTPayload): string[] =>
   typeof payload.aud === "string" ? [payload.aud] : Array.isArray(payload.aud) ? payload.aud : [];
 
-/** Why this pair is not this application's (`null` when it is). Expiry is not looked at here. */
+/** Why this pair is not this application's, or null. The ID token's expiry is not checked, as the SDK does not. */
 export function pinProblem(access: JWTPayload, id: JWTPayload, pins: KindePins): string | null {
   if (access.iss !== pins.issuer) return "access token from another issuer";
   if (access.azp !== pins.clientId) return "access token for another application";
@@ -71,12 +49,8 @@ export function pinProblem(access: JWTPayload, id: JWTPayload, pins: KindePins):
 const accessExpired = (access: JWTPayload, now = Date.now()) =>
   typeof access.exp !== "number" || access.exp * 1000 <= now;
 
-/**
- * Pairs that already passed the signature and pin checks, by their exact text: a browser sends
- * the same pair on every request until they are refreshed, and neither verdict can change.
- * Expiry is still checked on every use. Only checked pairs enter, and the map is bounded
- * (oldest dropped first), so it cannot be filled by forged cookies.
- */
+// A browser sends the same pair until a refresh, so verified pairs are remembered by their text (expiry still
+// checked on each use). Only verified pairs enter and the map is bounded, so forged cookies cannot fill it.
 const VERIFIED_CACHE_SIZE = 1_000;
 const verifiedPairs = new Map<string, VerifiedKindeTokens>();
 
@@ -88,7 +62,7 @@ function rememberVerified(key: string, tokens: VerifiedKindeTokens): void {
   verifiedPairs.set(key, tokens);
 }
 
-/** Failures that are the token's fault; anything else (timeout, network, a bad JWKS answer) is the keys'. */
+// Failures that are the token's fault; anything else (timeout, network, a bad JWKS answer) is the keys'.
 const TOKEN_FAULTS = [
   errors.JWSInvalid,
   errors.JWTInvalid,
@@ -100,7 +74,6 @@ const TOKEN_FAULTS = [
   errors.JWKInvalid,
 ];
 
-/** Checks a pair against this application's pins (appPins); verdicts are cached by the pair's text. */
 export async function checkKindeTokens(accessToken: string, idToken: string): Promise<KindeTokenCheck> {
   const key = `${accessToken} ${idToken}`;
   const known = verifiedPairs.get(key);
@@ -127,7 +100,7 @@ export async function checkKindeTokens(accessToken: string, idToken: string): Pr
   return { status: "valid", tokens };
 }
 
-/** The request's token cookies, checked. Without both there is nothing to refresh (the SDK needs the access token). */
+// Without both there is nothing to refresh: the SDK needs the access token.
 export function checkKindeCookies(request: Request): Promise<KindeTokenCheck> {
   const cookies = requestCookies(request);
   const accessToken = cookies.access_token;

@@ -1,28 +1,20 @@
-/**
- * What the app's configuration must look like. Pure: parsing has no side effect, so the
- * start scripts and tests can check a configuration without loading one.
- */
+// What the configuration must look like; pure, so start scripts and tests can check one without loading it.
 import { z } from "zod";
+import { DATABASE_URL_RULE, providerOf } from "../database/url.ts";
 import { DEFAULT_DATABASE_URL, loadDotEnv } from "./dotenv.server.ts";
 
 const httpUrl = z
   .url({ protocol: /^https?$/, error: "must be an http(s) URL" })
-  // The SDK builds endpoints by string concatenation: "https://x.kinde.com/" + "/oauth2/..."
-  // would break, so a trailing slash is dropped here and written back to process.env.
+  // The SDK concatenates endpoints ("https://x.kinde.com/" + "/oauth2/..."): no trailing slash.
   .transform((url) => url.replace(/\/+$/, ""));
 
 export const envSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
-  // file: is SQLite, postgres(ql):// is PostgreSQL (app/lib/database-url.ts).
   DATABASE_URL: z
     .string()
-    .regex(
-      /^(file:|postgres(ql)?:\/\/).+/,
-      "must be a SQLite file URL such as file:./data/dev.db or a PostgreSQL URL such as postgresql://user:password@host:5432/app",
-    )
+    .refine((url) => providerOf(url) !== null, DATABASE_URL_RULE)
     .default(DEFAULT_DATABASE_URL),
-  // PostgreSQL connections per app instance (SQLite is always one connection). Instances times
-  // this must stay below the server's max_connections (100 by default, a few reserved).
+  // Per instance; instances times this must stay below PostgreSQL's max_connections.
   DATABASE_POOL_SIZE: z.coerce
     .number({ error: "must be a whole number from 1 to 1000" })
     .int("must be a whole number from 1 to 1000")
@@ -48,7 +40,6 @@ export class EnvError extends Error {
   override name = "EnvError";
 }
 
-/** Parses `source` with `schema`; on failure throws one message that names every bad variable. */
 function parseWith<T>(schema: z.ZodType<T>, source: Record<string, string | undefined>): T {
   // Empty strings come from `KEY=` lines in .env: treat them as unset.
   const cleaned = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== ""));
@@ -69,7 +60,7 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
   return parseWith(envSchema, source);
 }
 
-/** Loads .env (the environment wins), checks it, and writes the normalised URLs back for the Kinde SDK. */
+// Loads .env (the environment wins), checks it, and writes the normalised URLs back for the Kinde SDK.
 export function loadEnv(): Env {
   loadDotEnv();
   const env = parseEnv(process.env);
@@ -85,11 +76,8 @@ export function loadEnv(): Env {
   return env;
 }
 
-/**
- * What `npm run users:sync` needs to call Kinde's Management API. The M2M application's
- * credentials are optional: without them the app's own client is used, which the local Kinde
- * server accepts (real Kinde needs an M2M application with the read:users scope).
- */
+// For users:sync. Without M2M credentials the app's own client is used (the local Kinde server accepts
+// it; real Kinde needs an M2M application with read:users).
 export const managementEnvSchema = envSchema
   .pick({ KINDE_ISSUER_URL: true, KINDE_CLIENT_ID: true, KINDE_CLIENT_SECRET: true })
   .extend({
@@ -117,7 +105,6 @@ export interface ManagementEnv {
   issuerUrl: string;
   clientId: string;
   clientSecret: string;
-  /** Which variables the credentials came from, for error messages. */
   credentials: "KINDE_M2M_CLIENT_ID/KINDE_M2M_CLIENT_SECRET" | "KINDE_CLIENT_ID/KINDE_CLIENT_SECRET";
 }
 

@@ -3,11 +3,7 @@ import { prisma } from "./client.server";
 
 export type DatabaseHealth = "ok" | DatabaseFailure;
 
-/**
- * Reads, then writes with a statement that changes nothing: SQLite opens a write transaction
- * for it, and PostgreSQL refuses it in a read-only transaction (a standby, or
- * default_transaction_read_only), so a read-only or locked database fails here too.
- */
+// A write that changes nothing still needs a writable database (a SQLite write lock, a PostgreSQL primary).
 export async function checkDatabase(): Promise<DatabaseHealth> {
   try {
     await prisma.$queryRawUnsafe("SELECT 1");

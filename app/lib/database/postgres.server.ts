@@ -1,8 +1,4 @@
-/**
- * PostgreSQL through @prisma/adapter-pg and a pg pool (docs/decisions/0018-postgresql-beside-sqlite.md).
- * The pool reconnects by itself: a connection the server closed (a restart, a failover) is
- * dropped from the pool, the query on it fails (503), and the next one opens a new connection.
- */
+// See docs/decisions/0018-postgresql-beside-sqlite.md.
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient as PostgresPrismaClient } from "~/generated/prisma-postgresql/client";
 import type { PrismaClient } from "~/generated/prisma/client";
@@ -13,13 +9,8 @@ const CONNECTION_WAIT_MS = 10_000;
 type PgConnection = Awaited<ReturnType<PrismaPg["connect"]>>;
 type PgTransaction = Awaited<ReturnType<PgConnection["startTransaction"]>>;
 
-/**
- * Prisma 6.19 ends an interactive transaction by sending COMMIT (or ROLLBACK) and then calling
- * the adapter's commit() (or rollback()), which gives the connection back to the pool. When the
- * statement fails, as a serializable transaction's COMMIT does on a conflict (40001), Prisma
- * never calls it: the connection is lost to the pool, and after DATABASE_POOL_SIZE such
- * conflicts every query waits in vain. Here a failed COMMIT or ROLLBACK gives it back.
- */
+// Workaround: when COMMIT or ROLLBACK fails (a serialization conflict, 40001), Prisma 6.19 never calls the
+// adapter's commit()/rollback(), so the connection never returns to the pool; here it does.
 function releaseAfterFailedEnd(connection: PgConnection): PgConnection {
   return Object.assign(Object.create(connection) as PgConnection, {
     async startTransaction(isolationLevel?: Parameters<PgConnection["startTransaction"]>[0]) {
@@ -39,7 +30,6 @@ function releaseAfterFailedEnd(connection: PgConnection): PgConnection {
           try {
             return await transaction.executeRaw(query);
           } catch (error) {
-            // PostgreSQL has ended the transaction either way; the connection can go back.
             if (/^\s*(COMMIT|ROLLBACK)\s*$/i.test(query.sql)) await release(() => transaction.rollback());
             throw error;
           }
@@ -63,16 +53,14 @@ export function createPostgresClient(databaseUrl: string, options: PostgresOptio
     {
       connectionString: databaseUrl,
       max: options.poolSize,
-      // A request waits this long for a connection (every one busy, or a server that does not
-      // answer) before its 503. A server that refuses connections fails at once.
       connectionTimeoutMillis: CONNECTION_WAIT_MS,
       idleTimeoutMillis: 30_000,
-      // Idle connections do not keep a stopping server alive: it exits once its requests are done.
+      // Idle connections do not keep a stopping server alive.
       allowExitOnIdle: true,
       application_name: "remix-kinde-prisma",
     },
     {
-      // Without these an idle connection's error would be an unhandled 'error' event: a crash.
+      // Otherwise an idle connection's error is an unhandled 'error' event: a crash.
       onPoolError: logLost("idle connection lost"),
       onConnectionError: logLost("transaction connection lost"),
     },
@@ -82,14 +70,11 @@ export function createPostgresClient(databaseUrl: string, options: PostgresOptio
     adapterName: pg.adapterName,
     connect: async () => releaseAfterFailedEnd(await pg.connect()),
   };
-  // The PostgreSQL client has the same models and a superset of the SQLite client's options:
-  // the models are typed against one (app/generated/prisma) and run on either.
+  // Same models as the SQLite client, which types them (app/generated/prisma).
   return new PostgresPrismaClient({
     adapter,
-    // Prisma's own wait for a transaction's connection must end after the pool's: when Prisma
-    // gives up first (P2028) the adapter still gets the connection later, opens the transaction
-    // on it and never gives it back, until the pool is empty for good. The pool's timeout
-    // withdraws the request cleanly.
+    // Longer than the pool's wait: when Prisma gives up first (P2028) the adapter still opens the
+    // transaction later and never gives the connection back.
     transactionOptions: { maxWait: CONNECTION_WAIT_MS + 10_000, timeout: 20_000 },
   }) as unknown as PrismaClient;
 }

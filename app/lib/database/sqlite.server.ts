@@ -1,37 +1,26 @@
-/**
- * SQLite through the better-sqlite3 driver adapter: one connection, WAL, a busy timeout, and
- * one interactive transaction at a time (docs/decisions/0015-sqlite-one-transaction-at-a-time.md).
- * None of this applies to PostgreSQL (app/lib/db-postgres.server.ts).
- */
+// See docs/decisions/0015-sqlite-one-transaction-at-a-time.md.
 import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
 import { PrismaClient } from "~/generated/prisma/client";
 import { prepareSqliteFile } from "../config/dotenv.server";
+import { sqliteFile } from "./url";
 
-// How long a statement waits for another connection's lock before SQLITE_BUSY (CLI migrations,
-// a second server process, a developer's sqlite3 shell).
+// Another connection's lock (CLI migrations, a second process, a sqlite3 shell) is waited for this long.
 const BUSY_TIMEOUT_MS = 5_000;
 
 function sqlitePath(databaseUrl: string): string {
   try {
     return prepareSqliteFile(databaseUrl);
   } catch (error) {
-    // The folder cannot be created: the first query fails and answers 503; the process
-    // (and every page that needs no database) stays up.
+    // The first query then fails with a 503; the process and pages needing no database stay up.
     console.error(`[db] cannot prepare ${databaseUrl}: ${error instanceof Error ? error.message : String(error)}`);
-    return databaseUrl.replace(/^file:/, "");
+    return sqliteFile(databaseUrl);
   }
 }
 
 type SqliteConnection = Awaited<ReturnType<PrismaBetterSQLite3["connect"]>>;
 type SqliteTransaction = Awaited<ReturnType<SqliteConnection["startTransaction"]>>;
 
-/**
- * better-sqlite3 is one connection. While an interactive transaction is open on it, a query
- * from another request would run inside that transaction: it would read rows not yet
- * committed, and its own writes would be rolled back with the transaction. So here a query
- * outside a transaction waits until none is open (the adapter already queues transactions
- * among themselves). Nothing waits when no transaction is open, which is almost always.
- */
+// One connection: a query from another request would run inside an open transaction, so it waits for none to be open.
 function oneTransactionAtATime(connection: SqliteConnection): SqliteConnection {
   let open: Promise<void> | null = null;
   const outside =
@@ -84,10 +73,7 @@ export function createSqliteClient(databaseUrl: string): PrismaClient {
     connect: async () => oneTransactionAtATime(await sqlite.connect()),
   };
   const client = new PrismaClient({ adapter });
-  // WAL lets readers go on while one request writes, and NORMAL sync is safe under WAL.
-  // It is a property of the database file, so setting it on connect covers a file made by any
-  // tool. A read-only or missing database fails here: that is reported by /healthz and by the
-  // pages that need the database, not as an unhandled rejection.
+  // Set on connect, so a file made by any tool gets WAL; a failure here is reported by /healthz and the pages.
   client
     .$queryRawUnsafe("PRAGMA journal_mode = WAL")
     .then(() => client.$queryRawUnsafe("PRAGMA synchronous = NORMAL"))

@@ -1,21 +1,12 @@
-/**
- * The app's cookies, read and written with `cookie`: the parser Remix and the Kinde SDK use
- * (through universal-cookie), so the app reads a Cookie header exactly as they do. Each
- * request's header is parsed once.
- */
+// Read and written with `cookie`, the parser Remix and the Kinde SDK use, so a Cookie header reads the same everywhere.
 import { parse, serialize } from "cookie";
-
-const parsedCookies = new WeakMap<Request, Readonly<Record<string, string>>>();
+import { perRequest } from "./per-request.server";
 
 /** The cookies a request carries, by name (the first of a repeated name, as browsers order them). */
-export function requestCookies(request: Request): Readonly<Record<string, string>> {
-  let cookies = parsedCookies.get(request);
-  if (!cookies) {
-    cookies = parse(request.headers.get("Cookie") ?? "");
-    parsedCookies.set(request, cookies);
-  }
-  return cookies;
-}
+export const requestCookies = perRequest(
+  (request) => request,
+  (request: Request): Readonly<Record<string, string>> => parse(request.headers.get("Cookie") ?? ""),
+);
 
 /** A Set-Cookie header that removes `name`, with the attributes the Kinde SDK gives its cookies. */
 export function expiredCookie(name: string): string {
@@ -28,7 +19,6 @@ export function expiredCookie(name: string): string {
   });
 }
 
-/** The name and value of a Set-Cookie header (its attributes ignored), or null. */
 export function setCookiePair(header: string): { name: string; value: string } | null {
   const [pair] = Object.entries(parse(header.split(";", 1)[0] ?? ""));
   return pair ? { name: pair[0], value: pair[1] } : null;

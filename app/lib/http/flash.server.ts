@@ -1,7 +1,4 @@
-/**
- * One-time messages shown on the next page ("Profile saved"), carried across a redirect so
- * they work the same with JavaScript off (full page POST, redirect, GET) and on.
- */
+// One-time messages for the next page ("Profile saved"), carried across a redirect so they work without JavaScript.
 import { createCookieSessionStorage } from "@remix-run/node";
 import { requestCookies } from "./cookies.server";
 import { env } from "../config/env.server";
@@ -22,17 +19,13 @@ const storage = createCookieSessionStorage<Record<string, never>, { flash: Flash
   },
 });
 
-/** A Set-Cookie value that shows `flash` on the next page rendered. */
 export async function setFlash(flash: Flash): Promise<string> {
   const session = await storage.getSession();
   session.flash("flash", flash);
   return storage.commitSession(session);
 }
 
-/**
- * The pending message and the Set-Cookie that clears it, or nothing. Requests without the
- * cookie (almost all of them) skip the signature check entirely.
- */
+// Requests without the cookie (almost all) skip the signature check.
 export async function takeFlash(request: Request): Promise<{ flash: Flash | null; setCookie: string | null }> {
   if (requestCookies(request)[FLASH_COOKIE] === undefined) return { flash: null, setCookie: null };
   const session = await storage.getSession(request.headers.get("Cookie"));

@@ -1,6 +1,4 @@
-/**
- * Security headers for every response the app renders. See docs/decisions/0006-csp.md.
- */
+// See docs/decisions/0006-csp.md.
 import { randomBytes } from "node:crypto";
 import { env } from "../config/env.server";
 
@@ -16,15 +14,14 @@ export function contentSecurityPolicy(nonce: string): string {
     // Only Remix's own inline scripts carry the nonce; no 'unsafe-inline' for scripts.
     `script-src 'self' 'nonce-${nonce}'`,
     "style-src 'self'",
-    // Kinde profile pictures come from the identity provider (Gravatar, Google, ...).
+    // Profile pictures come from the identity provider (Gravatar, Google, ...).
     "img-src 'self' data: https:",
     // Vite's dev server pushes hot updates over a websocket.
     `connect-src 'self'${isDev ? " ws: wss:" : ""}`,
     "font-src 'self'",
     "object-src 'none'",
     "base-uri 'self'",
-    // Sign-out posts to the app, which redirects to Kinde's /logout: browsers apply
-    // form-action to that redirect too.
+    // Sign-out's POST redirects to Kinde's /logout, and form-action applies to that redirect too.
     `form-action 'self' ${issuer}`,
     "frame-ancestors 'none'",
   ].join("; ");

@@ -1,32 +1,22 @@
-/**
- * The small part of Kinde's Management API that users:sync needs: a client_credentials token
- * (audience `${issuer}/api`), the user list a page at a time, and one user by id. Waits out
- * 429s as Kinde asks (RateLimit-Reset), a bounded number of times, and turns every failure
- * into a KindeManagementError with a one-line message.
- */
+// The part of Kinde's Management API that users:sync needs; every failure is a one-line KindeManagementError.
 import { z } from "zod";
 import type { ManagementEnv } from "../config/env-schema.server";
+import type { KindeProfileFacts } from "./user-facts.server";
 
 export class KindeManagementError extends Error {
   override name = "KindeManagementError";
 }
 
-export interface KindeApiUser {
+export interface KindeApiUser extends KindeProfileFacts {
   id: string;
-  email: string | null;
-  firstName: string | null;
-  lastName: string | null;
-  picture: string | null;
-  suspended: boolean;
   lastSignedIn: Date | null;
 }
 
 export interface ManagementClientOptions {
   fetch?: typeof fetch;
-  /** Waits between retries; tests replace it to see the waits without taking them. */
+  /** Tests replace it to see the waits without taking them. */
   sleep?: (ms: number) => Promise<void>;
   log?: (line: string) => void;
-  /** Retries of one request answered 429 or 5xx (or not answered) before giving up. */
   maxRetries?: number;
   requestTimeoutMs?: number;
 }
@@ -63,10 +53,7 @@ function toUser(user: z.infer<typeof apiUser>): KindeApiUser {
   };
 }
 
-/**
- * How long Kinde asks to wait: RateLimit-Reset (seconds from now; a Unix time is accepted
- * too) or Retry-After, else an exponential backoff. Never more than a minute.
- */
+/** RateLimit-Reset (seconds, or a Unix time) or Retry-After, else an exponential backoff; at most a minute. */
 export function retryDelayMs(response: Response | null, retry: number, now = Date.now()): number {
   const header = response?.headers.get("RateLimit-Reset") ?? response?.headers.get("Retry-After");
   const seconds = header === null || header === undefined ? Number.NaN : Number(header.trim());
@@ -81,84 +68,130 @@ function describeNetworkError(error: unknown): string {
   return cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));
 }
 
+async function readJson(response: Response, what: string): Promise<unknown> {
+  try {
+    return await response.json();
+  } catch {
+    throw new KindeManagementError(`Kinde answered ${what} with something that is not JSON (${response.status})`);
+  }
+}
+
+interface Transport {
+  config: ManagementEnv;
+  fetch: typeof fetch;
+  sleep: (ms: number) => Promise<void>;
+  log: (line: string) => void;
+  maxRetries: number;
+  timeoutMs: number;
+}
+
+type Get = (path: string, what: string) => Promise<Response>;
+
+// Retried on 429, 5xx and timeouts; nothing listening, an unknown host or a bad certificate will not mend.
+async function send(t: Transport, what: string, url: string, init: RequestInit): Promise<Response> {
+  for (let retry = 0; ; retry++) {
+    let response: Response | null = null;
+    let failure: string;
+    try {
+      response = await t.fetch(url, { ...init, signal: AbortSignal.timeout(t.timeoutMs) });
+      if (response.status !== 429 && response.status < 500) return response;
+      failure = response.status === 429 ? "rate limited (429)" : `answered ${response.status}`;
+    } catch (error) {
+      const reason = describeNetworkError(error);
+      if (retry >= t.maxRetries || UNREACHABLE.test(reason)) {
+        throw new KindeManagementError(`cannot reach Kinde at ${t.config.issuerUrl} (${reason})`);
+      }
+      failure = `did not answer (${reason})`;
+    }
+    if (retry >= t.maxRetries) {
+      throw new KindeManagementError(`Kinde ${failure} for ${what}, still after ${t.maxRetries} retries`);
+    }
+    await response?.body?.cancel();
+    const wait = retryDelayMs(response, retry);
+    t.log(`Kinde ${failure} for ${what}: waiting ${Math.ceil(wait / 1000)} s (retry ${retry + 1} of ${t.maxRetries})`);
+    await t.sleep(wait);
+  }
+}
+
+async function fetchToken(t: Transport): Promise<string> {
+  const { config } = t;
+  const response = await send(t, "the token request", `${config.issuerUrl}/oauth2/token`, {
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded", Accept: "application/json" },
+    body: new URLSearchParams({
+      grant_type: "client_credentials",
+      client_id: config.clientId,
+      client_secret: config.clientSecret,
+      audience: `${config.issuerUrl}/api`,
+    }),
+  });
+  const body = await readJson(response, "the token request");
+  const granted = tokenResponse.safeParse(body);
+  if (response.ok && granted.success) return granted.data.access_token;
+  const refused = tokenError.safeParse(body);
+  const reason = refused.success ? refused.data.error : `HTTP ${response.status}`;
+  if (reason === "invalid_client" || response.status === 401) {
+    throw new KindeManagementError(
+      `Kinde refused the client credentials in ${config.credentials} (${reason}); for real Kinde use an M2M application authorised for the Management API`,
+    );
+  }
+  throw new KindeManagementError(`Kinde refused the Management API token (${reason})`);
+}
+
+async function* listUsers(get: Get, pageSize: number): AsyncGenerator<KindeApiUser[]> {
+  let nextToken: string | null | undefined;
+  const seen = new Set<string>();
+  for (let page = 1; page <= MAX_PAGES; page++) {
+    const query = new URLSearchParams({ page_size: String(pageSize) });
+    if (nextToken) query.set("next_token", nextToken);
+    const what = `the user list (page ${page})`;
+    const response = await get(`/api/v1/users?${query}`, what);
+    if (!response.ok) throw new KindeManagementError(`Kinde answered ${response.status} for ${what}`);
+    const parsed = userList.safeParse(await readJson(response, what));
+    if (!parsed.success) throw new KindeManagementError(`Kinde's answer for ${what} is not a user list`);
+    yield (parsed.data.users ?? []).map(toUser);
+    nextToken = parsed.data.next_token;
+    if (!nextToken) return;
+    // A token seen before would page forever.
+    if (seen.has(nextToken)) throw new KindeManagementError(`Kinde repeated a next_token on ${what}`);
+    seen.add(nextToken);
+  }
+  throw new KindeManagementError(`Kinde's user list did not end after ${MAX_PAGES} pages`);
+}
+
+async function userExists(get: Get, id: string): Promise<boolean> {
+  const what = "a user lookup";
+  const response = await get(`/api/v1/user?${new URLSearchParams({ id })}`, what);
+  if (response.ok) {
+    await response.body?.cancel();
+    return true;
+  }
+  const body = await response.text().catch(() => "");
+  // The local server answers 404 {"errors":[{"code":"USER_NOT_FOUND"}]}; accept either sign.
+  if (response.status === 404 || (response.status === 400 && body.includes("USER_NOT_FOUND"))) return false;
+  throw new KindeManagementError(`Kinde answered ${response.status} for ${what}`);
+}
+
 export function createKindeManagementClient(config: ManagementEnv, options: ManagementClientOptions = {}) {
-  const fetchImpl = options.fetch ?? fetch;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  const log = options.log ?? (() => {});
-  const maxRetries = options.maxRetries ?? 5;
-  const timeoutMs = options.requestTimeoutMs ?? 30_000;
+  const t: Transport = {
+    config,
+    fetch: options.fetch ?? fetch,
+    sleep: options.sleep ?? ((ms) => new Promise<void>((resolve) => setTimeout(resolve, ms))),
+    log: options.log ?? (() => {}),
+    maxRetries: options.maxRetries ?? 5,
+    timeoutMs: options.requestTimeoutMs ?? 30_000,
+  };
   let token: Promise<string> | undefined;
 
-  /**
-   * One HTTP request, retried on 429, 5xx and timeouts, up to maxRetries times. Nothing
-   * listening, an unknown host or a bad certificate will not mend in a minute: no retry.
-   */
-  async function send(what: string, url: string, init: RequestInit): Promise<Response> {
-    for (let retry = 0; ; retry++) {
-      let response: Response | null = null;
-      let failure: string;
-      try {
-        response = await fetchImpl(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
-        if (response.status !== 429 && response.status < 500) return response;
-        failure = response.status === 429 ? "rate limited (429)" : `answered ${response.status}`;
-      } catch (error) {
-        const reason = describeNetworkError(error);
-        if (retry >= maxRetries || UNREACHABLE.test(reason)) {
-          throw new KindeManagementError(`cannot reach Kinde at ${config.issuerUrl} (${reason})`);
-        }
-        failure = `did not answer (${reason})`;
-      }
-      if (retry >= maxRetries) {
-        throw new KindeManagementError(`Kinde ${failure} for ${what}, still after ${maxRetries} retries`);
-      }
-      await response?.body?.cancel();
-      const wait = retryDelayMs(response, retry);
-      log(`Kinde ${failure} for ${what}: waiting ${Math.ceil(wait / 1000)} s (retry ${retry + 1} of ${maxRetries})`);
-      await sleep(wait);
-    }
-  }
-
-  async function json(response: Response, what: string): Promise<unknown> {
-    try {
-      return await response.json();
-    } catch {
-      throw new KindeManagementError(`Kinde answered ${what} with something that is not JSON (${response.status})`);
-    }
-  }
-
-  async function fetchToken(): Promise<string> {
-    const response = await send("the token request", `${config.issuerUrl}/oauth2/token`, {
-      method: "POST",
-      headers: { "Content-Type": "application/x-www-form-urlencoded", Accept: "application/json" },
-      body: new URLSearchParams({
-        grant_type: "client_credentials",
-        client_id: config.clientId,
-        client_secret: config.clientSecret,
-        audience: `${config.issuerUrl}/api`,
-      }),
-    });
-    const body = await json(response, "the token request");
-    const granted = tokenResponse.safeParse(body);
-    if (response.ok && granted.success) return granted.data.access_token;
-    const refused = tokenError.safeParse(body);
-    const reason = refused.success ? refused.data.error : `HTTP ${response.status}`;
-    if (reason === "invalid_client" || response.status === 401) {
-      throw new KindeManagementError(
-        `Kinde refused the client credentials in ${config.credentials} (${reason}); for real Kinde use an M2M application authorised for the Management API`,
-      );
-    }
-    throw new KindeManagementError(`Kinde refused the Management API token (${reason})`);
-  }
-
-  /** A GET on the Management API; a token that expired meanwhile is fetched again once. */
-  async function get(path: string, what: string): Promise<Response> {
+  // A token that expired meanwhile is fetched again once.
+  const get: Get = async (path, what) => {
     for (let attempt = 1; ; attempt++) {
-      token ??= fetchToken();
+      token ??= fetchToken(t);
       const bearer = await token.catch((error: unknown) => {
         token = undefined;
         throw error;
       });
-      const response = await send(what, `${config.issuerUrl}${path}`, {
+      const response = await send(t, what, `${config.issuerUrl}${path}`, {
         headers: { Authorization: `Bearer ${bearer}`, Accept: "application/json" },
       });
       if (response.status === 401 && attempt === 1) {
@@ -172,44 +205,11 @@ export function createKindeManagementClient(config: ManagementEnv, options: Mana
       }
       return response;
     }
-  }
+  };
 
   return {
-    /** Every user, a page at a time (`next_token` paging). */
-    async *listUsers(pageSize = KINDE_PAGE_SIZE): AsyncGenerator<KindeApiUser[]> {
-      let nextToken: string | null | undefined;
-      const seen = new Set<string>();
-      for (let page = 1; page <= MAX_PAGES; page++) {
-        const query = new URLSearchParams({ page_size: String(pageSize) });
-        if (nextToken) query.set("next_token", nextToken);
-        const what = `the user list (page ${page})`;
-        const response = await get(`/api/v1/users?${query}`, what);
-        if (!response.ok) throw new KindeManagementError(`Kinde answered ${response.status} for ${what}`);
-        const parsed = userList.safeParse(await json(response, what));
-        if (!parsed.success) throw new KindeManagementError(`Kinde's answer for ${what} is not a user list`);
-        yield (parsed.data.users ?? []).map(toUser);
-        nextToken = parsed.data.next_token;
-        if (!nextToken) return;
-        // A token seen before would page forever.
-        if (seen.has(nextToken)) throw new KindeManagementError(`Kinde repeated a next_token on ${what}`);
-        seen.add(nextToken);
-      }
-      throw new KindeManagementError(`Kinde's user list did not end after ${MAX_PAGES} pages`);
-    },
-
-    /** Whether Kinde still has this user: true, false (404), or an error when it cannot tell. */
-    async userExists(id: string): Promise<boolean> {
-      const what = "a user lookup";
-      const response = await get(`/api/v1/user?${new URLSearchParams({ id })}`, what);
-      if (response.ok) {
-        await response.body?.cancel();
-        return true;
-      }
-      const body = await response.text().catch(() => "");
-      // The local server answers 404 {"errors":[{"code":"USER_NOT_FOUND"}]}; accept either sign.
-      if (response.status === 404 || (response.status === 400 && body.includes("USER_NOT_FOUND"))) return false;
-      throw new KindeManagementError(`Kinde answered ${response.status} for ${what}`);
-    },
+    listUsers: (pageSize = KINDE_PAGE_SIZE) => listUsers(get, pageSize),
+    userExists: (id: string) => userExists(get, id),
   };
 }
 

@@ -1,12 +1,6 @@
-/**
- * "What Kinde says about a user", wherever the app hears it (a sign-in's ID token, a webhook,
- * users:sync), and the one set of rules deciding what of it the row takes. Pure: the model
- * (app/models/user.server.ts) reads the row, asks planKindeUserChange, and writes the plan.
- * The rules: docs/decisions/0013-kinde-sync-tombstones-and-ordering.md.
- */
+// What Kinde says about a user, and what the row takes of it: docs/decisions/0013-kinde-sync-tombstones-and-ordering.md.
 import { cleanName } from "../../../common/names.ts";
 
-/** Also stored as User.kindeSyncedFrom. */
 export type KindeFactsSource = "sign-in" | "users:sync" | `webhook ${string}`;
 
 export interface KindeProfileFacts {
@@ -19,18 +13,14 @@ export interface KindeProfileFacts {
 
 export interface KindeUserFacts {
   kindeId: string;
-  /** Kinde's time for this news; only news newer than the row's kindeSyncedAt is applied. */
   observedAt: Date;
   source: KindeFactsSource;
-  /** What Kinde told, cleaned (cleanKindeProfile); a missing key leaves the stored value. */
+  /** A missing key leaves the stored value. */
   profile: Partial<KindeProfileFacts>;
-  /** When the person signed in; lastSignInAt only moves forward. */
   signedInAt?: Date | null;
-  /** Create the row when there is none (not for a bare "signed in" event). */
   createIfMissing: boolean;
 }
 
-/** The stored columns the rules read. */
 export interface StoredKindeUser {
   email: string | null;
   firstName: string | null;
@@ -50,12 +40,10 @@ export type KindeUserChange =
   | {
       kind: "update";
       data: Partial<KindeUserColumns>;
-      /** The fields whose values change (kindeSyncedAt/From excluded). */
       changed: (keyof KindeUserColumns)[];
     }
   | { kind: "none"; reason: "older" | "unchanged" | "unknown" };
 
-/** Kinde sends "" or omits fields it does not have; the database keeps NULL for "unknown". */
 function clean(value: string | null | undefined, max: number): string | null {
   const trimmed = value?.trim();
   return trimmed ? trimmed.slice(0, max) : null;
@@ -67,14 +55,7 @@ function cleanPicture(value: string | null | undefined): string | null {
   return picture && /^https?:\/\//i.test(picture) ? picture : null;
 }
 
-/** Raw fields as Kinde names them; `undefined` means "not told" and stays out of the result. */
-export function cleanKindeProfile(raw: {
-  email?: string | null;
-  firstName?: string | null;
-  lastName?: string | null;
-  picture?: string | null;
-  suspended?: boolean;
-}): Partial<KindeProfileFacts> {
+export function cleanKindeProfile(raw: Partial<KindeProfileFacts>): Partial<KindeProfileFacts> {
   const profile: Partial<KindeProfileFacts> = {};
   if (raw.email !== undefined) profile.email = clean(raw.email, 320)?.toLowerCase() ?? null;
   // Names by the app's own rule, so the profile form accepts what was stored unchanged.
@@ -85,10 +66,7 @@ export function cleanKindeProfile(raw: {
   return profile;
 }
 
-/**
- * Whether the facts are newer than the data the row holds. A sign-in's time is its ID token's
- * `iat`, in whole seconds: two sign-ins within one second tie, and the later one wins.
- */
+// A sign-in's time is its token's `iat`, in whole seconds: two sign-ins within one second tie, the later wins.
 export function isNewerThanStored(facts: Pick<KindeUserFacts, "observedAt" | "source">, row: StoredKindeUser): boolean {
   if (row.kindeSyncedAt === null) return true;
   const difference = facts.observedAt.getTime() - row.kindeSyncedAt.getTime();
@@ -97,7 +75,6 @@ export function isNewerThanStored(facts: Pick<KindeUserFacts, "observedAt" | "so
 
 const PROFILE_COLUMNS = ["email", "firstName", "lastName", "picture"] as const;
 
-/** What the row should become. `row` is null when there is none (and no tombstone). */
 export function planKindeUserChange(row: StoredKindeUser | null, facts: KindeUserFacts): KindeUserChange {
   const { profile } = facts;
   const told = Object.keys(profile).length > 0;
@@ -134,9 +111,8 @@ export function planKindeUserChange(row: StoredKindeUser | null, facts: KindeUse
   const signedInAt = facts.signedInAt;
   if (signedInAt && (row.lastSignInAt === null || signedInAt > row.lastSignInAt)) data.lastSignInAt = signedInAt;
   const changed = Object.keys(data) as (keyof KindeUserColumns)[];
-  // A webhook or a sign-in records its time even when the values are the same, so that older
-  // news arriving later is recognised as older. users:sync writes only differences, so that a
-  // second run writes nothing.
+  // Webhooks and sign-ins record their time even without a change, so later-arriving older news is
+  // recognised; users:sync writes only differences, so a second run writes nothing.
   if (newer && (changed.length > 0 || facts.source !== "users:sync")) {
     data.kindeSyncedAt = facts.observedAt;
     data.kindeSyncedFrom = facts.source;

@@ -1,13 +1,13 @@
-/**
- * npm run users:sync: makes the user table match Kinde's user list. Each listed user goes
- * through the same rules as a sign-in or a webhook (app/models/user.server.ts), at the time
- * the listing started, so news newer than the listing is kept. Rows whose Kinde user is gone
- * are tombstoned, only after a complete listing and only once Kinde confirms, user by user,
- * that it does not know the id: a user missed by paging must not be deleted for good.
- */
+// npm run users:sync. A row is tombstoned only after a complete listing and once Kinde confirms it does
+// not know the id: a user missed by paging must not be deleted for good.
 import { cleanKindeProfile, type KindeUserFacts } from "./user-facts.server";
 import type { KindeApiUser, KindeManagementClient } from "./management-api.server";
-import { applyKindeUserFacts, forgetKindeUser, listKindeIdsStoredBefore } from "~/models/user.server";
+import {
+  applyKindeUserFacts,
+  forgetKindeUser,
+  listKindeIdsStoredBefore,
+  type KindeUserOutcome,
+} from "~/models/user.server";
 
 export interface SyncSummary {
   listed: number;
@@ -15,14 +15,10 @@ export interface SyncSummary {
   created: number;
   updated: number;
   unchanged: number;
-  /** Listed, but the row holds newer news (a webhook that arrived during the listing). */
   newer: number;
-  /** Listed, but deleted earlier (a tombstone): never stored again. */
   deleted: number;
-  /** Listed, but the person deleted their account here: stored again only by their sign-in. */
   left: number;
   tombstoned: number;
-  /** Not listed, yet Kinde still knows them (the listing missed them): kept. */
   keptUnlisted: number;
   dryRun: boolean;
 }
@@ -40,21 +36,25 @@ function factsFrom(user: KindeApiUser, listedAt: Date): KindeUserFacts {
     kindeId: user.id,
     observedAt: listedAt,
     source: "users:sync",
-    profile: cleanKindeProfile({
-      email: user.email,
-      firstName: user.firstName,
-      lastName: user.lastName,
-      picture: user.picture,
-      suspended: user.suspended,
-    }),
+    profile: cleanKindeProfile(user),
     signedInAt: user.lastSignedIn,
     createIfMissing: true,
   };
 }
 
+// Which count each outcome adds to ("older": the row holds newer news, a webhook during the listing).
+const COUNTED_AS = {
+  created: "created",
+  updated: "updated",
+  unchanged: "unchanged",
+  unknown: "unchanged",
+  older: "newer",
+  deleted: "deleted",
+  left: "left",
+} as const satisfies Record<KindeUserOutcome["outcome"], keyof SyncSummary>;
+
 export async function syncUsersFromKinde(options: SyncOptions): Promise<SyncSummary> {
   const { client, dryRun = false, log = () => {}, now = () => new Date() } = options;
-  const would = dryRun ? "would " : "";
   const listedAt = now();
   const summary: SyncSummary = {
     listed: 0,
@@ -70,7 +70,6 @@ export async function syncUsersFromKinde(options: SyncOptions): Promise<SyncSumm
     dryRun,
   };
   const listed = new Set<string>();
-
   for await (const page of client.listUsers(options.pageSize)) {
     summary.pages++;
     for (const user of page) {
@@ -78,33 +77,23 @@ export async function syncUsersFromKinde(options: SyncOptions): Promise<SyncSumm
       listed.add(user.id);
       summary.listed++;
       const result = await applyKindeUserFacts(factsFrom(user, listedAt), { dryRun });
-      switch (result.outcome) {
-        case "created":
-          summary.created++;
-          if (dryRun) log(`${would}create ${user.id}`);
-          break;
-        case "updated":
-          summary.updated++;
-          if (dryRun) log(`${would}update ${user.id}: ${result.changed.join(", ")}`);
-          break;
-        case "older":
-          summary.newer++;
-          break;
-        case "deleted":
-          summary.deleted++;
-          break;
-        case "left":
-          summary.left++;
-          break;
-        default:
-          summary.unchanged++;
-      }
+      summary[COUNTED_AS[result.outcome]]++;
+      if (dryRun && result.outcome === "created") log(`would create ${user.id}`);
+      if (dryRun && result.outcome === "updated") log(`would update ${user.id}: ${result.changed.join(", ")}`);
     }
     log(`page ${summary.pages}: ${page.length} users (${summary.listed} so far)`);
   }
+  await tombstoneUnlisted(listed, listedAt, summary, options);
+  return summary;
+}
 
-  // The listing is complete. Rows stored before it started whose id it did not contain:
-  // gone from Kinde, once Kinde confirms it.
+/** Rows stored before the listing whose id it did not contain, once Kinde confirms it does not know them. */
+async function tombstoneUnlisted(
+  listed: Set<string>,
+  listedAt: Date,
+  summary: SyncSummary,
+  { client, dryRun = false, log = () => {} }: SyncOptions,
+): Promise<void> {
   for (const kindeId of await listKindeIdsStoredBefore(listedAt)) {
     if (listed.has(kindeId)) continue;
     if (await client.userExists(kindeId)) {
@@ -116,7 +105,6 @@ export async function syncUsersFromKinde(options: SyncOptions): Promise<SyncSumm
     if (!dryRun) await forgetKindeUser(kindeId, listedAt);
     log(`${dryRun ? "would tombstone" : "tombstoned"} ${kindeId} (deleted at Kinde)`);
   }
-  return summary;
 }
 
 export function formatSummary(summary: SyncSummary): string {

@@ -1,20 +1,11 @@
-/**
- * Turns a POST /webhooks/kinde into a verified Kinde event, or refuses it with the status that
- * says why. Kinde sends `Content-Type: application/jwt`, the body an RS256 JWT signed with the
- * domain's keys (the same JWKS as its tokens). Verified here with jose rather than
- * @kinde/webhooks, which fetches the JWKS on every call, pins no algorithm, checks no
- * timestamp and cannot tell "forged" from "keys unreachable"
- * (docs/decisions/0014-verify-webhooks-with-jose.md).
- */
+// A POST /webhooks/kinde verified into an event, or refused with a status: docs/decisions/0014-verify-webhooks-with-jose.md.
 import { errors, jwtVerify, type JWTVerifyGetKey } from "jose";
 import { z } from "zod";
 import { kindeJwks } from "../auth/tokens.server";
 
-/** Kinde's events are a few hundred bytes; the server refuses anything over 64 KiB earlier. */
 export const MAX_WEBHOOK_BYTES = 32 * 1024;
-/** Kinde retries for about 36 hours; anything older than this is a replay. */
+// Kinde retries for about 36 hours; anything older is a replay. Clocks differ a little.
 export const REPLAY_WINDOW_MS = 72 * 60 * 60 * 1000;
-/** Clocks differ a little; an event from further in the future is not genuine. */
 export const MAX_CLOCK_AHEAD_MS = 5 * 60 * 1000;
 
 export class WebhookRejected extends Error {
@@ -78,9 +69,7 @@ async function readBody(request: Request): Promise<string> {
   const chunks: Uint8Array[] = [];
   let size = 0;
   try {
-    // Read to the end even when it is too large, keeping nothing past the limit: answering
-    // before the body is read would reset the connection under the sender. The server cuts
-    // off anything over its own 64 KiB limit.
+    // Read to the end even when too large: answering before the body is read resets the sender's connection.
     const reader = request.body?.getReader();
     for (let chunk = await reader?.read(); chunk && !chunk.done; chunk = await reader?.read()) {
       size += chunk.value.byteLength;
@@ -98,7 +87,6 @@ async function readBody(request: Request): Promise<string> {
   }
 }
 
-/** Which failures are the sender's (4xx) and which mean the keys could not be had (503). */
 function rejectionFor(error: unknown): WebhookRejected {
   if (error instanceof errors.JWSInvalid || error instanceof errors.JWTInvalid) {
     return new WebhookRejected(400, "not a well-formed JWT");
@@ -148,12 +136,10 @@ function parseEvent(payload: unknown, now: number): KindeWebhookEvent {
 }
 
 export interface VerifyOptions {
-  /** The keys to verify against: the issuer's JWKS by default. */
   keys?: JWTVerifyGetKey;
   now?: () => number;
 }
 
-/** The verified event, or a WebhookRejected whose status is the answer to send. */
 export async function verifyKindeWebhook(request: Request, options: VerifyOptions = {}): Promise<KindeWebhookEvent> {
   const mediaType = request.headers.get("Content-Type")?.split(";")[0]?.trim().toLowerCase();
   if (mediaType !== "application/jwt") throw new WebhookRejected(415, "content type is not application/jwt");

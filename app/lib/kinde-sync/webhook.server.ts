@@ -1,13 +1,8 @@
-/**
- * POST /webhooks/kinde: Kinde's events about users, applied exactly once. The event id is
- * claimed and the change applied in one transaction, so a retry or a duplicate delivered at
- * the same moment ends as one application and 200s. Events arrive in any order; the rules of
- * app/lib/kinde-user-facts.server.ts keep the newest news.
- */
+// POST /webhooks/kinde: each event claimed and applied in one transaction, so it applies exactly once.
 import { Prisma } from "~/generated/prisma/client";
 import { DuplicateWebhookEvent, pruneWebhookEvents, recordWebhookEvent } from "~/models/kinde-webhook-event.server";
-import { applyKindeUserFacts, forgetKindeUser } from "~/models/user.server";
-import { conflictBackoff, isRetryableConflict } from "../database/errors.server";
+import { applyKindeUserFacts, forgetKindeUser, type KindeUserOutcome } from "~/models/user.server";
+import { retryOnConflict } from "../database/errors.server";
 import { transaction, type Db } from "../database/client.server";
 import { cleanKindeProfile } from "./user-facts.server";
 import {
@@ -18,7 +13,6 @@ import {
   type VerifyOptions,
 } from "./webhook-verify.server";
 
-/** What became of a delivery; logged, and answered to Kinde. */
 export type WebhookOutcome =
   | "created"
   | "updated"
@@ -32,28 +26,32 @@ export type WebhookOutcome =
   | "recorded"
   | "duplicate";
 
-const MAX_ATTEMPTS = 16;
 const PRUNE_EVERY_MS = 60_000;
 let lastPrunedAt = 0;
+
+const IGNORED = {
+  deleted: "ignored (deleted identity)",
+  left: "ignored (deleted their account here)",
+  unknown: "ignored (unknown user)",
+} as const;
+
+function outcomeOf(outcome: KindeUserOutcome["outcome"]): WebhookOutcome {
+  return outcome === "deleted" || outcome === "left" || outcome === "unknown" ? IGNORED[outcome] : outcome;
+}
 
 async function applyEvent(event: KindeWebhookEvent, tx: Db): Promise<WebhookOutcome> {
   const source = `webhook ${event.type}` as const;
   switch (event.kind) {
     case "user-profile": {
       const { id, ...raw } = event.user;
-      const result = await applyKindeUserFacts(
+      const { outcome } = await applyKindeUserFacts(
         { kindeId: id, observedAt: event.occurredAt, source, profile: cleanKindeProfile(raw), createIfMissing: true },
         { db: tx },
       );
-      if (result.outcome === "left") return "ignored (deleted their account here)";
-      return result.outcome === "deleted"
-        ? "ignored (deleted identity)"
-        : result.outcome === "unknown"
-          ? "ignored (unknown user)"
-          : result.outcome;
+      return outcomeOf(outcome);
     }
     case "user-authenticated": {
-      const result = await applyKindeUserFacts(
+      const { outcome } = await applyKindeUserFacts(
         {
           kindeId: event.userId,
           observedAt: event.occurredAt,
@@ -64,10 +62,7 @@ async function applyEvent(event: KindeWebhookEvent, tx: Db): Promise<WebhookOutc
         },
         { db: tx },
       );
-      if (result.outcome === "deleted") return "ignored (deleted identity)";
-      if (result.outcome === "left") return "ignored (deleted their account here)";
-      if (result.outcome === "unknown") return "ignored (unknown user)";
-      return result.outcome === "older" ? "unchanged" : result.outcome;
+      return outcomeOf(outcome === "older" ? "unchanged" : outcome);
     }
     case "user-deleted": {
       const { newlyTombstoned } = await forgetKindeUser(event.userId, event.occurredAt, tx);
@@ -78,27 +73,22 @@ async function applyEvent(event: KindeWebhookEvent, tx: Db): Promise<WebhookOutc
   }
 }
 
-/** Claims the event id and applies the event in one transaction; a lost race tries again. */
 async function processOnce(event: KindeWebhookEvent): Promise<WebhookOutcome> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await transaction(
-        async (tx) => {
-          // First, so that a concurrent duplicate waits on the unique id, then fails.
-          await recordWebhookEvent({ eventId: event.eventId, type: event.type, occurredAt: event.occurredAt }, tx);
-          return applyEvent(event, tx);
-        },
-        { isolationLevel: Prisma.TransactionIsolationLevel.Serializable },
-      );
-    } catch (error) {
-      if (error instanceof DuplicateWebhookEvent) return "duplicate";
-      if (attempt >= MAX_ATTEMPTS || !isRetryableConflict(error)) throw error;
-      await conflictBackoff(attempt);
-    }
+  const claimAndApply = async (tx: Db) => {
+    // Claimed first, so that a concurrent duplicate waits on the unique id, then fails.
+    await recordWebhookEvent({ eventId: event.eventId, type: event.type, occurredAt: event.occurredAt }, tx);
+    return applyEvent(event, tx);
+  };
+  try {
+    return await retryOnConflict(() =>
+      transaction(claimAndApply, { isolationLevel: Prisma.TransactionIsolationLevel.Serializable }),
+    );
+  } catch (error) {
+    if (error instanceof DuplicateWebhookEvent) return "duplicate";
+    throw error;
   }
 }
 
-/** Forgets event ids past the replay window, at most once a minute per process. */
 async function pruneNowAndThen(now: number): Promise<void> {
   if (now - lastPrunedAt < PRUNE_EVERY_MS) return;
   lastPrunedAt = now;
@@ -115,10 +105,7 @@ function answer(status: number, body: Record<string, string>): Response {
   return Response.json(body, { status, headers: { "Cache-Control": "no-store" } });
 }
 
-/**
- * One log line per delivery: type, event id and outcome, never the token or personal data.
- * Only a verified event's type and id are logged; a refused delivery logs why.
- */
+// One log line per delivery (type, event id, outcome), never the token or personal data.
 export async function handleKindeWebhook(request: Request, options: VerifyOptions = {}): Promise<Response> {
   let event: KindeWebhookEvent;
   try {
@@ -132,7 +119,7 @@ export async function handleKindeWebhook(request: Request, options: VerifyOption
   try {
     outcome = await processOnce(event);
   } catch (error) {
-    // The database is unavailable (a 503 Response from db.server.ts): Kinde retries later.
+    // The database is unavailable: Kinde retries a 503 later.
     if (error instanceof Response && error.status === 503) {
       console.warn(`[webhook] ${event.type} ${event.eventId} not applied: database unavailable`);
       return answer(503, { error: "database unavailable" });

@@ -6,6 +6,7 @@
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { prisma } from "~/lib/database/client.server";
+import { sqliteFile } from "~/lib/database/url";
 import { getUserByKindeId } from "~/models/user.server";
 
 const originalTz = process.env.TZ;
@@ -42,7 +43,7 @@ describe("getUserByKindeId", () => {
   });
 
   it("reads SQLite's own timestamps (a row written by another tool) as UTC, whatever the server's time zone", async () => {
-    const file = process.env.DATABASE_URL!.replace(/^file:/, "");
+    const file = sqliteFile(process.env.DATABASE_URL!);
     const db = new Database(file);
     try {
       // CURRENT_TIMESTAMP's format, an ISO string, and milliseconds since 1970.
