@@ -4,13 +4,12 @@
  */
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
-  authorizeUrl,
   CLIENT_ID,
   CLIENT_SECRET,
   CONFIG_PATH,
-  TestBrowser,
+  type Credentials,
   decodePayload,
   get,
   hiddenRequestId,
@@ -18,11 +17,9 @@ import {
   postForm,
   REDIRECT_URI,
   SITE_URL,
-  signUp,
   startServer,
-  tokenRequest,
-  type Credentials,
-  type TestServer,
+  TestBrowser,
+  useServer,
 } from "./harness.ts";
 
 const OTHER_SITE = "http://localhost:4555";
@@ -40,18 +37,10 @@ const M2M = {
   scopes: ["read:users"],
 };
 
-let server: TestServer;
-
-beforeAll(async () => {
-  server = await startServer({ applications: [SECOND, M2M] });
-});
-
-afterAll(async () => {
-  await server.close();
-});
+const server = useServer({ applications: [SECOND, M2M] });
 
 function authorizeFor(clientId: string, redirectUri: string, extra: Record<string, string> = {}) {
-  return authorizeUrl(server, { client_id: clientId, redirect_uri: redirectUri, ...extra });
+  return server.authorizeUrl({ client_id: clientId, redirect_uri: redirectUri, ...extra });
 }
 
 /** Signs in through the form of an authorization URL; returns the callback URL it redirected to. */
@@ -69,7 +58,7 @@ async function signInThrough(url: string, credentials: Credentials, jar = new Te
 }
 
 function exchangeAs(client: { clientId: string; clientSecret: string }, code: string, redirectUri: string) {
-  return tokenRequest(server, {
+  return server.tokenRequest({
     grant_type: "authorization_code",
     client_id: client.clientId,
     client_secret: client.clientSecret,
@@ -121,7 +110,7 @@ describe("a second application", () => {
   const callbackUrl = SECOND.callbackUrls[0] ?? "";
 
   beforeAll(async () => {
-    await signUp(server, credentials);
+    await server.signUp(credentials);
   });
 
   it("completes the authorization-code flow and gets tokens minted for itself", async () => {
@@ -141,7 +130,7 @@ describe("a second application", () => {
 
     // Its refresh token is its own: the default application cannot use it, it can.
     const refreshAs = (client: { clientId: string; clientSecret: string }) =>
-      tokenRequest(server, {
+      server.tokenRequest({
         grant_type: "refresh_token",
         client_id: client.clientId,
         client_secret: client.clientSecret,
@@ -162,13 +151,13 @@ describe("a second application", () => {
     );
     expect(stolen.body.error).toBe("invalid_grant");
 
-    const first = await signInThrough(authorizeUrl(server), credentials);
+    const first = await signInThrough(server.authorizeUrl(), credentials);
     const reverse = await exchangeAs(SECOND, first.callback.searchParams.get("code") ?? "", REDIRECT_URI);
     expect(reverse.body.error).toBe("invalid_grant");
   });
 
   it("gets single sign-on from a session started through the default application", async () => {
-    const { jar } = await signUp(server, newCredentials());
+    const { jar } = await server.signUp(newCredentials());
     const response = await get(authorizeFor(SECOND.clientId, callbackUrl), jar);
     expect(response.status).toBe(302);
     const location = new URL(response.headers.get("Location") ?? "");
@@ -207,21 +196,21 @@ describe("allowed logout URLs", () => {
 
 describe("machine-to-machine and regular applications' grants", () => {
   it("an m2m application gets Management API tokens with its scopes, and nothing else", async () => {
-    const token = await tokenRequest(server, {
+    const token = await server.tokenRequest({
       grant_type: "client_credentials",
       client_id: M2M.clientId,
       client_secret: M2M.clientSecret,
     });
     expect(token.status).toBe(200);
     expect(decodePayload(String(token.body.access_token))).toMatchObject({ azp: M2M.clientId, scp: ["read:users"] });
-    const wider = await tokenRequest(server, {
+    const wider = await server.tokenRequest({
       grant_type: "client_credentials",
       client_id: M2M.clientId,
       client_secret: M2M.clientSecret,
       scope: "read:users delete:users",
     });
     expect(wider.body.error).toBe("invalid_scope");
-    const code = await tokenRequest(server, {
+    const code = await server.tokenRequest({
       grant_type: "authorization_code",
       client_id: M2M.clientId,
       client_secret: M2M.clientSecret,
@@ -235,7 +224,7 @@ describe("machine-to-machine and regular applications' grants", () => {
   });
 
   it("a regular application other than the default one may not use client_credentials", async () => {
-    const { body } = await tokenRequest(server, {
+    const { body } = await server.tokenRequest({
       grant_type: "client_credentials",
       client_id: SECOND.clientId,
       client_secret: SECOND.clientSecret,
@@ -248,7 +237,7 @@ describe("machine-to-machine and regular applications' grants", () => {
       applications: { client_id: string; client_secret: string }[];
     };
     const sync = config.applications[0];
-    const { status, body } = await tokenRequest(server, {
+    const { status, body } = await server.tokenRequest({
       grant_type: "client_credentials",
       client_id: sync?.client_id ?? "",
       client_secret: sync?.client_secret ?? "",
@@ -258,7 +247,7 @@ describe("machine-to-machine and regular applications' grants", () => {
   });
 
   it("a wrong secret for a known application is invalid_client", async () => {
-    const { status, body } = await tokenRequest(server, {
+    const { status, body } = await server.tokenRequest({
       grant_type: "client_credentials",
       client_id: M2M.clientId,
       client_secret: SECOND.clientSecret,
@@ -296,13 +285,13 @@ describe("applications from the config file", () => {
     const own = await startServer({ configPath });
     try {
       const page = await get(
-        authorizeUrl(own, {
+        own.authorizeUrl({
           client_id: "f11e0000000000000000000000000001",
           redirect_uri: "http://localhost:4666/callback",
         }),
       );
       expect(page.status).toBe(200);
-      const m2m = await tokenRequest(own, {
+      const m2m = await own.tokenRequest({
         grant_type: "client_credentials",
         client_id: "f11e0000000000000000000000000002",
         client_secret: "F1leM2mS3cr3tF1leM2mS3cr3tF1leM2mS3cr3t00",
