@@ -156,7 +156,7 @@ const optionsSchema = z.object({
   }, "issuer must be an origin such as http://localhost:3001, without a path or trailing slash"),
   host: z.string().min(1).default("127.0.0.1"),
   port: z.number().int().min(0).max(65_535).optional(),
-  clientId: z.string().regex(/^[A-Za-z0-9._~-]{1,200}$/, "clientId must be 1-200 letters, digits or ._~-"),
+  clientId: z.string().regex(CLIENT_ID_PATTERN, "clientId must be 1-200 letters, digits or ._~-"),
   clientSecret: z.string().min(1).max(500),
   siteUrl: httpUrl("siteUrl"),
   callbackUrls: z.array(redirectUrl).min(1).max(50).optional(),
@@ -190,90 +190,14 @@ const PRUNE_INTERVAL_MS = 10 * 60_000;
 const SHUTDOWN_GRACE_MS = 5_000;
 
 export async function createKindeLocalServer(input: KindeLocalServerOptions): Promise<KindeLocalServer> {
-  const parsed = optionsSchema.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new Error(
-      `Invalid local Kinde server options: ${issue?.path.join(".") ?? ""} ${issue?.message ?? ""}`.trim(),
-    );
-  }
-  const options = parsed.data;
-  const log = options.log ?? (() => {});
-  const defaultApplication: Application = {
-    name: "Default application (KINDE_CLIENT_ID)",
-    clientId: options.clientId,
-    clientSecret: options.clientSecret,
-    type: "regular",
-    // Built the way the Kinde SDK builds it, so the strings match exactly.
-    callbackUrls: options.callbackUrls ?? defaultCallbackUrls(options.siteUrl),
-    logoutUrls: options.logoutUrls ?? [options.siteUrl],
-    // A local convenience: on Kinde only an m2m application gets Management API tokens.
-    managementApi: true,
-    scopes: [...MANAGEMENT_SCOPES],
-  };
-  const extraApplications: Application[] = (options.applications ?? []).map((entry) => ({
-    name: entry.name ?? entry.clientId,
-    clientId: entry.clientId,
-    clientSecret: entry.clientSecret,
-    type: entry.type,
-    callbackUrls: entry.callbackUrls,
-    logoutUrls: entry.logoutUrls,
-    managementApi: entry.type === "m2m" || (entry.managementApi ?? false),
-    scopes: entry.scopes ?? [...MANAGEMENT_SCOPES],
-  }));
-  const fixedWebhookEndpoints: WebhookEndpoint[] = (options.webhooks?.endpoints ?? []).map((entry) =>
-    typeof entry === "string" ? { url: entry } : entry,
-  );
-  const webhookPolicy = {
-    retryDelaysMs: options.webhooks?.retryDelaysMs ?? DEFAULT_WEBHOOK_POLICY.retryDelaysMs,
-    giveUpAfterMs: options.webhooks?.giveUpAfterMs ?? DEFAULT_WEBHOOK_POLICY.giveUpAfterMs,
-    timeoutMs: options.webhooks?.timeoutMs ?? DEFAULT_WEBHOOK_POLICY.timeoutMs,
-  };
-  const clock = options.clock ?? Date.now;
-  const lifetimes: TokenLifetimes = { ...DEFAULT_LIFETIMES, ...options.ttl };
-  const issuerUrl = new URL(options.issuer);
-  const port =
-    options.port ?? (issuerUrl.port === "" ? (issuerUrl.protocol === "https:" ? 443 : 80) : Number(issuerUrl.port));
-
+  const settings = resolveSettings(input);
+  const { options, log, defaultApplication } = settings;
   await ensureDirectory(options.dataDir);
   const releaseLock = await acquireDataDirLock(options.dataDir);
   let listening: { server: ReturnType<typeof createServer>; port: number };
   let app: AppContext;
   try {
-    const config = await ClaimsConfigSource.load(options.configPath, log);
-    const applications = new ApplicationRegistry([defaultApplication, ...extraApplications], config, log);
-    await applications.assertNoClashes();
-    const key = await loadOrCreateSigningKey(options.dataDir);
-    const store = await Store.open(options.dataDir, clock, {
-      refreshMs: lifetimes.refresh * 1000,
-      sessionMs: lifetimes.refresh * 1000,
-    });
-    const server = createServer({ requestTimeout: 30_000, headersTimeout: 20_000 });
-    listening = { server, port: await listen(server, options.host, port) };
-    if (port === 0) issuerUrl.port = String(listening.port);
-    app = {
-      issuer: issuerUrl.origin,
-      siteUrl: options.siteUrl,
-      applications,
-      lifetimes,
-      key,
-      store,
-      config,
-      authorizationRequests: new ExpiringMap<AuthorizationRequest>(clock),
-      codes: new ExpiringMap<AuthorizationCode>(clock),
-      passwordSetups: new ExpiringMap<PasswordSetup>(clock),
-      webhooks: new WebhookOutbox({
-        store,
-        key,
-        clock,
-        log,
-        policy: webhookPolicy,
-        endpoints: async () => mergeEndpoints(fixedWebhookEndpoints, (await config.current()).webhooks),
-      }),
-      apiRateLimiter: new RateLimiter(options.apiRateLimit ?? DEFAULT_API_RATE_LIMIT, clock),
-      clock,
-      log,
-    };
+    ({ listening, app } = await openApp(settings));
   } catch (error) {
     await releaseLock();
     throw error;
@@ -359,6 +283,98 @@ export async function createKindeLocalServer(input: KindeLocalServerOptions): Pr
       return closing;
     },
   };
+}
+
+type Settings = ReturnType<typeof resolveSettings>;
+
+/** The options checked, with every default filled in. */
+function resolveSettings(input: KindeLocalServerOptions) {
+  const parsed = optionsSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(
+      `Invalid local Kinde server options: ${issue?.path.join(".") ?? ""} ${issue?.message ?? ""}`.trim(),
+    );
+  }
+  const options = parsed.data;
+  const defaultApplication: Application = {
+    name: "Default application (KINDE_CLIENT_ID)",
+    clientId: options.clientId,
+    clientSecret: options.clientSecret,
+    type: "regular",
+    // Built the way the Kinde SDK builds it, so the strings match exactly.
+    callbackUrls: options.callbackUrls ?? defaultCallbackUrls(options.siteUrl),
+    logoutUrls: options.logoutUrls ?? [options.siteUrl],
+    // A local convenience: on Kinde only an m2m application gets Management API tokens.
+    managementApi: true,
+    scopes: [...MANAGEMENT_SCOPES],
+  };
+  const extraApplications: Application[] = (options.applications ?? []).map((entry) => ({
+    ...entry,
+    name: entry.name ?? entry.clientId,
+    managementApi: entry.type === "m2m" || (entry.managementApi ?? false),
+    scopes: entry.scopes ?? [...MANAGEMENT_SCOPES],
+  }));
+  const issuerUrl = new URL(options.issuer);
+  const defaultPort = issuerUrl.protocol === "https:" ? 443 : 80;
+  return {
+    options,
+    log: options.log ?? (() => {}),
+    clock: options.clock ?? Date.now,
+    lifetimes: { ...DEFAULT_LIFETIMES, ...options.ttl } satisfies TokenLifetimes,
+    issuerUrl,
+    port: options.port ?? (issuerUrl.port === "" ? defaultPort : Number(issuerUrl.port)),
+    defaultApplication,
+    applications: [defaultApplication, ...extraApplications],
+    fixedWebhookEndpoints: (options.webhooks?.endpoints ?? []).map((entry) =>
+      typeof entry === "string" ? { url: entry } : entry,
+    ) satisfies WebhookEndpoint[],
+    webhookPolicy: {
+      retryDelaysMs: options.webhooks?.retryDelaysMs ?? DEFAULT_WEBHOOK_POLICY.retryDelaysMs,
+      giveUpAfterMs: options.webhooks?.giveUpAfterMs ?? DEFAULT_WEBHOOK_POLICY.giveUpAfterMs,
+      timeoutMs: options.webhooks?.timeoutMs ?? DEFAULT_WEBHOOK_POLICY.timeoutMs,
+    },
+  };
+}
+
+/** Loads the config, key and store, and starts listening: everything a handler uses. */
+async function openApp(settings: Settings) {
+  const { options, log, clock, lifetimes, issuerUrl, port } = settings;
+  const config = await ClaimsConfigSource.load(options.configPath, log);
+  const applications = new ApplicationRegistry(settings.applications, config, log);
+  await applications.assertNoClashes();
+  const key = await loadOrCreateSigningKey(options.dataDir);
+  const store = await Store.open(options.dataDir, clock, {
+    refreshMs: lifetimes.refresh * 1000,
+    sessionMs: lifetimes.refresh * 1000,
+  });
+  const server = createServer({ requestTimeout: 30_000, headersTimeout: 20_000 });
+  const listening = { server, port: await listen(server, options.host, port) };
+  if (port === 0) issuerUrl.port = String(listening.port);
+  const app: AppContext = {
+    issuer: issuerUrl.origin,
+    siteUrl: options.siteUrl,
+    applications,
+    lifetimes,
+    key,
+    store,
+    config,
+    authorizationRequests: new ExpiringMap<AuthorizationRequest>(clock),
+    codes: new ExpiringMap<AuthorizationCode>(clock),
+    passwordSetups: new ExpiringMap<PasswordSetup>(clock),
+    webhooks: new WebhookOutbox({
+      store,
+      key,
+      clock,
+      log,
+      policy: settings.webhookPolicy,
+      endpoints: async () => mergeEndpoints(settings.fixedWebhookEndpoints, (await config.current()).webhooks),
+    }),
+    apiRateLimiter: new RateLimiter(options.apiRateLimit ?? DEFAULT_API_RATE_LIMIT, clock),
+    clock,
+    log,
+  };
+  return { listening, app };
 }
 
 function buildRoutes(app: AppContext): Map<string, Route> {
