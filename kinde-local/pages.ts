@@ -1,8 +1,4 @@
-/**
- * The server's HTML: plain forms that work with JavaScript off, one inline stylesheet and
- * no external assets (the Content-Security-Policy allows nothing else). Every dynamic
- * value goes through escapeHtml.
- */
+/** No external assets: the Content-Security-Policy allows nothing else. */
 
 export function escapeHtml(value: string): string {
   return value
@@ -113,7 +109,6 @@ ${options.error ? `<p class="field-error" id="${id}-error">${escapeHtml(options.
 </div>`;
 }
 
-/** First and last name, optional as at Kinde: the same two fields on sign-up and account. */
 function nameFields(
   values: { firstName?: string; lastName?: string },
   errors: { firstName?: string; lastName?: string },
@@ -226,10 +221,6 @@ ${field({
   );
 }
 
-/**
- * Shown after sign-in to a user created through the Management API (no password yet) or
- * one whose password reset was requested: they choose a password, then continue.
- */
 export function setPasswordPage(input: {
   requestId: string;
   setupId: string;
@@ -299,7 +290,6 @@ ${nameFields(input.values, errors)}
   );
 }
 
-/** A page that only says something, with an optional way on. */
 export function messagePage(input: {
   title: string;
   message: string;

@@ -29,75 +29,51 @@ import { DEFAULT_LIFETIMES, MANAGEMENT_SCOPES, type TokenLifetimes } from "./tok
 import { WEBHOOK_EVENT_TYPES, webhookUrl, type WebhookEndpoint, type WebhookEventType } from "./webhook-events.ts";
 import { DEFAULT_WEBHOOK_POLICY, WebhookOutbox } from "./webhooks.ts";
 
-/** An application besides the default one (see applications.ts). */
 export interface ApplicationOptions {
   name?: string;
   clientId: string;
   clientSecret: string;
-  /** Default "regular" (people sign in); "m2m" only gets Management API tokens. */
   type?: "regular" | "m2m";
-  /** Required for a regular application. */
   callbackUrls?: string[];
   logoutUrls?: string[];
-  /** Lets a regular application use client_credentials too. Default false (m2m: always). */
+  /** Lets a regular application use client_credentials too. */
   managementApi?: boolean;
-  /** The Management API scopes it may get; default all. */
   scopes?: string[];
 }
 
 export interface WebhookOptions {
-  /** Where events go; a bare URL receives every event type. */
   endpoints?: (string | { url: string; events?: WebhookEventType[] })[];
-  /** Waits between attempts, ms; the last repeats. Default 1 s, 5 s, 15 s, 30 s, 1 min, 2 min, 5 min. */
   retryDelaysMs?: number[];
-  /** Stop retrying this long after the event, ms. Default 1 hour. */
   giveUpAfterMs?: number;
-  /** One attempt's limit, ms. Default 10 s. */
   timeoutMs?: number;
 }
 
 export interface KindeLocalServerOptions {
-  /** Goes into every token's iss. With port 0 its port is replaced by the one picked. */
+  /** With port 0 its port is replaced by the one picked. */
   issuer: string;
-  /** Default 127.0.0.1. */
   host?: string;
-  /** Default: the issuer's port. 0 picks a free port. */
   port?: number;
-  /** The default application's client id and secret. */
   clientId: string;
   clientSecret: string;
-  /** The default application's site; links on this server's pages lead there. */
   siteUrl: string;
-  /** The default application's allowed callback URLs. Default `${siteUrl}/kinde-auth/callback` and `${siteUrl}/auth/success`. */
   callbackUrls?: string[];
-  /** The default application's allowed logout redirect URLs. Default [siteUrl]. */
   logoutUrls?: string[];
-  /** More applications (the config file can add more still). */
   applications?: ApplicationOptions[];
   webhooks?: WebhookOptions;
-  /** Management API requests per client and window; false turns the limit off. Default 6000 per 60 s. */
   apiRateLimit?: RateLimit | false;
   dataDir: string;
   configPath: string;
-  /** Token lifetimes in seconds. */
   ttl?: Partial<TokenLifetimes>;
   /** One line per request and a few events; never tokens, codes, passwords or secrets. */
   log?: (line: string) => void;
-  /** Milliseconds since the epoch; tests move time forward with it. */
   clock?: () => number;
 }
 
 export interface KindeLocalServer {
-  /** The issuer, e.g. http://127.0.0.1:3001 (no trailing slash). */
   url: string;
   port: number;
-  /**
-   * Resolves once every webhook delivery pending now has been delivered (answered 200) or
-   * given up on; rejects if the server closes first. For tests and tools that must know the
-   * app has heard of a change before they look.
-   */
+  /** For tests and tools that must know the app has heard of a change before they look. */
   webhooksSettled(): Promise<void>;
-  /** Stops accepting connections, lets requests in flight finish, then saves the store. */
   close(): Promise<void>;
 }
 
@@ -287,7 +263,6 @@ export async function createKindeLocalServer(input: KindeLocalServerOptions): Pr
 
 type Settings = ReturnType<typeof resolveSettings>;
 
-/** The options checked, with every default filled in. */
 function resolveSettings(input: KindeLocalServerOptions) {
   const parsed = optionsSchema.safeParse(input);
   if (!parsed.success) {
@@ -337,7 +312,6 @@ function resolveSettings(input: KindeLocalServerOptions) {
   };
 }
 
-/** Loads the config, key and store, and starts listening: everything a handler uses. */
 async function openApp(settings: Settings) {
   const { options, log, clock, lifetimes, issuerUrl, port } = settings;
   const config = await ClaimsConfigSource.load(options.configPath, log);
@@ -421,7 +395,7 @@ function contentSecurityPolicy(applications: readonly Application[]): string {
   return `default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self' ${[...origins].join(" ")}; frame-ancestors 'none'; base-uri 'none'`;
 }
 
-/** Options and environment first, then the config file's; one delivery per URL (event filters merge). */
+/** One delivery per URL (event filters merge). */
 function mergeEndpoints(fixed: WebhookEndpoint[], fromFile: WebhookEndpoint[]): WebhookEndpoint[] {
   const byUrl = new Map<string, WebhookEndpoint>();
   for (const endpoint of [...fixed, ...fromFile]) {

@@ -4,7 +4,6 @@ import type { UserClaims } from "./config.ts";
 import { SIGNING_ALGORITHM, type SigningKey } from "./keys.ts";
 import type { StoredUser } from "./store.ts";
 
-/** Seconds, as Kinde counts them. */
 export interface TokenLifetimes {
   access: number;
   id: number;
@@ -24,7 +23,6 @@ export interface UserTokenInput {
   scope: string[];
   /** Requested API audiences; Kinde puts [] in the access token when there are none. */
   audience: string[];
-  /** When the user entered their password, ms. */
   authTime: number;
   lifetimes: TokenLifetimes;
   now: number;
@@ -99,7 +97,6 @@ export function managementAudience(issuer: string): string {
   return `${issuer}/api`;
 }
 
-/** A machine-to-machine token for the Management API (client_credentials grant). */
 export async function signManagementToken(
   key: SigningKey,
   input: { issuer: string; clientId: string; scope: string[]; lifetimeSeconds: number; now: number },
@@ -117,7 +114,6 @@ export async function signManagementToken(
   });
 }
 
-/** Checks signature, algorithm, issuer and expiry; throws when any is wrong. */
 export async function verifyToken(
   key: SigningKey,
   token: string,

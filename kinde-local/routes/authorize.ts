@@ -64,13 +64,11 @@ class RedirectableError extends Error {
   }
 }
 
-/** A sign-in in progress: the id its forms carry and what the app asked for. */
 interface Pending {
   id: string;
   request: AuthorizationRequest;
 }
 
-/** GET /oauth2/auth, the sign-in and sign-up pages and their forms, and Cancel. */
 export function authorizationRoutes(app: AppContext) {
   return {
     authorize: (context) => authorize(app, context),
@@ -131,7 +129,7 @@ async function authorize(app: AppContext, context: RequestContext): Promise<void
   sendHtml(response, 200, signInPage({ ...formBasics(pending), email: hintedEmail(request) }));
 }
 
-/** The regular application named by client_id, or the error page to show instead. */
+/** The regular application, or the error page to show instead. */
 async function requestedClient(app: AppContext, query: Params): Promise<Application | string> {
   const clientIds = query.all("client_id");
   const client = clientIds.length === 1 ? await app.applications.find(clientIds[0] ?? "") : undefined;
@@ -142,7 +140,6 @@ async function requestedClient(app: AppContext, query: Params): Promise<Applicat
   return messagePage({ title: "Unknown app", message, role: "alert" });
 }
 
-/** The query's OAuth parameters checked; throws a RedirectableError for the app to hear. */
 function parseAuthorizationRequest(app: AppContext, query: Params, client: Application, redirectUri: string) {
   const states = query.all("state");
   const echoState = states.length === 1 && PRINTABLE_STATE.test(states[0] ?? "") ? states[0] : undefined;
@@ -298,7 +295,6 @@ function passwordError(password: string): string | undefined {
   return undefined;
 }
 
-/** Starts the provider session for a user who just proved who they are. */
 async function startSession(app: AppContext, context: RequestContext, pending: Pending, user: StoredUser) {
   const previous = currentSession(app, context);
   if (previous) await app.store.deleteSession(previous.id);
@@ -314,7 +310,6 @@ async function startSession(app: AppContext, context: RequestContext, pending: P
   completeWithCode(app, context, pending.request, user.id, now, [cookie]);
 }
 
-/** Issues a single-use code for the request and sends the browser back to the app. */
 function completeWithCode(
   app: AppContext,
   context: RequestContext,
@@ -351,7 +346,6 @@ function errorRedirect(redirectUri: string, error: string, description: string, 
   return url.href;
 }
 
-/** The posted form's single-valued text fields (a missing or repeated one is left out). */
 async function formFields<Name extends string>(context: RequestContext, names: readonly Name[]) {
   assertSameOriginPost(context.request);
   const picked = (await readForm(context.request)).pick(names);

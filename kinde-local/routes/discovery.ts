@@ -5,7 +5,6 @@ import { homePage } from "../pages.ts";
 // Public documents: browsers' single-page apps fetch them across origins, as from Kinde.
 const PUBLIC = { "Access-Control-Allow-Origin": "*" };
 
-/** GET /, the JWKS and the OpenID Connect discovery document. */
 export function discoveryRoutes(app: AppContext) {
   const jwks = { keys: [app.key.publicJwk] };
   const configuration = {

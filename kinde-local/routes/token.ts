@@ -52,7 +52,7 @@ function decodeBasicPart(part: string): string | undefined {
   }
 }
 
-/** client_secret_post (what the Kinde SDK uses) or client_secret_basic. Returns the application. */
+/** client_secret_post (what the Kinde SDK uses) or client_secret_basic. */
 async function authenticateClient(app: AppContext, request: IncomingMessage, form: Params): Promise<Application> {
   const header = request.headers.authorization;
   let basic: { id: string; secret: string } | undefined;
@@ -93,10 +93,7 @@ function verifierMatches(verifier: string, challenge: string): boolean {
   return createHash("sha256").update(verifier, "ascii").digest("base64url") === challenge;
 }
 
-/**
- * Answers given for a refresh token that was just rotated, so parallel requests holding the
- * same old token all receive the same new tokens (cookies stay consistent).
- */
+/** Parallel requests holding the same old refresh token all receive the same new tokens. */
 class RecentRefreshes {
   private readonly entries = new Map<
     string,
@@ -124,7 +121,6 @@ class RecentRefreshes {
 
 type Fields = Record<string, string | string[]>;
 
-/** POST /oauth2/token and POST /oauth2/revoke. */
 export function tokenRoutes(app: AppContext) {
   const recent = new RecentRefreshes();
   return {
@@ -170,7 +166,6 @@ export function tokenRoutes(app: AppContext) {
   } satisfies Record<string, Handler>;
 }
 
-/** The user, if they may still get tokens. */
 function activeUser(app: AppContext, userId: string) {
   const user = app.store.getUser(userId);
   if (!user) throw invalidGrant("The user no longer exists");
