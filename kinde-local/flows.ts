@@ -14,6 +14,8 @@ export interface AuthorizationRequest {
   audience: string[];
   loginHint: string | undefined;
   codeChallenge: string | undefined;
+  /** Returned in the ID token exactly as sent (OIDC Core 3.1.2.1). */
+  nonce: string | undefined;
   expiresAt: number;
 }
 
@@ -25,6 +27,7 @@ export interface AuthorizationCode {
   audience: string[];
   authTime: number;
   codeChallenge: string | undefined;
+  nonce: string | undefined;
   familyId: string;
   /** Kept after use until expiry so a replay can be recognised (and its tokens revoked). */
   used: boolean;

@@ -280,19 +280,21 @@ export class Store {
   }
 
   /**
-   * Spends a refresh token and returns its successor. An already-used token still works
-   * for REFRESH_OVERLAP_MS after its first use (each call then mints another successor in
-   * the same family); after that, or once expired or revoked, it is refused (undefined).
+   * Spends a refresh token and returns its successor. A spent token still works for
+   * REFRESH_OVERLAP_MS (parallel loaders); used after that, it revokes its whole family, the
+   * newer tokens too (RFC 9700 section 4.14.2: a leaked token and its thief look the same).
    */
   async rotateRefreshToken(
     token: string,
     clientId: string,
-  ): Promise<{ grant: RefreshGrant; token: string } | undefined> {
-    const key = hashSecret(token);
-    const record = Object.hasOwn(this.data.refreshTokens, key) ? this.data.refreshTokens[key] : undefined;
+  ): Promise<{ grant: RefreshGrant; token: string } | "reused" | undefined> {
+    const record = this.refreshRecord(token);
     const now = this.clock();
     if (!record || record.clientId !== clientId || record.expiresAt <= now) return undefined;
-    if (record.rotatedAt !== null && now - record.rotatedAt > REFRESH_OVERLAP_MS) return undefined;
+    if (record.rotatedAt !== null && now - record.rotatedAt > REFRESH_OVERLAP_MS) {
+      await this.revokeFamily(record.familyId);
+      return "reused";
+    }
     const user = this.getUser(record.userId);
     if (!user || user.isSuspended) return undefined;
     record.rotatedAt ??= now;
@@ -353,13 +355,17 @@ export class Store {
     await this.save();
   }
 
+  /** A spent refresh token is kept while its family lives, so a late reuse can revoke it. */
   prune(): void {
     const now = this.clock();
     this.removeWhere(this.data.sessions, (session) => session.expiresAt <= now);
-    this.removeWhere(
-      this.data.refreshTokens,
-      (token) => token.expiresAt <= now || (token.rotatedAt !== null && now - token.rotatedAt > REFRESH_OVERLAP_MS),
+    this.removeWhere(this.data.refreshTokens, (token) => token.expiresAt <= now);
+    const live = new Set(
+      Object.values(this.data.refreshTokens)
+        .filter((token) => token.rotatedAt === null)
+        .map((token) => token.familyId),
     );
+    this.removeWhere(this.data.refreshTokens, (token) => !live.has(token.familyId));
   }
 
   private addRefreshToken(grant: RefreshGrant): string {

@@ -24,6 +24,8 @@ export interface UserTokenInput {
   /** Requested API audiences; Kinde puts [] in the access token when there are none. */
   audience: string[];
   authTime: number;
+  /** Only in the ID token of a code exchange. */
+  nonce?: string | undefined;
   lifetimes: TokenLifetimes;
   now: number;
 }
@@ -83,6 +85,7 @@ export async function signUserTokens(
     iss: issuer,
     jti: randomUUID(),
     name: displayName(user),
+    ...(input.nonce === undefined ? {} : { nonce: input.nonce }),
     org_codes: claims.orgCodes,
     picture: user.picture,
     sub: user.id,

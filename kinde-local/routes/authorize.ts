@@ -34,6 +34,8 @@ export const SUSPENDED_MESSAGE = "Your account has been suspended. Contact the a
 const DEFAULT_SCOPE = ["openid", "profile", "email", "offline"];
 const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]{1,100}$/; // RFC 6749 section 3.3
 const PRINTABLE_STATE = /^[\x20-\x7e]{1,1024}$/;
+/** A shorter state could be guessed; Kinde refuses one too (see README.md). */
+const MIN_STATE_LENGTH = 8;
 const INCORRECT_SIGN_IN = "Incorrect email or password.";
 const EMAIL_TAKEN = "An account with this email already exists. Sign in instead.";
 
@@ -44,6 +46,7 @@ const authorizeQuery = z.object({
   start_page: z.string().max(100).optional(),
   prompt: z.string().max(100).optional(),
   login_hint: z.string().max(1000).optional(),
+  nonce: z.string().min(1).max(1024).optional(),
   audience: z.array(z.string().min(1).max(500)).max(10).optional(),
   code_challenge: z
     .string()
@@ -160,6 +163,10 @@ function parseAuthorizationRequest(app: AppContext, query: Params, client: Appli
   }
   const { state } = params;
   if (state === undefined) throw new RedirectableError("invalid_request", "The state parameter is required", undefined);
+  if (state.length < MIN_STATE_LENGTH) {
+    const description = `The state parameter must be at least ${MIN_STATE_LENGTH} characters`;
+    throw new RedirectableError("invalid_request", description, state);
+  }
   const scope = params.scope === undefined ? DEFAULT_SCOPE : params.scope.split(" ").filter(Boolean);
   if (scope.length === 0 || scope.length > 30 || !scope.every((token) => SCOPE_TOKEN.test(token))) {
     throw new RedirectableError("invalid_scope", "The scope parameter is malformed", state);
@@ -175,6 +182,7 @@ function parseAuthorizationRequest(app: AppContext, query: Params, client: Appli
     audience: params.audience ?? [],
     loginHint: params.login_hint,
     codeChallenge: params.code_challenge,
+    nonce: params.nonce,
     expiresAt: app.clock() + AUTHORIZATION_REQUEST_TTL_MS,
   };
   const prompts = new Set((params.prompt ?? "").split(" ").filter(Boolean));
@@ -327,6 +335,7 @@ function completeWithCode(
     audience: request.audience,
     authTime,
     codeChallenge: request.codeChallenge,
+    nonce: request.nonce,
     familyId: randomToken(16),
     used: false,
     expiresAt: app.clock() + CODE_TTL_MS,

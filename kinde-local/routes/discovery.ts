@@ -36,6 +36,7 @@ export function discoveryRoutes(app: AppContext) {
       "iss",
       "jti",
       "name",
+      "nonce",
       "org_codes",
       "picture",
       "sub",

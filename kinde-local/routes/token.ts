@@ -17,7 +17,7 @@ interface UserTokenResponse {
   access_token: string;
   expires_in: number;
   id_token: string;
-  refresh_token: string;
+  refresh_token?: string;
   scope: string;
   token_type: "bearer";
 }
@@ -173,7 +173,12 @@ function activeUser(app: AppContext, userId: string) {
   return user;
 }
 
-async function userTokenResponse(app: AppContext, grant: RefreshGrant, refreshToken: string) {
+async function userTokenResponse(
+  app: AppContext,
+  grant: RefreshGrant,
+  refreshToken: string | undefined,
+  nonce?: string,
+) {
   const user = activeUser(app, grant.userId);
   const { accessToken, idToken } = await signUserTokens(app.key, {
     issuer: app.issuer,
@@ -183,6 +188,7 @@ async function userTokenResponse(app: AppContext, grant: RefreshGrant, refreshTo
     scope: grant.scope,
     audience: grant.audience,
     authTime: grant.authTime,
+    nonce,
     lifetimes: app.lifetimes,
     now: app.clock(),
   });
@@ -200,7 +206,7 @@ async function userTokenResponse(app: AppContext, grant: RefreshGrant, refreshTo
     access_token: accessToken,
     expires_in: app.lifetimes.access,
     id_token: idToken,
-    refresh_token: refreshToken,
+    ...(refreshToken === undefined ? {} : { refresh_token: refreshToken }),
     scope: grant.scope.join(" "),
     token_type: "bearer",
   };
@@ -237,7 +243,9 @@ async function exchangeCode(app: AppContext, recent: RecentRefreshes, clientId: 
   }
   const { userId, scope, audience, authTime, familyId } = record;
   const grant: RefreshGrant = { userId, clientId, scope, audience, authTime, familyId };
-  const response = await userTokenResponse(app, grant, await app.store.issueRefreshToken(grant));
+  // As on Kinde, a refresh token only for the offline scope.
+  const refreshToken = scope.includes("offline") ? await app.store.issueRefreshToken(grant) : undefined;
+  const response = await userTokenResponse(app, grant, refreshToken, record.nonce);
   if (!app.codes.get(code)) {
     // Replayed while we were issuing: the replay revoked the family, ours included.
     await app.store.revokeFamily(record.familyId);
@@ -268,7 +276,11 @@ async function refresh(app: AppContext, recent: RecentRefreshes, clientId: strin
   const familyId = token.length <= 200 ? app.store.familyOf(token) : undefined;
   const response = (async () => {
     const rotated = token.length <= 200 ? await app.store.rotateRefreshToken(token, clientId) : undefined;
-    if (!rotated) throw invalidGrant(refused);
+    if (rotated === "reused" && familyId !== undefined) {
+      app.log("a refresh token was used again after its overlap: its family is revoked");
+      recent.forgetFamily(familyId);
+    }
+    if (!rotated || rotated === "reused") throw invalidGrant(refused);
     return userTokenResponse(app, rotated.grant, rotated.token);
   })();
   recent.set(key, now + REFRESH_OVERLAP_MS, familyId, response);

@@ -318,10 +318,18 @@ describe("authorization request validation", () => {
     }
   });
 
+  it("refuses a state shorter than Kinde's 8 characters, telling the app why", async () => {
+    const params = callbackParams(await get(server.authorizeUrl({ state: "seven77" })));
+    expect(params.get("error")).toBe("invalid_request");
+    expect(params.get("error_description")).toBe("The state parameter must be at least 8 characters");
+    expect(params.get("state")).toBe("seven77");
+    expect((await get(server.authorizeUrl({ state: "eight888" }))).status).toBe(200);
+  });
+
   it("prompt=none without a session answers login_required", async () => {
-    const params = callbackParams(await get(server.authorizeUrl({ prompt: "none", state: "s1" })));
+    const params = callbackParams(await get(server.authorizeUrl({ prompt: "none", state: "state-one" })));
     expect(params.get("error")).toBe("login_required");
-    expect(params.get("state")).toBe("s1");
+    expect(params.get("state")).toBe("state-one");
   });
 });
 

@@ -133,14 +133,45 @@ describe("refresh_token grant", () => {
     server.advance(20_000);
     expect((await server.refresh(tokens.refresh_token)).body).toEqual(first.body);
 
-    // Past the overlap: refused. The new token keeps working.
-    server.advance(11_000);
-    const late = await server.refresh(tokens.refresh_token);
-    expect(late.status).toBe(400);
-    expect(late.body.error).toBe("invalid_grant");
+    // The new token works, and rotates in turn.
     const next = await server.refresh(String(first.body.refresh_token));
     expect(next.status).toBe(200);
     expect(decodePayload(String(next.body.id_token)).sub).toBe(decodePayload(tokens.id_token).sub);
+  });
+
+  it("revokes the whole family when a rotated-out token comes back after the overlap (RFC 9700 reuse detection)", async () => {
+    const { code } = await server.signUp(newCredentials());
+    const tokens = await server.exchangeCode(code);
+    const first = await server.refresh(tokens.refresh_token);
+    const newer = String(first.body.refresh_token);
+    server.advance(31_000);
+    const late = await server.refresh(tokens.refresh_token);
+    expect(late.status).toBe(400);
+    expect(late.body.error).toBe("invalid_grant");
+    expect((await server.refresh(newer)).body.error).toBe("invalid_grant");
+    expect(server.logs).toContain("a refresh token was used again after its overlap: its family is revoked");
+  });
+
+  it("returns the nonce in the ID token exactly as sent, through single sign-on too, and not on refresh", async () => {
+    const nonce = "n-0S6_WzA2Mj /+=?é";
+    const signedUp = await server.signUp(newCredentials());
+    const sso = callbackParams(await get(server.authorizeUrl({ nonce }), signedUp.jar));
+    const tokens = await server.exchangeCode(sso.get("code") ?? "");
+    expect(decodePayload(tokens.id_token).nonce).toBe(nonce);
+    expect(decodePayload((await server.exchangeCode(signedUp.code)).id_token)).not.toHaveProperty("nonce");
+    const refreshed = await server.refresh(tokens.refresh_token);
+    expect(decodePayload(String(refreshed.body.id_token))).not.toHaveProperty("nonce");
+  });
+
+  it("issues a refresh token only when the offline scope was granted, as Kinde does", async () => {
+    const { code, jar } = await server.signUp(newCredentials());
+    expect(Object.keys(await server.exchangeCode(code))).toContain("refresh_token");
+    const online = callbackParams(await get(server.authorizeUrl({ scope: "openid profile email" }), jar));
+    const tokens = await server.exchangeCode(online.get("code") ?? "");
+    expect(tokens.scope).toBe("openid profile email");
+    expect(tokens.access_token).toBeTruthy();
+    expect(tokens.id_token).toBeTruthy();
+    expect(tokens.refresh_token).toBeUndefined();
   });
 
   it("keeps auth_time from the sign-in across refreshes", async () => {
