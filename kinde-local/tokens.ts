@@ -10,6 +10,27 @@ export interface TokenLifetimes {
   refresh: number;
 }
 
+/** What an ID token carries besides at_hash (nonce when the authorization request sent one); discovery lists them. */
+export const ID_TOKEN_CLAIMS = [
+  "aud",
+  "auth_time",
+  "azp",
+  "email",
+  "email_verified",
+  "exp",
+  "family_name",
+  "given_name",
+  "iat",
+  "iss",
+  "jti",
+  "name",
+  "nonce",
+  "org_codes",
+  "picture",
+  "sub",
+  "updated_at",
+];
+
 export const DEFAULT_LIFETIMES: TokenLifetimes = { access: 86_400, id: 3_600, refresh: 1_296_000 };
 
 /** The Remix SDK stores each token in its own cookie; browsers drop cookies over 4096 bytes. */

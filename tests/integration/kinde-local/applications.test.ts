@@ -12,9 +12,7 @@ import {
   type Credentials,
   decodePayload,
   get,
-  hiddenRequestId,
   newCredentials,
-  postForm,
   REDIRECT_URI,
   SITE_URL,
   startServer,
@@ -45,14 +43,8 @@ function authorizeFor(clientId: string, redirectUri: string, extra: Record<strin
 
 /** Signs in through the form of an authorization URL; returns the callback URL it redirected to. */
 async function signInThrough(url: string, credentials: Credentials, jar = new TestBrowser()) {
-  const page = await get(url, jar);
-  expect(page.status).toBe(200);
-  const html = await page.text();
-  const response = await postForm(
-    `${server.url}/auth/sign-in`,
-    { request_id: hiddenRequestId(html), p_email: credentials.email, p_password: credentials.password },
-    jar,
-  );
+  const { html, submit } = await server.openForm(url, jar);
+  const response = await submit("/auth/sign-in", { p_email: credentials.email, p_password: credentials.password });
   expect(response.status).toBe(302);
   return { html, callback: new URL(response.headers.get("Location") ?? ""), jar };
 }

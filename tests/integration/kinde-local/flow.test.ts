@@ -10,7 +10,7 @@ import {
   postForm,
   SITE_URL,
   startServer,
-  TestBrowser,
+  type TestBrowser,
   type TokenSet,
   useServer,
 } from "./harness.ts";
@@ -74,10 +74,8 @@ describe("the authorization code flow", () => {
   });
 
   it("sets the provider session cookie HttpOnly, SameSite=Lax, Path=/", async () => {
-    const fresh = new TestBrowser();
-    const page = await get(server.authorizeUrl({ start_page: "registration" }), fresh);
-    const response = await postForm(`${server.url}/auth/sign-up`, {
-      request_id: hiddenRequestId(await page.text()),
+    const form = await server.openForm(server.authorizeUrl({ start_page: "registration" }));
+    const response = await form.submit("/auth/sign-up", {
       p_email: newCredentials().email,
       p_password: "long enough pw",
     });
@@ -278,11 +276,10 @@ describe("sign-in and sign-up errors", () => {
   });
 
   it("refuses a form posted from another site (login CSRF)", async () => {
-    const page = await get(server.authorizeUrl());
-    const response = await postForm(
-      `${server.url}/auth/sign-in`,
-      { request_id: hiddenRequestId(await page.text()), ...credentials },
-      undefined,
+    const form = await server.openForm(server.authorizeUrl());
+    const response = await form.submit(
+      "/auth/sign-in",
+      { p_email: credentials.email, p_password: credentials.password },
       { "Sec-Fetch-Site": "cross-site" },
     );
     expect(response.status).toBe(403);

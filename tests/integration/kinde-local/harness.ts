@@ -71,21 +71,22 @@ export async function startServer(options: ServerOptions = {}) {
       scope: "openid profile email offline",
       ...extra,
     })}`;
-  const submitSignUp = async (authorize: string, credentials: Credentials, jar: TestBrowser) => {
+  const openForm = async (authorize: string, jar = new TestBrowser()) => {
     const page = await get(authorize, jar);
     expect(page.status).toBe(200);
-    return postForm(
-      `${server.url}/auth/sign-up`,
-      {
-        request_id: hiddenRequestId(await page.text()),
-        p_first_name: credentials.firstName ?? "",
-        p_last_name: credentials.lastName ?? "",
-        p_email: credentials.email,
-        p_password: credentials.password,
-      },
-      jar,
-    );
+    const html = await page.text();
+    const requestId = hiddenRequestId(html);
+    const submit = (path: string, fields: Record<string, string>, headers: Record<string, string> = {}) =>
+      postForm(`${server.url}${path}`, { request_id: requestId, ...fields }, jar, headers);
+    return { html, requestId, jar, submit };
   };
+  const submitSignUp = async (authorize: string, credentials: Credentials, jar?: TestBrowser) =>
+    (await openForm(authorize, jar)).submit("/auth/sign-up", {
+      p_first_name: credentials.firstName ?? "",
+      p_last_name: credentials.lastName ?? "",
+      p_email: credentials.email,
+      p_password: credentials.password,
+    });
   const tokenRequest = async (fields: Record<string, string>, headers: Record<string, string> = {}) => {
     const response = await fetch(`${server.url}/oauth2/token`, {
       method: "POST",
@@ -101,6 +102,8 @@ export async function startServer(options: ServerOptions = {}) {
     /** Moves the server's clock forward. */
     advance: (ms: number) => void (offset += ms),
     authorizeUrl,
+    /** Opens the sign-in or sign-up page of an authorization URL; `submit` posts a form with its request id. */
+    openForm,
     /** Opens a sign-up page (any authorization URL asking for one) and submits it; returns the answer. */
     submitSignUp,
     /** Walks the sign-up page as a browser would; returns the code the app receives. */
@@ -109,12 +112,9 @@ export async function startServer(options: ServerOptions = {}) {
       return { code: params.get("code") ?? "", state: params.get("state"), scope: params.get("scope"), jar };
     },
     async signIn(credentials: Credentials, jar = new TestBrowser(), extra: Record<string, string> = {}) {
-      const page = await get(authorizeUrl(extra), jar);
-      expect(page.status).toBe(200);
+      const form = await openForm(authorizeUrl(extra), jar);
       const fields = { p_email: credentials.email, p_password: credentials.password };
-      const requestId = hiddenRequestId(await page.text());
-      const response = await postForm(`${server.url}/auth/sign-in`, { request_id: requestId, ...fields }, jar);
-      return { response, jar };
+      return { response: await form.submit("/auth/sign-in", fields), jar };
     },
     /** POST /oauth2/token exactly as @kinde-oss/kinde-typescript-sdk sends it. */
     tokenRequest,

@@ -6,7 +6,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   callbackParams,
   decodePayload,
-  get,
   hiddenRequestId,
   newCredentials,
   postForm,
@@ -43,14 +42,8 @@ interface ListPage {
 
 /** Signs in through the form; a user without a password is shown the "Choose a password" page. */
 async function signInPage(email: string, password: string, jar = new TestBrowser()) {
-  const page = await get(server.authorizeUrl(), jar);
-  const requestId = hiddenRequestId(await page.text());
-  const response = await postForm(
-    `${server.url}/auth/sign-in`,
-    { request_id: requestId, p_email: email, p_password: password },
-    jar,
-  );
-  return { response, requestId, jar };
+  const { requestId, submit } = await server.openForm(server.authorizeUrl(), jar);
+  return { response: await submit("/auth/sign-in", { p_email: email, p_password: password }), requestId, jar };
 }
 
 function setupFields(html: string): { request_id: string; setup_id: string } {

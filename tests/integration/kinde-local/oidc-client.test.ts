@@ -1,17 +1,7 @@
 /** openid-client, a certified OpenID Connect relying party, against the local server: any drift from the standard fails here. */
 import * as oidc from "openid-client";
 import { describe, expect, it } from "vitest";
-import {
-  CLIENT_ID,
-  CLIENT_SECRET,
-  get,
-  hiddenRequestId,
-  newCredentials,
-  postForm,
-  REDIRECT_URI,
-  TestBrowser,
-  useServer,
-} from "./harness.ts";
+import { CLIENT_ID, CLIENT_SECRET, get, newCredentials, REDIRECT_URI, useServer } from "./harness.ts";
 
 const server = useServer();
 
@@ -23,21 +13,7 @@ function discover(clientSecret = CLIENT_SECRET) {
 
 /** Signs up through the form at the URL openid-client built; returns the callback URL. */
 async function signUpAt(authorizationUrl: URL): Promise<URL> {
-  const jar = new TestBrowser();
-  const page = await get(authorizationUrl.href, jar);
-  expect(page.status).toBe(200);
-  const credentials = newCredentials();
-  const answer = await postForm(
-    `${server.url}/auth/sign-up`,
-    {
-      request_id: hiddenRequestId(await page.text()),
-      p_first_name: credentials.firstName ?? "",
-      p_last_name: credentials.lastName ?? "",
-      p_email: credentials.email,
-      p_password: credentials.password,
-    },
-    jar,
-  );
+  const answer = await server.submitSignUp(authorizationUrl.href, newCredentials());
   expect(answer.status).toBe(302);
   return new URL(answer.headers.get("Location") ?? "");
 }

@@ -1,7 +1,7 @@
 import { readdir, rm } from "node:fs/promises";
 import { request as httpRequest } from "node:http";
 import { describe, expect, it } from "vitest";
-import { callbackParams, codeGrant, get, hiddenRequestId, newCredentials, postForm, startServer } from "./harness.ts";
+import { callbackParams, codeGrant, get, newCredentials, startServer } from "./harness.ts";
 
 async function publishedKid(url: string): Promise<string> {
   const body = (await (await fetch(`${url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] };
@@ -83,12 +83,10 @@ describe("shutdown", () => {
 describe("an unexpected failure", () => {
   it("is answered with a 500 that reveals nothing, and logged for the developer", async () => {
     const server = await startServer();
-    const page = await get(server.authorizeUrl({ start_page: "registration" }));
-    const requestId = hiddenRequestId(await page.text());
+    const form = await server.openForm(server.authorizeUrl({ start_page: "registration" }));
     // Pull the data folder out from under the server: the next save fails.
     await rm(server.dataDir, { recursive: true, force: true });
-    const response = await postForm(`${server.url}/auth/sign-up`, {
-      request_id: requestId,
+    const response = await form.submit("/auth/sign-up", {
       p_email: newCredentials().email,
       p_password: "long enough pw",
     });

@@ -8,9 +8,7 @@ import {
   codeGrant,
   decodePayload,
   get,
-  hiddenRequestId,
   newCredentials,
-  postForm,
   REDIRECT_URI,
   useServer,
 } from "./harness.ts";
@@ -92,14 +90,10 @@ describe("authorization_code grant", () => {
   it("supports PKCE (S256) when the authorization request used it", async () => {
     const verifier = randomBytes(32).toString("base64url");
     const challenge = createHash("sha256").update(verifier).digest("base64url");
-    const page = await get(
+    const response = await server.submitSignUp(
       server.authorizeUrl({ start_page: "registration", code_challenge: challenge, code_challenge_method: "S256" }),
+      newCredentials(),
     );
-    const response = await postForm(`${server.url}/auth/sign-up`, {
-      request_id: hiddenRequestId(await page.text()),
-      p_email: newCredentials().email,
-      p_password: "long enough pw",
-    });
     const code = callbackParams(response).get("code") ?? "";
     expect((await server.tokenRequest(codeGrant(code, { code_verifier: "wrong".repeat(10) }))).body.error).toBe(
       "invalid_grant",
