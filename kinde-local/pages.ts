@@ -1,5 +1,3 @@
-/** No external assets: the Content-Security-Policy allows nothing else. */
-
 export function escapeHtml(value: string): string {
   return value
     .replaceAll("&", "&amp;")
@@ -9,6 +7,7 @@ export function escapeHtml(value: string): string {
     .replaceAll("'", "&#39;");
 }
 
+// Inline, with no external assets: the Content-Security-Policy allows nothing else.
 const STYLE = `
 *,*::before,*::after{box-sizing:border-box}
 html{-webkit-text-size-adjust:100%}

@@ -23,51 +23,14 @@ import { logoutRoute } from "./routes/logout.ts";
 import { managementRoutes } from "./routes/management.ts";
 import { tokenRoutes } from "./routes/token.ts";
 import { userProfileRoute } from "./routes/user-profile.ts";
-import { DEFAULT_API_RATE_LIMIT, RateLimiter, type RateLimit } from "./rate-limit.ts";
+import { DEFAULT_API_RATE_LIMIT, RateLimiter } from "./rate-limit.ts";
 import { Store } from "./store.ts";
 import { DEFAULT_LIFETIMES, MANAGEMENT_SCOPES, type TokenLifetimes } from "./tokens.ts";
-import { WEBHOOK_EVENT_TYPES, webhookUrl, type WebhookEndpoint, type WebhookEventType } from "./webhook-events.ts";
+import { WEBHOOK_EVENT_TYPES, webhookUrl, type WebhookEndpoint } from "./webhook-events.ts";
 import { DEFAULT_WEBHOOK_POLICY, WebhookOutbox } from "./webhooks.ts";
 
-export interface ApplicationOptions {
-  name?: string;
-  clientId: string;
-  clientSecret: string;
-  type?: "regular" | "m2m";
-  callbackUrls?: string[];
-  logoutUrls?: string[];
-  /** Lets a regular application use client_credentials too. */
-  managementApi?: boolean;
-  scopes?: string[];
-}
-
-export interface WebhookOptions {
-  endpoints?: (string | { url: string; events?: WebhookEventType[] })[];
-  retryDelaysMs?: number[];
-  giveUpAfterMs?: number;
-  timeoutMs?: number;
-}
-
-export interface KindeLocalServerOptions {
-  /** With port 0 its port is replaced by the one picked. */
-  issuer: string;
-  host?: string;
-  port?: number;
-  clientId: string;
-  clientSecret: string;
-  siteUrl: string;
-  callbackUrls?: string[];
-  logoutUrls?: string[];
-  applications?: ApplicationOptions[];
-  webhooks?: WebhookOptions;
-  apiRateLimit?: RateLimit | false;
-  dataDir: string;
-  configPath: string;
-  ttl?: Partial<TokenLifetimes>;
-  /** One line per request and a few events; never tokens, codes, passwords or secrets. */
-  log?: (line: string) => void;
-  clock?: () => number;
-}
+/** With port 0, the issuer's port is replaced by the one picked. `log` never gets tokens, codes, passwords or secrets. */
+export type KindeLocalServerOptions = z.input<typeof optionsSchema>;
 
 export interface KindeLocalServer {
   url: string;

@@ -32,7 +32,7 @@ const M2M = {
   clientId: "m2m00000000000000000000000000001",
   clientSecret: "M2mS3cr3tM2mS3cr3tM2mS3cr3tM2mS3cr3tM2mS3",
   type: "m2m" as const,
-  scopes: ["read:users"],
+  scopes: ["read:users" as const],
 };
 
 const server = useServer({ applications: [SECOND, M2M] });
