@@ -1,3 +1,5 @@
+import { MIN_PASSWORD_LENGTH } from "./passwords.ts";
+
 export function escapeHtml(value: string): string {
   return value
     .replaceAll("&", "&amp;")
@@ -124,6 +126,16 @@ function requestLink(path: string, requestId: string): string {
   return `${path}?request=${encodeURIComponent(requestId)}`;
 }
 
+function cancelLink(requestId: string): string {
+  return `<p><a href="${escapeHtml(requestLink("/auth/cancel", requestId))}">Cancel and go back to the app</a></p>`;
+}
+
+function newPasswordField(label: string, error: string | undefined, autofocus: boolean): string {
+  const hint = error ? {} : { hint: `At least ${MIN_PASSWORD_LENGTH} characters.` };
+  const common = { name: "p_password", type: "password", autocomplete: "new-password", required: true } as const;
+  return field({ ...common, label, error, ...hint, autofocus });
+}
+
 export interface SignInPageInput {
   requestId: string;
   appOrigin: string;
@@ -160,7 +172,7 @@ ${field({
 </form>
 <div class="links">
 <p>No account yet? <a href="${escapeHtml(requestLink("/auth/sign-up", input.requestId))}">Create one</a></p>
-<p><a href="${escapeHtml(requestLink("/auth/cancel", input.requestId))}">Cancel and go back to the app</a></p>
+${cancelLink(input.requestId)}
 </div>`,
   );
 }
@@ -202,20 +214,12 @@ ${field({
   autocomplete: "email",
   required: true,
 })}
-${field({
-  name: "p_password",
-  label: "Password",
-  type: "password",
-  error: errors.password,
-  ...(errors.password ? {} : { hint: "At least 8 characters." }),
-  autocomplete: "new-password",
-  required: true,
-})}
+${newPasswordField("Password", errors.password, false)}
 <button type="submit">Create account</button>
 </form>
 <div class="links">
 <p>Already have an account? <a href="${escapeHtml(requestLink("/auth/sign-in", input.requestId))}">Sign in</a></p>
-<p><a href="${escapeHtml(requestLink("/auth/cancel", input.requestId))}">Cancel and go back to the app</a></p>
+${cancelLink(input.requestId)}
 </div>`,
   );
 }
@@ -240,20 +244,11 @@ export function setPasswordPage(input: {
 <form method="post" action="/auth/set-password">
 <input type="hidden" name="request_id" value="${escapeHtml(input.requestId)}">
 <input type="hidden" name="setup_id" value="${escapeHtml(input.setupId)}">
-${field({
-  name: "p_password",
-  label: "New password",
-  type: "password",
-  error: input.error,
-  ...(input.error ? {} : { hint: "At least 8 characters." }),
-  autocomplete: "new-password",
-  required: true,
-  autofocus: true,
-})}
+${newPasswordField("New password", input.error, true)}
 <button type="submit">Save password and continue</button>
 </form>
 <div class="links">
-<p><a href="${escapeHtml(requestLink("/auth/cancel", input.requestId))}">Cancel and go back to the app</a></p>
+${cancelLink(input.requestId)}
 </div>`,
   );
 }
