@@ -111,6 +111,11 @@ export async function startServer(options: ServerOptions = {}) {
       const params = callbackParams(await submitSignUp(authorizeUrl({ start_page: "registration" }), credentials, jar));
       return { code: params.get("code") ?? "", state: params.get("state"), scope: params.get("scope"), jar };
     },
+    /** A new person signed up and their code exchanged: their tokens and user id. */
+    async signUpWithTokens(credentials = newCredentials(), jar = new TestBrowser()) {
+      const tokens = await this.exchangeCode((await this.signUp(credentials, jar)).code);
+      return { tokens, id: String(decodePayload(tokens.id_token).sub), credentials, jar };
+    },
     async signIn(credentials: Credentials, jar = new TestBrowser(), extra: Record<string, string> = {}) {
       const form = await openForm(authorizeUrl(extra), jar);
       const fields = { p_email: credentials.email, p_password: credentials.password };

@@ -159,9 +159,7 @@ describe("a user created through the API", () => {
 describe("PATCH /api/v1/user", () => {
   it("changes names and picture; the next tokens and user_profile carry them", async () => {
     const credentials = newCredentials();
-    const { code } = await server.signUp(credentials);
-    const tokens = await server.exchangeCode(code);
-    const id = String(decodePayload(tokens.id_token).sub);
+    const { tokens, id } = await server.signUpWithTokens(credentials);
     const picture = "https://images.example.com/ada.png";
     const patched = await admin.patchUser(id, { given_name: "Augusta", family_name: null, picture });
     expect(patched.status).toBe(200);
@@ -191,8 +189,7 @@ describe("PATCH /api/v1/user", () => {
 
   it("is_password_reset_requested makes the next sign-in choose a new password", async () => {
     const credentials = newCredentials();
-    const { code } = await server.signUp(credentials);
-    const id = String(decodePayload((await server.exchangeCode(code)).id_token).sub);
+    const { id } = await server.signUpWithTokens(credentials);
     await admin.patchUser(id, { is_password_reset_requested: true });
     // A wrong current password does not get to the reset page.
     expect((await signInPage(credentials.email, "not the password")).response.status).toBe(401);
@@ -217,8 +214,7 @@ describe("PATCH /api/v1/user", () => {
 describe("DELETE /api/v1/user", () => {
   it("removes the user: gone from reads and lists, sign-in refused", async () => {
     const credentials = newCredentials();
-    const { code } = await server.signUp(credentials);
-    const id = String(decodePayload((await server.exchangeCode(code)).id_token).sub);
+    const { id } = await server.signUpWithTokens(credentials);
     const deleted = await admin.api("DELETE", `/api/v1/user?id=${id}`);
     expect(deleted.body).toEqual({ code: "OK", message: "User successfully deleted" });
     expect((await admin.api("GET", `/api/v1/user?id=${id}`)).status).toBe(404);

@@ -38,8 +38,7 @@ beforeAll(async () => {
 
 describe("@kinde/jwt-validator", () => {
   it("accepts the server's access and ID tokens", async () => {
-    const { code } = await server.signUp(newCredentials());
-    const tokens = await server.exchangeCode(code);
+    const { tokens } = await server.signUpWithTokens();
     expect(await validateToken({ token: tokens.access_token, domain: server.url })).toEqual({
       valid: true,
       message: "Token is valid",

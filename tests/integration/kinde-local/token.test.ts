@@ -17,8 +17,7 @@ const server = useServer({ ttl: { access: 600, id: 300, refresh: 3_600 } });
 
 describe("authorization_code grant", () => {
   it("uses the configured lifetimes", async () => {
-    const { code } = await server.signUp(newCredentials());
-    const tokens = await server.exchangeCode(code);
+    const { tokens } = await server.signUpWithTokens();
     expect(tokens.expires_in).toBe(600);
     const access = decodePayload(tokens.access_token);
     const id = decodePayload(tokens.id_token);
@@ -105,8 +104,7 @@ describe("authorization_code grant", () => {
 
 describe("refresh_token grant", () => {
   it("rotates the refresh token; parallel use of the old one gets the same answer", async () => {
-    const { code } = await server.signUp(newCredentials());
-    const tokens = await server.exchangeCode(code);
+    const { tokens } = await server.signUpWithTokens();
     const [first, second] = await Promise.all([
       server.refresh(tokens.refresh_token),
       server.refresh(tokens.refresh_token),
@@ -134,8 +132,7 @@ describe("refresh_token grant", () => {
   });
 
   it("revokes the whole family when a rotated-out token comes back after the overlap (RFC 9700 reuse detection)", async () => {
-    const { code } = await server.signUp(newCredentials());
-    const tokens = await server.exchangeCode(code);
+    const { tokens } = await server.signUpWithTokens();
     const first = await server.refresh(tokens.refresh_token);
     const newer = String(first.body.refresh_token);
     server.advance(31_000);
@@ -169,16 +166,14 @@ describe("refresh_token grant", () => {
   });
 
   it("keeps auth_time from the sign-in across refreshes", async () => {
-    const { code } = await server.signUp(newCredentials());
-    const tokens = await server.exchangeCode(code);
+    const { tokens } = await server.signUpWithTokens();
     server.advance(5_000);
     const refreshed = await server.refresh(tokens.refresh_token);
     expect(decodePayload(String(refreshed.body.id_token)).auth_time).toBe(decodePayload(tokens.id_token).auth_time);
   });
 
   it("refuses unknown, expired or other clients' refresh tokens", async () => {
-    const { code } = await server.signUp(newCredentials());
-    const tokens = await server.exchangeCode(code);
+    const { tokens } = await server.signUpWithTokens();
     expect((await server.refresh("rt_unknown")).body.error).toBe("invalid_grant");
     const wrongClient = await server.tokenRequest({
       grant_type: "refresh_token",
@@ -192,8 +187,7 @@ describe("refresh_token grant", () => {
   });
 
   it("revocation (RFC 7009) ends a refresh token; unknown tokens still get 200", async () => {
-    const { code } = await server.signUp(newCredentials());
-    const tokens = await server.exchangeCode(code);
+    const { tokens } = await server.signUpWithTokens();
     const revoke = (token: string) =>
       fetch(`${server.url}/oauth2/revoke`, {
         method: "POST",
