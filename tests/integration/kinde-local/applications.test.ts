@@ -16,6 +16,7 @@ import {
   REDIRECT_URI,
   SITE_URL,
   startServer,
+  startServerForTest,
   TestBrowser,
   useServer,
 } from "./harness.ts";
@@ -274,26 +275,22 @@ describe("applications from the config file", () => {
         },
       ],
     });
-    const own = await startServer({ configPath });
-    try {
-      const page = await get(
-        own.authorizeUrl({
-          client_id: "f11e0000000000000000000000000001",
-          redirect_uri: "http://localhost:4666/callback",
-        }),
-      );
-      expect(page.status).toBe(200);
-      const m2m = await own.tokenRequest({
-        grant_type: "client_credentials",
-        client_id: "f11e0000000000000000000000000002",
-        client_secret: "F1leM2mS3cr3tF1leM2mS3cr3tF1leM2mS3cr3t00",
-      });
-      expect(m2m.status).toBe(200);
-      const logout = await get(`${own.url}/logout?redirect=${encodeURIComponent("http://localhost:4666/")}`);
-      expect(logout.headers.get("Location")).toBe("http://localhost:4666/");
-    } finally {
-      await own.close();
-    }
+    const own = await startServerForTest({ configPath });
+    const page = await get(
+      own.authorizeUrl({
+        client_id: "f11e0000000000000000000000000001",
+        redirect_uri: "http://localhost:4666/callback",
+      }),
+    );
+    expect(page.status).toBe(200);
+    const m2m = await own.tokenRequest({
+      grant_type: "client_credentials",
+      client_id: "f11e0000000000000000000000000002",
+      client_secret: "F1leM2mS3cr3tF1leM2mS3cr3tF1leM2mS3cr3t00",
+    });
+    expect(m2m.status).toBe(200);
+    const logout = await get(`${own.url}/logout?redirect=${encodeURIComponent("http://localhost:4666/")}`);
+    expect(logout.headers.get("Location")).toBe("http://localhost:4666/");
   });
 
   it("stop the server at startup when a client id is taken", async () => {

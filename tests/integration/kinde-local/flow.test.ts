@@ -9,7 +9,7 @@ import {
   newCredentials,
   postForm,
   SITE_URL,
-  startServer,
+  startServerForTest,
   type TestBrowser,
   type TokenSet,
   useServer,
@@ -344,15 +344,11 @@ describe("logout", () => {
 
   it("keeps an unencoded redirect with its own query intact (the SDK does not encode it)", async () => {
     // Logout URLs must be on the application's list, so this server allows these two.
-    const own = await startServer({ logoutUrls: [SITE_URL, `${SITE_URL}/bye?a=1&b=2`, `${SITE_URL}/x?y=1`] });
-    try {
-      const response = await get(`${own.url}/logout?redirect=${SITE_URL}/bye?a=1&b=2`);
-      expect(response.headers.get("Location")).toBe(`${SITE_URL}/bye?a=1&b=2`);
-      const encoded = await get(`${own.url}/logout?redirect=${encodeURIComponent(`${SITE_URL}/x?y=1`)}`);
-      expect(encoded.headers.get("Location")).toBe(`${SITE_URL}/x?y=1`);
-    } finally {
-      await own.close();
-    }
+    const own = await startServerForTest({ logoutUrls: [SITE_URL, `${SITE_URL}/bye?a=1&b=2`, `${SITE_URL}/x?y=1`] });
+    const response = await get(`${own.url}/logout?redirect=${SITE_URL}/bye?a=1&b=2`);
+    expect(response.headers.get("Location")).toBe(`${SITE_URL}/bye?a=1&b=2`);
+    const encoded = await get(`${own.url}/logout?redirect=${encodeURIComponent(`${SITE_URL}/x?y=1`)}`);
+    expect(encoded.headers.get("Location")).toBe(`${SITE_URL}/x?y=1`);
   });
 
   it("refuses to redirect anywhere else (no open redirect)", async () => {

@@ -3,7 +3,7 @@ import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, expect } from "vitest";
+import { afterAll, beforeAll, expect, onTestFinished } from "vitest";
 import { TestBrowser } from "../../../stack/browser.ts";
 import { createKindeLocalServer, type KindeLocalServerOptions } from "../../../kinde-local/server.ts";
 
@@ -190,4 +190,11 @@ export function newCredentials(overrides: Partial<Credentials> = {}): Credential
 
 export function decodePayload(token: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8")) as Record<string, unknown>;
+}
+
+/** A server of the test's own, closed when the test ends. */
+export async function startServerForTest(options: ServerOptions = {}) {
+  const server = await startServer(options);
+  onTestFinished(() => server.close());
+  return server;
 }

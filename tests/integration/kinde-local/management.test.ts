@@ -10,6 +10,7 @@ import {
   newCredentials,
   postForm,
   startServer,
+  startServerForTest,
   TestBrowser,
   type TestServer,
   useServer,
@@ -308,37 +309,33 @@ describe("GET /api/v1/users with 1,200 users", () => {
 
 describe("rate limiting", () => {
   it("answers 429 with RateLimit-Reset once a client exceeds the limit, per client, until the window ends", async () => {
-    const limited = await startServer({
+    const limited = await startServerForTest({
       apiRateLimit: { requests: 3, windowSeconds: 20 },
       applications: [{ clientId: "m2m-rate-test", clientSecret: "R4teL1m1tS3cr3tR4teL1m1tS3cr3t", type: "m2m" }],
     });
-    try {
-      const appToken = await managementToken(limited);
-      const statuses: number[] = [];
-      let refused: Awaited<ReturnType<typeof api>> | undefined;
-      for (let index = 0; index < 4; index++) {
-        const answer = await api(limited, appToken, "GET", "/api/v1/users");
-        statuses.push(answer.status);
-        if (answer.status === 429) refused = answer;
-      }
-      expect(statuses).toEqual([200, 200, 200, 429]);
-      const reset = Number(refused?.headers.get("RateLimit-Reset"));
-      expect(reset).toBeGreaterThanOrEqual(1);
-      expect(reset).toBeLessThanOrEqual(20);
-      expect(refused?.body).toMatchObject({ errors: [{ code: "TOO_MANY_REQUESTS" }] });
-
-      // Another client has its own budget.
-      const other = await managementToken(limited, {
-        clientId: "m2m-rate-test",
-        clientSecret: "R4teL1m1tS3cr3tR4teL1m1tS3cr3t",
-      });
-      expect((await api(limited, other, "GET", "/api/v1/users")).status).toBe(200);
-
-      limited.advance(reset * 1000);
-      expect((await api(limited, appToken, "GET", "/api/v1/users")).status).toBe(200);
-    } finally {
-      await limited.close();
+    const appToken = await managementToken(limited);
+    const statuses: number[] = [];
+    let refused: Awaited<ReturnType<typeof api>> | undefined;
+    for (let index = 0; index < 4; index++) {
+      const answer = await api(limited, appToken, "GET", "/api/v1/users");
+      statuses.push(answer.status);
+      if (answer.status === 429) refused = answer;
     }
+    expect(statuses).toEqual([200, 200, 200, 429]);
+    const reset = Number(refused?.headers.get("RateLimit-Reset"));
+    expect(reset).toBeGreaterThanOrEqual(1);
+    expect(reset).toBeLessThanOrEqual(20);
+    expect(refused?.body).toMatchObject({ errors: [{ code: "TOO_MANY_REQUESTS" }] });
+
+    // Another client has its own budget.
+    const other = await managementToken(limited, {
+      clientId: "m2m-rate-test",
+      clientSecret: "R4teL1m1tS3cr3tR4teL1m1tS3cr3t",
+    });
+    expect((await api(limited, other, "GET", "/api/v1/users")).status).toBe(200);
+
+    limited.advance(reset * 1000);
+    expect((await api(limited, appToken, "GET", "/api/v1/users")).status).toBe(200);
   });
 });
 
@@ -363,14 +360,10 @@ describe("authentication and scopes", () => {
     expect((await api(other, orphan, "GET", "/api/v1/users")).status).toBe(200);
     await other.close();
     // Same data folder (same key) and address (same iss), but the application is no longer configured.
-    const restarted = await startServer({ dataDir: other.dataDir, issuer: other.url, port: other.port });
-    try {
-      const refused = await api(restarted, orphan, "GET", "/api/v1/users");
-      expect(refused.status).toBe(401);
-      expect(refused.body).toMatchObject({ errors: [{ code: "TOKEN_INVALID" }] });
-    } finally {
-      await restarted.close();
-    }
+    const restarted = await startServerForTest({ dataDir: other.dataDir, issuer: other.url, port: other.port });
+    const refused = await api(restarted, orphan, "GET", "/api/v1/users");
+    expect(refused.status).toBe(401);
+    expect(refused.body).toMatchObject({ errors: [{ code: "TOKEN_INVALID" }] });
   });
 });
 

@@ -1,7 +1,7 @@
 import { readdir, rm } from "node:fs/promises";
 import { request as httpRequest } from "node:http";
 import { describe, expect, it } from "vitest";
-import { callbackParams, codeGrant, get, newCredentials, startServer } from "./harness.ts";
+import { callbackParams, codeGrant, get, newCredentials, startServer, startServerForTest } from "./harness.ts";
 
 async function publishedKid(url: string): Promise<string> {
   const body = (await (await fetch(`${url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] };
@@ -17,34 +17,27 @@ describe("a restart with the same data folder", () => {
     const kid = await publishedKid(first.url);
     await first.close();
 
-    const second = await startServer({ dataDir: first.dataDir });
-    try {
-      expect(await publishedKid(second.url)).toBe(kid);
+    const second = await startServerForTest({ dataDir: first.dataDir });
+    expect(await publishedKid(second.url)).toBe(kid);
 
-      const refreshed = await second.refresh(tokens.refresh_token);
-      expect(refreshed.status).toBe(200);
-      expect(refreshed.body.refresh_token).not.toBe(tokens.refresh_token);
+    const refreshed = await second.refresh(tokens.refresh_token);
+    expect(refreshed.status).toBe(200);
+    expect(refreshed.body.refresh_token).not.toBe(tokens.refresh_token);
 
-      // Single sign-on survives: the browser's session cookie still works.
-      const sso = await get(second.authorizeUrl(), jar);
-      expect(callbackParams(sso).get("code")).toBeTruthy();
+    // Single sign-on survives: the browser's session cookie still works.
+    const sso = await get(second.authorizeUrl(), jar);
+    expect(callbackParams(sso).get("code")).toBeTruthy();
 
-      const { response } = await second.signIn(credentials);
-      const again = await second.exchangeCode(callbackParams(response).get("code") ?? "");
-      expect(again.id_token).toBeTruthy();
-    } finally {
-      await second.close();
-    }
+    const { response } = await second.signIn(credentials);
+    const again = await second.exchangeCode(callbackParams(response).get("code") ?? "");
+    expect(again.id_token).toBeTruthy();
+    await second.close();
     expect((await readdir(first.dataDir)).sort()).toEqual(["signing-key.json", "store.json"]);
   });
 
   it("is refused while another server holds the folder", async () => {
-    const first = await startServer();
-    try {
-      await expect(startServer({ dataDir: first.dataDir })).rejects.toThrow(/already uses/);
-    } finally {
-      await first.close();
-    }
+    const first = await startServerForTest();
+    await expect(startServer({ dataDir: first.dataDir })).rejects.toThrow(/already uses/);
   });
 });
 
