@@ -2,26 +2,16 @@ import { z } from "zod";
 import type { ClaimsConfigSource } from "./config.ts";
 import { MANAGEMENT_SCOPES } from "./tokens.ts";
 
-/**
- * Applications as on Kinde (Settings > Applications): each has a client id and secret and,
- * for apps people sign in to, lists of allowed callback and logout redirect URLs. The
- * default one comes from KINDE_CLIENT_ID/SECRET/SITE_URL; more come from the
- * createKindeLocalServer options and the config file's "applications".
- */
-
 export type ApplicationType = "regular" | "m2m";
 
 export interface Application {
   name: string;
   clientId: string;
   clientSecret: string;
-  /** regular: authorization_code and refresh_token. m2m: client_credentials only. */
   type: ApplicationType;
   callbackUrls: string[];
   logoutUrls: string[];
-  /** May get Management API tokens (client_credentials). Always true for m2m. */
   managementApi: boolean;
-  /** The Management API scopes it may be granted (all of them by default). */
   scopes: string[];
 }
 
@@ -39,7 +29,6 @@ export const redirectUrl = z
 
 const scopeList = z.array(z.enum(MANAGEMENT_SCOPES)).max(MANAGEMENT_SCOPES.length);
 
-/** The config file's "applications" entries (snake_case, like the rest of the file). */
 export const configApplicationSchema = z
   .strictObject({
     name: z.string().min(1).max(200).optional(),
@@ -89,10 +78,7 @@ export function defaultCallbackUrls(siteUrl: string): string[] {
   return [`${siteUrl}/kinde-auth/callback`, `${siteUrl}/auth/success`];
 }
 
-/**
- * Compared as URLs: scheme and host case, a default port and the slash after a bare origin
- * do not matter; path and query must be identical. Kinde matches its lists exactly.
- */
+/** Scheme and host case, a default port and the slash after a bare origin do not matter (Kinde matches exactly). */
 export function sameUrl(a: string, b: string): boolean {
   if (!URL.canParse(a) || !URL.canParse(b)) return false;
   return new URL(a).href === new URL(b).href;
@@ -102,11 +88,7 @@ export function allows(list: readonly string[], url: string): boolean {
   return list.some((entry) => sameUrl(entry, url));
 }
 
-/**
- * The fixed applications (environment and options) plus the config file's, re-read when
- * the file changes. A config entry whose client id is already taken is ignored with a
- * warning (at startup it is an error, see assertNoClashes).
- */
+/** A config file entry whose client id is taken is ignored with a warning (at startup, an error). */
 export class ApplicationRegistry {
   private cache: { config: object; list: Application[] } | undefined;
 
@@ -141,7 +123,6 @@ export class ApplicationRegistry {
     return (await this.all()).find((application) => application.clientId === clientId);
   }
 
-  /** Throws when client ids repeat; used at startup so a clash is reported, not ignored. */
   async assertNoClashes(): Promise<void> {
     const config = await this.config.current();
     const seen = new Set<string>();

@@ -3,10 +3,7 @@ import { z } from "zod";
 import { configApplicationSchema } from "./applications.ts";
 import { webhookEndpointSchema } from "./webhook-events.ts";
 
-/**
- * The demo organizations, permissions, roles and feature flags put into users' tokens
- * (on Kinde these are set in its dashboard). See README.md for the file's format.
- */
+/** The claims Kinde's dashboard would set; the file's format is in README.md. */
 
 const orgCode = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1-64 letters, digits, _ or -");
 const permission = z.string().regex(/^[\x21-\x7e]{1,100}$/, "must be 1-100 printable characters without spaces");
@@ -115,11 +112,7 @@ export function parseClaimsConfig(json: unknown, source: string): ClaimsConfig {
   throw new ConfigError(`Invalid config file ${source}: ${details}`);
 }
 
-/**
- * Defaults first, then every matching rule in file order, then the user's own entry. Each
- * layer replaces the fields it names, except feature_flags, which merge flag by flag. The
- * current org_code is always listed in org_codes.
- */
+/** Defaults, matching rules in order, then the user's entry; feature_flags merge flag by flag. */
 export function resolveUserClaims(config: ClaimsConfig, email: string): UserClaims {
   const normalizedEmail = email.trim().toLowerCase();
   const layers: z.infer<typeof override>[] = [
@@ -152,11 +145,7 @@ export function resolveUserClaims(config: ClaimsConfig, email: string): UserClai
   };
 }
 
-/**
- * The file is checked for changes (mtime and size) each time a token is issued, so an
- * edit takes effect on the next sign-in or refresh without a restart. A broken edit is
- * reported and the last good version stays in use; at startup a broken file is fatal.
- */
+/** Re-read when its mtime or size changes; a broken edit keeps the last good version (fatal at startup). */
 export class ClaimsConfigSource {
   private constructor(
     private readonly path: string,

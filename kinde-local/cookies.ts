@@ -1,18 +1,9 @@
-/**
- * This server's one cookie, read and written with `cookie` (the parser the app and the Kinde SDK
- * use). Cookies on localhost are shared by every port, so the Cookie header also carries the
- * app's cookies and whatever a developer's other projects set: only this server's own cookie is
- * interpreted, and a value that is not valid percent-encoding is left as sent.
- */
+/** Cookies on localhost are shared by every port: only this server's own cookie is interpreted. */
 import { parse, serialize } from "cookie";
 
-/**
- * Must differ from every cookie the app or the Kinde SDK sets (access_token, id_token,
- * refresh_token, ac-state-key, post_login_redirect_url, rkp_flash).
- */
+/** Must differ from every cookie the app or the Kinde SDK sets. */
 export const SESSION_COOKIE = "kinde_local_session";
 
-/** The request's cookies by name, the first of a repeated name winning; parsed once per request. */
 export function parseCookies(header: string | undefined): Map<string, string> {
   return new Map(Object.entries(parse(header ?? "")));
 }

@@ -4,11 +4,6 @@ import { redirectUrl } from "./applications.ts";
 import type { KindeLocalServerOptions } from "./server.ts";
 import { webhookUrl } from "./webhook-events.ts";
 
-/**
- * The server reads the same KINDE_* variables as the app, so one .env configures both;
- * KINDE_LOCAL_* variables are its own.
- */
-
 const originUrl = (name: string) =>
   z
     .string({ error: `${name} is missing` })
@@ -26,7 +21,6 @@ const seconds = (name: string) =>
     .transform(Number)
     .optional();
 
-/** A comma-separated list; spaces around entries are ignored, empty entries dropped. */
 const list = <T extends z.ZodType<string>>(name: string, item: T, what: string) =>
   z
     .string()
@@ -90,7 +84,6 @@ const envSchema = z.object({
 
 export type ServerSettings = Omit<KindeLocalServerOptions, "log" | "clock">;
 
-/** Either the server options or one line saying which variable is wrong. */
 export function settingsFromEnv(
   env: Record<string, string | undefined>,
   cwd: string,

@@ -2,10 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, open, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 
-/**
- * Writes through a temporary file in the same folder and renames it over the target, so a
- * crash mid-write leaves either the old file or the new one, never half of each.
- */
+/** A crash mid-write leaves the old file or the new one, never half of each. */
 export async function writeFileAtomic(path: string, contents: string, mode = 0o600): Promise<void> {
   const temporary = join(dirname(path), `.${randomBytes(6).toString("hex")}.tmp`);
   try {
@@ -23,7 +20,6 @@ export async function writeFileAtomic(path: string, contents: string, mode = 0o6
   }
 }
 
-/** The file's text, or undefined when it does not exist. */
 export async function readTextIfExists(path: string): Promise<string | undefined> {
   try {
     return await readFile(path, "utf8");
@@ -41,10 +37,7 @@ export function isErrnoException(error: unknown): error is NodeJS.ErrnoException
   return error instanceof Error && "code" in error;
 }
 
-/**
- * One server per data folder: two would overwrite each other's store. The lock file holds
- * the owner's pid; a lock left by a process that no longer runs is taken over.
- */
+/** Two servers would overwrite each other's store; a lock whose pid no longer runs is taken over. */
 const locksHeldHere = new Set<string>();
 
 export async function acquireDataDirLock(dataDir: string): Promise<() => Promise<void>> {

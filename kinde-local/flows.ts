@@ -1,10 +1,5 @@
 import type { Clock } from "./store.ts";
 
-/**
- * Short-lived state kept only in memory: a restart in the middle of a sign-in just sends
- * the user back to the app to start again.
- */
-
 export const AUTHORIZATION_REQUEST_TTL_MS = 30 * 60_000;
 export const CODE_TTL_MS = 10 * 60_000;
 export const PASSWORD_SETUP_TTL_MS = 10 * 60_000;
@@ -19,6 +14,8 @@ export interface AuthorizationRequest {
   audience: string[];
   loginHint: string | undefined;
   codeChallenge: string | undefined;
+  /** Returned in the ID token exactly as sent (OIDC Core 3.1.2.1). */
+  nonce: string | undefined;
   expiresAt: number;
 }
 
@@ -30,16 +27,13 @@ export interface AuthorizationCode {
   audience: string[];
   authTime: number;
   codeChallenge: string | undefined;
+  nonce: string | undefined;
   familyId: string;
   /** Kept after use until expiry so a replay can be recognised (and its tokens revoked). */
   used: boolean;
   expiresAt: number;
 }
 
-/**
- * A user who proved enough to choose a password: one created through the Management API
- * without one, or one whose reset was requested (after entering the current password).
- */
 export interface PasswordSetup {
   userId: string;
   requestId: string;

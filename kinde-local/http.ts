@@ -5,11 +5,9 @@ import { isCrossSiteRequest, requestHost } from "../common/cross-site.ts";
 export const MAX_BODY_BYTES = 64 * 1024;
 export const MAX_URL_LENGTH = 8 * 1024;
 
-/** An error whose status and message are safe to show to the client. */
 export class HttpError extends Error {
   constructor(
     readonly status: number,
-    /** OAuth-style error code, e.g. invalid_request. */
     readonly code: string,
     message: string,
     readonly headers: Record<string, string> = {},
@@ -21,10 +19,7 @@ export class HttpError extends Error {
 
 export const badRequest = (message: string) => new HttpError(400, "invalid_request", message);
 
-/**
- * Query strings and form bodies, decoded strictly: invalid percent-encoding is a 400, not a
- * silently mangled value (URLSearchParams would keep the broken bytes).
- */
+/** Strict decoding: invalid percent-encoding is a 400 (URLSearchParams would keep the broken bytes). */
 export class Params {
   private constructor(private readonly values: Map<string, string[]>) {}
 
@@ -50,11 +45,7 @@ export class Params {
     return this.values.get(name) ?? [];
   }
 
-  /**
-   * The named parameters as a plain object for zod; others are ignored. OAuth forbids
-   * repeating a parameter, so a repeat is a 400 unless the name is in `repeatable` (its
-   * value is then an array).
-   */
+  /** OAuth forbids repeating a parameter: a 400 unless the name is `repeatable` (then an array). */
   pick(names: readonly string[], repeatable: readonly string[] = []): Record<string, string | string[]> {
     const object: Record<string, string | string[]> = {};
     for (const name of names) {
@@ -76,7 +67,7 @@ function decodeFormComponent(component: string): string {
   }
 }
 
-/** Validates with zod; a failure is a 400 naming the first bad field, never echoing values. */
+/** A 400 naming the first bad field, never echoing values. */
 export function parseWith<T extends z.ZodType>(schema: T, input: unknown): z.output<T> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
@@ -94,7 +85,6 @@ function truncate(text: string, max = 60): string {
   return printable.length > max ? `${printable.slice(0, max)}...` : printable;
 }
 
-/** Splits the request target; only origin-form (`/path?query`) is accepted. */
 export function splitTarget(target: string | undefined): { path: string; query: string } {
   if (!target || !target.startsWith("/")) throw badRequest("Invalid request target");
   if (target.length > MAX_URL_LENGTH) throw new HttpError(414, "invalid_request", "URL too long");
@@ -135,7 +125,6 @@ export function mediaType(request: IncomingMessage): string {
   return (request.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
 }
 
-/** Reads an application/x-www-form-urlencoded body. */
 export async function readForm(request: IncomingMessage): Promise<Params> {
   if (mediaType(request) !== "application/x-www-form-urlencoded") {
     throw new HttpError(415, "invalid_request", "Expected an application/x-www-form-urlencoded body");
@@ -199,10 +188,7 @@ export function redirect(
   response.end();
 }
 
-/**
- * Refuses a form post sent by another site (common/cross-site.ts), so a hostile page cannot
- * sign a visitor in to an account of its choosing (login CSRF) or change their name.
- */
+/** A hostile page must not sign a visitor in to an account of its choosing (login CSRF). */
 export function assertSameOriginPost(request: IncomingMessage): void {
   const header = (name: string) => {
     const value = request.headers[name];
@@ -219,7 +205,6 @@ export function assertSameOriginPost(request: IncomingMessage): void {
   }
 }
 
-/** The token from `Authorization: Bearer <token>`, if well-formed (RFC 6750 syntax). */
 export function bearerToken(request: IncomingMessage): string | undefined {
   const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(request.headers.authorization ?? "");
   const token = match?.[1];

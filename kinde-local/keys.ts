@@ -12,7 +12,6 @@ export interface SigningKey {
   kid: string;
   privateKey: CryptoKey;
   publicKey: CryptoKey;
-  /** The JWKS entry: public parts only. */
   publicJwk: PublicJwk;
 }
 
@@ -43,10 +42,7 @@ const keyFileSchema = z.object({
   }),
 });
 
-/**
- * The key is made once and kept in the data folder, so tokens and the JWKS survive a
- * restart (the Kinde SDK caches the JWKS for the life of the app process).
- */
+/** Kept in the data folder: the Kinde SDK caches the JWKS for the life of the app process. */
 export async function loadOrCreateSigningKey(dataDir: string): Promise<SigningKey> {
   const path = join(dataDir, KEY_FILE);
   const text = await readTextIfExists(path);
@@ -82,11 +78,7 @@ async function generateSigningKey() {
   };
 }
 
-/**
- * Colon-separated hex, like Kinde's own kids. Kinde's JWT validator decodes the token header
- * with plain atob(), which rejects base64url's `-` and `_`; hex digits and colons never
- * produce those characters in {"alg":"RS256","kid":"…","typ":"JWT"}.
- */
+/** Kinde's JWT validator decodes the header with atob(), which rejects `-` and `_`: hex and colons never make them. */
 function newKid(): string {
   const kid = (randomBytes(16).toString("hex").match(/../g) ?? []).join(":");
   assertHeaderDecodableWithAtob(kid);

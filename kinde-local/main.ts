@@ -1,7 +1,4 @@
-/**
- * Runs the local Kinde-compatible server: `npm run kinde-local` (or `tsx kinde-local/main.ts`).
- * Configuration comes from the environment and, when present, ./.env; see README.md.
- */
+/** `npm run kinde-local`; see ../docs/decisions/0005-local-kinde-server.md and README.md. */
 import { existsSync } from "node:fs";
 import { settingsFromEnv } from "./env.ts";
 import { createKindeLocalServer, type KindeLocalServer } from "./server.ts";
@@ -45,9 +42,7 @@ if (webhookUrls.length > 0) {
   console.log(`${PREFIX} sends webhooks to ${webhookUrls.join(", ")} (a "webhook ..." line per attempt)`);
 }
 
-// Ctrl+C in a terminal reaches this process both directly and through whatever started it
-// (npm run dev forwards signals), so repeated signals are ignored; a timer makes sure a
-// stuck shutdown still ends.
+// Ctrl+C arrives both directly and through npm run dev, so repeats are ignored.
 const FORCED_EXIT_MS = 10_000;
 let stopping = false;
 const stop = () => {

@@ -1,8 +1,4 @@
-/**
- * The server's HTML: plain forms that work with JavaScript off, one inline stylesheet and
- * no external assets (the Content-Security-Policy allows nothing else). Every dynamic
- * value goes through escapeHtml.
- */
+import { MIN_PASSWORD_LENGTH } from "./passwords.ts";
 
 export function escapeHtml(value: string): string {
   return value
@@ -13,6 +9,7 @@ export function escapeHtml(value: string): string {
     .replaceAll("'", "&#39;");
 }
 
+// Inline, with no external assets: the Content-Security-Policy allows nothing else.
 const STYLE = `
 *,*::before,*::after{box-sizing:border-box}
 html{-webkit-text-size-adjust:100%}
@@ -113,7 +110,6 @@ ${options.error ? `<p class="field-error" id="${id}-error">${escapeHtml(options.
 </div>`;
 }
 
-/** First and last name, optional as at Kinde: the same two fields on sign-up and account. */
 function nameFields(
   values: { firstName?: string; lastName?: string },
   errors: { firstName?: string; lastName?: string },
@@ -128,6 +124,16 @@ function alert(message: string | undefined): string {
 
 function requestLink(path: string, requestId: string): string {
   return `${path}?request=${encodeURIComponent(requestId)}`;
+}
+
+function cancelLink(requestId: string): string {
+  return `<p><a href="${escapeHtml(requestLink("/auth/cancel", requestId))}">Cancel and go back to the app</a></p>`;
+}
+
+function newPasswordField(label: string, error: string | undefined, autofocus: boolean): string {
+  const hint = error ? {} : { hint: `At least ${MIN_PASSWORD_LENGTH} characters.` };
+  const common = { name: "p_password", type: "password", autocomplete: "new-password", required: true } as const;
+  return field({ ...common, label, error, ...hint, autofocus });
 }
 
 export interface SignInPageInput {
@@ -166,7 +172,7 @@ ${field({
 </form>
 <div class="links">
 <p>No account yet? <a href="${escapeHtml(requestLink("/auth/sign-up", input.requestId))}">Create one</a></p>
-<p><a href="${escapeHtml(requestLink("/auth/cancel", input.requestId))}">Cancel and go back to the app</a></p>
+${cancelLink(input.requestId)}
 </div>`,
   );
 }
@@ -208,28 +214,16 @@ ${field({
   autocomplete: "email",
   required: true,
 })}
-${field({
-  name: "p_password",
-  label: "Password",
-  type: "password",
-  error: errors.password,
-  ...(errors.password ? {} : { hint: "At least 8 characters." }),
-  autocomplete: "new-password",
-  required: true,
-})}
+${newPasswordField("Password", errors.password, false)}
 <button type="submit">Create account</button>
 </form>
 <div class="links">
 <p>Already have an account? <a href="${escapeHtml(requestLink("/auth/sign-in", input.requestId))}">Sign in</a></p>
-<p><a href="${escapeHtml(requestLink("/auth/cancel", input.requestId))}">Cancel and go back to the app</a></p>
+${cancelLink(input.requestId)}
 </div>`,
   );
 }
 
-/**
- * Shown after sign-in to a user created through the Management API (no password yet) or
- * one whose password reset was requested: they choose a password, then continue.
- */
 export function setPasswordPage(input: {
   requestId: string;
   setupId: string;
@@ -250,20 +244,11 @@ export function setPasswordPage(input: {
 <form method="post" action="/auth/set-password">
 <input type="hidden" name="request_id" value="${escapeHtml(input.requestId)}">
 <input type="hidden" name="setup_id" value="${escapeHtml(input.setupId)}">
-${field({
-  name: "p_password",
-  label: "New password",
-  type: "password",
-  error: input.error,
-  ...(input.error ? {} : { hint: "At least 8 characters." }),
-  autocomplete: "new-password",
-  required: true,
-  autofocus: true,
-})}
+${newPasswordField("New password", input.error, true)}
 <button type="submit">Save password and continue</button>
 </form>
 <div class="links">
-<p><a href="${escapeHtml(requestLink("/auth/cancel", input.requestId))}">Cancel and go back to the app</a></p>
+${cancelLink(input.requestId)}
 </div>`,
   );
 }
@@ -299,7 +284,6 @@ ${nameFields(input.values, errors)}
   );
 }
 
-/** A page that only says something, with an optional way on. */
 export function messagePage(input: {
   title: string;
   message: string;

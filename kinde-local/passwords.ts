@@ -4,8 +4,7 @@ export const MIN_PASSWORD_LENGTH = 8;
 /** scrypt's cost grows with the input; a cap keeps one request from tying up the CPU. */
 export const MAX_PASSWORD_LENGTH = 1024;
 
-// OWASP's minimum for scrypt (N=2^17 would be stronger but takes ~130 MB per hash; this is a
-// development server, so stay at the floor that still resists offline guessing).
+// OWASP's minimum for scrypt: N=2^17 would take ~130 MB per hash on a development server.
 const COST = { N: 16384, r: 8, p: 1 };
 const KEY_LENGTH = 32;
 
@@ -38,10 +37,7 @@ export async function verifyPassword(password: string, stored: string): Promise<
 
 let dummyHash: Promise<string> | undefined;
 
-/**
- * Spends the same time as a real check, so an unknown email cannot be told apart from a
- * wrong password by how long the answer takes.
- */
+/** An unknown email must take as long as a wrong password. */
 export async function burnPasswordCheck(password: string): Promise<false> {
   dummyHash ??= hashPassword("not-a-real-password");
   await verifyPassword(password, await dummyHash);

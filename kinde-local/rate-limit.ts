@@ -9,10 +9,6 @@ export interface RateLimit {
 /** Generous, so a test can create thousands of users; set KINDE_LOCAL_API_RATE_LIMIT to tighten it. */
 export const DEFAULT_API_RATE_LIMIT: RateLimit = { requests: 6_000, windowSeconds: 60 };
 
-/**
- * A fixed window per key (the client id): the window starts at the key's first request,
- * and once `requests` have been counted in it, the rest are refused until it ends.
- */
 export class RateLimiter {
   private readonly windows = new Map<string, { start: number; count: number }>();
 
@@ -21,7 +17,7 @@ export class RateLimiter {
     private readonly clock: Clock,
   ) {}
 
-  /** undefined when allowed, otherwise the seconds until the window resets (at least 1). */
+  /** The seconds until the window resets, when refused. */
   take(key: string): number | undefined {
     if (this.limit === false) return undefined;
     const now = this.clock();

@@ -24,81 +24,20 @@ import { logoutRoute } from "./routes/logout.ts";
 import { managementRoutes } from "./routes/management.ts";
 import { tokenRoutes } from "./routes/token.ts";
 import { userProfileRoute } from "./routes/user-profile.ts";
-import { DEFAULT_API_RATE_LIMIT, RateLimiter, type RateLimit } from "./rate-limit.ts";
+import { DEFAULT_API_RATE_LIMIT, RateLimiter } from "./rate-limit.ts";
 import { Store } from "./store.ts";
 import { DEFAULT_LIFETIMES, MANAGEMENT_SCOPES, type TokenLifetimes } from "./tokens.ts";
-import { WEBHOOK_EVENT_TYPES, webhookUrl, type WebhookEndpoint, type WebhookEventType } from "./webhook-events.ts";
+import { WEBHOOK_EVENT_TYPES, webhookUrl, type WebhookEndpoint } from "./webhook-events.ts";
 import { DEFAULT_WEBHOOK_POLICY, WebhookOutbox } from "./webhooks.ts";
 
-/** An application besides the default one (see applications.ts). */
-export interface ApplicationOptions {
-  name?: string;
-  clientId: string;
-  clientSecret: string;
-  /** Default "regular" (people sign in); "m2m" only gets Management API tokens. */
-  type?: "regular" | "m2m";
-  /** Required for a regular application. */
-  callbackUrls?: string[];
-  logoutUrls?: string[];
-  /** Lets a regular application use client_credentials too. Default false (m2m: always). */
-  managementApi?: boolean;
-  /** The Management API scopes it may get; default all. */
-  scopes?: string[];
-}
-
-export interface WebhookOptions {
-  /** Where events go; a bare URL receives every event type. */
-  endpoints?: (string | { url: string; events?: WebhookEventType[] })[];
-  /** Waits between attempts, ms; the last repeats. Default 1 s, 5 s, 15 s, 30 s, 1 min, 2 min, 5 min. */
-  retryDelaysMs?: number[];
-  /** Stop retrying this long after the event, ms. Default 1 hour. */
-  giveUpAfterMs?: number;
-  /** One attempt's limit, ms. Default 10 s. */
-  timeoutMs?: number;
-}
-
-export interface KindeLocalServerOptions {
-  /** Goes into every token's iss. With port 0 its port is replaced by the one picked. */
-  issuer: string;
-  /** Default 127.0.0.1. */
-  host?: string;
-  /** Default: the issuer's port. 0 picks a free port. */
-  port?: number;
-  /** The default application's client id and secret. */
-  clientId: string;
-  clientSecret: string;
-  /** The default application's site; links on this server's pages lead there. */
-  siteUrl: string;
-  /** The default application's allowed callback URLs. Default `${siteUrl}/kinde-auth/callback` and `${siteUrl}/auth/success`. */
-  callbackUrls?: string[];
-  /** The default application's allowed logout redirect URLs. Default [siteUrl]. */
-  logoutUrls?: string[];
-  /** More applications (the config file can add more still). */
-  applications?: ApplicationOptions[];
-  webhooks?: WebhookOptions;
-  /** Management API requests per client and window; false turns the limit off. Default 6000 per 60 s. */
-  apiRateLimit?: RateLimit | false;
-  dataDir: string;
-  configPath: string;
-  /** Token lifetimes in seconds. */
-  ttl?: Partial<TokenLifetimes>;
-  /** One line per request and a few events; never tokens, codes, passwords or secrets. */
-  log?: (line: string) => void;
-  /** Milliseconds since the epoch; tests move time forward with it. */
-  clock?: () => number;
-}
+/** With port 0, the issuer's port is replaced by the one picked. `log` never gets tokens, codes, passwords or secrets. */
+export type KindeLocalServerOptions = z.input<typeof optionsSchema>;
 
 export interface KindeLocalServer {
-  /** The issuer, e.g. http://127.0.0.1:3001 (no trailing slash). */
   url: string;
   port: number;
-  /**
-   * Resolves once every webhook delivery pending now has been delivered (answered 200) or
-   * given up on; rejects if the server closes first. For tests and tools that must know the
-   * app has heard of a change before they look.
-   */
+  /** For tests and tools that must know the app has heard of a change before they look. */
   webhooksSettled(): Promise<void>;
-  /** Stops accepting connections, lets requests in flight finish, then saves the store. */
   close(): Promise<void>;
 }
 
@@ -157,7 +96,7 @@ const optionsSchema = z.object({
   }, "issuer must be an origin such as http://localhost:3001, without a path or trailing slash"),
   host: z.string().min(1).default("127.0.0.1"),
   port: z.number().int().min(0).max(65_535).optional(),
-  clientId: z.string().regex(/^[A-Za-z0-9._~-]{1,200}$/, "clientId must be 1-200 letters, digits or ._~-"),
+  clientId: z.string().regex(CLIENT_ID_PATTERN, "clientId must be 1-200 letters, digits or ._~-"),
   clientSecret: z.string().min(1).max(500),
   siteUrl: httpUrl("siteUrl"),
   callbackUrls: z.array(redirectUrl).min(1).max(50).optional(),
@@ -191,90 +130,14 @@ const PRUNE_INTERVAL_MS = 10 * 60_000;
 const SHUTDOWN_GRACE_MS = 5_000;
 
 export async function createKindeLocalServer(input: KindeLocalServerOptions): Promise<KindeLocalServer> {
-  const parsed = optionsSchema.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new Error(
-      `Invalid local Kinde server options: ${issue?.path.join(".") ?? ""} ${issue?.message ?? ""}`.trim(),
-    );
-  }
-  const options = parsed.data;
-  const log = options.log ?? (() => {});
-  const defaultApplication: Application = {
-    name: "Default application (KINDE_CLIENT_ID)",
-    clientId: options.clientId,
-    clientSecret: options.clientSecret,
-    type: "regular",
-    // Built the way the Kinde SDK builds it, so the strings match exactly.
-    callbackUrls: options.callbackUrls ?? defaultCallbackUrls(options.siteUrl),
-    logoutUrls: options.logoutUrls ?? [options.siteUrl],
-    // A local convenience: on Kinde only an m2m application gets Management API tokens.
-    managementApi: true,
-    scopes: [...MANAGEMENT_SCOPES],
-  };
-  const extraApplications: Application[] = (options.applications ?? []).map((entry) => ({
-    name: entry.name ?? entry.clientId,
-    clientId: entry.clientId,
-    clientSecret: entry.clientSecret,
-    type: entry.type,
-    callbackUrls: entry.callbackUrls,
-    logoutUrls: entry.logoutUrls,
-    managementApi: entry.type === "m2m" || (entry.managementApi ?? false),
-    scopes: entry.scopes ?? [...MANAGEMENT_SCOPES],
-  }));
-  const fixedWebhookEndpoints: WebhookEndpoint[] = (options.webhooks?.endpoints ?? []).map((entry) =>
-    typeof entry === "string" ? { url: entry } : entry,
-  );
-  const webhookPolicy = {
-    retryDelaysMs: options.webhooks?.retryDelaysMs ?? DEFAULT_WEBHOOK_POLICY.retryDelaysMs,
-    giveUpAfterMs: options.webhooks?.giveUpAfterMs ?? DEFAULT_WEBHOOK_POLICY.giveUpAfterMs,
-    timeoutMs: options.webhooks?.timeoutMs ?? DEFAULT_WEBHOOK_POLICY.timeoutMs,
-  };
-  const clock = options.clock ?? Date.now;
-  const lifetimes: TokenLifetimes = { ...DEFAULT_LIFETIMES, ...options.ttl };
-  const issuerUrl = new URL(options.issuer);
-  const port =
-    options.port ?? (issuerUrl.port === "" ? (issuerUrl.protocol === "https:" ? 443 : 80) : Number(issuerUrl.port));
-
+  const settings = resolveSettings(input);
+  const { options, log, defaultApplication } = settings;
   await ensureDirectory(options.dataDir);
   const releaseLock = await acquireDataDirLock(options.dataDir);
   let listening: { server: ReturnType<typeof createServer>; port: number };
   let app: AppContext;
   try {
-    const config = await ClaimsConfigSource.load(options.configPath, log);
-    const applications = new ApplicationRegistry([defaultApplication, ...extraApplications], config, log);
-    await applications.assertNoClashes();
-    const key = await loadOrCreateSigningKey(options.dataDir);
-    const store = await Store.open(options.dataDir, clock, {
-      refreshMs: lifetimes.refresh * 1000,
-      sessionMs: lifetimes.refresh * 1000,
-    });
-    const server = createServer({ requestTimeout: 30_000, headersTimeout: 20_000 });
-    listening = { server, port: await listen(server, options.host, port) };
-    if (port === 0) issuerUrl.port = String(listening.port);
-    app = {
-      issuer: issuerUrl.origin,
-      siteUrl: options.siteUrl,
-      applications,
-      lifetimes,
-      key,
-      store,
-      config,
-      authorizationRequests: new ExpiringMap<AuthorizationRequest>(clock),
-      codes: new ExpiringMap<AuthorizationCode>(clock),
-      passwordSetups: new ExpiringMap<PasswordSetup>(clock),
-      webhooks: new WebhookOutbox({
-        store,
-        key,
-        clock,
-        log,
-        policy: webhookPolicy,
-        endpoints: async () => mergeEndpoints(fixedWebhookEndpoints, (await config.current()).webhooks),
-      }),
-      apiRateLimiter: new RateLimiter(options.apiRateLimit ?? DEFAULT_API_RATE_LIMIT, clock),
-      clock,
-      log,
-    };
+    ({ listening, app } = await openApp(settings));
   } catch (error) {
     await releaseLock();
     throw error;
@@ -349,6 +212,96 @@ export async function createKindeLocalServer(input: KindeLocalServerOptions): Pr
   };
 }
 
+type Settings = ReturnType<typeof resolveSettings>;
+
+function resolveSettings(input: KindeLocalServerOptions) {
+  const parsed = optionsSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(
+      `Invalid local Kinde server options: ${issue?.path.join(".") ?? ""} ${issue?.message ?? ""}`.trim(),
+    );
+  }
+  const options = parsed.data;
+  const defaultApplication: Application = {
+    name: "Default application (KINDE_CLIENT_ID)",
+    clientId: options.clientId,
+    clientSecret: options.clientSecret,
+    type: "regular",
+    // Built the way the Kinde SDK builds it, so the strings match exactly.
+    callbackUrls: options.callbackUrls ?? defaultCallbackUrls(options.siteUrl),
+    logoutUrls: options.logoutUrls ?? [options.siteUrl],
+    // A local convenience: on Kinde only an m2m application gets Management API tokens.
+    managementApi: true,
+    scopes: [...MANAGEMENT_SCOPES],
+  };
+  const extraApplications: Application[] = (options.applications ?? []).map((entry) => ({
+    ...entry,
+    name: entry.name ?? entry.clientId,
+    managementApi: entry.type === "m2m" || (entry.managementApi ?? false),
+    scopes: entry.scopes ?? [...MANAGEMENT_SCOPES],
+  }));
+  const issuerUrl = new URL(options.issuer);
+  const defaultPort = issuerUrl.protocol === "https:" ? 443 : 80;
+  return {
+    options,
+    log: options.log ?? (() => {}),
+    clock: options.clock ?? Date.now,
+    lifetimes: { ...DEFAULT_LIFETIMES, ...options.ttl } satisfies TokenLifetimes,
+    issuerUrl,
+    port: options.port ?? (issuerUrl.port === "" ? defaultPort : Number(issuerUrl.port)),
+    defaultApplication,
+    applications: [defaultApplication, ...extraApplications],
+    fixedWebhookEndpoints: (options.webhooks?.endpoints ?? []).map((entry) =>
+      typeof entry === "string" ? { url: entry } : entry,
+    ) satisfies WebhookEndpoint[],
+    webhookPolicy: {
+      retryDelaysMs: options.webhooks?.retryDelaysMs ?? DEFAULT_WEBHOOK_POLICY.retryDelaysMs,
+      giveUpAfterMs: options.webhooks?.giveUpAfterMs ?? DEFAULT_WEBHOOK_POLICY.giveUpAfterMs,
+      timeoutMs: options.webhooks?.timeoutMs ?? DEFAULT_WEBHOOK_POLICY.timeoutMs,
+    },
+  };
+}
+
+async function openApp(settings: Settings) {
+  const { options, log, clock, lifetimes, issuerUrl, port } = settings;
+  const config = await ClaimsConfigSource.load(options.configPath, log);
+  const applications = new ApplicationRegistry(settings.applications, config, log);
+  await applications.assertNoClashes();
+  const key = await loadOrCreateSigningKey(options.dataDir);
+  const store = await Store.open(options.dataDir, clock, {
+    refreshMs: lifetimes.refresh * 1000,
+    sessionMs: lifetimes.refresh * 1000,
+  });
+  const server = createServer({ requestTimeout: 30_000, headersTimeout: 20_000 });
+  const listening = { server, port: await listen(server, options.host, port) };
+  if (port === 0) issuerUrl.port = String(listening.port);
+  const app: AppContext = {
+    issuer: issuerUrl.origin,
+    siteUrl: options.siteUrl,
+    applications,
+    lifetimes,
+    key,
+    store,
+    config,
+    authorizationRequests: new ExpiringMap<AuthorizationRequest>(clock),
+    codes: new ExpiringMap<AuthorizationCode>(clock),
+    passwordSetups: new ExpiringMap<PasswordSetup>(clock),
+    webhooks: new WebhookOutbox({
+      store,
+      key,
+      clock,
+      log,
+      policy: settings.webhookPolicy,
+      endpoints: async () => mergeEndpoints(settings.fixedWebhookEndpoints, (await config.current()).webhooks),
+    }),
+    apiRateLimiter: new RateLimiter(options.apiRateLimit ?? DEFAULT_API_RATE_LIMIT, clock),
+    clock,
+    log,
+  };
+  return { listening, app };
+}
+
 function buildRoutes(app: AppContext): Map<string, Route> {
   const discovery = discoveryRoutes(app);
   const authorization = authorizationRoutes(app);
@@ -393,7 +346,7 @@ function contentSecurityPolicy(applications: readonly Application[]): string {
   return `default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self' ${[...origins].join(" ")}; frame-ancestors 'none'; base-uri 'none'`;
 }
 
-/** Options and environment first, then the config file's; one delivery per URL (event filters merge). */
+/** One delivery per URL (event filters merge). */
 function mergeEndpoints(fixed: WebhookEndpoint[], fromFile: WebhookEndpoint[]): WebhookEndpoint[] {
   const byUrl = new Map<string, WebhookEndpoint>();
   for (const endpoint of [...fixed, ...fromFile]) {

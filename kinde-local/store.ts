@@ -17,7 +17,6 @@ const userSchema = z.object({
   email: z.string().min(3).max(254),
   givenName: z.string().nullable(),
   familyName: z.string().nullable(),
-  /** null for a user created through the Management API who has not chosen a password yet. */
   passwordHash: z
     .string()
     .regex(/^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9_-]+\$[A-Za-z0-9_-]+$/)
@@ -35,10 +34,8 @@ const userSchema = z.object({
 
 const sessionSchema = z.object({
   userId: z.string(),
-  /** When the user last entered their password (ms); becomes auth_time. */
   authTime: z.number(),
   expiresAt: z.number(),
-  /** Per-session secret for the account form. */
   csrf: z.string(),
 });
 
@@ -48,7 +45,6 @@ const grantSchema = z.object({
   scope: z.array(z.string()),
   audience: z.array(z.string()),
   authTime: z.number(),
-  /** Every token rotated from one code shares the family; reusing the code revokes it. */
   familyId: z.string(),
 });
 
@@ -57,12 +53,9 @@ const refreshTokenSchema = grantSchema.extend({
   rotatedAt: z.number().nullable(),
 });
 
-/** A webhook event waiting to reach one endpoint (the outbox; see webhooks.ts). */
 const deliverySchema = z.object({
-  /** Sent as the webhook-id header: one per endpoint and event, the same on every attempt. */
   id: z.string().regex(/^msg_[0-9a-f]{32}$/),
   url: z.string(),
-  /** The payload that is signed at each attempt (RS256 is deterministic: same bytes each time). */
   event: z.record(z.string(), z.unknown()),
   createdAt: z.number(),
   attempts: z.number().int().nonnegative(),
@@ -96,9 +89,7 @@ export interface UserChanges {
 }
 
 export interface StoreLifetimes {
-  /** Refresh tokens (sliding: each rotation starts a new lifetime). */
   refreshMs: number;
-  /** The provider session behind single sign-on. */
   sessionMs: number;
 }
 
@@ -114,11 +105,7 @@ export function randomToken(bytes = 32): string {
   return randomBytes(bytes).toString("base64url");
 }
 
-/**
- * Users, provider sessions and refresh tokens, kept in memory and persisted as one JSON
- * file. Every change is made synchronously and then saved; saves run one at a time and a
- * save queued behind another picks up every change made before it starts.
- */
+/** Kept in memory, saved as one JSON file; a save queued behind another picks up every change made before it starts. */
 export class Store {
   private readonly usersByEmail = new Map<string, string>();
   private writeChain: Promise<void> = Promise.resolve();
@@ -152,8 +139,6 @@ export class Store {
     store.prune();
     return store;
   }
-
-  // Users
 
   findUserByEmail(email: string): StoredUser | undefined {
     const id = this.usersByEmail.get(email);
@@ -210,10 +195,7 @@ export class Store {
     return this.updateUser(id, names);
   }
 
-  /**
-   * Applies the fields given. Suspending a user also ends their provider sessions and
-   * revokes their refresh tokens, so nothing they hold keeps working.
-   */
+  /** Suspending a user also ends their sessions and refresh tokens. */
   async updateUser(id: string, changes: UserChanges): Promise<StoredUser | undefined> {
     const user = this.getUser(id);
     if (!user) return undefined;
@@ -247,7 +229,6 @@ export class Store {
     await this.save();
   }
 
-  /** Removes the user with their sessions and refresh tokens. */
   async deleteUser(id: string): Promise<boolean> {
     const user = this.getUser(id);
     if (!user) return false;
@@ -263,8 +244,6 @@ export class Store {
     this.removeWhere(this.data.refreshTokens, (token) => token.userId === userId);
   }
 
-  // Provider sessions (single sign-on)
-
   async createSession(userId: string, authTime: number): Promise<{ id: string; session: StoredSession }> {
     const id = randomToken();
     const session: StoredSession = {
@@ -278,7 +257,6 @@ export class Store {
     return { id, session };
   }
 
-  /** The live session for this secret whose user still exists and is not suspended. */
   getSession(id: string): StoredSession | undefined {
     const key = hashSecret(id);
     const session = Object.hasOwn(this.data.sessions, key) ? this.data.sessions[key] : undefined;
@@ -295,8 +273,6 @@ export class Store {
     await this.save();
   }
 
-  // Refresh tokens
-
   async issueRefreshToken(grant: RefreshGrant): Promise<string> {
     const token = this.addRefreshToken(grant);
     await this.save();
@@ -304,19 +280,21 @@ export class Store {
   }
 
   /**
-   * Spends a refresh token and returns its successor. An already-used token still works
-   * for REFRESH_OVERLAP_MS after its first use (each call then mints another successor in
-   * the same family); after that, or once expired or revoked, it is refused (undefined).
+   * Spends a refresh token and returns its successor. A spent token still works for
+   * REFRESH_OVERLAP_MS (parallel loaders); used after that, it revokes its whole family, the
+   * newer tokens too (RFC 9700 section 4.14.2: a leaked token and its thief look the same).
    */
   async rotateRefreshToken(
     token: string,
     clientId: string,
-  ): Promise<{ grant: RefreshGrant; token: string } | undefined> {
-    const key = hashSecret(token);
-    const record = Object.hasOwn(this.data.refreshTokens, key) ? this.data.refreshTokens[key] : undefined;
+  ): Promise<{ grant: RefreshGrant; token: string } | "reused" | undefined> {
+    const record = this.refreshRecord(token);
     const now = this.clock();
     if (!record || record.clientId !== clientId || record.expiresAt <= now) return undefined;
-    if (record.rotatedAt !== null && now - record.rotatedAt > REFRESH_OVERLAP_MS) return undefined;
+    if (record.rotatedAt !== null && now - record.rotatedAt > REFRESH_OVERLAP_MS) {
+      await this.revokeFamily(record.familyId);
+      return "reused";
+    }
     const user = this.getUser(record.userId);
     if (!user || user.isSuspended) return undefined;
     record.rotatedAt ??= now;
@@ -333,12 +311,10 @@ export class Store {
     return { grant, token: successor };
   }
 
-  /** The family of this token, if the token is known (used or not). */
   familyOf(token: string): string | undefined {
     return this.refreshRecord(token)?.familyId;
   }
 
-  /** The user a refresh token (used or not) was issued to, while the token is on record. */
   ownerOf(token: string): string | undefined {
     return this.refreshRecord(token)?.userId;
   }
@@ -352,8 +328,6 @@ export class Store {
     const removed = this.removeWhere(this.data.refreshTokens, (token) => token.familyId === familyId);
     if (removed > 0) await this.save();
   }
-
-  // Webhook deliveries (the outbox)
 
   listDeliveries(): StoredDelivery[] {
     return Object.values(this.data.webhookDeliveries);
@@ -369,7 +343,7 @@ export class Store {
     await this.save();
   }
 
-  /** Records an attempt's outcome: `next` is the delivery's new state, or null when it is finished. */
+  /** `next` is the delivery's new state, or null when it is finished. */
   async settleDelivery(id: string, next: StoredDelivery | null): Promise<void> {
     if (!Object.hasOwn(this.data.webhookDeliveries, id)) return;
     if (next === null) delete this.data.webhookDeliveries[id];
@@ -377,21 +351,21 @@ export class Store {
     await this.save();
   }
 
-  // Persistence
-
-  /** Waits until every change made so far is on disk. */
   async flush(): Promise<void> {
     await this.save();
   }
 
-  /** Drops expired sessions and tokens, and used tokens past their overlap. */
+  /** A spent refresh token is kept while its family lives, so a late reuse can revoke it. */
   prune(): void {
     const now = this.clock();
     this.removeWhere(this.data.sessions, (session) => session.expiresAt <= now);
-    this.removeWhere(
-      this.data.refreshTokens,
-      (token) => token.expiresAt <= now || (token.rotatedAt !== null && now - token.rotatedAt > REFRESH_OVERLAP_MS),
+    this.removeWhere(this.data.refreshTokens, (token) => token.expiresAt <= now);
+    const live = new Set(
+      Object.values(this.data.refreshTokens)
+        .filter((token) => token.rotatedAt === null)
+        .map((token) => token.familyId),
     );
+    this.removeWhere(this.data.refreshTokens, (token) => !live.has(token.familyId));
   }
 
   private addRefreshToken(grant: RefreshGrant): string {

@@ -4,12 +4,32 @@ import type { UserClaims } from "./config.ts";
 import { SIGNING_ALGORITHM, type SigningKey } from "./keys.ts";
 import type { StoredUser } from "./store.ts";
 
-/** Seconds, as Kinde counts them. */
 export interface TokenLifetimes {
   access: number;
   id: number;
   refresh: number;
 }
+
+/** What an ID token carries besides at_hash (nonce when the authorization request sent one); discovery lists them. */
+export const ID_TOKEN_CLAIMS = [
+  "aud",
+  "auth_time",
+  "azp",
+  "email",
+  "email_verified",
+  "exp",
+  "family_name",
+  "given_name",
+  "iat",
+  "iss",
+  "jti",
+  "name",
+  "nonce",
+  "org_codes",
+  "picture",
+  "sub",
+  "updated_at",
+];
 
 export const DEFAULT_LIFETIMES: TokenLifetimes = { access: 86_400, id: 3_600, refresh: 1_296_000 };
 
@@ -24,8 +44,9 @@ export interface UserTokenInput {
   scope: string[];
   /** Requested API audiences; Kinde puts [] in the access token when there are none. */
   audience: string[];
-  /** When the user entered their password, ms. */
   authTime: number;
+  /** Only in the ID token of a code exchange. */
+  nonce?: string | undefined;
   lifetimes: TokenLifetimes;
   now: number;
 }
@@ -85,6 +106,7 @@ export async function signUserTokens(
     iss: issuer,
     jti: randomUUID(),
     name: displayName(user),
+    ...(input.nonce === undefined ? {} : { nonce: input.nonce }),
     org_codes: claims.orgCodes,
     picture: user.picture,
     sub: user.id,
@@ -99,7 +121,6 @@ export function managementAudience(issuer: string): string {
   return `${issuer}/api`;
 }
 
-/** A machine-to-machine token for the Management API (client_credentials grant). */
 export async function signManagementToken(
   key: SigningKey,
   input: { issuer: string; clientId: string; scope: string[]; lifetimeSeconds: number; now: number },
@@ -117,7 +138,6 @@ export async function signManagementToken(
   });
 }
 
-/** Checks signature, algorithm, issuer and expiry; throws when any is wrong. */
 export async function verifyToken(
   key: SigningKey,
   token: string,

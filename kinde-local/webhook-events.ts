@@ -3,11 +3,6 @@ import { z } from "zod";
 import type { UserClaims } from "./config.ts";
 import type { StoredUser } from "./store.ts";
 
-/**
- * The webhook events this server sends, shaped like Kinde's (docs.kinde.com "About
- * webhooks" and the types of @kinde/webhooks).
- */
-
 export const WEBHOOK_EVENT_TYPES = ["user.created", "user.updated", "user.deleted", "user.authenticated"] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
@@ -32,7 +27,6 @@ export const webhookUrl = z
     return ["http:", "https:"].includes(url.protocol) && url.username === "" && url.password === "";
   }, "must be an absolute http(s) URL without credentials");
 
-/** A config-file endpoint; without `events` it receives every type. */
 export const webhookEndpointSchema = z.strictObject({
   url: webhookUrl,
   events: z.array(z.enum(WEBHOOK_EVENT_TYPES)).min(1).optional(),
@@ -70,12 +64,7 @@ function permissionId(key: string): string {
   return `perm_${createHash("sha256").update(key).digest("hex").slice(0, 16)}`;
 }
 
-/**
- * The user object of user.created and user.updated. Names a user did not enter are ""
- * (as in Kinde's example payload), not null. Roles and permissions belong to the user's
- * current organization (org_code); other organizations list null, as Kinde does when none
- * are assigned.
- */
+/** As in Kinde's example payload: names not entered are "", and organizations other than org_code list null roles. */
 export function webhookUser(user: StoredUser, claims: UserClaims): Record<string, unknown> {
   const roles = claims.roles.map((role) => role.key);
   const permissions = claims.permissions.map((key) => ({ id: permissionId(key), key }));

@@ -9,20 +9,10 @@ import {
   type WebhookSource,
 } from "./webhook-events.ts";
 
-/**
- * Sends webhook events like Kinde: one POST per endpoint and event, the body an RS256 JWT
- * signed with the server's key, `Content-Type: application/jwt`, a `webhook-id` header that
- * stays the same on every attempt. Only a 200 counts as delivered; anything else is retried
- * on a schedule until a time limit. Pending deliveries live in the store file (an outbox),
- * so a restart keeps them.
- */
-
 export interface WebhookRetryPolicy {
-  /** Waits between attempts, ms; the last one repeats. The first attempt is immediate. */
+  /** The last one repeats. */
   retryDelaysMs: number[];
-  /** A delivery still failing this long after the event is dropped (and logged). */
   giveUpAfterMs: number;
-  /** One attempt's limit, ms. */
   timeoutMs: number;
 }
 
@@ -44,7 +34,6 @@ export interface WebhookOutboxDependencies {
   clock: Clock;
   log: (line: string) => void;
   policy: WebhookRetryPolicy;
-  /** The endpoints at the time of the event (options, environment and config file). */
   endpoints: () => Promise<WebhookEndpoint[]>;
 }
 
@@ -56,10 +45,7 @@ export class WebhookOutbox {
 
   constructor(private readonly deps: WebhookOutboxDependencies) {}
 
-  /**
-   * Starts sending what the store holds. After a restart, pending deliveries are tried at
-   * once rather than at their planned time: whoever restarted the server is waiting for them.
-   */
+  /** After a restart, pending deliveries are tried at once: whoever restarted the server is waiting for them. */
   start(): void {
     const pending = this.deps.store.listDeliveries();
     if (pending.length === 0) return;
@@ -70,10 +56,7 @@ export class WebhookOutbox {
     this.plan();
   }
 
-  /**
-   * Records the event for every endpoint that wants it and returns once that is on disk;
-   * the sending happens later, so the request that caused the event never waits for it.
-   */
+  /** Returns once the event is on disk; the request that caused it never waits for the sending. */
   async emit(type: WebhookEventType, source: WebhookSource, data: Record<string, unknown>): Promise<void> {
     if (this.stopped) return;
     const endpoints = (await this.deps.endpoints()).filter(
@@ -95,10 +78,6 @@ export class WebhookOutbox {
     this.plan();
   }
 
-  /**
-   * Resolves once every delivery pending now has been delivered (or given up on); rejects if
-   * the server stops first. Later events are not waited for.
-   */
   settled(): Promise<void> {
     const ids = new Set(this.deps.store.listDeliveries().map((delivery) => delivery.id));
     if (ids.size === 0) return Promise.resolve();
@@ -106,7 +85,6 @@ export class WebhookOutbox {
     return new Promise((resolve, reject) => this.settleWaiters.add({ ids, resolve, reject }));
   }
 
-  /** Stops the timer, abandons attempts in flight (they stay pending) and waits for them. */
   async stop(): Promise<void> {
     this.stopped = true;
     for (const waiter of this.settleWaiters) waiter.reject(new Error("the server stopped before its webhooks settled"));
@@ -117,7 +95,6 @@ export class WebhookOutbox {
     await Promise.all([...this.inFlight.values()].map(({ done }) => done));
   }
 
-  /** Starts every due delivery there is room for, and sets one timer for the next. */
   private plan(): void {
     if (this.stopped) return;
     clearTimeout(this.timer);

@@ -4,11 +4,7 @@ import { assertSameOriginPost, readForm, redirect, sendHtml } from "../http.ts";
 import { accountPage, messagePage } from "../pages.ts";
 import { nameError, normalizeName } from "../validation.ts";
 
-/**
- * GET/POST /account: lets a developer change the signed-in user's name here, at the
- * "provider", to watch the change reach the app (a user.updated webhook, and the tokens of
- * the next sign-in or refresh).
- */
+/** A name changed here, at the "provider", reaches the app as a user.updated webhook and in the next tokens. */
 export function accountRoutes(app: AppContext) {
   const notSignedIn = (context: RequestContext) =>
     sendHtml(

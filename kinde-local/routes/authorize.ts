@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { allows } from "../applications.ts";
+import { allows, type Application } from "../applications.ts";
 import {
   clientAddress,
   currentSession,
@@ -16,15 +16,8 @@ import {
   type AuthorizationRequest,
   type PasswordSetup,
 } from "../flows.ts";
-import { assertSameOriginPost, HttpError, readForm, redirect, sendHtml } from "../http.ts";
-import {
-  messagePage,
-  setPasswordPage,
-  signInPage,
-  signUpPage,
-  type SignUpErrors,
-  type SignUpValues,
-} from "../pages.ts";
+import { assertSameOriginPost, describeIssue, HttpError, readForm, redirect, sendHtml, type Params } from "../http.ts";
+import { messagePage, setPasswordPage, signInPage, signUpPage, type SignUpErrors } from "../pages.ts";
 import {
   burnPasswordCheck,
   hashPassword,
@@ -40,19 +33,20 @@ export const SUSPENDED_MESSAGE = "Your account has been suspended. Contact the a
 
 const DEFAULT_SCOPE = ["openid", "profile", "email", "offline"];
 const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]{1,100}$/; // RFC 6749 section 3.3
+const PRINTABLE_STATE = /^[\x20-\x7e]{1,1024}$/;
+/** A shorter state could be guessed; Kinde refuses one too (see README.md). */
+const MIN_STATE_LENGTH = 8;
+const INCORRECT_SIGN_IN = "Incorrect email or password.";
+const EMAIL_TAKEN = "An account with this email already exists. Sign in instead.";
 
 const authorizeQuery = z.object({
   response_type: z.string().max(100).optional(),
-  state: z
-    .string()
-    .min(1)
-    .max(1024)
-    .regex(/^[\x20-\x7e]+$/, "must be printable ASCII")
-    .optional(),
+  state: z.string().regex(PRINTABLE_STATE, "must be 1-1024 printable ASCII characters").optional(),
   scope: z.string().max(2000).optional(),
   start_page: z.string().max(100).optional(),
   prompt: z.string().max(100).optional(),
   login_hint: z.string().max(1000).optional(),
+  nonce: z.string().min(1).max(1024).optional(),
   audience: z.array(z.string().min(1).max(500)).max(10).optional(),
   code_challenge: z
     .string()
@@ -62,405 +56,354 @@ const authorizeQuery = z.object({
 });
 const AUTHORIZE_PARAMETERS = Object.keys(authorizeQuery.shape);
 
-/** GET /oauth2/auth, the sign-in and sign-up pages and their forms, and Cancel. */
+/** An authorization request that fails after its redirect_uri was checked: told to the app. */
+class RedirectableError extends Error {
+  constructor(
+    readonly error: string,
+    description: string,
+    readonly state: string | undefined,
+  ) {
+    super(description);
+  }
+}
+
+interface Pending {
+  id: string;
+  request: AuthorizationRequest;
+}
+
 export function authorizationRoutes(app: AppContext) {
-  const errorRedirect = (redirectUri: string, error: string, description: string, state: string | undefined) => {
-    const url = new URL(redirectUri);
-    url.searchParams.set("error", error);
-    url.searchParams.set("error_description", description);
-    if (state !== undefined) url.searchParams.set("state", state);
-    return url.href;
-  };
-
-  const expired = (context: RequestContext) =>
-    sendHtml(
-      context.response,
-      400,
-      messagePage({
-        title: "This sign-in link has expired",
-        message:
-          "Sign-in links last 30 minutes and do not survive a restart of this server. Go back to the app and sign in again.",
-        link: { href: app.siteUrl, text: "Go to the app" },
-        role: "alert",
-      }),
-    );
-
-  /** Issues a single-use code for the request and sends the browser back to the app. */
-  const completeWithCode = (
-    context: RequestContext,
-    request: AuthorizationRequest,
-    userId: string,
-    authTime: number,
-    setCookie?: string[],
-  ) => {
-    const code = randomToken();
-    app.codes.set(code, {
-      clientId: request.clientId,
-      redirectUri: request.redirectUri,
-      userId,
-      scope: request.scope,
-      audience: request.audience,
-      authTime,
-      codeChallenge: request.codeChallenge,
-      familyId: randomToken(16),
-      used: false,
-      expiresAt: app.clock() + CODE_TTL_MS,
-    });
-    const url = new URL(request.redirectUri);
-    url.searchParams.set("code", code);
-    url.searchParams.set("scope", request.scope.join(" "));
-    url.searchParams.set("state", request.state);
-    redirect(context.response, url.href, setCookie ? { "Set-Cookie": setCookie } : {});
-  };
-
-  /** Starts the provider session for a user who just proved who they are. */
-  const signedIn = async (context: RequestContext, request: AuthorizationRequest, user: StoredUser) => {
-    const previous = currentSession(app, context);
-    if (previous) await app.store.deleteSession(previous.id);
-    const now = app.clock();
-    const { id } = await app.store.createSession(user.id, now);
-    await app.store.recordSignIn(user.id);
-    // Single sign-on from an existing session is not an authentication, so it sends none.
-    await app.webhooks.emit("user.authenticated", "user", {
-      ip_address: clientAddress(context.request),
-      user: { id: user.id },
-    });
-    const maxAge = Math.floor(app.lifetimes.refresh);
-    completeWithCode(context, request, user.id, now, [sessionCookie(id, maxAge)]);
-  };
-
-  const appOrigin = (request: AuthorizationRequest) => new URL(request.redirectUri).origin;
-
-  const pendingRequest = (id: string | undefined) =>
-    id === undefined || id.length > 100 ? undefined : app.authorizationRequests.get(id);
-
-  const renderSignIn = (
-    context: RequestContext,
-    status: number,
-    id: string,
-    request: AuthorizationRequest,
-    email: string,
-    error?: string,
-  ) =>
-    sendHtml(
-      context.response,
-      status,
-      signInPage({ requestId: id, appOrigin: appOrigin(request), email, ...(error ? { error } : {}) }),
-    );
-
-  const renderSignUp = (
-    context: RequestContext,
-    status: number,
-    id: string,
-    request: AuthorizationRequest,
-    values: SignUpValues,
-    errors?: SignUpErrors,
-  ) =>
-    sendHtml(
-      context.response,
-      status,
-      signUpPage({ requestId: id, appOrigin: appOrigin(request), values, ...(errors ? { errors } : {}) }),
-    );
-
-  const renderSetPassword = (
-    context: RequestContext,
-    status: number,
-    setupId: string,
-    setup: PasswordSetup,
-    request: AuthorizationRequest,
-    user: StoredUser,
-    error?: string,
-  ) =>
-    sendHtml(
-      context.response,
-      status,
-      setPasswordPage({
-        requestId: setup.requestId,
-        setupId,
-        appOrigin: appOrigin(request),
-        email: user.email,
-        reason: setup.reason,
-        ...(error ? { error } : {}),
-      }),
-    );
-
-  const passwordError = (password: string) => {
-    const length = [...password].length;
-    if (length < MIN_PASSWORD_LENGTH) return `Use at least ${MIN_PASSWORD_LENGTH} characters.`;
-    if (length > MAX_PASSWORD_LENGTH) return `Use at most ${MAX_PASSWORD_LENGTH} characters.`;
-    return undefined;
-  };
-
-  const hintedEmail = (request: AuthorizationRequest) =>
-    request.loginHint !== undefined && isValidEmail(normalizeEmail(request.loginHint))
-      ? normalizeEmail(request.loginHint)
-      : "";
-
   return {
-    async authorize(context) {
-      const { query, response } = context;
-      // Until client_id and redirect_uri are known to be good, errors stay on this server:
-      // redirecting to an unvalidated redirect_uri would make this an open redirector.
-      const clientIds = query.all("client_id");
-      const client = clientIds.length === 1 ? await app.applications.find(clientIds[0] ?? "") : undefined;
-      if (!client || client.type !== "regular") {
-        return sendHtml(
-          response,
-          400,
-          messagePage({
-            title: "Unknown app",
-            message: client
-              ? "The app that sent you here is a machine-to-machine application: people cannot sign in to it."
-              : "The app that sent you here is not registered with this server. Check that KINDE_CLIENT_ID is the same for the app and for the local Kinde server (or add the app to the config file's applications).",
-            role: "alert",
-          }),
-        );
-      }
-      const redirectUris = query.all("redirect_uri");
-      const redirectUri = redirectUris.length === 1 ? (redirectUris[0] ?? "") : "";
-      if (!allows(client.callbackUrls, redirectUri)) {
-        return sendHtml(
-          response,
-          400,
-          messagePage({
-            title: "Return address not allowed",
-            message: `The app asked to send you back to an address that is not one of its allowed callback URLs: ${client.callbackUrls.join(", ")} (set with KINDE_LOCAL_CALLBACK_URLS, or the application's callback_urls).`,
-            role: "alert",
-          }),
-        );
-      }
-      const states = query.all("state");
-      const echoState = states.length === 1 && /^[\x20-\x7e]{1,1024}$/.test(states[0] ?? "") ? states[0] : undefined;
-      let picked: Record<string, string | string[]>;
-      try {
-        picked = query.pick(AUTHORIZE_PARAMETERS, ["audience"]);
-      } catch (error) {
-        if (!(error instanceof HttpError)) throw error;
-        return redirect(response, errorRedirect(redirectUri, "invalid_request", error.message, echoState));
-      }
-      const parsed = authorizeQuery.safeParse(picked);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        const where = issue?.path.map(String).join(".") || "request";
-        return redirect(
-          response,
-          errorRedirect(
-            redirectUri,
-            "invalid_request",
-            `Invalid ${where}: ${issue?.message ?? "malformed"}`,
-            echoState,
-          ),
-        );
-      }
-      const params = parsed.data;
-      if (params.response_type !== "code") {
-        return redirect(
-          response,
-          errorRedirect(redirectUri, "unsupported_response_type", "Only response_type=code is supported", echoState),
-        );
-      }
-      if (params.state === undefined) {
-        return redirect(
-          response,
-          errorRedirect(redirectUri, "invalid_request", "The state parameter is required", undefined),
-        );
-      }
-      const scope = params.scope === undefined ? DEFAULT_SCOPE : params.scope.split(" ").filter(Boolean);
-      if (scope.length === 0 || scope.length > 30 || !scope.every((token) => SCOPE_TOKEN.test(token))) {
-        return redirect(
-          response,
-          errorRedirect(redirectUri, "invalid_scope", "The scope parameter is malformed", params.state),
-        );
-      }
-      if (params.code_challenge_method !== undefined && params.code_challenge === undefined) {
-        return redirect(
-          response,
-          errorRedirect(redirectUri, "invalid_request", "code_challenge_method without code_challenge", params.state),
-        );
-      }
-      const request: AuthorizationRequest = {
-        clientId: client.clientId,
-        redirectUri,
-        state: params.state,
-        scope: [...new Set(scope)],
-        audience: params.audience ?? [],
-        loginHint: params.login_hint,
-        codeChallenge: params.code_challenge,
-        expiresAt: app.clock() + AUTHORIZATION_REQUEST_TTL_MS,
-      };
-      const prompts = new Set((params.prompt ?? "").split(" ").filter(Boolean));
-      const wantsSignUp = params.start_page === "registration" || prompts.has("create");
-
-      // Single sign-on, as on Kinde: a live session here skips the form.
-      const session = currentSession(app, context);
-      if (session && !prompts.has("login") && !prompts.has("create")) {
-        return completeWithCode(context, request, session.session.userId, session.session.authTime);
-      }
-      if (prompts.has("none")) {
-        return redirect(
-          response,
-          errorRedirect(redirectUri, "login_required", "The user is not signed in", request.state),
-        );
-      }
-      const id = randomToken(24);
-      app.authorizationRequests.set(id, request);
-      const email = hintedEmail(request);
-      if (wantsSignUp) return renderSignUp(context, 200, id, request, { firstName: "", lastName: "", email });
-      return renderSignIn(context, 200, id, request, email);
-    },
-
+    authorize: (context) => authorize(app, context),
     async showSignIn(context) {
-      const id = context.query.get("request");
-      const request = pendingRequest(id);
-      if (!id || !request) return expired(context);
-      renderSignIn(context, 200, id, request, hintedEmail(request));
+      const pending = pendingFrom(app, context.query.get("request"));
+      if (!pending) return showExpired(app, context);
+      sendHtml(context.response, 200, signInPage({ ...formBasics(pending), email: hintedEmail(pending.request) }));
     },
-
     async showSignUp(context) {
-      const id = context.query.get("request");
-      const request = pendingRequest(id);
-      if (!id || !request) return expired(context);
-      renderSignUp(context, 200, id, request, { firstName: "", lastName: "", email: hintedEmail(request) });
+      const pending = pendingFrom(app, context.query.get("request"));
+      if (!pending) return showExpired(app, context);
+      showSignUpForm(context, pending);
     },
-
     async cancel(context) {
-      const id = context.query.get("request");
-      const request = pendingRequest(id);
-      if (!id || !request) return expired(context);
-      app.authorizationRequests.delete(id);
-      redirect(
-        context.response,
-        errorRedirect(request.redirectUri, "access_denied", "The user cancelled signing in", request.state),
-      );
+      const pending = pendingFrom(app, context.query.get("request"));
+      if (!pending) return showExpired(app, context);
+      app.authorizationRequests.delete(pending.id);
+      const { redirectUri, state } = pending.request;
+      redirect(context.response, errorRedirect(redirectUri, "access_denied", "The user cancelled signing in", state));
     },
-
-    async submitSignIn(context) {
-      assertSameOriginPost(context.request);
-      const form = await readForm(context.request);
-      const fields = form.pick(["request_id", "p_email", "p_password"]);
-      const id = typeof fields.request_id === "string" ? fields.request_id : undefined;
-      const request = pendingRequest(id);
-      if (!id || !request) return expired(context);
-      const email = normalizeEmail(typeof fields.p_email === "string" ? fields.p_email : "").slice(0, 254);
-      const password = typeof fields.p_password === "string" ? fields.p_password : "";
-      if (email === "" || password === "") {
-        return renderSignIn(context, 400, id, request, email, "Enter your email address and your password.");
-      }
-      // One message for an unknown email and a wrong password: no account enumeration.
-      const failure = "Incorrect email or password.";
-      if (password.length > MAX_PASSWORD_LENGTH * 4) return renderSignIn(context, 401, id, request, email, failure);
-      const user = app.store.findUserByEmail(email);
-      if (!user) {
-        await burnPasswordCheck(password);
-        return renderSignIn(context, 401, id, request, email, failure);
-      }
-      // A user created through the Management API has no password: whoever knows the email
-      // chooses one (this server counts every email as verified; Kinde would send a code).
-      if (user.passwordHash !== null && !(await verifyPassword(password, user.passwordHash))) {
-        await app.store.recordFailedSignIn(user.id);
-        return renderSignIn(context, 401, id, request, email, failure);
-      }
-      if (user.isSuspended) return renderSignIn(context, 403, id, request, email, SUSPENDED_MESSAGE);
-      if (user.passwordHash === null || user.isPasswordResetRequested) {
-        const setup: PasswordSetup = {
-          userId: user.id,
-          requestId: id,
-          reason: user.passwordHash === null ? "no_password" : "reset_requested",
-          expiresAt: app.clock() + PASSWORD_SETUP_TTL_MS,
-        };
-        const setupId = randomToken();
-        app.passwordSetups.set(setupId, setup);
-        return renderSetPassword(context, 200, setupId, setup, request, user);
-      }
-      await signedIn(context, request, user);
-    },
-
-    async submitSetPassword(context) {
-      assertSameOriginPost(context.request);
-      const form = await readForm(context.request);
-      const fields = form.pick(["request_id", "setup_id", "p_password"]);
-      const id = typeof fields.request_id === "string" ? fields.request_id : undefined;
-      const request = pendingRequest(id);
-      const setupId = typeof fields.setup_id === "string" && fields.setup_id.length <= 100 ? fields.setup_id : "";
-      const setup = setupId === "" ? undefined : app.passwordSetups.get(setupId);
-      if (!id || !request || !setup || setup.requestId !== id) return expired(context);
-      const user = app.store.getUser(setup.userId);
-      // The account may have changed since the page was shown (suspended, deleted, or a
-      // password set in another tab): start again from the sign-in page.
-      const stillNeeded =
-        user !== undefined &&
-        (setup.reason === "no_password" ? user.passwordHash === null : user.isPasswordResetRequested);
-      if (!user || user.isSuspended || !stillNeeded) {
-        app.passwordSetups.delete(setupId);
-        return renderSignIn(
-          context,
-          409,
-          id,
-          request,
-          user?.email ?? "",
-          user?.isSuspended ? SUSPENDED_MESSAGE : "Sign in again.",
-        );
-      }
-      const password = typeof fields.p_password === "string" ? fields.p_password : "";
-      const error = passwordError(password);
-      if (error) return renderSetPassword(context, 400, setupId, setup, request, user, error);
-      app.passwordSetups.delete(setupId);
-      const updated = await app.store.updateUser(user.id, {
-        passwordHash: await hashPassword(password),
-        isPasswordResetRequested: false,
-      });
-      if (!updated) return expired(context);
-      if (setup.reason === "reset_requested") await emitUserEvent(app, "user.updated", "user", updated);
-      await signedIn(context, request, updated);
-    },
-
-    async submitSignUp(context) {
-      assertSameOriginPost(context.request);
-      const form = await readForm(context.request);
-      const fields = form.pick(["request_id", "p_first_name", "p_last_name", "p_email", "p_password"]);
-      const text = (name: string) => {
-        const value = fields[name];
-        return typeof value === "string" ? value : "";
-      };
-      const id = typeof fields.request_id === "string" ? fields.request_id : undefined;
-      const request = pendingRequest(id);
-      if (!id || !request) return expired(context);
-
-      const values: SignUpValues = {
-        firstName: normalizeName(text("p_first_name").slice(0, 1000)),
-        lastName: normalizeName(text("p_last_name").slice(0, 1000)),
-        email: normalizeEmail(text("p_email")).slice(0, 1000),
-      };
-      const password = text("p_password");
-      const errors: SignUpErrors = {};
-      const firstNameError = nameError(values.firstName);
-      const lastNameError = nameError(values.lastName);
-      if (firstNameError) errors.firstName = firstNameError;
-      if (lastNameError) errors.lastName = lastNameError;
-      if (values.email === "") errors.email = "Enter your email address.";
-      else if (!isValidEmail(values.email)) errors.email = "Enter an email address like name@example.com.";
-      const badPassword = passwordError(password);
-      if (badPassword) errors.password = badPassword;
-      const taken = "An account with this email already exists. Sign in instead.";
-      if (!errors.email && app.store.findUserByEmail(values.email)) errors.email = taken;
-      if (Object.keys(errors).length > 0) return renderSignUp(context, 400, id, request, values, errors);
-
-      const passwordHash = await hashPassword(password);
-      let user: StoredUser;
-      try {
-        user = await app.store.createUser({
-          email: values.email,
-          givenName: values.firstName || null,
-          familyName: values.lastName || null,
-          passwordHash,
-        });
-      } catch (error) {
-        if (error instanceof EmailTakenError) return renderSignUp(context, 400, id, request, values, { email: taken });
-        throw error;
-      }
-      app.log(`created user ${user.id}`);
-      await emitUserEvent(app, "user.created", "user", user);
-      await signedIn(context, request, user);
-    },
+    submitSignIn: (context) => submitSignIn(app, context),
+    submitSetPassword: (context) => submitSetPassword(app, context),
+    submitSignUp: (context) => submitSignUp(app, context),
   } satisfies Record<string, Handler>;
+}
+
+async function authorize(app: AppContext, context: RequestContext): Promise<void> {
+  const { query, response } = context;
+  // Until client_id and redirect_uri are known to be good, errors stay on this server:
+  // redirecting to an unvalidated redirect_uri would make this an open redirector.
+  const client = await requestedClient(app, query);
+  if (typeof client === "string") return sendHtml(response, 400, client);
+  const redirectUris = query.all("redirect_uri");
+  const redirectUri = redirectUris.length === 1 ? (redirectUris[0] ?? "") : "";
+  if (!allows(client.callbackUrls, redirectUri)) {
+    const message = `The app asked to send you back to an address that is not one of its allowed callback URLs: ${client.callbackUrls.join(", ")} (set with KINDE_LOCAL_CALLBACK_URLS, or the application's callback_urls).`;
+    return sendHtml(response, 400, messagePage({ title: "Return address not allowed", message, role: "alert" }));
+  }
+  let parsed: ReturnType<typeof parseAuthorizationRequest>;
+  try {
+    parsed = parseAuthorizationRequest(app, query, client, redirectUri);
+  } catch (error) {
+    if (!(error instanceof RedirectableError)) throw error;
+    return redirect(response, errorRedirect(redirectUri, error.error, error.message, error.state));
+  }
+  const { request, prompts } = parsed;
+  // Single sign-on, as on Kinde: a live session here skips the form.
+  const session = currentSession(app, context);
+  if (session && !prompts.has("login") && !prompts.has("create")) {
+    return completeWithCode(app, context, request, session.session.userId, session.session.authTime);
+  }
+  if (prompts.has("none")) {
+    return redirect(response, errorRedirect(redirectUri, "login_required", "The user is not signed in", request.state));
+  }
+  const pending = { id: randomToken(24), request };
+  app.authorizationRequests.set(pending.id, request);
+  if (parsed.wantsSignUp) return showSignUpForm(context, pending);
+  sendHtml(response, 200, signInPage({ ...formBasics(pending), email: hintedEmail(request) }));
+}
+
+/** The regular application, or the error page to show instead. */
+async function requestedClient(app: AppContext, query: Params): Promise<Application | string> {
+  const clientIds = query.all("client_id");
+  const client = clientIds.length === 1 ? await app.applications.find(clientIds[0] ?? "") : undefined;
+  if (client?.type === "regular") return client;
+  const message = client
+    ? "The app that sent you here is a machine-to-machine application: people cannot sign in to it."
+    : "The app that sent you here is not registered with this server. Check that KINDE_CLIENT_ID is the same for the app and for the local Kinde server (or add the app to the config file's applications).";
+  return messagePage({ title: "Unknown app", message, role: "alert" });
+}
+
+function parseAuthorizationRequest(app: AppContext, query: Params, client: Application, redirectUri: string) {
+  const states = query.all("state");
+  const echoState = states.length === 1 && PRINTABLE_STATE.test(states[0] ?? "") ? states[0] : undefined;
+  let picked: Record<string, string | string[]>;
+  try {
+    picked = query.pick(AUTHORIZE_PARAMETERS, ["audience"]);
+  } catch (error) {
+    if (!(error instanceof HttpError)) throw error;
+    throw new RedirectableError("invalid_request", error.message, echoState);
+  }
+  const parsed = authorizeQuery.safeParse(picked);
+  if (!parsed.success) {
+    throw new RedirectableError("invalid_request", `Invalid ${describeIssue(parsed.error.issues[0])}`, echoState);
+  }
+  const params = parsed.data;
+  if (params.response_type !== "code") {
+    throw new RedirectableError("unsupported_response_type", "Only response_type=code is supported", echoState);
+  }
+  const { state } = params;
+  if (state === undefined) throw new RedirectableError("invalid_request", "The state parameter is required", undefined);
+  if (state.length < MIN_STATE_LENGTH) {
+    const description = `The state parameter must be at least ${MIN_STATE_LENGTH} characters`;
+    throw new RedirectableError("invalid_request", description, state);
+  }
+  const scope = params.scope === undefined ? DEFAULT_SCOPE : params.scope.split(" ").filter(Boolean);
+  if (scope.length === 0 || scope.length > 30 || !scope.every((token) => SCOPE_TOKEN.test(token))) {
+    throw new RedirectableError("invalid_scope", "The scope parameter is malformed", state);
+  }
+  if (params.code_challenge_method !== undefined && params.code_challenge === undefined) {
+    throw new RedirectableError("invalid_request", "code_challenge_method without code_challenge", state);
+  }
+  const request: AuthorizationRequest = {
+    clientId: client.clientId,
+    redirectUri,
+    state,
+    scope: [...new Set(scope)],
+    audience: params.audience ?? [],
+    loginHint: params.login_hint,
+    codeChallenge: params.code_challenge,
+    nonce: params.nonce,
+    expiresAt: app.clock() + AUTHORIZATION_REQUEST_TTL_MS,
+  };
+  const prompts = new Set((params.prompt ?? "").split(" ").filter(Boolean));
+  return { request, prompts, wantsSignUp: params.start_page === "registration" || prompts.has("create") };
+}
+
+async function submitSignIn(app: AppContext, context: RequestContext): Promise<void> {
+  const fields = await formFields(context, ["request_id", "p_email", "p_password"]);
+  const pending = pendingFrom(app, fields.request_id);
+  if (!pending) return showExpired(app, context);
+  const email = normalizeEmail(fields.p_email ?? "").slice(0, 254);
+  const password = fields.p_password ?? "";
+  const showForm = (status: number, error: string) =>
+    sendHtml(context.response, status, signInPage({ ...formBasics(pending), email, error }));
+  if (email === "" || password === "") return showForm(400, "Enter your email address and your password.");
+  // One message for an unknown email and a wrong password: no account enumeration.
+  if (password.length > MAX_PASSWORD_LENGTH * 4) return showForm(401, INCORRECT_SIGN_IN);
+  const user = app.store.findUserByEmail(email);
+  if (!user) {
+    await burnPasswordCheck(password);
+    return showForm(401, INCORRECT_SIGN_IN);
+  }
+  // A user created through the Management API has no password: whoever knows the email
+  // chooses one (this server counts every email as verified; Kinde would send a code).
+  if (user.passwordHash !== null && !(await verifyPassword(password, user.passwordHash))) {
+    await app.store.recordFailedSignIn(user.id);
+    return showForm(401, INCORRECT_SIGN_IN);
+  }
+  if (user.isSuspended) return showForm(403, SUSPENDED_MESSAGE);
+  if (user.passwordHash !== null && !user.isPasswordResetRequested) return startSession(app, context, pending, user);
+  const setup: PasswordSetup = {
+    userId: user.id,
+    requestId: pending.id,
+    reason: user.passwordHash === null ? "no_password" : "reset_requested",
+    expiresAt: app.clock() + PASSWORD_SETUP_TTL_MS,
+  };
+  const setupId = randomToken();
+  app.passwordSetups.set(setupId, setup);
+  showSetPasswordForm(context, pending, setupId, setup, user);
+}
+
+async function submitSetPassword(app: AppContext, context: RequestContext): Promise<void> {
+  const fields = await formFields(context, ["request_id", "setup_id", "p_password"]);
+  const pending = pendingFrom(app, fields.request_id);
+  const setupId = fields.setup_id !== undefined && fields.setup_id.length <= 100 ? fields.setup_id : "";
+  const setup = setupId === "" ? undefined : app.passwordSetups.get(setupId);
+  if (!pending || !setup || setup.requestId !== pending.id) return showExpired(app, context);
+  const user = app.store.getUser(setup.userId);
+  // The account may have changed since the page was shown (suspended, deleted, or a
+  // password set in another tab): start again from the sign-in page.
+  const stillNeeded =
+    user !== undefined && (setup.reason === "no_password" ? user.passwordHash === null : user.isPasswordResetRequested);
+  if (!user || user.isSuspended || !stillNeeded) {
+    app.passwordSetups.delete(setupId);
+    const error = user?.isSuspended ? SUSPENDED_MESSAGE : "Sign in again.";
+    return sendHtml(context.response, 409, signInPage({ ...formBasics(pending), email: user?.email ?? "", error }));
+  }
+  const password = fields.p_password ?? "";
+  const error = passwordError(password);
+  if (error) return showSetPasswordForm(context, pending, setupId, setup, user, error);
+  app.passwordSetups.delete(setupId);
+  const updated = await app.store.updateUser(user.id, {
+    passwordHash: await hashPassword(password),
+    isPasswordResetRequested: false,
+  });
+  if (!updated) return showExpired(app, context);
+  if (setup.reason === "reset_requested") await emitUserEvent(app, "user.updated", "user", updated);
+  await startSession(app, context, pending, updated);
+}
+
+async function submitSignUp(app: AppContext, context: RequestContext): Promise<void> {
+  const fields = await formFields(context, ["request_id", "p_first_name", "p_last_name", "p_email", "p_password"]);
+  const pending = pendingFrom(app, fields.request_id);
+  if (!pending) return showExpired(app, context);
+  const values = {
+    firstName: normalizeName((fields.p_first_name ?? "").slice(0, 1000)),
+    lastName: normalizeName((fields.p_last_name ?? "").slice(0, 1000)),
+    email: normalizeEmail(fields.p_email ?? "").slice(0, 1000),
+  };
+  const password = fields.p_password ?? "";
+  const found = {
+    firstName: nameError(values.firstName),
+    lastName: nameError(values.lastName),
+    email: signUpEmailError(app, values.email),
+    password: passwordError(password),
+  };
+  const errors: SignUpErrors = Object.fromEntries(Object.entries(found).filter(([, error]) => error !== undefined));
+  const showErrors = (shown: SignUpErrors) =>
+    sendHtml(context.response, 400, signUpPage({ ...formBasics(pending), values, errors: shown }));
+  if (Object.keys(errors).length > 0) return showErrors(errors);
+  let user: StoredUser;
+  try {
+    user = await app.store.createUser({
+      email: values.email,
+      givenName: values.firstName || null,
+      familyName: values.lastName || null,
+      passwordHash: await hashPassword(password),
+    });
+  } catch (error) {
+    if (error instanceof EmailTakenError) return showErrors({ email: EMAIL_TAKEN });
+    throw error;
+  }
+  app.log(`created user ${user.id}`);
+  await emitUserEvent(app, "user.created", "user", user);
+  await startSession(app, context, pending, user);
+}
+
+function signUpEmailError(app: AppContext, email: string): string | undefined {
+  if (email === "") return "Enter your email address.";
+  if (!isValidEmail(email)) return "Enter an email address like name@example.com.";
+  return app.store.findUserByEmail(email) ? EMAIL_TAKEN : undefined;
+}
+
+function passwordError(password: string): string | undefined {
+  const length = [...password].length;
+  if (length < MIN_PASSWORD_LENGTH) return `Use at least ${MIN_PASSWORD_LENGTH} characters.`;
+  if (length > MAX_PASSWORD_LENGTH) return `Use at most ${MAX_PASSWORD_LENGTH} characters.`;
+  return undefined;
+}
+
+async function startSession(app: AppContext, context: RequestContext, pending: Pending, user: StoredUser) {
+  const previous = currentSession(app, context);
+  if (previous) await app.store.deleteSession(previous.id);
+  const now = app.clock();
+  const { id } = await app.store.createSession(user.id, now);
+  await app.store.recordSignIn(user.id);
+  // Single sign-on from an existing session is not an authentication, so it sends none.
+  await app.webhooks.emit("user.authenticated", "user", {
+    ip_address: clientAddress(context.request),
+    user: { id: user.id },
+  });
+  const cookie = sessionCookie(id, Math.floor(app.lifetimes.refresh));
+  completeWithCode(app, context, pending.request, user.id, now, [cookie]);
+}
+
+function completeWithCode(
+  app: AppContext,
+  context: RequestContext,
+  request: AuthorizationRequest,
+  userId: string,
+  authTime: number,
+  setCookie?: string[],
+) {
+  const code = randomToken();
+  app.codes.set(code, {
+    clientId: request.clientId,
+    redirectUri: request.redirectUri,
+    userId,
+    scope: request.scope,
+    audience: request.audience,
+    authTime,
+    codeChallenge: request.codeChallenge,
+    nonce: request.nonce,
+    familyId: randomToken(16),
+    used: false,
+    expiresAt: app.clock() + CODE_TTL_MS,
+  });
+  const url = new URL(request.redirectUri);
+  url.searchParams.set("code", code);
+  url.searchParams.set("scope", request.scope.join(" "));
+  url.searchParams.set("state", request.state);
+  redirect(context.response, url.href, setCookie ? { "Set-Cookie": setCookie } : {});
+}
+
+function errorRedirect(redirectUri: string, error: string, description: string, state: string | undefined) {
+  const url = new URL(redirectUri);
+  url.searchParams.set("error", error);
+  url.searchParams.set("error_description", description);
+  if (state !== undefined) url.searchParams.set("state", state);
+  return url.href;
+}
+
+async function formFields<Name extends string>(context: RequestContext, names: readonly Name[]) {
+  assertSameOriginPost(context.request);
+  const picked = (await readForm(context.request)).pick(names);
+  const fields: Partial<Record<Name, string>> = {};
+  for (const name of names) {
+    const value = picked[name];
+    if (typeof value === "string") fields[name] = value;
+  }
+  return fields;
+}
+
+function pendingFrom(app: AppContext, id: string | undefined): Pending | undefined {
+  const request = id === undefined || id.length > 100 ? undefined : app.authorizationRequests.get(id);
+  return id !== undefined && request ? { id, request } : undefined;
+}
+
+function formBasics({ id, request }: Pending) {
+  return { requestId: id, appOrigin: new URL(request.redirectUri).origin };
+}
+
+function hintedEmail(request: AuthorizationRequest): string {
+  const email = normalizeEmail(request.loginHint ?? "");
+  return isValidEmail(email) ? email : "";
+}
+
+function showSignUpForm(context: RequestContext, pending: Pending) {
+  const values = { firstName: "", lastName: "", email: hintedEmail(pending.request) };
+  sendHtml(context.response, 200, signUpPage({ ...formBasics(pending), values }));
+}
+
+function showSetPasswordForm(
+  context: RequestContext,
+  pending: Pending,
+  setupId: string,
+  setup: PasswordSetup,
+  user: StoredUser,
+  error?: string,
+) {
+  const page = setPasswordPage({ ...formBasics(pending), setupId, email: user.email, reason: setup.reason, error });
+  sendHtml(context.response, error ? 400 : 200, page);
+}
+
+function showExpired(app: AppContext, context: RequestContext) {
+  const message =
+    "Sign-in links last 30 minutes and do not survive a restart of this server. Go back to the app and sign in again.";
+  const link = { href: app.siteUrl, text: "Go to the app" };
+  sendHtml(
+    context.response,
+    400,
+    messagePage({ title: "This sign-in link has expired", message, link, role: "alert" }),
+  );
 }

@@ -1,11 +1,11 @@
 import type { AppContext, Handler } from "../context.ts";
 import { sendHtml, sendJson } from "../http.ts";
 import { homePage } from "../pages.ts";
+import { ID_TOKEN_CLAIMS } from "../tokens.ts";
 
 // Public documents: browsers' single-page apps fetch them across origins, as from Kinde.
 const PUBLIC = { "Access-Control-Allow-Origin": "*" };
 
-/** GET /, the JWKS and the OpenID Connect discovery document. */
 export function discoveryRoutes(app: AppContext) {
   const jwks = { keys: [app.key.publicJwk] };
   const configuration = {
@@ -24,24 +24,7 @@ export function discoveryRoutes(app: AppContext) {
     scopes_supported: ["openid", "profile", "email", "offline"],
     token_endpoint_auth_methods_supported: ["client_secret_post", "client_secret_basic"],
     code_challenge_methods_supported: ["S256"],
-    claims_supported: [
-      "aud",
-      "auth_time",
-      "azp",
-      "email",
-      "email_verified",
-      "exp",
-      "family_name",
-      "given_name",
-      "iat",
-      "iss",
-      "jti",
-      "name",
-      "org_codes",
-      "picture",
-      "sub",
-      "updated_at",
-    ],
+    claims_supported: ID_TOKEN_CLAIMS,
   };
   return {
     async home({ response }) {

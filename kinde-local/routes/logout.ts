@@ -4,12 +4,7 @@ import { clearedSessionCookie, SESSION_COOKIE } from "../cookies.ts";
 import { redirect, sendHtml } from "../http.ts";
 import { messagePage } from "../pages.ts";
 
-/**
- * GET /logout?redirect=<url>: ends the provider session, then returns to the app if the
- * address is one of an application's allowed logout URLs (that application's, when the
- * request names it with client_id; else any application's). Anything else gets a "signed
- * out" page: never an open redirect.
- */
+/** Redirects only to an allowed logout URL (client_id's, else any application's): never an open redirect. */
 export function logoutRoute(app: AppContext): Handler {
   return async (context) => {
     const session = currentSession(app, context);
@@ -36,11 +31,7 @@ export function logoutRoute(app: AppContext): Handler {
   };
 }
 
-/**
- * The Kinde SDK appends its logout URL without encoding it (`/logout?redirect=${url}`), so
- * a URL with its own query arrives split at its `&`. When the raw text after `redirect=`
- * is itself an allowed URL, that is what was meant; otherwise the decoded parameter is.
- */
+/** The Kinde SDK does not encode the redirect, so a URL with its own query arrives split at its `&`. */
 function logoutTarget(applications: Application[], context: RequestContext): string | undefined {
   const allowed = (value: string) => allowedLogoutUrl(applications, value);
   const raw = context.rawQuery;

@@ -6,12 +6,6 @@ import { EmailTakenError, type StoredUser, type UserChanges } from "../store.ts"
 import { managementAudience, verifyToken } from "../tokens.ts";
 import { emailSchema, NAME_MAX_LENGTH, nameError, normalizeEmail, normalizeName } from "../validation.ts";
 
-/**
- * The user endpoints of Kinde's Management API, with Kinde's field names and error shape
- * ({"errors":[{code, message}]}). Tokens come from the client_credentials grant; each
- * client is rate limited (429 with RateLimit-Reset, in seconds).
- */
-
 const USER_ID = /^kp_[0-9a-f]{32}$/;
 
 const listQuery = z.object({
@@ -66,10 +60,7 @@ const createBody = z.object({
     .max(10),
 });
 
-/**
- * Pages are cut by position in the listing order (creation time, then id), not by offset,
- * so users created or deleted while someone pages through are neither skipped nor repeated.
- */
+/** Cut by position in the listing order, not by offset, so concurrent changes neither skip nor repeat users. */
 function encodeCursor(user: StoredUser): string {
   return Buffer.from(`${user.createdAt}|${user.id}`).toString("base64url");
 }

@@ -17,13 +17,14 @@ interface UserTokenResponse {
   access_token: string;
   expires_in: number;
   id_token: string;
-  refresh_token: string;
+  refresh_token?: string;
   scope: string;
   token_type: "bearer";
 }
 
 const invalidRequest = (message: string) => new HttpError(400, "invalid_request", message);
 const invalidGrant = (message: string) => new HttpError(400, "invalid_grant", message);
+const unauthorizedClient = (message: string) => new HttpError(400, "unauthorized_client", message);
 
 const TOKEN_PARAMETERS = [
   "grant_type",
@@ -51,7 +52,7 @@ function decodeBasicPart(part: string): string | undefined {
   }
 }
 
-/** client_secret_post (what the Kinde SDK uses) or client_secret_basic. Returns the application. */
+/** client_secret_post (what the Kinde SDK uses) or client_secret_basic. */
 async function authenticateClient(app: AppContext, request: IncomingMessage, form: Params): Promise<Application> {
   const header = request.headers.authorization;
   let basic: { id: string; secret: string } | undefined;
@@ -88,172 +89,40 @@ async function authenticateClient(app: AppContext, request: IncomingMessage, for
   return application;
 }
 
-const unauthorizedClient = (message: string) => new HttpError(400, "unauthorized_client", message);
-
 function verifierMatches(verifier: string, challenge: string): boolean {
   return createHash("sha256").update(verifier, "ascii").digest("base64url") === challenge;
 }
 
-/** POST /oauth2/token and POST /oauth2/revoke. */
-export function tokenRoutes(app: AppContext) {
-  // Answers given for a refresh token that was just rotated, so parallel requests holding
-  // the same old token all receive the same new tokens (cookies stay consistent).
-  const recentRefreshes = new Map<
+/** Parallel requests holding the same old refresh token all receive the same new tokens. */
+class RecentRefreshes {
+  private readonly entries = new Map<
     string,
     { until: number; familyId: string | undefined; response: Promise<UserTokenResponse> }
   >();
 
-  const forgetFamily = (familyId: string) => {
-    for (const [key, entry] of recentRefreshes) if (entry.familyId === familyId) recentRefreshes.delete(key);
-  };
+  get(key: string, now: number) {
+    for (const [entryKey, entry] of this.entries) if (entry.until <= now) this.entries.delete(entryKey);
+    return this.entries.get(key)?.response;
+  }
 
-  /** The user, if they may still get tokens. */
-  const activeUser = (userId: string) => {
-    const user = app.store.getUser(userId);
-    if (!user) throw invalidGrant("The user no longer exists");
-    if (user.isSuspended) throw invalidGrant("The user is suspended");
-    return user;
-  };
+  set(key: string, until: number, familyId: string | undefined, response: Promise<UserTokenResponse>) {
+    this.entries.set(key, { until, familyId, response });
+    response.catch(() => this.entries.delete(key));
+  }
 
-  const userTokenResponse = async (grant: RefreshGrant, refreshToken: string): Promise<UserTokenResponse> => {
-    const user = activeUser(grant.userId);
-    const config = await app.config.current();
-    const { accessToken, idToken } = await signUserTokens(app.key, {
-      issuer: app.issuer,
-      clientId: grant.clientId,
-      user,
-      claims: resolveUserClaims(config, user.email),
-      scope: grant.scope,
-      audience: grant.audience,
-      authTime: grant.authTime,
-      lifetimes: app.lifetimes,
-      now: app.clock(),
-    });
-    for (const [name, token] of [
-      ["access", accessToken],
-      ["ID", idToken],
-    ] as const) {
-      if (token.length > COOKIE_SAFE_TOKEN_BYTES) {
-        app.log(
-          `warning: the ${name} token is ${token.length} bytes; browsers drop cookies over 4096 bytes (trim config.json)`,
-        );
-      }
-    }
-    return {
-      access_token: accessToken,
-      expires_in: app.lifetimes.access,
-      id_token: idToken,
-      refresh_token: refreshToken,
-      scope: grant.scope.join(" "),
-      token_type: "bearer",
-    };
-  };
+  delete(key: string) {
+    this.entries.delete(key);
+  }
 
-  const exchangeCode = async (clientId: string, fields: Record<string, string | string[]>) => {
-    const code = fields.code;
-    const redirectUri = fields.redirect_uri;
-    if (typeof code !== "string" || code === "") throw invalidRequest("The code parameter is required");
-    if (typeof redirectUri !== "string" || redirectUri === "")
-      throw invalidRequest("The redirect_uri parameter is required");
-    const record = code.length <= 200 ? app.codes.get(code) : undefined;
-    if (!record) throw invalidGrant("The authorization code is invalid or expired");
-    if (record.used) {
-      // RFC 6749 section 4.1.2: a replayed code may mean it leaked; revoke what it issued.
-      app.codes.delete(code);
-      forgetFamily(record.familyId);
-      await app.store.revokeFamily(record.familyId);
-      throw invalidGrant("The authorization code was already used; the tokens issued with it are revoked");
-    }
-    record.used = true;
-    if (record.clientId !== clientId) throw invalidGrant("The authorization code was issued to another client");
-    activeUser(record.userId);
-    if (record.redirectUri !== redirectUri) throw invalidGrant("redirect_uri does not match the authorization request");
-    const verifier = fields.code_verifier;
-    if (record.codeChallenge !== undefined) {
-      if (typeof verifier !== "string" || !/^[A-Za-z0-9._~-]{43,128}$/.test(verifier)) {
-        throw invalidGrant("A valid code_verifier is required");
-      }
-      if (!verifierMatches(verifier, record.codeChallenge)) throw invalidGrant("code_verifier does not match");
-    } else if (verifier !== undefined) {
-      throw invalidGrant("code_verifier given but the authorization request had no code_challenge");
-    }
-    const grant: RefreshGrant = {
-      userId: record.userId,
-      clientId,
-      scope: record.scope,
-      audience: record.audience,
-      authTime: record.authTime,
-      familyId: record.familyId,
-    };
-    const refreshToken = await app.store.issueRefreshToken(grant);
-    const response = await userTokenResponse(grant, refreshToken);
-    if (!app.codes.get(code)) {
-      // Replayed while we were issuing: the replay revoked the family, ours included.
-      await app.store.revokeFamily(record.familyId);
-      throw invalidGrant("The authorization code was already used; the tokens issued with it are revoked");
-    }
-    return response;
-  };
+  forgetFamily(familyId: string) {
+    for (const [key, entry] of this.entries) if (entry.familyId === familyId) this.entries.delete(key);
+  }
+}
 
-  const refresh = async (clientId: string, fields: Record<string, string | string[]>) => {
-    const token = fields.refresh_token;
-    if (typeof token !== "string" || token === "") throw invalidRequest("The refresh_token parameter is required");
-    const key = `${clientId}:${hashSecret(token)}`;
-    const now = app.clock();
-    for (const [entryKey, entry] of recentRefreshes) if (entry.until <= now) recentRefreshes.delete(entryKey);
-    const recent = recentRefreshes.get(key);
-    if (recent) {
-      // The token's record disappears when it is revoked (suspension, deletion, revoke).
-      const owner = app.store.ownerOf(token);
-      if (owner === undefined) {
-        recentRefreshes.delete(key);
-        throw invalidGrant("The refresh token is invalid, expired or already used");
-      }
-      activeUser(owner);
-      return recent.response;
-    }
-    // Registered before any await, so a parallel request with the same token waits for
-    // this answer instead of rotating again.
-    const familyId = token.length <= 200 ? app.store.familyOf(token) : undefined;
-    const response = (async () => {
-      const rotated = token.length <= 200 ? await app.store.rotateRefreshToken(token, clientId) : undefined;
-      if (!rotated) throw invalidGrant("The refresh token is invalid, expired or already used");
-      return userTokenResponse(rotated.grant, rotated.token);
-    })();
-    recentRefreshes.set(key, { until: now + REFRESH_OVERLAP_MS, familyId, response });
-    response.catch(() => recentRefreshes.delete(key));
-    return response;
-  };
+type Fields = Record<string, string | string[]>;
 
-  const clientCredentials = async (client: Application, fields: Record<string, string | string[]>) => {
-    const audience = fields.audience;
-    if (audience !== undefined && audience !== managementAudience(app.issuer)) {
-      throw new HttpError(400, "invalid_target", `The only API here is ${managementAudience(app.issuer)}`);
-    }
-    const requested = typeof fields.scope === "string" ? fields.scope.split(" ").filter(Boolean) : client.scopes;
-    const known: readonly string[] = MANAGEMENT_SCOPES;
-    if (!requested.every((scope) => known.includes(scope))) {
-      throw new HttpError(400, "invalid_scope", `Supported scopes: ${MANAGEMENT_SCOPES.join(" ")}`);
-    }
-    if (!requested.every((scope) => client.scopes.includes(scope))) {
-      throw new HttpError(400, "invalid_scope", `This application may have: ${client.scopes.join(" ")}`);
-    }
-    const scope = [...new Set(requested)];
-    const accessToken = await signManagementToken(app.key, {
-      issuer: app.issuer,
-      clientId: client.clientId,
-      scope,
-      lifetimeSeconds: app.lifetimes.access,
-      now: app.clock(),
-    });
-    return {
-      access_token: accessToken,
-      expires_in: app.lifetimes.access,
-      scope: scope.join(" "),
-      token_type: "bearer",
-    };
-  };
-
+export function tokenRoutes(app: AppContext) {
+  const recent = new RecentRefreshes();
   return {
     async token({ request, response }) {
       const form = await readForm(request);
@@ -269,15 +138,13 @@ export function tokenRoutes(app: AppContext) {
       }
       let body: object;
       if (grantType === undefined || grantType === "") throw invalidRequest("The grant_type parameter is required");
-      else if (grantType === "authorization_code") body = await exchangeCode(client.clientId, fields);
-      else if (grantType === "refresh_token") body = await refresh(client.clientId, fields);
-      else if (grantType === "client_credentials") body = await clientCredentials(client, fields);
-      else
-        throw new HttpError(
-          400,
-          "unsupported_grant_type",
-          "Supported: authorization_code, refresh_token, client_credentials",
-        );
+      else if (grantType === "authorization_code") body = await exchangeCode(app, recent, client.clientId, fields);
+      else if (grantType === "refresh_token") body = await refresh(app, recent, client.clientId, fields);
+      else if (grantType === "client_credentials") body = await clientCredentials(app, client, fields);
+      else {
+        const supported = "Supported: authorization_code, refresh_token, client_credentials";
+        throw new HttpError(400, "unsupported_grant_type", supported);
+      }
       sendJson(response, 200, body, { Pragma: "no-cache" });
     },
 
@@ -291,10 +158,155 @@ export function tokenRoutes(app: AppContext) {
       // Access tokens are self-contained JWTs and cannot be revoked; they simply expire.
       const familyId = token.length <= 200 ? app.store.familyOf(token) : undefined;
       if (familyId !== undefined) {
-        forgetFamily(familyId);
+        recent.forgetFamily(familyId);
         await app.store.revokeFamily(familyId);
       }
       sendEmpty(response, 200);
     },
   } satisfies Record<string, Handler>;
+}
+
+function activeUser(app: AppContext, userId: string) {
+  const user = app.store.getUser(userId);
+  if (!user) throw invalidGrant("The user no longer exists");
+  if (user.isSuspended) throw invalidGrant("The user is suspended");
+  return user;
+}
+
+async function userTokenResponse(
+  app: AppContext,
+  grant: RefreshGrant,
+  refreshToken: string | undefined,
+  nonce?: string,
+) {
+  const user = activeUser(app, grant.userId);
+  const { accessToken, idToken } = await signUserTokens(app.key, {
+    issuer: app.issuer,
+    clientId: grant.clientId,
+    user,
+    claims: resolveUserClaims(await app.config.current(), user.email),
+    scope: grant.scope,
+    audience: grant.audience,
+    authTime: grant.authTime,
+    nonce,
+    lifetimes: app.lifetimes,
+    now: app.clock(),
+  });
+  for (const [name, token] of [
+    ["access", accessToken],
+    ["ID", idToken],
+  ] as const) {
+    if (token.length > COOKIE_SAFE_TOKEN_BYTES) {
+      app.log(
+        `warning: the ${name} token is ${token.length} bytes; browsers drop cookies over 4096 bytes (trim config.json)`,
+      );
+    }
+  }
+  const response: UserTokenResponse = {
+    access_token: accessToken,
+    expires_in: app.lifetimes.access,
+    id_token: idToken,
+    ...(refreshToken === undefined ? {} : { refresh_token: refreshToken }),
+    scope: grant.scope.join(" "),
+    token_type: "bearer",
+  };
+  return response;
+}
+
+async function exchangeCode(app: AppContext, recent: RecentRefreshes, clientId: string, fields: Fields) {
+  const { code, redirect_uri: redirectUri, code_verifier: verifier } = fields;
+  if (typeof code !== "string" || code === "") throw invalidRequest("The code parameter is required");
+  if (typeof redirectUri !== "string" || redirectUri === "") {
+    throw invalidRequest("The redirect_uri parameter is required");
+  }
+  const record = code.length <= 200 ? app.codes.get(code) : undefined;
+  if (!record) throw invalidGrant("The authorization code is invalid or expired");
+  const replayed = "The authorization code was already used; the tokens issued with it are revoked";
+  if (record.used) {
+    // RFC 6749 section 4.1.2: a replayed code may mean it leaked; revoke what it issued.
+    app.codes.delete(code);
+    recent.forgetFamily(record.familyId);
+    await app.store.revokeFamily(record.familyId);
+    throw invalidGrant(replayed);
+  }
+  record.used = true;
+  if (record.clientId !== clientId) throw invalidGrant("The authorization code was issued to another client");
+  activeUser(app, record.userId);
+  if (record.redirectUri !== redirectUri) throw invalidGrant("redirect_uri does not match the authorization request");
+  if (record.codeChallenge !== undefined) {
+    if (typeof verifier !== "string" || !/^[A-Za-z0-9._~-]{43,128}$/.test(verifier)) {
+      throw invalidGrant("A valid code_verifier is required");
+    }
+    if (!verifierMatches(verifier, record.codeChallenge)) throw invalidGrant("code_verifier does not match");
+  } else if (verifier !== undefined) {
+    throw invalidGrant("code_verifier given but the authorization request had no code_challenge");
+  }
+  const { userId, scope, audience, authTime, familyId } = record;
+  const grant: RefreshGrant = { userId, clientId, scope, audience, authTime, familyId };
+  // As on Kinde, a refresh token only for the offline scope.
+  const refreshToken = scope.includes("offline") ? await app.store.issueRefreshToken(grant) : undefined;
+  const response = await userTokenResponse(app, grant, refreshToken, record.nonce);
+  if (!app.codes.get(code)) {
+    // Replayed while we were issuing: the replay revoked the family, ours included.
+    await app.store.revokeFamily(record.familyId);
+    throw invalidGrant(replayed);
+  }
+  return response;
+}
+
+async function refresh(app: AppContext, recent: RecentRefreshes, clientId: string, fields: Fields) {
+  const token = fields.refresh_token;
+  if (typeof token !== "string" || token === "") throw invalidRequest("The refresh_token parameter is required");
+  const refused = "The refresh token is invalid, expired or already used";
+  const key = `${clientId}:${hashSecret(token)}`;
+  const now = app.clock();
+  const answered = recent.get(key, now);
+  if (answered) {
+    // The token's record disappears when it is revoked (suspension, deletion, revoke).
+    const owner = app.store.ownerOf(token);
+    if (owner === undefined) {
+      recent.delete(key);
+      throw invalidGrant(refused);
+    }
+    activeUser(app, owner);
+    return answered;
+  }
+  // Registered before any await, so a parallel request with the same token waits for
+  // this answer instead of rotating again.
+  const familyId = token.length <= 200 ? app.store.familyOf(token) : undefined;
+  const response = (async () => {
+    const rotated = token.length <= 200 ? await app.store.rotateRefreshToken(token, clientId) : undefined;
+    if (rotated === "reused" && familyId !== undefined) {
+      app.log("a refresh token was used again after its overlap: its family is revoked");
+      recent.forgetFamily(familyId);
+    }
+    if (!rotated || rotated === "reused") throw invalidGrant(refused);
+    return userTokenResponse(app, rotated.grant, rotated.token);
+  })();
+  recent.set(key, now + REFRESH_OVERLAP_MS, familyId, response);
+  return response;
+}
+
+async function clientCredentials(app: AppContext, client: Application, fields: Fields) {
+  const audience = fields.audience;
+  if (audience !== undefined && audience !== managementAudience(app.issuer)) {
+    throw new HttpError(400, "invalid_target", `The only API here is ${managementAudience(app.issuer)}`);
+  }
+  const requested = typeof fields.scope === "string" ? fields.scope.split(" ").filter(Boolean) : client.scopes;
+  const known: readonly string[] = MANAGEMENT_SCOPES;
+  if (!requested.every((scope) => known.includes(scope))) {
+    throw new HttpError(400, "invalid_scope", `Supported scopes: ${MANAGEMENT_SCOPES.join(" ")}`);
+  }
+  if (!requested.every((scope) => client.scopes.includes(scope))) {
+    throw new HttpError(400, "invalid_scope", `This application may have: ${client.scopes.join(" ")}`);
+  }
+  const scope = [...new Set(requested)];
+  const lifetimeSeconds = app.lifetimes.access;
+  const input = { issuer: app.issuer, clientId: client.clientId, scope, lifetimeSeconds, now: app.clock() };
+  return {
+    access_token: await signManagementToken(app.key, input),
+    expires_in: lifetimeSeconds,
+    scope: scope.join(" "),
+    token_type: "bearer",
+  };
 }

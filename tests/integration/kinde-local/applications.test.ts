@@ -4,25 +4,21 @@
  */
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
-  authorizeUrl,
   CLIENT_ID,
   CLIENT_SECRET,
   CONFIG_PATH,
-  TestBrowser,
+  type Credentials,
   decodePayload,
   get,
-  hiddenRequestId,
   newCredentials,
-  postForm,
   REDIRECT_URI,
   SITE_URL,
-  signUp,
   startServer,
-  tokenRequest,
-  type Credentials,
-  type TestServer,
+  startServerForTest,
+  TestBrowser,
+  useServer,
 } from "./harness.ts";
 
 const OTHER_SITE = "http://localhost:4555";
@@ -37,39 +33,25 @@ const M2M = {
   clientId: "m2m00000000000000000000000000001",
   clientSecret: "M2mS3cr3tM2mS3cr3tM2mS3cr3tM2mS3cr3tM2mS3",
   type: "m2m" as const,
-  scopes: ["read:users"],
+  scopes: ["read:users" as const],
 };
 
-let server: TestServer;
-
-beforeAll(async () => {
-  server = await startServer({ applications: [SECOND, M2M] });
-});
-
-afterAll(async () => {
-  await server.close();
-});
+const server = useServer({ applications: [SECOND, M2M] });
 
 function authorizeFor(clientId: string, redirectUri: string, extra: Record<string, string> = {}) {
-  return authorizeUrl(server, { client_id: clientId, redirect_uri: redirectUri, ...extra });
+  return server.authorizeUrl({ client_id: clientId, redirect_uri: redirectUri, ...extra });
 }
 
 /** Signs in through the form of an authorization URL; returns the callback URL it redirected to. */
 async function signInThrough(url: string, credentials: Credentials, jar = new TestBrowser()) {
-  const page = await get(url, jar);
-  expect(page.status).toBe(200);
-  const html = await page.text();
-  const response = await postForm(
-    `${server.url}/auth/sign-in`,
-    { request_id: hiddenRequestId(html), p_email: credentials.email, p_password: credentials.password },
-    jar,
-  );
+  const { html, submit } = await server.openForm(url, jar);
+  const response = await submit("/auth/sign-in", { p_email: credentials.email, p_password: credentials.password });
   expect(response.status).toBe(302);
   return { html, callback: new URL(response.headers.get("Location") ?? ""), jar };
 }
 
 function exchangeAs(client: { clientId: string; clientSecret: string }, code: string, redirectUri: string) {
-  return tokenRequest(server, {
+  return server.tokenRequest({
     grant_type: "authorization_code",
     client_id: client.clientId,
     client_secret: client.clientSecret,
@@ -121,7 +103,7 @@ describe("a second application", () => {
   const callbackUrl = SECOND.callbackUrls[0] ?? "";
 
   beforeAll(async () => {
-    await signUp(server, credentials);
+    await server.signUp(credentials);
   });
 
   it("completes the authorization-code flow and gets tokens minted for itself", async () => {
@@ -141,7 +123,7 @@ describe("a second application", () => {
 
     // Its refresh token is its own: the default application cannot use it, it can.
     const refreshAs = (client: { clientId: string; clientSecret: string }) =>
-      tokenRequest(server, {
+      server.tokenRequest({
         grant_type: "refresh_token",
         client_id: client.clientId,
         client_secret: client.clientSecret,
@@ -162,13 +144,13 @@ describe("a second application", () => {
     );
     expect(stolen.body.error).toBe("invalid_grant");
 
-    const first = await signInThrough(authorizeUrl(server), credentials);
+    const first = await signInThrough(server.authorizeUrl(), credentials);
     const reverse = await exchangeAs(SECOND, first.callback.searchParams.get("code") ?? "", REDIRECT_URI);
     expect(reverse.body.error).toBe("invalid_grant");
   });
 
   it("gets single sign-on from a session started through the default application", async () => {
-    const { jar } = await signUp(server, newCredentials());
+    const { jar } = await server.signUp(newCredentials());
     const response = await get(authorizeFor(SECOND.clientId, callbackUrl), jar);
     expect(response.status).toBe(302);
     const location = new URL(response.headers.get("Location") ?? "");
@@ -207,21 +189,21 @@ describe("allowed logout URLs", () => {
 
 describe("machine-to-machine and regular applications' grants", () => {
   it("an m2m application gets Management API tokens with its scopes, and nothing else", async () => {
-    const token = await tokenRequest(server, {
+    const token = await server.tokenRequest({
       grant_type: "client_credentials",
       client_id: M2M.clientId,
       client_secret: M2M.clientSecret,
     });
     expect(token.status).toBe(200);
     expect(decodePayload(String(token.body.access_token))).toMatchObject({ azp: M2M.clientId, scp: ["read:users"] });
-    const wider = await tokenRequest(server, {
+    const wider = await server.tokenRequest({
       grant_type: "client_credentials",
       client_id: M2M.clientId,
       client_secret: M2M.clientSecret,
       scope: "read:users delete:users",
     });
     expect(wider.body.error).toBe("invalid_scope");
-    const code = await tokenRequest(server, {
+    const code = await server.tokenRequest({
       grant_type: "authorization_code",
       client_id: M2M.clientId,
       client_secret: M2M.clientSecret,
@@ -235,7 +217,7 @@ describe("machine-to-machine and regular applications' grants", () => {
   });
 
   it("a regular application other than the default one may not use client_credentials", async () => {
-    const { body } = await tokenRequest(server, {
+    const { body } = await server.tokenRequest({
       grant_type: "client_credentials",
       client_id: SECOND.clientId,
       client_secret: SECOND.clientSecret,
@@ -248,7 +230,7 @@ describe("machine-to-machine and regular applications' grants", () => {
       applications: { client_id: string; client_secret: string }[];
     };
     const sync = config.applications[0];
-    const { status, body } = await tokenRequest(server, {
+    const { status, body } = await server.tokenRequest({
       grant_type: "client_credentials",
       client_id: sync?.client_id ?? "",
       client_secret: sync?.client_secret ?? "",
@@ -258,7 +240,7 @@ describe("machine-to-machine and regular applications' grants", () => {
   });
 
   it("a wrong secret for a known application is invalid_client", async () => {
-    const { status, body } = await tokenRequest(server, {
+    const { status, body } = await server.tokenRequest({
       grant_type: "client_credentials",
       client_id: M2M.clientId,
       client_secret: SECOND.clientSecret,
@@ -293,26 +275,22 @@ describe("applications from the config file", () => {
         },
       ],
     });
-    const own = await startServer({ configPath });
-    try {
-      const page = await get(
-        authorizeUrl(own, {
-          client_id: "f11e0000000000000000000000000001",
-          redirect_uri: "http://localhost:4666/callback",
-        }),
-      );
-      expect(page.status).toBe(200);
-      const m2m = await tokenRequest(own, {
-        grant_type: "client_credentials",
-        client_id: "f11e0000000000000000000000000002",
-        client_secret: "F1leM2mS3cr3tF1leM2mS3cr3tF1leM2mS3cr3t00",
-      });
-      expect(m2m.status).toBe(200);
-      const logout = await get(`${own.url}/logout?redirect=${encodeURIComponent("http://localhost:4666/")}`);
-      expect(logout.headers.get("Location")).toBe("http://localhost:4666/");
-    } finally {
-      await own.close();
-    }
+    const own = await startServerForTest({ configPath });
+    const page = await get(
+      own.authorizeUrl({
+        client_id: "f11e0000000000000000000000000001",
+        redirect_uri: "http://localhost:4666/callback",
+      }),
+    );
+    expect(page.status).toBe(200);
+    const m2m = await own.tokenRequest({
+      grant_type: "client_credentials",
+      client_id: "f11e0000000000000000000000000002",
+      client_secret: "F1leM2mS3cr3tF1leM2mS3cr3tF1leM2mS3cr3t00",
+    });
+    expect(m2m.status).toBe(200);
+    const logout = await get(`${own.url}/logout?redirect=${encodeURIComponent("http://localhost:4666/")}`);
+    expect(logout.headers.get("Location")).toBe("http://localhost:4666/");
   });
 
   it("stop the server at startup when a client id is taken", async () => {

@@ -1,34 +1,21 @@
 import { createRemoteJWKSet, jwtVerify } from "jose";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
-  authorizeUrl,
   callbackParams,
   CLIENT_ID,
-  TestBrowser,
   decodePayload,
-  exchangeCode,
   get,
   hiddenRequestId,
   newCredentials,
   postForm,
-  refresh,
   SITE_URL,
-  signIn,
-  signUp,
-  startServer,
-  type TestServer,
+  startServerForTest,
+  type TestBrowser,
   type TokenSet,
+  useServer,
 } from "./harness.ts";
 
-let server: TestServer;
-
-beforeAll(async () => {
-  server = await startServer();
-});
-
-afterAll(async () => {
-  await server.close();
-});
+const server = useServer();
 
 describe("discovery", () => {
   it("publishes the JWKS at both Kinde paths, public parts only", async () => {
@@ -76,21 +63,19 @@ describe("the authorization code flow", () => {
   let jar: TestBrowser;
 
   it("signs up through the form and returns a code with the same state", async () => {
-    const result = await signUp(server, credentials);
+    const result = await server.signUp(credentials);
     jar = result.jar;
     expect(result.code).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(result.state).toBe("0123456789abcdef0123456789ab");
     expect(result.scope).toBe("openid profile email offline");
     const session = await jar.cookie(server.url, "kinde_local_session");
     expect(session).toBeDefined();
-    tokens = await exchangeCode(server, result.code);
+    tokens = await server.exchangeCode(result.code);
   });
 
   it("sets the provider session cookie HttpOnly, SameSite=Lax, Path=/", async () => {
-    const fresh = new TestBrowser();
-    const page = await get(authorizeUrl(server, { start_page: "registration" }), fresh);
-    const response = await postForm(`${server.url}/auth/sign-up`, {
-      request_id: hiddenRequestId(await page.text()),
+    const form = await server.openForm(server.authorizeUrl({ start_page: "registration" }));
+    const response = await form.submit("/auth/sign-up", {
       p_email: newCredentials().email,
       p_password: "long enough pw",
     });
@@ -159,30 +144,30 @@ describe("the authorization code flow", () => {
   });
 
   it("skips the form when the browser still has a provider session (single sign-on)", async () => {
-    const response = await get(authorizeUrl(server, { state: "second-state" }), jar);
+    const response = await get(server.authorizeUrl({ state: "second-state" }), jar);
     const params = callbackParams(response);
     expect(params.get("state")).toBe("second-state");
-    const second = await exchangeCode(server, params.get("code") ?? "");
+    const second = await server.exchangeCode(params.get("code") ?? "");
     expect(decodePayload(second.id_token).sub).toBe(decodePayload(tokens.id_token).sub);
   });
 
   it("shows the form anyway with prompt=login, and sign-up with prompt=create", async () => {
-    const login = await get(authorizeUrl(server, { prompt: "login" }), jar);
+    const login = await get(server.authorizeUrl({ prompt: "login" }), jar);
     expect(login.status).toBe(200);
     expect(await login.text()).toContain("<h1>Sign in</h1>");
-    const create = await get(authorizeUrl(server, { prompt: "create" }), jar);
+    const create = await get(server.authorizeUrl({ prompt: "create" }), jar);
     expect(await create.text()).toContain("<h1>Create your account</h1>");
   });
 
   it("signs in again with the password, email case and spaces ignored", async () => {
-    const { response } = await signIn(server, { ...credentials, email: `  ${credentials.email.toUpperCase()} ` });
-    const second = await exchangeCode(server, callbackParams(response).get("code") ?? "");
+    const { response } = await server.signIn({ ...credentials, email: `  ${credentials.email.toUpperCase()} ` });
+    const second = await server.exchangeCode(callbackParams(response).get("code") ?? "");
     expect(decodePayload(second.id_token).email).toBe(credentials.email);
   });
 
   it("prefills the email from login_hint and ignores unknown parameters", async () => {
     const response = await get(
-      authorizeUrl(server, {
+      server.authorizeUrl({
         login_hint: "hint@example.com",
         org_code: "org_x",
         lang: "fr",
@@ -202,7 +187,7 @@ describe("the authorization code flow", () => {
     const saved = await postForm(`${server.url}/account`, { csrf, p_first_name: "Augusta", p_last_name: "King" }, jar);
     expect(saved.status).toBe(303);
     expect(saved.headers.get("Location")).toBe("/account?saved=1");
-    const refreshed = await refresh(server, tokens.refresh_token);
+    const refreshed = await server.refresh(tokens.refresh_token);
     const payload = decodePayload(String(refreshed.body.id_token));
     expect(payload).toMatchObject({ given_name: "Augusta", family_name: "King", name: "Augusta King" });
     tokens = refreshed.body as unknown as TokenSet;
@@ -218,12 +203,12 @@ describe("sign-in and sign-up errors", () => {
   const credentials = newCredentials();
 
   beforeAll(async () => {
-    await signUp(server, credentials);
+    await server.signUp(credentials);
   });
 
   it("uses one message for a wrong password and an unknown email, keeping the email", async () => {
-    const wrongPassword = await signIn(server, { ...credentials, password: "not the password" });
-    const unknownEmail = await signIn(server, { email: "nobody@example.com", password: "whatever123" });
+    const wrongPassword = await server.signIn({ ...credentials, password: "not the password" });
+    const unknownEmail = await server.signIn({ email: "nobody@example.com", password: "whatever123" });
     for (const [{ response }, email] of [
       [wrongPassword, credentials.email],
       [unknownEmail, "nobody@example.com"],
@@ -237,7 +222,7 @@ describe("sign-in and sign-up errors", () => {
   });
 
   it("explains each bad sign-up field and keeps what was typed, never the password", async () => {
-    const page = await get(authorizeUrl(server, { start_page: "registration" }));
+    const page = await get(server.authorizeUrl({ start_page: "registration" }));
     const requestId = hiddenRequestId(await page.text());
     const attempt = async (fields: Record<string, string>) => {
       const response = await postForm(`${server.url}/auth/sign-up`, { request_id: requestId, ...fields });
@@ -265,7 +250,7 @@ describe("sign-in and sign-up errors", () => {
   });
 
   it("cancel sends the user back with error=access_denied and the state", async () => {
-    const page = await get(authorizeUrl(server, { state: "cancel-state" }));
+    const page = await get(server.authorizeUrl({ state: "cancel-state" }));
     const html = await page.text();
     const cancelHref = /href="(\/auth\/cancel\?request=[^"]+)"/.exec(html)?.[1];
     expect(cancelHref).toBeDefined();
@@ -291,11 +276,10 @@ describe("sign-in and sign-up errors", () => {
   });
 
   it("refuses a form posted from another site (login CSRF)", async () => {
-    const page = await get(authorizeUrl(server));
-    const response = await postForm(
-      `${server.url}/auth/sign-in`,
-      { request_id: hiddenRequestId(await page.text()), ...credentials },
-      undefined,
+    const form = await server.openForm(server.authorizeUrl());
+    const response = await form.submit(
+      "/auth/sign-in",
+      { p_email: credentials.email, p_password: credentials.password },
       { "Sec-Fetch-Site": "cross-site" },
     );
     expect(response.status).toBe(403);
@@ -311,7 +295,7 @@ describe("authorization request validation", () => {
       { redirect_uri: "" },
     ];
     for (const extra of requests) {
-      const response = await get(authorizeUrl(server, extra));
+      const response = await get(server.authorizeUrl(extra));
       expect(response.status).toBe(400);
       expect(response.headers.get("Location")).toBeNull();
       expect(response.headers.get("content-type")).toMatch(/^text\/html/);
@@ -326,41 +310,45 @@ describe("authorization request validation", () => {
       [{ code_challenge_method: "plain", code_challenge: "x".repeat(43) }, "invalid_request"],
     ];
     for (const [extra, error] of cases) {
-      const params = callbackParams(await get(authorizeUrl(server, extra)));
+      const params = callbackParams(await get(server.authorizeUrl(extra)));
       expect(params.get("error")).toBe(error);
     }
   });
 
+  it("refuses a state shorter than Kinde's 8 characters, telling the app why", async () => {
+    const params = callbackParams(await get(server.authorizeUrl({ state: "seven77" })));
+    expect(params.get("error")).toBe("invalid_request");
+    expect(params.get("error_description")).toBe("The state parameter must be at least 8 characters");
+    expect(params.get("state")).toBe("seven77");
+    expect((await get(server.authorizeUrl({ state: "eight888" }))).status).toBe(200);
+  });
+
   it("prompt=none without a session answers login_required", async () => {
-    const params = callbackParams(await get(authorizeUrl(server, { prompt: "none", state: "s1" })));
+    const params = callbackParams(await get(server.authorizeUrl({ prompt: "none", state: "state-one" })));
     expect(params.get("error")).toBe("login_required");
-    expect(params.get("state")).toBe("s1");
+    expect(params.get("state")).toBe("state-one");
   });
 });
 
 describe("logout", () => {
   it("ends the provider session and returns to an address on the app's origin", async () => {
-    const { jar } = await signUp(server, newCredentials());
+    const { jar } = await server.signUp(newCredentials());
     const response = await get(`${server.url}/logout?redirect=${SITE_URL}`, jar);
     expect(response.status).toBe(302);
     expect(response.headers.get("Location")).toBe(`${SITE_URL}/`);
     expect(response.headers.getSetCookie()[0]).toMatch(/^kinde_local_session=; .*Max-Age=0/);
     // The session is gone server-side too: the next authorization shows the form.
-    const next = await get(authorizeUrl(server), jar);
+    const next = await get(server.authorizeUrl(), jar);
     expect(next.status).toBe(200);
   });
 
   it("keeps an unencoded redirect with its own query intact (the SDK does not encode it)", async () => {
     // Logout URLs must be on the application's list, so this server allows these two.
-    const own = await startServer({ logoutUrls: [SITE_URL, `${SITE_URL}/bye?a=1&b=2`, `${SITE_URL}/x?y=1`] });
-    try {
-      const response = await get(`${own.url}/logout?redirect=${SITE_URL}/bye?a=1&b=2`);
-      expect(response.headers.get("Location")).toBe(`${SITE_URL}/bye?a=1&b=2`);
-      const encoded = await get(`${own.url}/logout?redirect=${encodeURIComponent(`${SITE_URL}/x?y=1`)}`);
-      expect(encoded.headers.get("Location")).toBe(`${SITE_URL}/x?y=1`);
-    } finally {
-      await own.close();
-    }
+    const own = await startServerForTest({ logoutUrls: [SITE_URL, `${SITE_URL}/bye?a=1&b=2`, `${SITE_URL}/x?y=1`] });
+    const response = await get(`${own.url}/logout?redirect=${SITE_URL}/bye?a=1&b=2`);
+    expect(response.headers.get("Location")).toBe(`${SITE_URL}/bye?a=1&b=2`);
+    const encoded = await get(`${own.url}/logout?redirect=${encodeURIComponent(`${SITE_URL}/x?y=1`)}`);
+    expect(encoded.headers.get("Location")).toBe(`${SITE_URL}/x?y=1`);
   });
 
   it("refuses to redirect anywhere else (no open redirect)", async () => {
@@ -383,7 +371,7 @@ describe("logout", () => {
 
 describe("response headers", () => {
   it("lock pages down with CSP and friends", async () => {
-    const response = await get(authorizeUrl(server));
+    const response = await get(server.authorizeUrl());
     expect(response.headers.get("content-security-policy")).toBe(
       `default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self' ${SITE_URL}; frame-ancestors 'none'; base-uri 'none'`,
     );

@@ -1,18 +1,11 @@
-/**
- * Starts the local Kinde server on a free port with a throwaway data folder, and speaks to
- * it over HTTP the way a browser and the Kinde SDK do.
- */
+/** The local Kinde server on a free port with a throwaway data folder, spoken to over HTTP as a browser and the Kinde SDK do. */
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { expect } from "vitest";
+import { afterAll, beforeAll, expect, onTestFinished } from "vitest";
 import { TestBrowser } from "../../support/browser.ts";
-import {
-  createKindeLocalServer,
-  type KindeLocalServer,
-  type KindeLocalServerOptions,
-} from "../../../kinde-local/server.ts";
+import { createKindeLocalServer, type KindeLocalServerOptions } from "../../../kinde-local/server.ts";
 
 export const CLIENT_ID = "0123456789abcdef0123456789abcdef";
 export const CLIENT_SECRET = "k1nd3L0calT3stS3cr3t0123456789abcdefABCDEF";
@@ -22,16 +15,38 @@ export const CONFIG_PATH = fileURLToPath(new URL("../../../kinde-local/config.js
 
 export { TestBrowser };
 
-export interface TestServer extends KindeLocalServer {
-  dataDir: string;
-  logs: string[];
-  /** Moves the server's clock forward. */
-  advance(ms: number): void;
+/** The default application's credentials as token request fields. */
+export const CLIENT = { client_id: CLIENT_ID, client_secret: CLIENT_SECRET };
+
+export const codeGrant = (code: string, overrides: Record<string, string> = {}) => ({
+  grant_type: "authorization_code",
+  ...CLIENT,
+  redirect_uri: REDIRECT_URI,
+  code,
+  ...overrides,
+});
+
+export type ServerOptions = Partial<KindeLocalServerOptions> & { dataDir?: string };
+
+export interface Credentials {
+  email: string;
+  password: string;
+  firstName?: string;
+  lastName?: string;
 }
 
-export async function startServer(
-  options: Partial<KindeLocalServerOptions> & { dataDir?: string; startAt?: number } = {},
-): Promise<TestServer> {
+export interface TokenSet {
+  access_token: string;
+  id_token: string;
+  refresh_token: string;
+  expires_in: number;
+  scope: string;
+  token_type: string;
+}
+
+export type TestServer = Awaited<ReturnType<typeof startServer>>;
+
+export async function startServer(options: ServerOptions = {}) {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "kinde-local-it-")));
   let offset = 0;
   const logs: string[] = [];
@@ -47,19 +62,86 @@ export async function startServer(
     ...options,
     dataDir,
   });
-  return { ...server, dataDir, logs, advance: (ms) => void (offset += ms) };
+  const authorizeUrl = (extra: Record<string, string> = {}) =>
+    `${server.url}/oauth2/auth?${new URLSearchParams({
+      state: "0123456789abcdef0123456789ab",
+      client_id: CLIENT_ID,
+      redirect_uri: REDIRECT_URI,
+      response_type: "code",
+      scope: "openid profile email offline",
+      ...extra,
+    })}`;
+  const openForm = async (authorize: string, jar = new TestBrowser()) => {
+    const page = await get(authorize, jar);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    const requestId = hiddenRequestId(html);
+    const submit = (path: string, fields: Record<string, string>, headers: Record<string, string> = {}) =>
+      postForm(`${server.url}${path}`, { request_id: requestId, ...fields }, jar, headers);
+    return { html, requestId, jar, submit };
+  };
+  const submitSignUp = async (authorize: string, credentials: Credentials, jar?: TestBrowser) =>
+    (await openForm(authorize, jar)).submit("/auth/sign-up", {
+      p_first_name: credentials.firstName ?? "",
+      p_last_name: credentials.lastName ?? "",
+      p_email: credentials.email,
+      p_password: credentials.password,
+    });
+  const tokenRequest = async (fields: Record<string, string>, headers: Record<string, string> = {}) => {
+    const response = await fetch(`${server.url}/oauth2/token`, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded; charset=UTF-8", ...headers },
+      body: new URLSearchParams(fields),
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  };
+  return {
+    ...server,
+    dataDir,
+    logs,
+    /** Moves the server's clock forward. */
+    advance: (ms: number) => void (offset += ms),
+    authorizeUrl,
+    /** Opens the sign-in or sign-up page of an authorization URL; `submit` posts a form with its request id. */
+    openForm,
+    /** Opens a sign-up page (any authorization URL asking for one) and submits it; returns the answer. */
+    submitSignUp,
+    /** Walks the sign-up page as a browser would; returns the code the app receives. */
+    async signUp(credentials: Credentials, jar = new TestBrowser()) {
+      const params = callbackParams(await submitSignUp(authorizeUrl({ start_page: "registration" }), credentials, jar));
+      return { code: params.get("code") ?? "", state: params.get("state"), scope: params.get("scope"), jar };
+    },
+    /** A new person signed up and their code exchanged: their tokens and user id. */
+    async signUpWithTokens(credentials = newCredentials(), jar = new TestBrowser()) {
+      const tokens = await this.exchangeCode((await this.signUp(credentials, jar)).code);
+      return { tokens, id: String(decodePayload(tokens.id_token).sub), credentials, jar };
+    },
+    async signIn(credentials: Credentials, jar = new TestBrowser(), extra: Record<string, string> = {}) {
+      const form = await openForm(authorizeUrl(extra), jar);
+      const fields = { p_email: credentials.email, p_password: credentials.password };
+      return { response: await form.submit("/auth/sign-in", fields), jar };
+    },
+    /** POST /oauth2/token exactly as @kinde-oss/kinde-typescript-sdk sends it. */
+    tokenRequest,
+    async exchangeCode(code: string) {
+      const { status, body } = await tokenRequest(codeGrant(code));
+      expect(body.error).toBeUndefined();
+      expect(status).toBe(200);
+      return body as unknown as TokenSet;
+    },
+    refresh: (refreshToken: string) =>
+      tokenRequest({ grant_type: "refresh_token", ...CLIENT, refresh_token: refreshToken }),
+  };
 }
 
-export function authorizeUrl(server: KindeLocalServer, extra: Record<string, string> = {}): string {
-  const params = new URLSearchParams({
-    state: "0123456789abcdef0123456789ab",
-    client_id: CLIENT_ID,
-    redirect_uri: REDIRECT_URI,
-    response_type: "code",
-    scope: "openid profile email offline",
-    ...extra,
+/** The file's server: started before its tests, closed after them. */
+export function useServer(options: ServerOptions | (() => ServerOptions) = {}): TestServer {
+  const server = {} as TestServer;
+  beforeAll(async () => {
+    Object.assign(server, await startServer(typeof options === "function" ? options() : options));
   });
-  return `${server.url}/oauth2/auth?${params}`;
+  afterAll(() => server.close());
+  return server;
 }
 
 /** A GET with the cookies of `jar` (a browser), if any; no redirect is followed. */
@@ -94,13 +176,6 @@ export function callbackParams(response: Response): URLSearchParams {
   return location.searchParams;
 }
 
-export interface Credentials {
-  email: string;
-  password: string;
-  firstName?: string;
-  lastName?: string;
-}
-
 let counter = 0;
 export function newCredentials(overrides: Partial<Credentials> = {}): Credentials {
   counter += 1;
@@ -113,96 +188,13 @@ export function newCredentials(overrides: Partial<Credentials> = {}): Credential
   };
 }
 
-/** Opens a sign-up page (any authorization URL asking for one) and submits it; returns the answer. */
-export async function submitSignUp(
-  server: KindeLocalServer,
-  authorize: string,
-  credentials: Credentials,
-  jar: TestBrowser,
-) {
-  const page = await get(authorize, jar);
-  expect(page.status).toBe(200);
-  return postForm(
-    `${server.url}/auth/sign-up`,
-    {
-      request_id: hiddenRequestId(await page.text()),
-      p_first_name: credentials.firstName ?? "",
-      p_last_name: credentials.lastName ?? "",
-      p_email: credentials.email,
-      p_password: credentials.password,
-    },
-    jar,
-  );
-}
-
-/** Walks the sign-up page as a browser would; returns the code the app receives. */
-export async function signUp(server: KindeLocalServer, credentials: Credentials, jar = new TestBrowser()) {
-  const response = await submitSignUp(server, authorizeUrl(server, { start_page: "registration" }), credentials, jar);
-  const params = callbackParams(response);
-  return { code: params.get("code") ?? "", state: params.get("state"), scope: params.get("scope"), jar };
-}
-
-export async function signIn(
-  server: KindeLocalServer,
-  credentials: Credentials,
-  jar = new TestBrowser(),
-  extra: Record<string, string> = {},
-) {
-  const page = await get(authorizeUrl(server, extra), jar);
-  expect(page.status).toBe(200);
-  const response = await postForm(
-    `${server.url}/auth/sign-in`,
-    { request_id: hiddenRequestId(await page.text()), p_email: credentials.email, p_password: credentials.password },
-    jar,
-  );
-  return { response, jar };
-}
-
-export interface TokenSet {
-  access_token: string;
-  id_token: string;
-  refresh_token: string;
-  expires_in: number;
-  scope: string;
-  token_type: string;
-}
-
-/** POST /oauth2/token exactly as @kinde-oss/kinde-typescript-sdk sends it. */
-export async function tokenRequest(
-  server: KindeLocalServer,
-  fields: Record<string, string>,
-  headers: Record<string, string> = {},
-) {
-  const response = await fetch(`${server.url}/oauth2/token`, {
-    method: "POST",
-    headers: { "Content-Type": "application/x-www-form-urlencoded; charset=UTF-8", ...headers },
-    body: new URLSearchParams(fields),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
-
-export async function exchangeCode(server: KindeLocalServer, code: string): Promise<TokenSet> {
-  const { status, body } = await tokenRequest(server, {
-    grant_type: "authorization_code",
-    client_id: CLIENT_ID,
-    client_secret: CLIENT_SECRET,
-    redirect_uri: REDIRECT_URI,
-    code,
-  });
-  expect(body.error).toBeUndefined();
-  expect(status).toBe(200);
-  return body as unknown as TokenSet;
-}
-
-export function refresh(server: KindeLocalServer, refreshToken: string) {
-  return tokenRequest(server, {
-    grant_type: "refresh_token",
-    client_id: CLIENT_ID,
-    client_secret: CLIENT_SECRET,
-    refresh_token: refreshToken,
-  });
-}
-
 export function decodePayload(token: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8")) as Record<string, unknown>;
+}
+
+/** A server of the test's own, closed when the test ends. */
+export async function startServerForTest(options: ServerOptions = {}) {
+  const server = await startServer(options);
+  onTestFinished(() => server.close());
+  return server;
 }

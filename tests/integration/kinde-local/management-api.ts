@@ -1,13 +1,12 @@
 /** The Management API as an M2M client calls it: a client_credentials token, then JSON requests. */
-import { expect } from "vitest";
-import type { KindeLocalServer } from "../../../kinde-local/server.ts";
-import { CLIENT_ID, CLIENT_SECRET, tokenRequest } from "./harness.ts";
+import { beforeAll, expect } from "vitest";
+import { CLIENT_ID, CLIENT_SECRET, type TestServer } from "./harness.ts";
 
 export async function managementToken(
-  server: KindeLocalServer,
+  server: TestServer,
   options: { clientId?: string; clientSecret?: string; scope?: string } = {},
 ): Promise<string> {
-  const { status, body } = await tokenRequest(server, {
+  const { status, body } = await server.tokenRequest({
     grant_type: "client_credentials",
     client_id: options.clientId ?? CLIENT_ID,
     client_secret: options.clientSecret ?? CLIENT_SECRET,
@@ -19,6 +18,8 @@ export async function managementToken(
   return String(body.access_token);
 }
 
+type NewUser = { email: string; givenName?: string; familyName?: string };
+
 export interface ApiAnswer<T = Record<string, unknown>> {
   status: number;
   headers: Headers;
@@ -26,7 +27,7 @@ export interface ApiAnswer<T = Record<string, unknown>> {
 }
 
 export async function api<T = Record<string, unknown>>(
-  server: KindeLocalServer,
+  server: TestServer,
   token: string,
   method: string,
   path: string,
@@ -44,11 +45,7 @@ export async function api<T = Record<string, unknown>>(
 }
 
 /** POST /api/v1/user with Kinde's body; returns the new user's id. */
-export async function createUser(
-  server: KindeLocalServer,
-  token: string,
-  user: { email: string; givenName?: string; familyName?: string },
-): Promise<string> {
+export async function createUser(server: TestServer, token: string, user: NewUser): Promise<string> {
   const answer = await api<{ id: string; created: boolean }>(server, token, "POST", "/api/v1/user", {
     profile: { given_name: user.givenName, family_name: user.familyName },
     identities: [{ type: "email", details: { email: user.email } }],
@@ -57,6 +54,23 @@ export async function createUser(
   return answer.body.id;
 }
 
-export function patchUser(server: KindeLocalServer, token: string, id: string, body: Record<string, unknown>) {
+export function patchUser(server: TestServer, token: string, id: string, body: Record<string, unknown>) {
   return api(server, token, "PATCH", `/api/v1/user?id=${id}`, body);
+}
+
+/** A Management API client for the file's server, with a token fetched before its tests. */
+export function useManagementApi(server: TestServer) {
+  let token = "";
+  beforeAll(async () => {
+    token = await managementToken(server);
+  });
+  return {
+    get token() {
+      return token;
+    },
+    api: <T = Record<string, unknown>>(method: string, path: string, json?: unknown) =>
+      api<T>(server, token, method, path, json),
+    createUser: (user: NewUser) => createUser(server, token, user),
+    patchUser: (id: string, body: Record<string, unknown>) => patchUser(server, token, id, body),
+  };
 }

@@ -4,34 +4,21 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  authorizeUrl,
   callbackParams,
-  TestBrowser,
   decodePayload,
-  exchangeCode,
-  get,
   hiddenRequestId,
   newCredentials,
   postForm,
-  refresh,
-  signIn,
-  signUp,
   startServer,
+  startServerForTest,
+  TestBrowser,
   type TestServer,
+  useServer,
 } from "./harness.ts";
-import { api, createUser, managementToken, patchUser } from "./management-api.ts";
+import { api, createUser, managementToken, patchUser, useManagementApi } from "./management-api.ts";
 
-let server: TestServer;
-let token: string;
-
-beforeAll(async () => {
-  server = await startServer();
-  token = await managementToken(server);
-});
-
-afterAll(async () => {
-  await server.close();
-});
+const server = useServer();
+const admin = useManagementApi(server);
 
 const LIST_FIELDS = [
   "id",
@@ -56,14 +43,8 @@ interface ListPage {
 
 /** Signs in through the form; a user without a password is shown the "Choose a password" page. */
 async function signInPage(email: string, password: string, jar = new TestBrowser()) {
-  const page = await get(authorizeUrl(server), jar);
-  const requestId = hiddenRequestId(await page.text());
-  const response = await postForm(
-    `${server.url}/auth/sign-in`,
-    { request_id: requestId, p_email: email, p_password: password },
-    jar,
-  );
-  return { response, requestId, jar };
+  const { requestId, submit } = await server.openForm(server.authorizeUrl(), jar);
+  return { response: await submit("/auth/sign-in", { p_email: email, p_password: password }), requestId, jar };
 }
 
 function setupFields(html: string): { request_id: string; setup_id: string } {
@@ -75,7 +56,7 @@ function setupFields(html: string): { request_id: string; setup_id: string } {
 describe("POST /api/v1/user", () => {
   it("creates a user from Kinde's body and answers Kinde's shape", async () => {
     const email = `Created-${Date.now()}@Example.com`;
-    const created = await api(server, token, "POST", "/api/v1/user", {
+    const created = await admin.api("POST", "/api/v1/user", {
       profile: { given_name: "Katherine", family_name: "Johnson" },
       identities: [{ type: "email", details: { email } }],
     });
@@ -86,7 +67,7 @@ describe("POST /api/v1/user", () => {
       identities: [{ type: "email", result: { created: true } }],
     });
     const id = String(created.body.id);
-    const read = await api(server, token, "GET", `/api/v1/user?id=${id}`);
+    const read = await admin.api("GET", `/api/v1/user?id=${id}`);
     expect(read.body).toMatchObject({
       id,
       preferred_email: email.toLowerCase(),
@@ -100,8 +81,8 @@ describe("POST /api/v1/user", () => {
 
   it("refuses a taken email (409), bad bodies (400) and a token without create:users (403)", async () => {
     const email = newCredentials().email;
-    await createUser(server, token, { email });
-    const again = await api(server, token, "POST", "/api/v1/user", {
+    await admin.createUser({ email });
+    const again = await admin.api("POST", "/api/v1/user", {
       identities: [{ type: "email", details: { email: email.toUpperCase() } }],
     });
     expect(again.status).toBe(409);
@@ -113,7 +94,7 @@ describe("POST /api/v1/user", () => {
       { identities: [{ type: "phone", details: { phone: "+61400000000" } }] },
       { profile: { given_name: "x".repeat(101) }, identities: [{ type: "email", details: { email: "a@b.co" } }] },
     ]) {
-      const answer = await api<{ errors: { code: string }[] }>(server, token, "POST", "/api/v1/user", body);
+      const answer = await admin.api<{ errors: { code: string }[] }>("POST", "/api/v1/user", body);
       expect(answer.status, JSON.stringify(body)).toBe(400);
       expect(answer.body.errors[0]?.code).toMatch(/^[A-Z_]+$/);
     }
@@ -128,7 +109,7 @@ describe("POST /api/v1/user", () => {
 describe("a user created through the API", () => {
   it("chooses a password at the first sign-in, then signs in with it", async () => {
     const email = newCredentials().email;
-    const id = await createUser(server, token, { email, givenName: "Mary" });
+    const id = await admin.createUser({ email, givenName: "Mary" });
     const first = await signInPage(email, "anything at all");
     expect(first.response.status).toBe(200);
     const html = await first.response.text();
@@ -149,21 +130,21 @@ describe("a user created through the API", () => {
       { ...setupFields(retry), p_password: "chosen password" },
       first.jar,
     );
-    const tokens = await exchangeCode(server, callbackParams(chosen).get("code") ?? "");
+    const tokens = await server.exchangeCode(callbackParams(chosen).get("code") ?? "");
     expect(decodePayload(tokens.id_token)).toMatchObject({ sub: id, given_name: "Mary" });
 
     // From now on the password is theirs.
-    const wrong = await signIn(server, { email, password: "anything at all" });
+    const wrong = await server.signIn({ email, password: "anything at all" });
     expect(wrong.response.status).toBe(401);
-    const right = await signIn(server, { email, password: "chosen password" });
+    const right = await server.signIn({ email, password: "chosen password" });
     expect(callbackParams(right.response).get("code")).toBeTruthy();
-    const read = await api(server, token, "GET", `/api/v1/user?id=${id}`);
+    const read = await admin.api("GET", `/api/v1/user?id=${id}`);
     expect(read.body).toMatchObject({ total_sign_ins: 2, failed_sign_ins: 1 });
   });
 
   it("cannot have a password chosen through a stale or foreign setup form", async () => {
     const email = newCredentials().email;
-    await createUser(server, token, { email });
+    await admin.createUser({ email });
     const first = await signInPage(email, "x");
     const fields = setupFields(await first.response.text());
     const forged = await postForm(`${server.url}/auth/set-password`, {
@@ -179,11 +160,9 @@ describe("a user created through the API", () => {
 describe("PATCH /api/v1/user", () => {
   it("changes names and picture; the next tokens and user_profile carry them", async () => {
     const credentials = newCredentials();
-    const { code } = await signUp(server, credentials);
-    const tokens = await exchangeCode(server, code);
-    const id = String(decodePayload(tokens.id_token).sub);
+    const { tokens, id } = await server.signUpWithTokens(credentials);
     const picture = "https://images.example.com/ada.png";
-    const patched = await patchUser(server, token, id, { given_name: "Augusta", family_name: null, picture });
+    const patched = await admin.patchUser(id, { given_name: "Augusta", family_name: null, picture });
     expect(patched.status).toBe(200);
     expect(patched.body).toEqual({
       id,
@@ -194,7 +173,7 @@ describe("PATCH /api/v1/user", () => {
       is_password_reset_requested: false,
       picture,
     });
-    const refreshed = await refresh(server, tokens.refresh_token);
+    const refreshed = await server.refresh(tokens.refresh_token);
     expect(decodePayload(String(refreshed.body.id_token))).toMatchObject({
       given_name: "Augusta",
       family_name: null,
@@ -205,15 +184,14 @@ describe("PATCH /api/v1/user", () => {
     });
     expect(await profile.json()).toMatchObject({ given_name: "Augusta", picture });
     for (const body of [{ picture: "javascript:alert(1)" }, { is_suspended: "yes" }, { given_name: 5 }]) {
-      expect((await patchUser(server, token, id, body)).status, JSON.stringify(body)).toBe(400);
+      expect((await admin.patchUser(id, body)).status, JSON.stringify(body)).toBe(400);
     }
   });
 
   it("is_password_reset_requested makes the next sign-in choose a new password", async () => {
     const credentials = newCredentials();
-    const { code } = await signUp(server, credentials);
-    const id = String(decodePayload((await exchangeCode(server, code)).id_token).sub);
-    await patchUser(server, token, id, { is_password_reset_requested: true });
+    const { id } = await server.signUpWithTokens(credentials);
+    await admin.patchUser(id, { is_password_reset_requested: true });
     // A wrong current password does not get to the reset page.
     expect((await signInPage(credentials.email, "not the password")).response.status).toBe(401);
     const page = await signInPage(credentials.email, credentials.password);
@@ -225,11 +203,11 @@ describe("PATCH /api/v1/user", () => {
       page.jar,
     );
     expect(callbackParams(done).get("code")).toBeTruthy();
-    expect((await signIn(server, credentials)).response.status).toBe(401);
+    expect((await server.signIn(credentials)).response.status).toBe(401);
     expect(
-      callbackParams((await signIn(server, { ...credentials, password: "brand new password" })).response).get("code"),
+      callbackParams((await server.signIn({ ...credentials, password: "brand new password" })).response).get("code"),
     ).toBeTruthy();
-    const patched = await patchUser(server, token, id, {});
+    const patched = await admin.patchUser(id, {});
     expect(patched.body).toMatchObject({ is_password_reset_requested: false });
   });
 });
@@ -237,20 +215,14 @@ describe("PATCH /api/v1/user", () => {
 describe("DELETE /api/v1/user", () => {
   it("removes the user: gone from reads and lists, sign-in refused", async () => {
     const credentials = newCredentials();
-    const { code } = await signUp(server, credentials);
-    const id = String(decodePayload((await exchangeCode(server, code)).id_token).sub);
-    const deleted = await api(server, token, "DELETE", `/api/v1/user?id=${id}`);
+    const { id } = await server.signUpWithTokens(credentials);
+    const deleted = await admin.api("DELETE", `/api/v1/user?id=${id}`);
     expect(deleted.body).toEqual({ code: "OK", message: "User successfully deleted" });
-    expect((await api(server, token, "GET", `/api/v1/user?id=${id}`)).status).toBe(404);
-    expect((await api(server, token, "DELETE", `/api/v1/user?id=${id}`)).status).toBe(404);
-    const list = await api<ListPage>(
-      server,
-      token,
-      "GET",
-      `/api/v1/users?email=${encodeURIComponent(credentials.email)}`,
-    );
+    expect((await admin.api("GET", `/api/v1/user?id=${id}`)).status).toBe(404);
+    expect((await admin.api("DELETE", `/api/v1/user?id=${id}`)).status).toBe(404);
+    const list = await admin.api<ListPage>("GET", `/api/v1/users?email=${encodeURIComponent(credentials.email)}`);
     expect(list.body.users).toEqual([]);
-    expect((await signIn(server, credentials)).response.status).toBe(401);
+    expect((await server.signIn(credentials)).response.status).toBe(401);
   });
 });
 
@@ -337,44 +309,40 @@ describe("GET /api/v1/users with 1,200 users", () => {
 
 describe("rate limiting", () => {
   it("answers 429 with RateLimit-Reset once a client exceeds the limit, per client, until the window ends", async () => {
-    const limited = await startServer({
+    const limited = await startServerForTest({
       apiRateLimit: { requests: 3, windowSeconds: 20 },
       applications: [{ clientId: "m2m-rate-test", clientSecret: "R4teL1m1tS3cr3tR4teL1m1tS3cr3t", type: "m2m" }],
     });
-    try {
-      const appToken = await managementToken(limited);
-      const statuses: number[] = [];
-      let refused: Awaited<ReturnType<typeof api>> | undefined;
-      for (let index = 0; index < 4; index++) {
-        const answer = await api(limited, appToken, "GET", "/api/v1/users");
-        statuses.push(answer.status);
-        if (answer.status === 429) refused = answer;
-      }
-      expect(statuses).toEqual([200, 200, 200, 429]);
-      const reset = Number(refused?.headers.get("RateLimit-Reset"));
-      expect(reset).toBeGreaterThanOrEqual(1);
-      expect(reset).toBeLessThanOrEqual(20);
-      expect(refused?.body).toMatchObject({ errors: [{ code: "TOO_MANY_REQUESTS" }] });
-
-      // Another client has its own budget.
-      const other = await managementToken(limited, {
-        clientId: "m2m-rate-test",
-        clientSecret: "R4teL1m1tS3cr3tR4teL1m1tS3cr3t",
-      });
-      expect((await api(limited, other, "GET", "/api/v1/users")).status).toBe(200);
-
-      limited.advance(reset * 1000);
-      expect((await api(limited, appToken, "GET", "/api/v1/users")).status).toBe(200);
-    } finally {
-      await limited.close();
+    const appToken = await managementToken(limited);
+    const statuses: number[] = [];
+    let refused: Awaited<ReturnType<typeof api>> | undefined;
+    for (let index = 0; index < 4; index++) {
+      const answer = await api(limited, appToken, "GET", "/api/v1/users");
+      statuses.push(answer.status);
+      if (answer.status === 429) refused = answer;
     }
+    expect(statuses).toEqual([200, 200, 200, 429]);
+    const reset = Number(refused?.headers.get("RateLimit-Reset"));
+    expect(reset).toBeGreaterThanOrEqual(1);
+    expect(reset).toBeLessThanOrEqual(20);
+    expect(refused?.body).toMatchObject({ errors: [{ code: "TOO_MANY_REQUESTS" }] });
+
+    // Another client has its own budget.
+    const other = await managementToken(limited, {
+      clientId: "m2m-rate-test",
+      clientSecret: "R4teL1m1tS3cr3tR4teL1m1tS3cr3t",
+    });
+    expect((await api(limited, other, "GET", "/api/v1/users")).status).toBe(200);
+
+    limited.advance(reset * 1000);
+    expect((await api(limited, appToken, "GET", "/api/v1/users")).status).toBe(200);
   });
 });
 
 describe("authentication and scopes", () => {
   it("refuses user tokens, missing scopes and tokens of an application that is gone", async () => {
-    const { code } = await signUp(server, newCredentials());
-    const userTokens = await exchangeCode(server, code);
+    const { code } = await server.signUp(newCredentials());
+    const userTokens = await server.exchangeCode(code);
     expect((await api(server, userTokens.access_token, "GET", "/api/v1/users")).status).toBe(401);
     const readOnly = await managementToken(server, { scope: "read:users" });
     expect((await api(server, readOnly, "GET", "/api/v1/users")).status).toBe(200);
@@ -392,14 +360,10 @@ describe("authentication and scopes", () => {
     expect((await api(other, orphan, "GET", "/api/v1/users")).status).toBe(200);
     await other.close();
     // Same data folder (same key) and address (same iss), but the application is no longer configured.
-    const restarted = await startServer({ dataDir: other.dataDir, issuer: other.url, port: other.port });
-    try {
-      const refused = await api(restarted, orphan, "GET", "/api/v1/users");
-      expect(refused.status).toBe(401);
-      expect(refused.body).toMatchObject({ errors: [{ code: "TOKEN_INVALID" }] });
-    } finally {
-      await restarted.close();
-    }
+    const restarted = await startServerForTest({ dataDir: other.dataDir, issuer: other.url, port: other.port });
+    const refused = await api(restarted, orphan, "GET", "/api/v1/users");
+    expect(refused.status).toBe(401);
+    expect(refused.body).toMatchObject({ errors: [{ code: "TOKEN_INVALID" }] });
   });
 });
 
@@ -407,7 +371,7 @@ describe("bad input to the new endpoints", () => {
   it("gets a 4xx, never a 5xx", async () => {
     const send = (path: string, headers: Record<string, string>, body: string) =>
       fetch(`${server.url}${path}`, { method: "POST", headers, body, redirect: "manual" }).then((r) => r.status);
-    const auth = { Authorization: `Bearer ${token}` };
+    const auth = { Authorization: `Bearer ${admin.token}` };
     const cases: [string, Record<string, string>, string, number][] = [
       ["/api/v1/user", { ...auth, "Content-Type": "application/json" }, "{not json", 400],
       ["/api/v1/user", { ...auth, "Content-Type": "application/json" }, "[]", 400],

@@ -1,22 +1,7 @@
 import { readdir, rm } from "node:fs/promises";
 import { request as httpRequest } from "node:http";
 import { describe, expect, it } from "vitest";
-import {
-  authorizeUrl,
-  CLIENT_ID,
-  hiddenRequestId,
-  postForm,
-  CLIENT_SECRET,
-  REDIRECT_URI,
-  callbackParams,
-  exchangeCode,
-  get,
-  newCredentials,
-  refresh,
-  signIn,
-  signUp,
-  startServer,
-} from "./harness.ts";
+import { callbackParams, codeGrant, get, newCredentials, startServer, startServerForTest } from "./harness.ts";
 
 async function publishedKid(url: string): Promise<string> {
   const body = (await (await fetch(`${url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] };
@@ -27,53 +12,40 @@ describe("a restart with the same data folder", () => {
   it("keeps the signing key, users, provider sessions and refresh tokens", async () => {
     const first = await startServer();
     const credentials = newCredentials();
-    const { code, jar } = await signUp(first, credentials);
-    const tokens = await exchangeCode(first, code);
+    const { code, jar } = await first.signUp(credentials);
+    const tokens = await first.exchangeCode(code);
     const kid = await publishedKid(first.url);
     await first.close();
 
-    const second = await startServer({ dataDir: first.dataDir });
-    try {
-      expect(await publishedKid(second.url)).toBe(kid);
+    const second = await startServerForTest({ dataDir: first.dataDir });
+    expect(await publishedKid(second.url)).toBe(kid);
 
-      const refreshed = await refresh(second, tokens.refresh_token);
-      expect(refreshed.status).toBe(200);
-      expect(refreshed.body.refresh_token).not.toBe(tokens.refresh_token);
+    const refreshed = await second.refresh(tokens.refresh_token);
+    expect(refreshed.status).toBe(200);
+    expect(refreshed.body.refresh_token).not.toBe(tokens.refresh_token);
 
-      // Single sign-on survives: the browser's session cookie still works.
-      const sso = await get(authorizeUrl(second), jar);
-      expect(callbackParams(sso).get("code")).toBeTruthy();
+    // Single sign-on survives: the browser's session cookie still works.
+    const sso = await get(second.authorizeUrl(), jar);
+    expect(callbackParams(sso).get("code")).toBeTruthy();
 
-      const { response } = await signIn(second, credentials);
-      const again = await exchangeCode(second, callbackParams(response).get("code") ?? "");
-      expect(again.id_token).toBeTruthy();
-    } finally {
-      await second.close();
-    }
+    const { response } = await second.signIn(credentials);
+    const again = await second.exchangeCode(callbackParams(response).get("code") ?? "");
+    expect(again.id_token).toBeTruthy();
+    await second.close();
     expect((await readdir(first.dataDir)).sort()).toEqual(["signing-key.json", "store.json"]);
   });
 
   it("is refused while another server holds the folder", async () => {
-    const first = await startServer();
-    try {
-      await expect(startServer({ dataDir: first.dataDir })).rejects.toThrow(/already uses/);
-    } finally {
-      await first.close();
-    }
+    const first = await startServerForTest();
+    await expect(startServer({ dataDir: first.dataDir })).rejects.toThrow(/already uses/);
   });
 });
 
 describe("shutdown", () => {
   it("lets a request in flight finish before close() resolves", async () => {
     const server = await startServer();
-    const { code } = await signUp(server, newCredentials());
-    const body = new URLSearchParams({
-      grant_type: "authorization_code",
-      client_id: CLIENT_ID,
-      client_secret: CLIENT_SECRET,
-      redirect_uri: REDIRECT_URI,
-      code,
-    }).toString();
+    const { code } = await server.signUp(newCredentials());
+    const body = new URLSearchParams(codeGrant(code)).toString();
     // Send the headers and half the body, close the server, then send the rest.
     const answer = new Promise<{ status: number; text: string }>((resolve, reject) => {
       const request = httpRequest(`${server.url}/oauth2/token`, {
@@ -104,12 +76,10 @@ describe("shutdown", () => {
 describe("an unexpected failure", () => {
   it("is answered with a 500 that reveals nothing, and logged for the developer", async () => {
     const server = await startServer();
-    const page = await get(authorizeUrl(server, { start_page: "registration" }));
-    const requestId = hiddenRequestId(await page.text());
+    const form = await server.openForm(server.authorizeUrl({ start_page: "registration" }));
     // Pull the data folder out from under the server: the next save fails.
     await rm(server.dataDir, { recursive: true, force: true });
-    const response = await postForm(`${server.url}/auth/sign-up`, {
-      request_id: requestId,
+    const response = await form.submit("/auth/sign-up", {
       p_email: newCredentials().email,
       p_password: "long enough pw",
     });

@@ -1,26 +1,9 @@
 import { request as httpRequest } from "node:http";
 import { connect } from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  authorizeUrl,
-  CLIENT_ID,
-  CLIENT_SECRET,
-  exchangeCode,
-  newCredentials,
-  signUp,
-  startServer,
-  type TestServer,
-} from "./harness.ts";
+import { describe, expect, it } from "vitest";
+import { CLIENT_ID, CLIENT_SECRET, newCredentials, useServer } from "./harness.ts";
 
-let server: TestServer;
-
-beforeAll(async () => {
-  server = await startServer();
-});
-
-afterAll(async () => {
-  await server.close();
-});
+const server = useServer();
 
 /** Sends bytes as they are (fetch would refuse or repair many of these requests). */
 function raw(bytes: string | Buffer): Promise<number> {
@@ -124,7 +107,7 @@ describe("malformed requests never cause a 5xx", () => {
         record(`GET ${path}?${query.slice(0, 20)}`, await send("GET", `${path}?${query}`));
       }
     }
-    const invalid = await fetch(`${authorizeUrl(server)}&x=%zz`);
+    const invalid = await fetch(`${server.authorizeUrl()}&x=%zz`);
     expect(invalid.status).toBe(400);
   });
 
@@ -244,7 +227,7 @@ describe("malformed requests never cause a 5xx", () => {
   it("still works afterwards", async () => {
     const response = await fetch(`${server.url}/.well-known/jwks.json`);
     expect(response.status).toBe(200);
-    const { code } = await signUp(server, newCredentials());
-    expect((await exchangeCode(server, code)).access_token).toBeTruthy();
+    const { code } = await server.signUp(newCredentials());
+    expect((await server.exchangeCode(code)).access_token).toBeTruthy();
   });
 });

@@ -6,29 +6,24 @@
 import type * as KindeSdk from "@kinde-oss/kinde-remix-sdk";
 import { validateToken } from "@kinde/jwt-validator";
 import { generateKeyPair, SignJWT } from "jose";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
   CLIENT_ID,
   CLIENT_SECRET,
-  TestBrowser,
   decodePayload,
-  exchangeCode,
   get,
   newCredentials,
   SITE_URL,
-  signUp,
-  startServer,
-  type TestServer,
-  submitSignUp,
+  TestBrowser,
+  useServer,
 } from "./harness.ts";
 
 const ACCESS_TTL_SECONDS = 3;
 
-let server: TestServer;
+const server = useServer({ ttl: { access: ACCESS_TTL_SECONDS } });
 let sdk: typeof KindeSdk;
 
 beforeAll(async () => {
-  server = await startServer({ ttl: { access: ACCESS_TTL_SECONDS } });
   // The SDK reads its configuration from process.env when it is first imported.
   Object.assign(process.env, {
     KINDE_ISSUER_URL: server.url,
@@ -41,14 +36,9 @@ beforeAll(async () => {
   sdk = await import("@kinde-oss/kinde-remix-sdk");
 });
 
-afterAll(async () => {
-  await server.close();
-});
-
 describe("@kinde/jwt-validator", () => {
   it("accepts the server's access and ID tokens", async () => {
-    const { code } = await signUp(server, newCredentials());
-    const tokens = await exchangeCode(server, code);
+    const { tokens } = await server.signUpWithTokens();
     expect(await validateToken({ token: tokens.access_token, domain: server.url })).toEqual({
       valid: true,
       message: "Token is valid",
@@ -81,7 +71,7 @@ describe("@kinde-oss/kinde-remix-sdk", () => {
     expect(authorize.startsWith(`${server.url}/oauth2/auth?`)).toBe(true);
     expect(new URL(authorize).searchParams.get("start_page")).toBe("registration");
 
-    const submitted = await submitSignUp(server, authorize, credentials, browser);
+    const submitted = await server.submitSignUp(authorize, credentials, browser);
     const callbackUrl = new URL(submitted.headers.get("Location") ?? "");
     expect(callbackUrl.pathname).toBe("/kinde-auth/callback");
 

@@ -3,38 +3,22 @@
  * refused with a clear message, their sessions end, refresh and user_profile refuse them;
  * un-suspending restores normal sign-in.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { SUSPENDED_MESSAGE } from "../../../kinde-local/routes/authorize.ts";
 import {
-  authorizeUrl,
   callbackParams,
-  CLIENT_ID,
-  CLIENT_SECRET,
-  REDIRECT_URI,
-  tokenRequest,
+  codeGrant,
   decodePayload,
-  exchangeCode,
   get,
   newCredentials,
-  refresh,
-  signIn,
-  signUp,
-  startServer,
-  type TestServer,
+  type TestBrowser,
+  type TokenSet,
+  useServer,
 } from "./harness.ts";
-import { api, managementToken, patchUser } from "./management-api.ts";
+import { useManagementApi } from "./management-api.ts";
 
-let server: TestServer;
-let token: string;
-
-beforeAll(async () => {
-  server = await startServer();
-  token = await managementToken(server);
-});
-
-afterAll(async () => {
-  await server.close();
-});
+const server = useServer();
+const admin = useManagementApi(server);
 
 const userProfile = (accessToken: string) =>
   fetch(`${server.url}/oauth2/v2/user_profile`, { headers: { Authorization: `Bearer ${accessToken}` } });
@@ -42,29 +26,29 @@ const userProfile = (accessToken: string) =>
 describe("a suspended user", () => {
   const credentials = newCredentials();
   let id: string;
-  let jar: Awaited<ReturnType<typeof signUp>>["jar"];
-  let tokens: Awaited<ReturnType<typeof exchangeCode>>;
+  let jar: TestBrowser;
+  let tokens: TokenSet;
   let pendingCode: string;
 
   beforeAll(async () => {
-    const signedUp = await signUp(server, credentials);
+    const signedUp = await server.signUp(credentials);
     jar = signedUp.jar;
-    tokens = await exchangeCode(server, signedUp.code);
+    tokens = await server.exchangeCode(signedUp.code);
     id = String(decodePayload(tokens.id_token).sub);
     // A code issued before the suspension and not yet exchanged.
-    pendingCode = callbackParams(await get(authorizeUrl(server), jar)).get("code") ?? "";
-    const suspended = await patchUser(server, token, id, { is_suspended: true });
+    pendingCode = callbackParams(await get(server.authorizeUrl(), jar)).get("code") ?? "";
+    const suspended = await admin.patchUser(id, { is_suspended: true });
     expect(suspended.status).toBe(200);
     expect(suspended.body).toMatchObject({ id, is_suspended: true });
   });
 
   it("is shown as suspended by the Management API", async () => {
-    const { body } = await api(server, token, "GET", `/api/v1/user?id=${id}`);
+    const { body } = await admin.api("GET", `/api/v1/user?id=${id}`);
     expect(body).toMatchObject({ id, is_suspended: true });
   });
 
   it("is refused on the sign-in page with a clear message once the password is right", async () => {
-    const { response } = await signIn(server, credentials);
+    const { response } = await server.signIn(credentials);
     expect(response.status).toBe(403);
     expect(response.headers.get("Location")).toBeNull();
     const html = await response.text();
@@ -73,7 +57,7 @@ describe("a suspended user", () => {
   });
 
   it("learns nothing about the suspension from a wrong password", async () => {
-    const { response } = await signIn(server, { ...credentials, password: "not the password" });
+    const { response } = await server.signIn({ ...credentials, password: "not the password" });
     expect(response.status).toBe(401);
     const html = await response.text();
     expect(html).toContain("Incorrect email or password.");
@@ -81,26 +65,20 @@ describe("a suspended user", () => {
   });
 
   it("has lost the provider session: no single sign-on, prompt=none answers login_required", async () => {
-    const form = await get(authorizeUrl(server), jar);
+    const form = await get(server.authorizeUrl(), jar);
     expect(form.status).toBe(200);
     expect(await form.text()).toContain("<h1>Sign in</h1>");
-    const silent = callbackParams(await get(authorizeUrl(server, { prompt: "none" }), jar));
+    const silent = callbackParams(await get(server.authorizeUrl({ prompt: "none" }), jar));
     expect(silent.get("error")).toBe("login_required");
     const account = await get(`${server.url}/account`, jar);
     expect(account.status).toBe(401);
   });
 
   it("cannot refresh, exchange an earlier code, or read the user profile", async () => {
-    const refreshed = await refresh(server, tokens.refresh_token);
+    const refreshed = await server.refresh(tokens.refresh_token);
     expect(refreshed.status).toBe(400);
     expect(refreshed.body.error).toBe("invalid_grant");
-    const exchanged = await tokenRequest(server, {
-      grant_type: "authorization_code",
-      client_id: CLIENT_ID,
-      client_secret: CLIENT_SECRET,
-      redirect_uri: REDIRECT_URI,
-      code: pendingCode,
-    });
+    const exchanged = await server.tokenRequest(codeGrant(pendingCode));
     expect(exchanged.status).toBe(400);
     expect(exchanged.body).toMatchObject({ error: "invalid_grant", error_description: "The user is suspended" });
     const profile = await userProfile(tokens.access_token);
@@ -109,29 +87,27 @@ describe("a suspended user", () => {
   });
 
   it("signs in normally again once un-suspended; tokens from before stay revoked", async () => {
-    const restored = await patchUser(server, token, id, { is_suspended: false });
+    const restored = await admin.patchUser(id, { is_suspended: false });
     expect(restored.body).toMatchObject({ is_suspended: false });
-    const { response, jar: fresh } = await signIn(server, credentials);
-    const again = await exchangeCode(server, callbackParams(response).get("code") ?? "");
+    const { response, jar: fresh } = await server.signIn(credentials);
+    const again = await server.exchangeCode(callbackParams(response).get("code") ?? "");
     expect(decodePayload(again.id_token).sub).toBe(id);
-    expect((await refresh(server, again.refresh_token)).status).toBe(200);
+    expect((await server.refresh(again.refresh_token)).status).toBe(200);
     expect((await userProfile(again.access_token)).status).toBe(200);
     // Single sign-on works from the new session.
-    expect(callbackParams(await get(authorizeUrl(server), fresh)).get("code")).toBeTruthy();
+    expect(callbackParams(await get(server.authorizeUrl(), fresh)).get("code")).toBeTruthy();
     // Suspension ended the old refresh token for good (as a sign-out would).
-    expect((await refresh(server, tokens.refresh_token)).body.error).toBe("invalid_grant");
+    expect((await server.refresh(tokens.refresh_token)).body.error).toBe("invalid_grant");
   });
 });
 
 describe("suspension and the refresh overlap", () => {
   it("refuses a suspended user even a refresh answer that was just given to a parallel request", async () => {
-    const { code } = await signUp(server, newCredentials());
-    const tokens = await exchangeCode(server, code);
-    const id = String(decodePayload(tokens.id_token).sub);
+    const { tokens, id } = await server.signUpWithTokens();
     // The first use starts the 30 s overlap in which the same old token gets the same answer.
-    expect((await refresh(server, tokens.refresh_token)).status).toBe(200);
-    await patchUser(server, token, id, { is_suspended: true });
-    const replay = await refresh(server, tokens.refresh_token);
+    expect((await server.refresh(tokens.refresh_token)).status).toBe(200);
+    await admin.patchUser(id, { is_suspended: true });
+    const replay = await server.refresh(tokens.refresh_token);
     expect(replay.body.error).toBe("invalid_grant");
   });
 });

@@ -1,47 +1,23 @@
 import { createHash, randomBytes } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
-  authorizeUrl,
   callbackParams,
+  CLIENT,
   CLIENT_ID,
   CLIENT_SECRET,
+  codeGrant,
   decodePayload,
-  exchangeCode,
   get,
-  hiddenRequestId,
   newCredentials,
-  postForm,
   REDIRECT_URI,
-  refresh,
-  signUp,
-  startServer,
-  tokenRequest,
-  type TestServer,
+  useServer,
 } from "./harness.ts";
 
-let server: TestServer;
-
-beforeAll(async () => {
-  server = await startServer({ ttl: { access: 600, id: 300, refresh: 3_600 } });
-});
-
-afterAll(async () => {
-  await server.close();
-});
-
-const codeGrant = (code: string, overrides: Record<string, string> = {}) => ({
-  grant_type: "authorization_code",
-  client_id: CLIENT_ID,
-  client_secret: CLIENT_SECRET,
-  redirect_uri: REDIRECT_URI,
-  code,
-  ...overrides,
-});
+const server = useServer({ ttl: { access: 600, id: 300, refresh: 3_600 } });
 
 describe("authorization_code grant", () => {
   it("uses the configured lifetimes", async () => {
-    const { code } = await signUp(server, newCredentials());
-    const tokens = await exchangeCode(server, code);
+    const { tokens } = await server.signUpWithTokens();
     expect(tokens.expires_in).toBe(600);
     const access = decodePayload(tokens.access_token);
     const id = decodePayload(tokens.id_token);
@@ -50,35 +26,34 @@ describe("authorization_code grant", () => {
   });
 
   it("refuses a reused code and revokes the refresh token it issued", async () => {
-    const { code } = await signUp(server, newCredentials());
-    const tokens = await exchangeCode(server, code);
-    const replay = await tokenRequest(server, codeGrant(code));
+    const { code } = await server.signUp(newCredentials());
+    const tokens = await server.exchangeCode(code);
+    const replay = await server.tokenRequest(codeGrant(code));
     expect(replay.status).toBe(400);
     expect(replay.body.error).toBe("invalid_grant");
-    const afterReplay = await refresh(server, tokens.refresh_token);
+    const afterReplay = await server.refresh(tokens.refresh_token);
     expect(afterReplay.body.error).toBe("invalid_grant");
   });
 
   it("refuses a wrong secret or client id with invalid_client (401)", async () => {
-    const { code } = await signUp(server, newCredentials());
+    const { code } = await server.signUp(newCredentials());
     const attempts: Record<string, string>[] = [
       { client_secret: "wrongsecret0123456789abcdefghijklmnopqrstuv" },
       { client_secret: "" },
       { client_id: "ffffffffffffffffffffffffffffffff" },
     ];
     for (const overrides of attempts) {
-      const { status, body } = await tokenRequest(server, codeGrant(code, overrides));
+      const { status, body } = await server.tokenRequest(codeGrant(code, overrides));
       expect(status).toBe(401);
       expect(body.error).toBe("invalid_client");
     }
     // The failed attempts did not spend the code.
-    expect((await exchangeCode(server, code)).access_token).toBeTruthy();
+    expect((await server.exchangeCode(code)).access_token).toBeTruthy();
   });
 
   it("refuses a redirect_uri that differs from the authorization request", async () => {
-    const { code } = await signUp(server, newCredentials());
-    const { status, body } = await tokenRequest(
-      server,
+    const { code } = await server.signUp(newCredentials());
+    const { status, body } = await server.tokenRequest(
       codeGrant(code, { redirect_uri: "http://localhost:3999/other" }),
     );
     expect(status).toBe(400);
@@ -87,24 +62,23 @@ describe("authorization_code grant", () => {
 
   it("refuses unknown, missing or malformed codes", async () => {
     for (const fields of [codeGrant("not-a-code"), codeGrant("x".repeat(5000)), { ...codeGrant(""), code: "" }]) {
-      const { status, body } = await tokenRequest(server, fields);
+      const { status, body } = await server.tokenRequest(fields);
       expect(status).toBe(400);
       expect(["invalid_grant", "invalid_request"]).toContain(body.error);
     }
   });
 
   it("expires codes after 10 minutes", async () => {
-    const { code } = await signUp(server, newCredentials());
+    const { code } = await server.signUp(newCredentials());
     server.advance(10 * 60_000 + 1_000);
-    const { body } = await tokenRequest(server, codeGrant(code));
+    const { body } = await server.tokenRequest(codeGrant(code));
     expect(body.error).toBe("invalid_grant");
   });
 
   it("accepts HTTP Basic client authentication", async () => {
-    const { code } = await signUp(server, newCredentials());
+    const { code } = await server.signUp(newCredentials());
     const basic = Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString("base64");
-    const { status, body } = await tokenRequest(
-      server,
+    const { status, body } = await server.tokenRequest(
       { grant_type: "authorization_code", redirect_uri: REDIRECT_URI, code },
       { Authorization: `Basic ${basic}` },
     );
@@ -115,30 +89,25 @@ describe("authorization_code grant", () => {
   it("supports PKCE (S256) when the authorization request used it", async () => {
     const verifier = randomBytes(32).toString("base64url");
     const challenge = createHash("sha256").update(verifier).digest("base64url");
-    const page = await get(
-      authorizeUrl(server, { start_page: "registration", code_challenge: challenge, code_challenge_method: "S256" }),
+    const response = await server.submitSignUp(
+      server.authorizeUrl({ start_page: "registration", code_challenge: challenge, code_challenge_method: "S256" }),
+      newCredentials(),
     );
-    const response = await postForm(`${server.url}/auth/sign-up`, {
-      request_id: hiddenRequestId(await page.text()),
-      p_email: newCredentials().email,
-      p_password: "long enough pw",
-    });
     const code = callbackParams(response).get("code") ?? "";
-    expect((await tokenRequest(server, codeGrant(code, { code_verifier: "wrong".repeat(10) }))).body.error).toBe(
+    expect((await server.tokenRequest(codeGrant(code, { code_verifier: "wrong".repeat(10) }))).body.error).toBe(
       "invalid_grant",
     );
     // The failed attempt spent the code, as any failed exchange does.
-    expect((await tokenRequest(server, codeGrant(code, { code_verifier: verifier }))).body.error).toBe("invalid_grant");
+    expect((await server.tokenRequest(codeGrant(code, { code_verifier: verifier }))).body.error).toBe("invalid_grant");
   });
 });
 
 describe("refresh_token grant", () => {
   it("rotates the refresh token; parallel use of the old one gets the same answer", async () => {
-    const { code } = await signUp(server, newCredentials());
-    const tokens = await exchangeCode(server, code);
+    const { tokens } = await server.signUpWithTokens();
     const [first, second] = await Promise.all([
-      refresh(server, tokens.refresh_token),
-      refresh(server, tokens.refresh_token),
+      server.refresh(tokens.refresh_token),
+      server.refresh(tokens.refresh_token),
     ]);
     expect(first.status).toBe(200);
     expect(first.body).toEqual(second.body);
@@ -154,31 +123,59 @@ describe("refresh_token grant", () => {
 
     // Still within the 30 s overlap: the same new tokens again.
     server.advance(20_000);
-    expect((await refresh(server, tokens.refresh_token)).body).toEqual(first.body);
+    expect((await server.refresh(tokens.refresh_token)).body).toEqual(first.body);
 
-    // Past the overlap: refused. The new token keeps working.
-    server.advance(11_000);
-    const late = await refresh(server, tokens.refresh_token);
-    expect(late.status).toBe(400);
-    expect(late.body.error).toBe("invalid_grant");
-    const next = await refresh(server, String(first.body.refresh_token));
+    // The new token works, and rotates in turn.
+    const next = await server.refresh(String(first.body.refresh_token));
     expect(next.status).toBe(200);
     expect(decodePayload(String(next.body.id_token)).sub).toBe(decodePayload(tokens.id_token).sub);
   });
 
+  it("revokes the whole family when a rotated-out token comes back after the overlap (RFC 9700 reuse detection)", async () => {
+    const { tokens } = await server.signUpWithTokens();
+    const first = await server.refresh(tokens.refresh_token);
+    const newer = String(first.body.refresh_token);
+    server.advance(31_000);
+    const late = await server.refresh(tokens.refresh_token);
+    expect(late.status).toBe(400);
+    expect(late.body.error).toBe("invalid_grant");
+    expect((await server.refresh(newer)).body.error).toBe("invalid_grant");
+    expect(server.logs).toContain("a refresh token was used again after its overlap: its family is revoked");
+  });
+
+  it("returns the nonce in the ID token exactly as sent, through single sign-on too, and not on refresh", async () => {
+    const nonce = "n-0S6_WzA2Mj /+=?é";
+    const signedUp = await server.signUp(newCredentials());
+    const sso = callbackParams(await get(server.authorizeUrl({ nonce }), signedUp.jar));
+    const tokens = await server.exchangeCode(sso.get("code") ?? "");
+    expect(decodePayload(tokens.id_token).nonce).toBe(nonce);
+    expect(decodePayload((await server.exchangeCode(signedUp.code)).id_token)).not.toHaveProperty("nonce");
+    const refreshed = await server.refresh(tokens.refresh_token);
+    expect(decodePayload(String(refreshed.body.id_token))).not.toHaveProperty("nonce");
+  });
+
+  it("issues a refresh token only when the offline scope was granted, as Kinde does", async () => {
+    const { code, jar } = await server.signUp(newCredentials());
+    expect(Object.keys(await server.exchangeCode(code))).toContain("refresh_token");
+    const online = callbackParams(await get(server.authorizeUrl({ scope: "openid profile email" }), jar));
+    const tokens = await server.exchangeCode(online.get("code") ?? "");
+    expect(tokens.scope).toBe("openid profile email");
+    expect(tokens.access_token).toBeTruthy();
+    expect(tokens.id_token).toBeTruthy();
+    expect(tokens.refresh_token).toBeUndefined();
+  });
+
   it("keeps auth_time from the sign-in across refreshes", async () => {
-    const { code } = await signUp(server, newCredentials());
-    const tokens = await exchangeCode(server, code);
+    const { tokens } = await server.signUpWithTokens();
     server.advance(5_000);
-    const refreshed = await refresh(server, tokens.refresh_token);
+    const refreshed = await server.refresh(tokens.refresh_token);
     expect(decodePayload(String(refreshed.body.id_token)).auth_time).toBe(decodePayload(tokens.id_token).auth_time);
   });
 
   it("refuses unknown, expired or other clients' refresh tokens", async () => {
-    const { code } = await signUp(server, newCredentials());
-    const tokens = await exchangeCode(server, code);
-    expect((await refresh(server, "rt_unknown")).body.error).toBe("invalid_grant");
-    const wrongClient = await tokenRequest(server, {
+    const { tokens } = await server.signUpWithTokens();
+    expect((await server.refresh("rt_unknown")).body.error).toBe("invalid_grant");
+    const wrongClient = await server.tokenRequest({
       grant_type: "refresh_token",
       client_id: "other",
       client_secret: CLIENT_SECRET,
@@ -186,34 +183,33 @@ describe("refresh_token grant", () => {
     });
     expect(wrongClient.body.error).toBe("invalid_client");
     server.advance(3_600_000 + 1_000);
-    expect((await refresh(server, tokens.refresh_token)).body.error).toBe("invalid_grant");
+    expect((await server.refresh(tokens.refresh_token)).body.error).toBe("invalid_grant");
   });
 
   it("revocation (RFC 7009) ends a refresh token; unknown tokens still get 200", async () => {
-    const { code } = await signUp(server, newCredentials());
-    const tokens = await exchangeCode(server, code);
+    const { tokens } = await server.signUpWithTokens();
     const revoke = (token: string) =>
       fetch(`${server.url}/oauth2/revoke`, {
         method: "POST",
         headers: { "Content-Type": "application/x-www-form-urlencoded" },
-        body: new URLSearchParams({ token, client_id: CLIENT_ID, client_secret: CLIENT_SECRET }),
+        body: new URLSearchParams({ token, ...CLIENT }),
       });
     expect((await revoke(tokens.refresh_token)).status).toBe(200);
     expect((await revoke("rt_unknown")).status).toBe(200);
-    expect((await refresh(server, tokens.refresh_token)).body.error).toBe("invalid_grant");
+    expect((await server.refresh(tokens.refresh_token)).body.error).toBe("invalid_grant");
   });
 });
 
 describe("token endpoint errors", () => {
   it("answers JSON errors for bad requests", async () => {
     const cases: [Record<string, string>, number, string][] = [
-      [{ client_id: CLIENT_ID, client_secret: CLIENT_SECRET }, 400, "invalid_request"],
-      [{ grant_type: "password", client_id: CLIENT_ID, client_secret: CLIENT_SECRET }, 400, "unsupported_grant_type"],
-      [{ grant_type: "refresh_token", client_id: CLIENT_ID, client_secret: CLIENT_SECRET }, 400, "invalid_request"],
+      [CLIENT, 400, "invalid_request"],
+      [{ grant_type: "password", ...CLIENT }, 400, "unsupported_grant_type"],
+      [{ grant_type: "refresh_token", ...CLIENT }, 400, "invalid_request"],
       [{ grant_type: "authorization_code" }, 401, "invalid_client"],
     ];
     for (const [fields, status, error] of cases) {
-      const response = await tokenRequest(server, fields);
+      const response = await server.tokenRequest(fields);
       expect(response.status).toBe(status);
       expect(response.body.error).toBe(error);
       expect(typeof response.body.error_description).toBe("string");
@@ -239,10 +235,9 @@ describe("token endpoint errors", () => {
 
 describe("client_credentials and the Management API", () => {
   const management = async (scope?: string) => {
-    const { status, body } = await tokenRequest(server, {
+    const { status, body } = await server.tokenRequest({
       grant_type: "client_credentials",
-      client_id: CLIENT_ID,
-      client_secret: CLIENT_SECRET,
+      ...CLIENT,
       audience: `${server.url}/api`,
       ...(scope ? { scope } : {}),
     });
@@ -256,8 +251,8 @@ describe("client_credentials and the Management API", () => {
 
   it("issues an API token and lists, reads, updates and deletes users", async () => {
     const credentials = newCredentials({ firstName: "Grace", lastName: "Hopper" });
-    const { code } = await signUp(server, credentials);
-    const userTokens = await exchangeCode(server, code);
+    const { code } = await server.signUp(credentials);
+    const userTokens = await server.exchangeCode(code);
     const id = String(decodePayload(userTokens.id_token).sub);
     const token = await management();
     expect(decodePayload(token).aud).toEqual([`${server.url}/api`]);
@@ -280,7 +275,7 @@ describe("client_credentials and the Management API", () => {
     });
     expect(patch.status).toBe(200);
     expect(await patch.json()).toMatchObject({ id, given_name: "Rear Admiral Grace", family_name: "Hopper" });
-    const refreshed = await refresh(server, userTokens.refresh_token);
+    const refreshed = await server.refresh(userTokens.refresh_token);
     expect(decodePayload(String(refreshed.body.id_token)).given_name).toBe("Rear Admiral Grace");
 
     const deleted = await api(`/api/v1/user?id=${id}`, token, { method: "DELETE" });
@@ -288,7 +283,7 @@ describe("client_credentials and the Management API", () => {
     const gone = await api(`/api/v1/user?id=${id}`, token);
     expect(gone.status).toBe(404);
     expect(await gone.json()).toEqual({ errors: [{ code: "USER_NOT_FOUND", message: expect.any(String) as string }] });
-    expect((await refresh(server, String(refreshed.body.refresh_token))).body.error).toBe("invalid_grant");
+    expect((await server.refresh(String(refreshed.body.refresh_token))).body.error).toBe("invalid_grant");
     const profile = await fetch(`${server.url}/oauth2/v2/user_profile`, {
       headers: { Authorization: `Bearer ${userTokens.access_token}` },
     });
@@ -296,8 +291,8 @@ describe("client_credentials and the Management API", () => {
   });
 
   it("pages through users with next_token", async () => {
-    await signUp(server, newCredentials());
-    await signUp(server, newCredentials());
+    await server.signUp(newCredentials());
+    await server.signUp(newCredentials());
     const token = await management("read:users");
     const first = (await (await api("/api/v1/users?page_size=1", token)).json()) as {
       users: unknown[];
@@ -313,8 +308,8 @@ describe("client_credentials and the Management API", () => {
   });
 
   it("answers Kinde-shaped errors for bad tokens, scopes and input", async () => {
-    const { code } = await signUp(server, newCredentials());
-    const userTokens = await exchangeCode(server, code);
+    const { code } = await server.signUp(newCredentials());
+    const userTokens = await server.exchangeCode(code);
     const readOnly = await management("read:users");
     const cases: [Response, number][] = [
       [await fetch(`${server.url}/api/v1/users`), 401],
@@ -339,10 +334,9 @@ describe("client_credentials and the Management API", () => {
     expect(badJson.status).toBe(400);
     expect(
       (
-        await tokenRequest(server, {
+        await server.tokenRequest({
           grant_type: "client_credentials",
-          client_id: CLIENT_ID,
-          client_secret: CLIENT_SECRET,
+          ...CLIENT,
           scope: "admin:everything",
         })
       ).body.error,

@@ -7,20 +7,16 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  authorizeUrl,
   callbackParams,
   CONFIG_PATH,
   decodePayload,
-  exchangeCode,
   get,
   newCredentials,
   postForm,
-  signIn,
-  signUp,
   startServer,
-  type TestServer,
+  useServer,
 } from "./harness.ts";
-import { api, createUser, managementToken, patchUser } from "./management-api.ts";
+import { api, createUser, managementToken, useManagementApi } from "./management-api.ts";
 import { LogWatcher, verifyWebhook, WebhookReceiver, type ReceivedWebhook } from "./webhook-receiver.ts";
 
 const FAST_RETRIES = { retryDelaysMs: [30, 60], giveUpAfterMs: 60_000 };
@@ -37,24 +33,13 @@ const USER_FIELDS = [
 ];
 
 let receiver: WebhookReceiver;
-let watcher: LogWatcher;
-let server: TestServer;
-let token: string;
-
+const watcher = new LogWatcher();
 beforeAll(async () => {
   receiver = await WebhookReceiver.start();
-  watcher = new LogWatcher();
-  server = await startServer({
-    webhooks: { endpoints: [receiver.url()], ...FAST_RETRIES },
-    log: watcher.log,
-  });
-  token = await managementToken(server);
 });
-
-afterAll(async () => {
-  await server.close();
-  await receiver.stop();
-});
+afterAll(() => receiver.stop());
+const server = useServer(() => ({ webhooks: { endpoints: [receiver.url()], ...FAST_RETRIES }, log: watcher.log }));
+const admin = useManagementApi(server);
 
 /** The delivery's payload after checking it as an app would, plus the transport details. */
 async function verified(delivery: ReceivedWebhook) {
@@ -87,8 +72,8 @@ describe("what a delivery looks like", () => {
   it("is an RS256 JWT signed with the published key, posted as application/jwt, shaped like Kinde's", async () => {
     const mark = receiver.received.length;
     const credentials = newCredentials({ firstName: "Ada", lastName: "" });
-    const { code } = await signUp(server, credentials);
-    const sub = String(decodePayload((await exchangeCode(server, code)).id_token).sub);
+    const { code } = await server.signUp(credentials);
+    const sub = String(decodePayload((await server.exchangeCode(code)).id_token).sub);
     const { payload, header, delivery } = await verified(await eventFor(sub, mark, "user.created"));
 
     const jwks = (await (await fetch(`${server.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] };
@@ -140,8 +125,8 @@ describe("the events", () => {
   it("user.authenticated follows sign-up and every password sign-in, with the user id and IP address", async () => {
     const mark = receiver.received.length;
     const credentials = newCredentials();
-    const { code } = await signUp(server, credentials);
-    const sub = String(decodePayload((await exchangeCode(server, code)).id_token).sub);
+    const { code } = await server.signUp(credentials);
+    const sub = String(decodePayload((await server.exchangeCode(code)).id_token).sub);
     const afterSignUp = await verified(await eventFor(sub, mark, "user.authenticated"));
     expect(afterSignUp.payload).toMatchObject({
       source: "user",
@@ -149,7 +134,7 @@ describe("the events", () => {
     });
     expect(Object.keys(afterSignUp.payload.data as object).sort()).toEqual(["ip_address", "user"]);
 
-    const { response } = await signIn(server, credentials);
+    const { response } = await server.signIn(credentials);
     expect(callbackParams(response).get("code")).toBeTruthy();
     const again = await verified(await eventFor(sub, afterSignUp.delivery.index, "user.authenticated"));
     expect(again.payload.event_id).not.toBe(afterSignUp.payload.event_id);
@@ -157,12 +142,12 @@ describe("the events", () => {
 
   it("single sign-on sends no user.authenticated; an account-page name change sends user.updated", async () => {
     const credentials = newCredentials({ firstName: "Grace", lastName: "Hopper" });
-    const { jar, code } = await signUp(server, credentials);
-    const sub = String(decodePayload((await exchangeCode(server, code)).id_token).sub);
+    const { jar, code } = await server.signUp(credentials);
+    const sub = String(decodePayload((await server.exchangeCode(code)).id_token).sub);
     const created = await eventFor(sub, 0, "user.created");
     const authenticated = await eventFor(sub, 0, "user.authenticated");
     const mark = Math.max(created.index, authenticated.index);
-    expect(callbackParams(await get(authorizeUrl(server), jar)).get("code")).toBeTruthy();
+    expect(callbackParams(await get(server.authorizeUrl(), jar)).get("code")).toBeTruthy();
 
     const page = await get(`${server.url}/account`, jar);
     const csrf = /name="csrf" value="([^"]+)"/.exec(await page.text())?.[1] ?? "";
@@ -176,28 +161,28 @@ describe("the events", () => {
   it("the Management API sends user.created, user.updated (suspension included) and user.deleted", async () => {
     const mark = receiver.received.length;
     const email = newCredentials().email;
-    const id = await createUser(server, token, { email, givenName: "Api" });
+    const id = await admin.createUser({ email, givenName: "Api" });
     const created = await verified(await eventFor(id, mark, "user.created"));
     expect(created.payload).toMatchObject({ source: "api", data: { user: { id, email, first_name: "Api" } } });
 
-    await patchUser(server, token, id, { family_name: "Made" });
+    await admin.patchUser(id, { family_name: "Made" });
     const renamed = await verified(await eventFor(id, created.delivery.index));
     expect(renamed.payload).toMatchObject({
       source: "api",
       data: { user: { id, last_name: "Made", is_suspended: false } },
     });
 
-    await patchUser(server, token, id, { is_suspended: true });
+    await admin.patchUser(id, { is_suspended: true });
     const suspended = await verified(await eventFor(id, renamed.delivery.index));
     expect(userOf(suspended.payload)).toMatchObject({ id, is_suspended: true });
 
     // A PATCH that changes nothing sends nothing: the next event is the un-suspension.
-    await patchUser(server, token, id, { is_suspended: true });
-    await patchUser(server, token, id, { is_suspended: false, is_password_reset_requested: true });
+    await admin.patchUser(id, { is_suspended: true });
+    await admin.patchUser(id, { is_suspended: false, is_password_reset_requested: true });
     const restored = await verified(await eventFor(id, suspended.delivery.index));
     expect(userOf(restored.payload)).toMatchObject({ is_suspended: false, is_password_reset_requested: true });
 
-    await api(server, token, "DELETE", `/api/v1/user?id=${id}`);
+    await admin.api("DELETE", `/api/v1/user?id=${id}`);
     const deleted = await verified(await eventFor(id, restored.delivery.index));
     expect(deleted.payload).toMatchObject({ source: "api", type: "user.deleted" });
     expect(deleted.payload.data).toEqual({ user: { id } });
@@ -207,11 +192,11 @@ describe("the events", () => {
     const mark = receiver.received.length;
     receiver.answer = () => "hold";
     try {
-      const id = await createUser(server, token, { email: newCredentials().email });
+      const id = await admin.createUser({ email: newCredentials().email });
       // The receiver is holding the user.created delivery open, yet the PATCH answers.
       const held = await eventFor(id, mark, "user.created");
       expect(held.answer).toBe("held");
-      const patched = await patchUser(server, token, id, { given_name: "Quick" });
+      const patched = await admin.patchUser(id, { given_name: "Quick" });
       expect(patched.status).toBe(200);
     } finally {
       receiver.answer = () => 200;

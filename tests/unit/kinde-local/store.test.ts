@@ -110,21 +110,23 @@ describe("refresh tokens", () => {
     }
   });
 
-  it("rotate on use; the old one works during the overlap, then is refused", async () => {
+  it("rotate on use; the old one works during the overlap, then revokes its family (RFC 9700 reuse detection)", async () => {
     const { store, clock } = await openStore();
     const user = await newUser(store);
     const first = await store.issueRefreshToken(grantFor(user.id));
     const rotated = await store.rotateRefreshToken(first, "client");
-    expect(rotated?.token).toMatch(/^rt_/);
-    expect(rotated?.token).not.toBe(first);
-    expect(rotated?.grant).toMatchObject({ userId: user.id, familyId: "family-1", scope: ["openid", "offline"] });
+    if (typeof rotated !== "object") throw new Error("not rotated");
+    expect(rotated.token).toMatch(/^rt_/);
+    expect(rotated.token).not.toBe(first);
+    expect(rotated.grant).toMatchObject({ userId: user.id, familyId: "family-1", scope: ["openid", "offline"] });
 
     clock.advance(REFRESH_OVERLAP_MS - 1_000);
-    expect(await store.rotateRefreshToken(first, "client")).toBeDefined();
+    expect(await store.rotateRefreshToken(first, "client")).toBeTypeOf("object");
     clock.advance(2_000);
-    expect(await store.rotateRefreshToken(first, "client")).toBeUndefined();
-    // The successor is unaffected.
-    expect(await store.rotateRefreshToken(rotated?.token ?? "", "client")).toBeDefined();
+    expect(await store.rotateRefreshToken(first, "client")).toBe("reused");
+    // The successor went with it.
+    expect(await store.rotateRefreshToken(rotated.token, "client")).toBeUndefined();
+    expect(store.familyOf(rotated.token)).toBeUndefined();
   });
 
   it("are refused for another client, after expiry, and after their family is revoked", async () => {
@@ -151,15 +153,22 @@ describe("refresh tokens", () => {
     expect(await reopened.rotateRefreshToken(token, "client")).toBeDefined();
   });
 
-  it("are pruned once expired or past their overlap", async () => {
+  it("are pruned once expired; a spent one is kept while its family lives, to detect a reuse", async () => {
     const { store, dataDir, clock } = await openStore();
     const user = await newUser(store);
     const used = await store.issueRefreshToken(grantFor(user.id));
     await store.rotateRefreshToken(used, "client");
+    const stored = async () => {
+      await store.flush();
+      const file = JSON.parse(await readFile(join(dataDir, STORE_FILE), "utf8")) as { refreshTokens: object };
+      return Object.keys(file.refreshTokens).length;
+    };
     clock.advance(REFRESH_OVERLAP_MS + 1);
-    await store.flush();
-    const file = JSON.parse(await readFile(join(dataDir, STORE_FILE), "utf8")) as { refreshTokens: object };
-    expect(Object.keys(file.refreshTokens)).toHaveLength(1);
+    await store.issueRefreshToken({ ...grantFor(user.id), familyId: "family-2" });
+    expect(await stored()).toBe(3);
+    clock.advance(LIFETIMES.refreshMs);
+    await store.issueRefreshToken({ ...grantFor(user.id), familyId: "family-3" });
+    expect(await stored()).toBe(1);
   });
 });
 
