@@ -6,7 +6,7 @@
  * Progress and problems go to stderr. Every loop is bounded by a deadline and a count.
  */
 import autocannon from "autocannon";
-import { FlowBrowser, FlowError, signInFlow } from "./flow";
+import { FlowBrowser, FlowError, signInFlow } from "../tests/support/sign-in.ts";
 import type { HttpJob, LoadJob, LoadResult, SignInJob } from "./protocol";
 import { Reservoir, round, summarize, type LatencySummary } from "./stats";
 

@@ -2,7 +2,7 @@
  * What bench/run.ts sends to the load process (JSON on its stdin) and what the load process
  * answers (one JSON line on its stdout).
  */
-import type { Credentials } from "./flow";
+import type { Credentials } from "../tests/support/people.ts";
 import type { LatencySummary } from "./stats";
 
 interface JobBase {

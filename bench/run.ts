@@ -21,7 +21,7 @@ import { baseEnv, ROOT, scriptArgs, withNodeFlags } from "../tests/support/app-p
 import { startStack, type Stack } from "../tests/support/stack.ts";
 import { readConfig, type BenchConfig, type PhaseName } from "./config";
 import { runDatabases } from "./databases";
-import { FlowBrowser, signInFlow, type Person } from "./flow";
+import { FlowBrowser, signInFlow, type Person } from "../tests/support/sign-in.ts";
 import { compileProbe, GcSamples } from "./gc-samples";
 import { formatHeapProfileSummary, summarizeHeapProfile } from "./heap-profile";
 import { MemorySampler, processTree, readTreeMemory, type ProcessInfo } from "./memory";

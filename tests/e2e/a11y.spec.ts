@@ -4,7 +4,7 @@
  */
 import { STORAGE_STATE } from "./support/env";
 import { expectNoSeriousA11yViolations } from "./support/axe";
-import { appPath, newAdmin, signInAs, waitForApp } from "./support/flows";
+import { appPath, newAdmin, signInAs, waitForApp } from "./support/auth-steps";
 import { expect, test } from "./support/test";
 
 test.describe("signed out", () => {

@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { expect, test as setup } from "@playwright/test";
 import { e2eTarget, STORAGE_DIR, STORAGE_PERSON, STORAGE_STATE } from "./support/env";
-import { newPerson, signIn, signUp, type Person } from "./support/flows";
+import { newPerson, signIn, signUp, type Person } from "./support/auth-steps";
 
 setup("sign up the shared user and save the browser state", async ({ page }) => {
   const target = e2eTarget();

@@ -8,7 +8,7 @@
  * end on "That sign-in has expired". app/lib/kinde-auth.server.ts (startAuth) builds one
  * authorization URL at a time; this test fails if that goes.
  */
-import { fillSignUp, newPerson } from "./support/flows";
+import { fillSignUp, newPerson } from "./support/auth-steps";
 import { startStack } from "../support/stack.ts";
 import { expect, test } from "./support/test";
 

@@ -3,7 +3,7 @@
  * in these tests, and nothing in them changes the user.
  */
 import { STORAGE_STATE } from "./support/env";
-import { appPath } from "./support/flows";
+import { appPath } from "./support/auth-steps";
 import { expect, test } from "./support/test";
 
 test.use({ storageState: STORAGE_STATE });

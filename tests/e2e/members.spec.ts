@@ -4,7 +4,7 @@
  * lists everyone the app knows of, including people Kinde told it about who never signed in.
  */
 import { STORAGE_STATE } from "./support/env";
-import { adminEmailSuffix, newAdmin, newPerson, signInAs } from "./support/flows";
+import { adminEmailSuffix, newAdmin, newPerson, signInAs } from "./support/auth-steps";
 import { kindeEventsDelivered, localKindeAdmin } from "./support/kinde";
 import { expect, test } from "./support/test";
 

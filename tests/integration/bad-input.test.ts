@@ -5,7 +5,8 @@
  */
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { signInAs, usersIn } from "../support/flows";
+import { usersIn } from "../support/database-access.ts";
+import { signInAs } from "../support/sign-in.ts";
 import { overOneConnection } from "../support/http";
 import { startStack, type Stack } from "../support/stack.ts";
 
@@ -129,9 +130,9 @@ describe("malformed requests", () => {
   it("never get a 5xx, never crash the server, and change nothing stored", async () => {
     // /auth/success with a valid session is a real sign-in even with a junk query string, so
     // it may move lastSignInAt (and updatedAt); everything else must stay as it was.
-    const stored = () =>
-      JSON.stringify(usersIn(stack.databaseFile).map(({ lastSignInAt: _a, updatedAt: _u, ...row }) => row));
-    const before = stored();
+    const stored = async () =>
+      JSON.stringify((await usersIn(stack.database)).map(({ lastSignInAt: _a, updatedAt: _u, ...row }) => row));
+    const before = await stored();
     const tasks: (() => Promise<Outcome>)[] = [];
     const cookieSets = [...BAD_COOKIES, validCookies, ""];
     const origin = { Origin: stack.appUrl };
@@ -182,7 +183,7 @@ describe("malformed requests", () => {
 
     // Still up, still healthy, and nothing stored changed.
     expect((await fetch(`${stack.appUrl}/healthz`)).status).toBe(200);
-    expect(stored()).toBe(before);
+    expect(await stored()).toBe(before);
   }, 180_000);
 
   it("leave a kept-alive connection usable: a refused body does not become the next request", async () => {

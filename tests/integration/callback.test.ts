@@ -1,7 +1,7 @@
 /** Every way the Kinde callback can fail ends on a page with a way to try again. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { linkHref, TestBrowser, textOf, type Page } from "../support/browser";
-import { newPerson, signOut, signUp } from "../support/flows";
+import { newPerson, signOut, signUp } from "../support/sign-in.ts";
 import { startStack, type Stack } from "../support/stack.ts";
 
 let stack: Stack;

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DatabaseProvider } from "../../app/lib/database/url";
 import { TestBrowser, textOf } from "../support/browser";
-import { newPerson, signInAs, signUp } from "../support/flows";
+import { newPerson, signInAs, signUp } from "../support/sign-in.ts";
 import { deliverWebhook, kindeEvent, sendKindeEvent, signKindeEvent } from "../support/kinde-webhooks";
 import { databaseAccess, startStack, type Stack, type StackDatabase } from "../support/stack.ts";
 

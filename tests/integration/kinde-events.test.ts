@@ -8,7 +8,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startStack, type Stack } from "../support/stack.ts";
 import { textOf, type TestBrowser } from "../support/browser";
-import { kindeAdmin, newPerson, queryDatabase, signIn, signUp, usersIn, type Person } from "../support/flows";
+import { usersIn } from "../support/database-access.ts";
+import { kindeAdmin } from "../support/kinde-session.ts";
+import { newPerson, signIn, signUp, type Person } from "../support/sign-in.ts";
 import { mintKindeTokens } from "../support/kinde-session";
 import { expectSignedOut, replayCookies } from "../support/session";
 
@@ -28,14 +30,14 @@ interface Row {
   kindeSyncedFrom: string | null;
 }
 
-const rowOf = (kindeId: string) =>
-  queryDatabase<Row>(stack.databaseFile, "SELECT * FROM User WHERE kindeId = ?", kindeId)[0];
+const rowOf = async (kindeId: string) =>
+  (await stack.database.query<Row>("SELECT * FROM User WHERE kindeId = ?", kindeId))[0];
 
 async function signedUp(): Promise<{ person: Person; browser: TestBrowser; kindeId: string }> {
   const person = newPerson();
   const { browser, page } = await signUp(stack, person);
   expect(page.url).toBe(`${stack.appUrl}/dashboard`);
-  const row = usersIn(stack.databaseFile).find((user) => user.email === person.email);
+  const row = (await usersIn(stack.database)).find((user) => user.email === person.email);
   if (!row) throw new Error("sign-up stored no row");
   return { person, browser, kindeId: row.kindeId };
 }
@@ -63,7 +65,7 @@ describe("a name changed at Kinde", () => {
     await stack.webhooksSettled();
 
     expect(await dashboardText(browser)).toContain("Renamed On-Account-Page");
-    expect(rowOf(kindeId)).toMatchObject({
+    expect(await rowOf(kindeId)).toMatchObject({
       firstName: "Renamed",
       lastName: "On-Account-Page",
       kindeSyncedFrom: "webhook user.updated",
@@ -78,7 +80,7 @@ describe("a name changed at Kinde", () => {
     await stack.webhooksSettled();
 
     expect(await dashboardText(browser)).toContain("Patched By-Admin");
-    expect(rowOf(kindeId)).toMatchObject({ firstName: "Patched", kindeSyncedFrom: "webhook user.updated" });
+    expect(await rowOf(kindeId)).toMatchObject({ firstName: "Patched", kindeSyncedFrom: "webhook user.updated" });
   });
 });
 
@@ -96,7 +98,7 @@ describe("the app down while Kinde sends an event", () => {
         ),
       );
       eventId = /event_[0-9a-f]{32}/.exec(failure)![0];
-      expect(rowOf(kindeId)).toMatchObject({ firstName: person.firstName, lastName: person.lastName });
+      expect(await rowOf(kindeId)).toMatchObject({ firstName: person.firstName, lastName: person.lastName });
     } finally {
       await stack.startApp(); // the next tests need it, whatever happened here
     }
@@ -104,7 +106,7 @@ describe("the app down while Kinde sends an event", () => {
     await stack.waitForLog(`[webhook] user.updated ${eventId} updated`);
     await stack.webhooksSettled();
     expect(await dashboardText(browser)).toContain("Delivered Later");
-    expect(rowOf(kindeId)).toMatchObject({ firstName: "Delivered", lastName: "Later" });
+    expect(await rowOf(kindeId)).toMatchObject({ firstName: "Delivered", lastName: "Later" });
   });
 });
 
@@ -116,7 +118,7 @@ describe("an admin suspending a person at Kinde", () => {
     await admin.updateUser(kindeId, { is_suspended: true });
     await stack.webhooksSettled();
     expect(stack.appLog()).toMatch(appliedLine("user.updated"));
-    expect(rowOf(kindeId)?.suspendedAt).not.toBeNull();
+    expect((await rowOf(kindeId))?.suspendedAt).not.toBeNull();
     expectSignedOut(await browser.get(`${stack.appUrl}/dashboard`, { follow: false }), "/dashboard");
 
     // Signing in again goes through Kinde's page (the suspension ended the Kinde session too).
@@ -130,7 +132,7 @@ describe("an admin suspending a person at Kinde", () => {
 
     await admin.updateUser(kindeId, { is_suspended: false });
     await stack.webhooksSettled();
-    expect(rowOf(kindeId)?.suspendedAt).toBeNull();
+    expect((await rowOf(kindeId))?.suspendedAt).toBeNull();
     const back = await signIn(stack, person, browser, "/dashboard");
     expect(back.page.url).toBe(`${stack.appUrl}/dashboard`);
     expect(textOf(back.page.html)).toContain(`${person.firstName} ${person.lastName}`);
@@ -146,9 +148,9 @@ describe("an admin deleting a person at Kinde", () => {
     await (await kindeAdmin(stack)).deleteUser(kindeId);
     await stack.webhooksSettled();
     expect(stack.appLog()).toMatch(appliedLine("user.deleted"));
-    expect(rowOf(kindeId)).toBeUndefined();
+    expect(await rowOf(kindeId)).toBeUndefined();
     expect(
-      queryDatabase(stack.databaseFile, "SELECT kindeId FROM DeletedKindeIdentity WHERE kindeId = ?", kindeId),
+      await stack.database.query("SELECT kindeId FROM DeletedKindeIdentity WHERE kindeId = ?", kindeId),
     ).toHaveLength(1);
     expectSignedOut(await browser.get(`${stack.appUrl}/dashboard`, { follow: false }), "/dashboard");
 
@@ -160,13 +162,13 @@ describe("an admin deleting a person at Kinde", () => {
         path === "/auth/success" ? "/dashboard" : path,
       );
     }
-    expect(rowOf(kindeId)).toBeUndefined();
+    expect(await rowOf(kindeId)).toBeUndefined();
 
     // Kinde no longer knows them.
     const refused = await signIn(stack, person, browser, "/dashboard");
     expect(refused.page.url).toBe(`${stack.issuerUrl}/auth/sign-in`);
     expect(textOf(refused.page.html)).toContain("Incorrect email or password.");
-    expect(rowOf(kindeId)).toBeUndefined();
+    expect(await rowOf(kindeId)).toBeUndefined();
   });
 });
 
@@ -179,7 +181,7 @@ describe("a person who deleted their account in the app", () => {
     const deleted = await browser.submitForm(confirm, { confirm: "yes" });
     expect(textOf(deleted.html)).toContain("Your account was deleted and you are signed out.");
     await stack.webhooksSettled();
-    expect(rowOf(kindeId)).toBeUndefined();
+    expect(await rowOf(kindeId)).toBeUndefined();
 
     // Kinde still has them: a rename there reaches the app, which stores nothing.
     await (await kindeAdmin(stack)).updateUser(kindeId, { given_name: "Renamed", family_name: "At-Kinde" });
@@ -187,19 +189,19 @@ describe("a person who deleted their account in the app", () => {
     expect(stack.appLog()).toMatch(
       /\[webhook\] user\.updated event_[0-9a-f]{32} ignored \(deleted their account here\)/,
     );
-    expect(rowOf(kindeId)).toBeUndefined();
+    expect(await rowOf(kindeId)).toBeUndefined();
     // The session from before the deletion is signed out, not given a row.
     const old = await replayCookies(stack, `access_token=${accessToken}; id_token=${idToken}`);
     expectSignedOut(await old.get(`${stack.appUrl}/auth/success`, { follow: false }), "/dashboard", [
       "access_token",
       "id_token",
     ]);
-    expect(rowOf(kindeId)).toBeUndefined();
+    expect(await rowOf(kindeId)).toBeUndefined();
 
     // Their own next sign-in starts a new profile, with Kinde's current name.
     const { page } = await signIn(stack, person);
     expect(page.url).toBe(`${stack.appUrl}/dashboard`);
     expect(textOf(page.html)).toContain("Renamed At-Kinde");
-    expect(rowOf(kindeId)).toMatchObject({ firstName: "Renamed", lastName: "At-Kinde" });
+    expect(await rowOf(kindeId)).toMatchObject({ firstName: "Renamed", lastName: "At-Kinde" });
   });
 });

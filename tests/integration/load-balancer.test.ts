@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } from "vitest";
 import { TestBrowser, textOf, type Page } from "../support/browser";
-import { newPerson, signUp, type Person } from "../support/flows";
+import { newPerson, signUp, type Person } from "../support/sign-in.ts";
 import { deliverWebhook, kindeEvent, signKindeEvent } from "../support/kinde-webhooks";
 import { startStack, type Stack } from "../support/stack.ts";
 import { sharedPostgres, startPostgres, type PostgresServer } from "../support/postgres";

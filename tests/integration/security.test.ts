@@ -1,7 +1,7 @@
 /** Response headers, the redirect rule, the SDK's health route, and sign-out as a POST. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestBrowser, textOf } from "../support/browser";
-import { newPerson, signIn, signInAs, signOut, signUp } from "../support/flows";
+import { newPerson, signIn, signInAs, signOut, signUp } from "../support/sign-in.ts";
 import { startStack, type Stack } from "../support/stack.ts";
 import { CROSS_SITE_CASES, headersFor } from "../support/cross-site-cases";
 import { kindeEvent, signKindeEvent } from "../support/kinde-webhooks";

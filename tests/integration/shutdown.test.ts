@@ -5,7 +5,8 @@
  */
 import { request as httpRequest, type ClientRequest, type IncomingMessage } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { signInAs, usersIn } from "../support/flows";
+import { usersIn } from "../support/database-access.ts";
+import { signInAs } from "../support/sign-in.ts";
 import { startStack, type Stack } from "../support/stack.ts";
 
 let stack: Stack;
@@ -74,7 +75,7 @@ describe("graceful shutdown", () => {
 
     expect(await exit).toBe(0);
     expect(stack.appLog()).toContain("[db] disconnected");
-    const [row] = usersIn(stack.databaseFile).filter((user) => user.email === person.email);
+    const [row] = (await usersIn(stack.database)).filter((user) => user.email === person.email);
     expect(row).toMatchObject({ firstName: "Shutdown", lastName: "Survivor" });
   });
 });

@@ -4,7 +4,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestBrowser, textOf } from "../support/browser";
-import { kindeAdmin, newPerson, runSql, signIn, signOut, signUp, usersIn } from "../support/flows";
+import { usersIn } from "../support/database-access.ts";
+import { kindeAdmin } from "../support/kinde-session.ts";
+import { newPerson, signIn, signOut, signUp } from "../support/sign-in.ts";
 import { startStack, type Stack } from "../support/stack.ts";
 
 let stack: Stack;
@@ -25,7 +27,7 @@ describe("sign-up and the stored profile", () => {
     expect(textOf(page.html)).toContain("Grace Hopper");
     expect(textOf(page.html)).toContain(person.email);
 
-    const rows = usersIn(stack.databaseFile).filter((row) => row.email === person.email);
+    const rows = (await usersIn(stack.database)).filter((row) => row.email === person.email);
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ firstName: "Grace", lastName: "Hopper", email: person.email });
     expect(rows[0]?.kindeId).toMatch(/^kp_[0-9a-f]{32}$/);
@@ -34,7 +36,7 @@ describe("sign-up and the stored profile", () => {
   it("updates the row, without a duplicate, when the names changed at Kinde before the next sign-in", async () => {
     const person = newPerson();
     const { browser } = await signUp(stack, person);
-    const [before] = usersIn(stack.databaseFile).filter((row) => row.email === person.email);
+    const [before] = (await usersIn(stack.database)).filter((row) => row.email === person.email);
     expect(before).toBeDefined();
 
     await signOut(stack, browser);
@@ -43,7 +45,7 @@ describe("sign-up and the stored profile", () => {
 
     expect(page.url).toBe(`${stack.appUrl}/dashboard`);
     expect(textOf(page.html)).toContain("Augusta King");
-    const after = usersIn(stack.databaseFile).filter((row) => row.kindeId === before!.kindeId);
+    const after = (await usersIn(stack.database)).filter((row) => row.kindeId === before!.kindeId);
     expect(after).toHaveLength(1);
     expect(after[0]).toMatchObject({ id: before!.id, firstName: "Augusta", lastName: "King" });
     expect(Date.parse(String(after[0]!.lastSignInAt))).toBeGreaterThan(Date.parse(String(before!.lastSignInAt)));
@@ -52,8 +54,7 @@ describe("sign-up and the stored profile", () => {
   it("renders what the database holds, not what Kinde says", async () => {
     const person = newPerson({ firstName: "Katherine", lastName: "Johnson" });
     const { browser } = await signUp(stack, person);
-    runSql(
-      stack.databaseFile,
+    await stack.database.run(
       "UPDATE User SET firstName = ?, lastName = ? WHERE email = ?",
       "Dorothy",
       "Vaughan",
@@ -94,13 +95,13 @@ describe("sign-up and the stored profile", () => {
   it("recreates the row through /auth/success when the database lost it", async () => {
     const person = newPerson({ firstName: "Hedy", lastName: "Lamarr" });
     const { browser } = await signUp(stack, person);
-    runSql(stack.databaseFile, "DELETE FROM User WHERE email = ?", person.email);
+    await stack.database.run("DELETE FROM User WHERE email = ?", person.email);
 
     const page = await browser.get(`${stack.appUrl}/dashboard`);
     expect(page.url).toBe(`${stack.appUrl}/dashboard`);
     expect(page.chain).toContain(`${stack.appUrl}/auth/success?returnTo=%2Fdashboard`);
     expect(textOf(page.html)).toContain("Hedy Lamarr");
-    expect(usersIn(stack.databaseFile).filter((row) => row.email === person.email)).toHaveLength(1);
+    expect((await usersIn(stack.database)).filter((row) => row.email === person.email)).toHaveLength(1);
   });
 });
 

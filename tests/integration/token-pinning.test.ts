@@ -7,7 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startStack, type Stack } from "../support/stack.ts";
 import { TestBrowser, textOf, type Page } from "../support/browser";
-import { newPerson, signUp, usersIn } from "../support/flows";
+import { usersIn } from "../support/database-access.ts";
+import { newPerson, signUp } from "../support/sign-in.ts";
 import {
   kindeAdmin,
   mintKindeTokens,
@@ -104,7 +105,7 @@ describe("tokens the local server issued to another application", () => {
     await expectSignedOut(browser, "/dashboard", "access token for another application");
     const again = await browserWith({ access: tokens.accessToken, id: tokens.idToken });
     await expectSignedOut(again, "/auth/success", "access token for another application", "/dashboard");
-    expect(usersIn(stack.databaseFile).filter((row) => row.email === person.email)).toEqual([]);
+    expect((await usersIn(stack.database)).filter((row) => row.email === person.email)).toEqual([]);
   });
 
   it("are signed out when expired, without a refresh: the refresh token stays unused", async () => {

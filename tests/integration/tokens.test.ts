@@ -1,7 +1,7 @@
 /** Token refresh, a failed refresh, and tokens Kinde did not sign. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestBrowser, textOf } from "../support/browser";
-import { newPerson, signUp } from "../support/flows";
+import { newPerson, signUp } from "../support/sign-in.ts";
 import { setCookieNames } from "../support/http";
 import { startStack, type Stack } from "../support/stack.ts";
 import { decodeJwt, expired, signWithKindeKey, signWithOtherKey, unsigned } from "../support/tokens";

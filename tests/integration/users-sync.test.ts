@@ -11,7 +11,8 @@ import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { kindeAdmin, newPerson, queryDatabase, runSql, signUp } from "../support/flows";
+import { kindeAdmin } from "../support/kinde-session.ts";
+import { newPerson, signUp } from "../support/sign-in.ts";
 import { deleteKindeUser } from "../support/kinde-webhooks";
 import { startStack, type Stack } from "../support/stack.ts";
 import { appEnv, TEST_CLIENT_ID, TEST_CLIENT_SECRET } from "../support/test-env";
@@ -59,9 +60,9 @@ interface Row {
 }
 
 const table = (target: Stack = stack) =>
-  queryDatabase<Row & Record<string, unknown>>(target.databaseFile, "SELECT * FROM User ORDER BY id");
+  target.database.query<Row & Record<string, unknown>>("SELECT * FROM User ORDER BY id");
 const tombstones = (target: Stack = stack) =>
-  queryDatabase<{ kindeId: string }>(target.databaseFile, "SELECT kindeId FROM DeletedKindeIdentity");
+  target.database.query<{ kindeId: string }>("SELECT kindeId FROM DeletedKindeIdentity");
 
 /** Kinde's own list, through its Management API. */
 async function kindeUsers() {
@@ -86,24 +87,24 @@ describe("npm run users:sync", () => {
   it("makes the table match Kinde, then changes nothing; a dry run writes nothing", async () => {
     const people = Array.from({ length: 6 }, () => newPerson());
     for (const person of people) await signUp(stack, person);
-    const row = (person: { email: string }) => table().find((user) => user.email === person.email)!;
+    const rows = await table();
+    const row = (person: { email: string }) => rows.find((user) => user.email === person.email)!;
     const [missing, stale, renamed, deleted, edited] = people.map(row);
 
     // How the table drifts from Kinde: a row lost, a row edited behind the app's back, a
     // rename at Kinde the app did not hear about, a user deleted at Kinde, and a name the
     // person edited in the app (theirs to keep).
-    runSql(stack.databaseFile, "DELETE FROM User WHERE kindeId = ?", missing!.kindeId);
-    runSql(stack.databaseFile, "UPDATE User SET firstName = 'Stale', email = NULL WHERE kindeId = ?", stale!.kindeId);
+    await stack.database.run("DELETE FROM User WHERE kindeId = ?", missing!.kindeId);
+    await stack.database.run("UPDATE User SET firstName = 'Stale', email = NULL WHERE kindeId = ?", stale!.kindeId);
     await (await kindeAdmin(stack)).updateUser(renamed!.kindeId, { given_name: "Augusta", family_name: "King" });
     await deleteKindeUser(stack, deleted!.kindeId);
-    runSql(
-      stack.databaseFile,
+    await stack.database.run(
       "UPDATE User SET firstName = 'Mine', nameEditedAt = ? WHERE kindeId = ?",
       Date.now(),
       edited!.kindeId,
     );
 
-    const beforeDryRun = table();
+    const beforeDryRun = await table();
     const dry = await runSync(["--dry-run"]);
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stdout).toContain(`would create ${missing!.kindeId}`);
@@ -111,8 +112,8 @@ describe("npm run users:sync", () => {
     expect(dry.stdout).toContain(`would update ${renamed!.kindeId}: firstName, lastName`);
     expect(dry.stdout).toContain(`would tombstone ${deleted!.kindeId}`);
     expect(dry.stdout).toContain("Dry run, nothing written.");
-    expect(table()).toEqual(beforeDryRun);
-    expect(tombstones()).toEqual([]);
+    expect(await table()).toEqual(beforeDryRun);
+    expect(await tombstones()).toEqual([]);
 
     const first = await runSync();
     expect(first.code, first.stderr).toBe(0);
@@ -121,7 +122,7 @@ describe("npm run users:sync", () => {
 
     // The table now matches Kinde, except the name the person owns.
     const kinde = await kindeUsers();
-    const stored = table();
+    const stored = await table();
     expect(stored.map((user) => user.kindeId).sort()).toEqual(kinde.map((user) => user.id).sort());
     for (const user of kinde) {
       const mine = stored.find((candidate) => candidate.kindeId === user.id)!;
@@ -130,12 +131,12 @@ describe("npm run users:sync", () => {
       else expect([mine.firstName, mine.lastName]).toEqual([user.first_name, user.last_name]);
     }
     expect(stored.find((user) => user.kindeId === renamed!.kindeId)).toMatchObject({ firstName: "Augusta" });
-    expect(tombstones()).toEqual([{ kindeId: deleted!.kindeId }]);
+    expect(await tombstones()).toEqual([{ kindeId: deleted!.kindeId }]);
 
     const second = await runSync();
     expect(second.code, second.stderr).toBe(0);
     expect(second.stdout).toMatch(/0 created, 0 updated, \d+ unchanged, 0 tombstoned/);
-    expect(table()).toEqual(stored);
+    expect(await table()).toEqual(stored);
   });
 
   it("says in one line, and with a failing exit code, when the credentials are refused", async () => {
@@ -200,7 +201,7 @@ describe("npm run users:sync with 1,200 users at Kinde", () => {
   /** Every row against Kinde's list: the same set of ids, and each field as Kinde has it. */
   async function expectTableToMatchKinde() {
     const kinde = await allKindeUsers(big);
-    const stored = table(big);
+    const stored = await table(big);
     expect(stored).toHaveLength(kinde.length);
     expect(new Set(stored.map((row) => row.kindeId))).toEqual(new Set(kinde.map((user) => user.id)));
     const byId = new Map(stored.map((row) => [row.kindeId, row]));
@@ -232,7 +233,7 @@ describe("npm run users:sync with 1,200 users at Kinde", () => {
     }));
     const ids = await inParallel(people, 6, (person) => admin.createUser(person));
     for (const id of [ids[3]!, ids[600]!, ids[COUNT - 1]!]) await admin.updateUser(id, { is_suspended: true });
-    expect(table(big)).toEqual([]);
+    expect(await table(big)).toEqual([]);
 
     const first = await runSync([], {}, big);
     expect(first.code, first.stderr).toBe(0);
@@ -249,7 +250,7 @@ describe("npm run users:sync with 1,200 users at Kinde", () => {
     expect(second.stdout).toContain(
       `${COUNT} Kinde users in 3 page(s): 0 created, 0 updated, ${COUNT} unchanged, 0 tombstoned.`,
     );
-    expect(table(big)).toEqual(stored);
+    expect(await table(big)).toEqual(stored);
 
     // Kinde changes that nobody told the app about, then one Management API request per client
     // every 2 s. The two deletions are confirmed one request right after the other (GET
@@ -267,11 +268,7 @@ describe("npm run users:sync with 1,200 users at Kinde", () => {
     expect(big.kindeLog()).toMatch(/^GET \/api\/v1\/user 429 /m);
     await big.restartKinde();
     await expectTableToMatchKinde();
-    expect(
-      tombstones(big)
-        .map((row) => row.kindeId)
-        .sort(),
-    ).toEqual([ids[10]!, ids[11]!].sort());
+    expect((await tombstones(big)).map((row) => row.kindeId).sort()).toEqual([ids[10]!, ids[11]!].sort());
   }, 180_000);
 });
 

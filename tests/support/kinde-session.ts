@@ -3,7 +3,7 @@
  * is created at the local Kinde server through its Management API, and the Kinde cookies are
  * minted with the server's own signing key and the claims it would put in them (its own
  * signUserTokens and config.json). The app cannot tell them from a real sign-in's. For the HTTP
- * client (signInAs in flows.ts) and Playwright (tests/e2e/support/flows.ts).
+ * client (signInAs in sign-in.ts) and Playwright (tests/e2e/support/auth-steps.ts).
  *
  * No refresh token: the tokens live a day, longer than any test. Tests about refreshing sign in
  * through the forms (tests/integration/tokens.test.ts).

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { Stack } from "./stack.ts";
-import { kindeAdmin } from "./flows";
+import { kindeAdmin } from "./kinde-session.ts";
 import { signWithKindeKey } from "./tokens";
 
 export interface KindeEventOptions {

@@ -8,7 +8,7 @@
 import { expect } from "@playwright/test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { kindeAdmin } from "../../support/flows";
+import { kindeAdmin } from "../../support/kinde-session.ts";
 import { e2eTarget } from "./env";
 
 export function localKindeAdmin(kindeUrl: string) {

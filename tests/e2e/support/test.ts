@@ -12,7 +12,7 @@
 import { test as base, type ConsoleMessage, type Page } from "@playwright/test";
 import { readFileSync } from "node:fs";
 import { e2eTarget, NEEDS_LOCAL_STACK, STORAGE_PERSON } from "./env";
-import type { Person } from "./flows";
+import type { Person } from "./auth-steps";
 
 export interface LocalStack {
   baseUrl: string;

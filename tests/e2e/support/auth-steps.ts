@@ -7,8 +7,8 @@
 import { expect, type Locator, type Page } from "@playwright/test";
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { newPerson, type Person } from "../../support/flows";
-import { mintKindeSession } from "../../support/kinde-session";
+import { newPerson, type Person } from "../../support/people.ts";
+import { mintKindeSession } from "../../support/kinde-session.ts";
 import { e2eTarget, NEEDS_LOCAL_STACK } from "./env";
 import { kindeEventsDelivered } from "./kinde";
 
