@@ -4,21 +4,17 @@
  * Nothing may answer 5xx, the server must stay up, and nothing stored may change.
  */
 import { connect } from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { usersIn } from "../support/database-access.ts";
 import { signInAs } from "../support/sign-in.ts";
 import { overOneConnection } from "../support/http";
-import { startStack, type Stack } from "../support/stack.ts";
+import { useStack } from "../support/use-stack.ts";
 
-let stack: Stack;
+const stack = useStack();
 let validCookies = "";
 beforeAll(async () => {
-  stack = await startStack();
   const { browser } = await signInAs(stack);
   validCookies = await browser.jar.getCookieString(stack.appUrl);
-});
-afterAll(async () => {
-  await stack?.stop();
 });
 
 const ROUTES = [

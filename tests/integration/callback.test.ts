@@ -1,16 +1,10 @@
 /** Every way the Kinde callback can fail ends on a page with a way to try again. */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { linkHref, TestBrowser, textOf, type Page } from "../support/browser";
 import { newPerson, signOut, signUp } from "../support/sign-in.ts";
-import { startStack, type Stack } from "../support/stack.ts";
+import { useStack, withStack } from "../support/use-stack.ts";
 
-let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack();
-});
-afterAll(async () => {
-  await stack?.stop();
-});
+const stack = useStack();
 
 function expectFriendlyPage(page: Page, heading: string) {
   expect(page.status).toBeLessThan(500);
@@ -86,8 +80,7 @@ describe("callback failures", () => {
 
 describe("provider unreachable", () => {
   it("says Kinde could not be reached, and logs what happened without tokens", async () => {
-    const own = await startStack();
-    try {
+    await withStack({}, async (own) => {
       const { browser } = await signUp(own, newPerson());
       await signOut(own, browser);
 
@@ -104,16 +97,13 @@ describe("provider unreachable", () => {
 
       // Public pages still work.
       expect((await browser.get(`${own.appUrl}/`)).status).toBe(200);
-    } finally {
-      await own.stop();
-    }
+    });
   });
 });
 
 describe("sign-ins started at the same moment", () => {
   it("each get their own state, even on a server that has just started", async () => {
-    const cold = await startStack();
-    try {
+    await withStack({}, async (cold) => {
       const browsers = Array.from({ length: 8 }, () => new TestBrowser());
       const pages = await Promise.all(
         browsers.map((browser, i) =>
@@ -127,8 +117,6 @@ describe("sign-ins started at the same moment", () => {
       expect(new Set(pages.map((page) => new URL(page.headers.get("Location")!).searchParams.get("state"))).size).toBe(
         8,
       );
-    } finally {
-      await cold.stop();
-    }
+    });
   });
 });

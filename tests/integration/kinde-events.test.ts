@@ -5,8 +5,8 @@
  * is down lands once it is back; suspension and deletion take effect at the next request.
  * Tests wait on kinde-local's deliveries (webhooksSettled) or on log lines, never on time.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startStack, type Stack } from "../support/stack.ts";
+import { describe, expect, it } from "vitest";
+import { useStack } from "../support/use-stack.ts";
 import { textOf, type TestBrowser } from "../support/browser";
 import { usersIn } from "../support/database-access.ts";
 import { kindeAdmin } from "../support/kinde-session.ts";
@@ -14,13 +14,7 @@ import { newPerson, signIn, signUp, type Person } from "../support/sign-in.ts";
 import { mintKindeTokens } from "../support/kinde-session";
 import { expectSignedOut, replayCookies } from "../support/session";
 
-let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack();
-});
-afterAll(async () => {
-  await stack?.stop();
-});
+const stack = useStack();
 
 interface Row {
   kindeId: string;

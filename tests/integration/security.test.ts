@@ -1,18 +1,12 @@
 /** Response headers, the redirect rule, the SDK's health route, and sign-out as a POST. */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { TestBrowser, textOf } from "../support/browser";
 import { newPerson, signIn, signInAs, signOut, signUp } from "../support/sign-in.ts";
-import { startStack, type Stack } from "../support/stack.ts";
+import { useStack } from "../support/use-stack.ts";
 import { CROSS_SITE_CASES, headersFor } from "../support/cross-site-cases";
 import { kindeEvent, signKindeEvent } from "../support/kinde-webhooks";
 
-let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack();
-});
-afterAll(async () => {
-  await stack?.stop();
-});
+const stack = useStack();
 
 describe("security headers", () => {
   it("sends a nonce-based CSP and the other headers on every page, and the scripts carry the nonce", async () => {

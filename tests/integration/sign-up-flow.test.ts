@@ -2,20 +2,14 @@
  * The product's reason to exist, over HTTP: a person signs up through the (local) Kinde pages,
  * the app stores them, and the dashboard shows what the database holds.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { TestBrowser, textOf } from "../support/browser";
 import { usersIn } from "../support/database-access.ts";
 import { kindeAdmin } from "../support/kinde-session.ts";
 import { newPerson, signIn, signOut, signUp } from "../support/sign-in.ts";
-import { startStack, type Stack } from "../support/stack.ts";
+import { useStack } from "../support/use-stack.ts";
 
-let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack();
-});
-afterAll(async () => {
-  await stack?.stop();
-});
+const stack = useStack();
 
 describe("sign-up and the stored profile", () => {
   it("stores a new user with the names entered on the sign-up page and shows them", async () => {

@@ -4,8 +4,8 @@
  * fast path and after a refresh, and never a refresh with them (app/lib/kinde-tokens.server.ts).
  * The app runs with KINDE_AUDIENCE set, and the local Kinde server knows a second application.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startStack, type Stack } from "../support/stack.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import { useStack } from "../support/use-stack.ts";
 import { TestBrowser, textOf, type Page } from "../support/browser";
 import { usersIn } from "../support/database-access.ts";
 import { newPerson, signUp } from "../support/sign-in.ts";
@@ -27,33 +27,29 @@ const SECOND_APP: OAuthClient = {
   redirectUri: `${OTHER_SITE}/api/auth/kinde_callback`,
 };
 
-let stack: Stack;
+const stack = useStack({
+  env: { KINDE_AUDIENCE: AUDIENCE },
+  // Kinde's webhooks would store the people these tests create at Kinde (user.created) and
+  // those who sign in to the other application (user.authenticated): what is checked here is
+  // that the tokens store and sign in nobody.
+  webhooks: false,
+  kindeApplications: [
+    {
+      name: "Another app of the same business",
+      clientId: SECOND_APP.clientId,
+      clientSecret: SECOND_APP.clientSecret,
+      callbackUrls: [SECOND_APP.redirectUri],
+      logoutUrls: [OTHER_SITE],
+    },
+  ],
+});
 let thisApp: OAuthClient;
-beforeAll(async () => {
-  stack = await startStack({
-    env: { KINDE_AUDIENCE: AUDIENCE },
-    // Kinde's webhooks would store the people these tests create at Kinde (user.created) and
-    // those who sign in to the other application (user.authenticated): what is checked here is
-    // that the tokens store and sign in nobody.
-    webhooks: false,
-    kindeApplications: [
-      {
-        name: "Another app of the same business",
-        clientId: SECOND_APP.clientId,
-        clientSecret: SECOND_APP.clientSecret,
-        callbackUrls: [SECOND_APP.redirectUri],
-        logoutUrls: [OTHER_SITE],
-      },
-    ],
-  });
+beforeAll(() => {
   thisApp = {
     clientId: TEST_CLIENT_ID,
     clientSecret: TEST_CLIENT_SECRET,
     redirectUri: `${stack.appUrl}/kinde-auth/callback`,
   };
-});
-afterAll(async () => {
-  await stack?.stop();
 });
 
 /** A browser holding exactly these Kinde cookies. */

@@ -1,18 +1,12 @@
 /** Token refresh, a failed refresh, and tokens Kinde did not sign. */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { TestBrowser, textOf } from "../support/browser";
 import { newPerson, signUp } from "../support/sign-in.ts";
 import { setCookieNames } from "../support/http";
-import { startStack, type Stack } from "../support/stack.ts";
+import { useStack } from "../support/use-stack.ts";
 import { decodeJwt, expired, signWithKindeKey, signWithOtherKey, unsigned } from "../support/tokens";
 
-let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack();
-});
-afterAll(async () => {
-  await stack?.stop();
-});
+const stack = useStack();
 
 async function signedIn() {
   const person = newPerson();

@@ -10,21 +10,16 @@ import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { kindeAdmin } from "../support/kinde-session.ts";
 import { newPerson, signUp } from "../support/sign-in.ts";
 import { deleteKindeUser } from "../support/kinde-webhooks";
-import { startStack, type Stack } from "../support/stack.ts";
+import type { Stack } from "../support/stack.ts";
+import { useStack } from "../support/use-stack.ts";
 import { appEnv, TEST_CLIENT_ID, TEST_CLIENT_SECRET } from "../support/test-env";
 
-let stack: Stack;
-beforeAll(async () => {
-  // The drift users:sync exists for: changes at Kinde the app never heard of.
-  stack = await startStack({ webhooks: false });
-});
-afterAll(async () => {
-  await stack?.stop();
-});
+// The drift users:sync exists for: changes at Kinde the app never heard of.
+const stack = useStack({ webhooks: false });
 
 /** package.json's users:sync script, run without npm (its command is `tsx <file>`). */
 function runSync(args: string[] = [], env: Record<string, string> = {}, target: Stack = stack) {
@@ -172,13 +167,7 @@ describe("npm run users:sync", () => {
 
 describe("npm run users:sync with 1,200 users at Kinde", () => {
   const COUNT = 1_200;
-  let big: Stack;
-  beforeAll(async () => {
-    big = await startStack({ webhooks: false });
-  });
-  afterAll(async () => {
-    await big?.stop();
-  });
+  const big = useStack({ webhooks: false });
 
   /** Kinde's whole list, page by page (next_token), as its Management API gives it. */
   async function allKindeUsers(target: Stack) {

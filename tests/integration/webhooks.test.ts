@@ -3,22 +3,16 @@
  * server's key, forged and malformed deliveries, exactly-once, ordering, and what a suspension
  * or a deletion at Kinde does to a person who is signed in.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { TestBrowser, textOf } from "../support/browser";
 import { timeOf, usersIn } from "../support/database-access.ts";
 import { newPerson, signUp } from "../support/sign-in.ts";
 import { deleteKindeUser, deliverWebhook, kindeEvent, sendKindeEvent, signKindeEvent } from "../support/kinde-webhooks";
-import { startStack, type Stack } from "../support/stack.ts";
+import { useStack } from "../support/use-stack.ts";
 import { expectSignedOut, replayCookies } from "../support/session";
 import { decodeJwt, signWithKindeKey, signWithOtherKey, unsigned } from "../support/tokens";
 
-let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack();
-});
-afterAll(async () => {
-  await stack?.stop();
-});
+const stack = useStack();
 
 async function storedState() {
   return {
