@@ -67,29 +67,22 @@ describe("redirect targets", () => {
     "javascript:alert(1)",
   ];
 
-  it.each(hostile)("ends a sign-in that asked for returnTo=%j on the dashboard", async (returnTo) => {
+  /** Where a returning person lands after a sign-in started with `returnTo`. */
+  async function signInReturningTo(returnTo: string) {
     const person = newPerson();
     await signUp(stack, person).then(({ browser }) => signOut(stack, browser));
-    const { page } = await signIn(
-      stack,
-      person,
-      new TestBrowser(),
-      `/kinde-auth/login?returnTo=${encodeURIComponent(returnTo)}`,
-    );
+    const start = `/kinde-auth/login?returnTo=${encodeURIComponent(returnTo)}`;
+    return (await signIn(stack, person, new TestBrowser(), start)).page;
+  }
+
+  it.each(hostile)("ends a sign-in that asked for returnTo=%j on the dashboard", async (returnTo) => {
+    const page = await signInReturningTo(returnTo);
     expect(page.url).toBe(`${stack.appUrl}/dashboard`);
     expect(page.chain.every((url) => url.startsWith(stack.appUrl) || url.startsWith(stack.issuerUrl))).toBe(true);
   });
 
   it("follows a same-site returnTo after sign-in", async () => {
-    const person = newPerson();
-    await signUp(stack, person).then(({ browser }) => signOut(stack, browser));
-    const { page } = await signIn(
-      stack,
-      person,
-      new TestBrowser(),
-      `/kinde-auth/login?returnTo=${encodeURIComponent("/account/delete")}`,
-    );
-    expect(page.url).toBe(`${stack.appUrl}/account/delete`);
+    expect((await signInReturningTo("/account/delete")).url).toBe(`${stack.appUrl}/account/delete`);
   });
 
   it.each(hostile)("never lets /auth/success redirect off-site for returnTo=%j", async (returnTo) => {
