@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { usersIn } from "../support/database-access.ts";
 import { signInAs } from "../support/sign-in.ts";
 import { overOneConnection } from "../support/http";
+import { inParallel } from "../support/parallel.ts";
 import { useStack } from "../support/use-stack.ts";
 
 const stack = useStack();
@@ -115,13 +116,6 @@ function sendRaw(requestLine: Buffer, base = stack.appUrl): Promise<Outcome> {
   });
 }
 
-async function inBatches<T>(tasks: (() => Promise<T>)[], size: number): Promise<T[]> {
-  const results: T[] = [];
-  for (let i = 0; i < tasks.length; i += size)
-    results.push(...(await Promise.all(tasks.slice(i, i + size).map((task) => task()))));
-  return results;
-}
-
 describe("malformed requests", () => {
   it("never get a 5xx, never crash the server, and change nothing stored", async () => {
     // /auth/success with a valid session is a real sign-in even with a junk query string, so
@@ -172,7 +166,7 @@ describe("malformed requests", () => {
     }
 
     expect(tasks.length).toBeGreaterThanOrEqual(1000);
-    const outcomes = await inBatches(tasks, 16);
+    const outcomes = await inParallel(tasks, 16, (task) => task());
     const failures = outcomes.filter((outcome) => !(outcome.status >= 200 && outcome.status < 500));
     expect(failures).toEqual([]);
     console.info(`[bad-input] ${outcomes.length} malformed requests, ${failures.length} answered 5xx or not at all`);
@@ -284,7 +278,7 @@ describe("malformed requests to the local Kinde server", () => {
     }
 
     expect(tasks.length).toBeGreaterThanOrEqual(1000);
-    const outcomes = await inBatches(tasks, 16);
+    const outcomes = await inParallel(tasks, 16, (task) => task());
     const failures = outcomes.filter((outcome) => !(outcome.status >= 200 && outcome.status < 500));
     expect(failures).toEqual([]);
     console.info(

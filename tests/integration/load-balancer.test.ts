@@ -8,6 +8,7 @@ import { TestBrowser, textOf, type Page } from "../support/browser";
 import { newPerson, signUp, type Person } from "../support/sign-in.ts";
 import { deliverWebhook, kindeEvent, signKindeEvent } from "../support/kinde-webhooks";
 import { usersIn } from "../support/database-access.ts";
+import { inParallel } from "../support/parallel.ts";
 import { useStack } from "../support/use-stack.ts";
 import { sharedPostgres, startPostgres, type PostgresServer } from "../support/postgres";
 
@@ -47,26 +48,6 @@ async function countedLogs(since: () => string[], pattern: RegExp, total: number
 }
 
 const signedUp = (page: Page) => page.status === 200 && page.url === `${stack.appUrl}/dashboard`;
-
-/** Runs `task` `total` times, `concurrency` at a time; calls `onResult` with each outcome. */
-async function inParallel<T>(
-  total: number,
-  concurrency: number,
-  task: (index: number) => Promise<T>,
-  onResult: (result: T | Error, index: number) => void = () => {},
-): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < total) {
-      const index = next++;
-      onResult(
-        await task(index).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
-        index,
-      );
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-}
 
 /** Resolves once `condition()` holds, checking after each of `events`; rejects after `timeoutMs`. */
 function waitUntil(
@@ -199,9 +180,10 @@ describe("two instances behind HAProxy on one PostgreSQL database", () => {
     let stopLoad = false;
     // Four browsers asking for the dashboard as fast as they get answers, until told to stop
     // (bounded by a count as well).
-    const load = inParallel(20_000, 4, async () => {
+    const load = inParallel(Array.from({ length: 20_000 }), 4, async () => {
       if (stopLoad) return;
-      const page = await browser.get(`${stack.appUrl}/dashboard`);
+      const page = await browser.get(`${stack.appUrl}/dashboard`).catch(() => undefined);
+      if (!page) return;
       statuses.push(page.status);
       for (const listener of listeners) listener();
     });
@@ -261,17 +243,16 @@ describe("two instances behind HAProxy on one PostgreSQL database", () => {
     const outcomes = new Map<Person, Page | Error>();
     let killed: Promise<number | null> | undefined;
     let afterKill = 0;
-    await inParallel(
-      people.length,
-      8,
-      (index) => signUp(stack, people[index]!).then(({ page }) => page),
-      (result, index) => {
-        outcomes.set(people[index]!, result);
-        if (killed && result instanceof Error === false && signedUp(result)) afterKill++;
-        // Once a quarter have signed up, the second instance dies without warning.
-        if (!killed && outcomes.size >= people.length / 4) killed = stack.apps[1]!.stop("SIGKILL");
-      },
-    );
+    await inParallel(people, 8, async (person) => {
+      const result = await signUp(stack, person).then(
+        ({ page }) => page,
+        (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
+      );
+      outcomes.set(person, result);
+      if (killed && result instanceof Error === false && signedUp(result)) afterKill++;
+      // Once a quarter have signed up, the second instance dies without warning.
+      if (!killed && outcomes.size >= people.length / 4) killed = stack.apps[1]!.stop("SIGKILL");
+    });
     expect(await killed).toBeNull();
     expect(stack.apps[1]!.child.signalCode).toBe("SIGKILL");
 

@@ -16,7 +16,8 @@ import { newPerson, signUp } from "../support/sign-in.ts";
 import { deleteKindeUser } from "../support/kinde-webhooks";
 import type { Stack } from "../support/stack.ts";
 import { useStack } from "../support/use-stack.ts";
-import { appEnv, TEST_CLIENT_ID, TEST_CLIENT_SECRET } from "../support/test-env";
+import { inParallel } from "../support/parallel.ts";
+import { appEnv } from "../support/test-env";
 
 // The drift users:sync exists for: changes at Kinde the app never heard of.
 const stack = useStack({ webhooks: false });
@@ -58,17 +59,6 @@ const table = (target: Stack = stack) =>
   target.database.query<Row & Record<string, unknown>>("SELECT * FROM User ORDER BY id");
 const tombstones = (target: Stack = stack) =>
   target.database.query<{ kindeId: string }>("SELECT kindeId FROM DeletedKindeIdentity");
-
-/** Kinde's own list, through its Management API. */
-async function kindeUsers() {
-  const response = await fetch(`${stack.issuerUrl}/api/v1/users?page_size=500`, {
-    headers: { Authorization: `Bearer ${await managementToken(stack)}` },
-  });
-  const { users } = (await response.json()) as {
-    users: { id: string; email: string; first_name: string | null; last_name: string | null }[];
-  };
-  return users;
-}
 
 async function closedPort(): Promise<number> {
   const server = createServer();
@@ -116,7 +106,7 @@ describe("npm run users:sync", () => {
     expect(first.stdout).toMatch(/1 created, 2 updated, \d+ unchanged, 1 tombstoned/);
 
     // The table now matches Kinde, except the name the person owns.
-    const kinde = await kindeUsers();
+    const kinde = await (await kindeAdmin(stack)).listUsers();
     const stored = await table();
     expect(stored.map((user) => user.kindeId).sort()).toEqual(kinde.map((user) => user.id).sort());
     for (const user of kinde) {
@@ -169,27 +159,9 @@ describe("npm run users:sync with 1,200 users at Kinde", () => {
   const COUNT = 1_200;
   const big = useStack({ webhooks: false });
 
-  /** Kinde's whole list, page by page (next_token), as its Management API gives it. */
-  async function allKindeUsers(target: Stack) {
-    const token = await managementToken(target);
-    const users: KindeListedUser[] = [];
-    let next: string | null = null;
-    do {
-      const query = new URLSearchParams({ page_size: "500", ...(next ? { next_token: next } : {}) });
-      const response = await fetch(`${target.issuerUrl}/api/v1/users?${query}`, {
-        headers: { Authorization: `Bearer ${token}` },
-      });
-      expect(response.status).toBe(200);
-      const page = (await response.json()) as { users: KindeListedUser[]; next_token: string | null };
-      users.push(...page.users);
-      next = page.next_token;
-    } while (next);
-    return users;
-  }
-
   /** Every row against Kinde's list: the same set of ids, and each field as Kinde has it. */
   async function expectTableToMatchKinde() {
-    const kinde = await allKindeUsers(big);
+    const kinde = await (await kindeAdmin(big)).listUsers();
     const stored = await table(big);
     expect(stored).toHaveLength(kinde.length);
     expect(new Set(stored.map((row) => row.kindeId))).toEqual(new Set(kinde.map((user) => user.id)));
@@ -260,39 +232,3 @@ describe("npm run users:sync with 1,200 users at Kinde", () => {
     expect((await tombstones(big)).map((row) => row.kindeId).sort()).toEqual([ids[10]!, ids[11]!].sort());
   }, 180_000);
 });
-
-interface KindeListedUser {
-  id: string;
-  email: string;
-  first_name: string | null;
-  last_name: string | null;
-  picture: string | null;
-  is_suspended: boolean;
-}
-
-async function managementToken(target: Stack): Promise<string> {
-  const response = await fetch(`${target.issuerUrl}/oauth2/token`, {
-    method: "POST",
-    body: new URLSearchParams({
-      grant_type: "client_credentials",
-      client_id: TEST_CLIENT_ID,
-      client_secret: TEST_CLIENT_SECRET,
-      audience: `${target.issuerUrl}/api`,
-    }),
-  });
-  return ((await response.json()) as { access_token: string }).access_token;
-}
-
-/** `task` for every item, at most `width` at a time; results in order. */
-async function inParallel<T, R>(items: T[], width: number, task: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await task(items[index]!);
-    }
-  };
-  await Promise.all(Array.from({ length: width }, worker));
-  return results;
-}

@@ -71,8 +71,31 @@ export async function kindeAdmin(target: Pick<KindeTarget, "issuerUrl">) {
     async deleteUser(id: string): Promise<void> {
       await call("DELETE", userPath(id));
     },
+    /** GET /api/v1/users page by page (next_token): Kinde's whole list. */
+    async listUsers(): Promise<KindeListedUser[]> {
+      const users: KindeListedUser[] = [];
+      let next: string | null = null;
+      do {
+        const query = new URLSearchParams({ page_size: "500", ...(next ? { next_token: next } : {}) });
+        const page = (await call("GET", `/api/v1/users?${query}`)) as ListPage;
+        users.push(...page.users);
+        next = page.next_token;
+      } while (next);
+      return users;
+    },
   };
 }
+
+export interface KindeListedUser {
+  id: string;
+  email: string;
+  first_name: string | null;
+  last_name: string | null;
+  picture: string | null;
+  is_suspended: boolean;
+}
+
+type ListPage = { users: KindeListedUser[]; next_token: string | null };
 
 export interface MintOptions {
   clientId?: string;
