@@ -1,6 +1,7 @@
 /** Every way the Kinde callback can fail ends on a page with a way to try again. */
 import { describe, expect, it } from "vitest";
 import { linkHref, TestBrowser, textOf, type Page } from "../support/browser";
+import { kindeFormFields } from "../support/people.ts";
 import { newPerson, signOut, signUp } from "../support/sign-in.ts";
 import { useStack, withStack } from "../support/use-stack.ts";
 
@@ -15,14 +16,17 @@ function expectFriendlyPage(page: Page, heading: string) {
   expect(text).not.toMatch(/\bat \S+\.[jt]s:\d+|Error:/);
 }
 
-/** Starts a sign-in and stops at the callback URL Kinde sends the browser back to. */
-async function callbackUrlFor(browser: TestBrowser, email: string, password: string): Promise<string> {
+/** A person who has signed up and out signs in again, stopped at the callback URL Kinde sends them back to. */
+async function callbackOfASecondSignIn(): Promise<{ browser: TestBrowser; callback: string }> {
+  const person = newPerson();
+  const { browser } = await signUp(stack, person);
+  await signOut(stack, browser);
   const form = await browser.get(`${stack.appUrl}/kinde-auth/login`);
-  const page = await browser.submitForm(form, { p_email: email, p_password: password }, { follow: false });
+  const page = await browser.submitForm(form, kindeFormFields(person, "sign-in"), { follow: false });
   const location = page.headers.get("Location");
   if (!location?.includes("/kinde-auth/callback"))
     throw new Error(`expected a redirect to the callback, got ${page.status} ${location}`);
-  return location;
+  return { browser, callback: location };
 }
 
 describe("callback failures", () => {
@@ -41,10 +45,7 @@ describe("callback failures", () => {
   });
 
   it("refuses a callback whose state does not match this browser's", async () => {
-    const person = newPerson();
-    const { browser } = await signUp(stack, person);
-    await signOut(stack, browser);
-    const callback = await callbackUrlFor(browser, person.email, person.password);
+    const { browser, callback } = await callbackOfASecondSignIn();
     // Another browser (no state cookie), then this browser with a tampered state.
     expectFriendlyPage(await new TestBrowser().get(callback), "That sign-in has expired");
     const tampered = new URL(callback);
@@ -53,10 +54,7 @@ describe("callback failures", () => {
   });
 
   it("refuses a code that was already used, and logs it without the code", async () => {
-    const person = newPerson();
-    const { browser } = await signUp(stack, person);
-    await signOut(stack, browser);
-    const callback = await callbackUrlFor(browser, person.email, person.password);
+    const { browser, callback } = await callbackOfASecondSignIn();
     const state = new URL(callback).searchParams.get("state")!;
     expect((await browser.get(callback)).url).toBe(`${stack.appUrl}/dashboard`);
 
