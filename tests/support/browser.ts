@@ -1,9 +1,5 @@
-/**
- * The one cookie-keeping HTTP client, for tests and the benchmark: keeps cookies like a browser
- * (tough-cookie; one jar for every port of localhost, as browsers do), follows redirects across
- * the app and the Kinde server, and fills in HTML forms by field name. No JavaScript: what it
- * can do, a no-JS user can.
- */
+// The one cookie-keeping HTTP client (one jar for every port of localhost, as browsers do), for tests
+// and the bench. No JavaScript: what it can do, a no-JS user can.
 import { parse, type HTMLElement } from "node-html-parser";
 import { CookieJar } from "tough-cookie";
 
@@ -83,7 +79,6 @@ export class TestBrowser {
     await this.jar.setCookie(`${name}=${value}; Path=/`, url);
   }
 
-  /** The Cookie header this browser would send to `url`. */
   cookieHeader(url: string): Promise<string> {
     return this.jar.getCookieString(url);
   }

@@ -1,11 +1,5 @@
-/**
- * Signing up and in over plain HTTP, the way a browser with JavaScript off does it: for the
- * tests (signUp, signIn, signInAs, signOut: redirects followed, the last page returned) and for
- * the bench (signInFlow: every hop checked and timed).
- *
- * The test helpers return once the local Kinde server's webhooks about the person have reached
- * the app, so nothing a test reads next depends on when those arrive.
- */
+// Signing up and in over HTTP as a browser with JavaScript off: for tests (the last page; they return once
+// Kinde's webhooks about the person reached the app) and for the bench (signInFlow: every hop checked, timed).
 import { TestBrowser, formRequest, type Page } from "./browser.ts";
 import { mintKindeSession } from "./kinde-session.ts";
 import { kindeFormFields, newPerson, type Credentials, type Person } from "./people.ts";
@@ -80,7 +74,6 @@ export class FlowError extends Error {
 
 export interface FlowOptions {
   appUrl: string;
-  /** Seconds per HTTP request. */
   timeout: number;
   /** Accept-Encoding to send; "" or unset asks for no compression ("identity"). */
   acceptEncoding?: string;

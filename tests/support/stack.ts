@@ -1,11 +1,5 @@
-/**
- * A whole stack for a test file, the browser tests or the benchmark: the app as `npm start` (or
- * `npm run dev`) runs it, one instance or several behind HAProxy; a migrated throwaway database
- * (SQLite or PostgreSQL); the local Kinde server in this process (tests can stop it alone and
- * read its key), as the app's own child (as `npm start` runs it), or as a process of its own.
- * As with `npm run dev`, Kinde's webhooks go to the app's /webhooks/kinde. Nothing is shared
- * with other stacks or with the developer's data.
- */
+// A whole stack for tests and the bench: the app (one instance or several behind HAProxy), a throwaway
+// migrated database and the local Kinde server (in this process, the app's child, or its own process).
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -45,10 +39,8 @@ export interface Stack {
   waitForKindeLog: (text: string | RegExp, timeoutMs?: number) => Promise<string>;
   /** Once every webhook delivery held now has been answered 200 by the app, or given up on (in-process Kinde only). */
   webhooksSettled: () => Promise<void>;
-  /** The first instance's output so far (stdout and stderr). */
   appLog: () => string;
   waitForLog: (text: string | RegExp, timeoutMs?: number) => Promise<string>;
-  /** Stops everything and removes the stack's files. */
   stop: () => Promise<void>;
   stopApp: (signal?: NodeJS.Signals) => Promise<number | null>;
   /** Starts the first instance again: the same command, environment, port and database. */
@@ -57,7 +49,6 @@ export interface Stack {
   readonly app: AppProcess;
   readonly apps: AppProcess[];
   balancer?: Haproxy;
-  /** When `kinde` is `separate`. */
   kindeProcess?: KindeChild;
 }
 
