@@ -1,7 +1,4 @@
-/**
- * Signing up, out and in through the local Kinde server's pages, and what the database holds
- * afterwards. Every test has a person of its own.
- */
+// Signing up, out and in through the local Kinde server's pages, and what the database holds afterwards.
 import { fillSignIn, fillSignUp, newPerson, signIn, signOut, signUp, appPath } from "./support/auth-steps";
 import { onlyUserWithEmail, timeOf, usersWithKindeId } from "./support/db";
 import { expect, test } from "./support/test";

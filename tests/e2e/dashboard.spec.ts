@@ -1,7 +1,4 @@
-/**
- * The dashboard as the setup project's user, reusing its saved browser state: no sign-in
- * in these tests, and nothing in them changes the user.
- */
+// The dashboard as the setup project's user (its saved state); nothing here changes the user.
 import { STORAGE_STATE } from "./support/env";
 import { appPath } from "./support/auth-steps";
 import { expect, test } from "./support/test";

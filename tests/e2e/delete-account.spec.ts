@@ -1,7 +1,4 @@
-/**
- * Deleting the account, run by both projects (the form is a full-page POST either way:
- * its answer is a redirect through Kinde's logout).
- */
+// Deleting the account, with and without JavaScript (a full-page POST either way, through Kinde's logout).
 import type { Page } from "@playwright/test";
 import { usersWithEmail, onlyUserWithEmail, usersWithKindeId } from "./support/db";
 import { appPath, newPerson, signInAs, signUp, waitForApp } from "./support/auth-steps";

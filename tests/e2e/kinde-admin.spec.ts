@@ -1,9 +1,5 @@
-/**
- * An admin at Kinde suspends or deletes a person who is signed in here. The admin's tool is the
- * local Kinde server's Management API, called with the app's own client credentials
- * (client_credentials, audience <issuer>/api); the app hears through Kinde's webhooks and acts
- * at the person's next navigation. Needs the suite's own stack (its Kinde server and database).
- */
+// An admin at Kinde (its Management API) suspends or deletes a person signed in here; the app hears
+// through Kinde's webhooks and acts at the person's next navigation.
 import { onlyUserWithEmail, queryDatabase, usersWithKindeId } from "./support/db";
 import { fillSignIn, newPerson, signIn, signUp } from "./support/auth-steps";
 import { kindeEventsDelivered, localKindeAdmin } from "./support/kinde";

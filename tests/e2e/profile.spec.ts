@@ -1,8 +1,4 @@
-/**
- * The profile form, run by both projects: `chromium` (Remix submits in the background and
- * shows "Saving…") and `chromium-no-js` (a plain HTML form: full-page POST, redirect, and
- * errors rendered by the server). Also the rule of who owns the name.
- */
+// The profile form with JavaScript (Remix, "Saving…") and without (POST, redirect); and who owns the name.
 import type { Page, Request, Route } from "@playwright/test";
 import { onlyUserWithEmail } from "./support/db";
 import { appPath, fillSignIn, newPerson, signIn, signInAs, signOut, signUp, waitForApp } from "./support/auth-steps";
@@ -51,8 +47,7 @@ test("saves a valid name and shows it", async ({ page, stack, javaScriptEnabled 
   const save = page.getByRole("button", { name: /Save profile|Saving…/ });
   const response = page.waitForResponse((candidate) => candidate.request().method() === "POST");
   if (javaScriptEnabled) {
-    // Submitted by Remix with fetch; while the answer is held back the button shows the
-    // pending state.
+    // Submitted by Remix with fetch: the button shows the pending state while the answer is held.
     const held = await holdProfilePost(page);
     await save.click();
     const request = await held.sent;
@@ -170,11 +165,8 @@ test("a 60-character name given at sign-up is saved unchanged by the profile for
   });
 });
 
-/*
- * The app's rule (app/models/user.server.ts, docs/decisions "who owns the name"): once the
- * person edits their name in the app, sign-ins stop copying Kinde's name over it, even when
- * it changed at Kinde; "Use my name from Kinde again" hands it back to Kinde.
- */
+// Once edited in the app, the name is the person's: sign-ins stop copying Kinde's over it until
+// "Use my name from Kinde again".
 test("an edited name survives the next sign-in; 'Use my name from Kinde again' restores Kinde's", async ({
   page,
   stack,
