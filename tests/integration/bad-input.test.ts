@@ -1,8 +1,4 @@
-/**
- * Over a thousand malformed requests across every route: broken and oversized cookies, huge
- * or invalid query strings, invalid UTF-8, wrong methods, oversized and malformed bodies.
- * Nothing may answer 5xx, the server must stay up, and nothing stored may change.
- */
+// Thousands of malformed requests on every route: nothing answers 5xx, the server stays up, nothing stored changes.
 import { connect } from "node:net";
 import { beforeAll, describe, expect, it } from "vitest";
 import { usersIn } from "../support/database-access.ts";

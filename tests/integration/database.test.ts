@@ -1,8 +1,4 @@
-/**
- * The database under concurrency and faults, on SQLite and on PostgreSQL (the run's throwaway
- * server, tests/support/postgres.ts): parallel sign-ins, a burst of sign-ups, a webhook delivered many
- * times at once, /healthz, and a database that cannot be written or reached.
- */
+// The database under concurrency and faults, on SQLite and PostgreSQL: parallel sign-ins, bursts, /healthz, outages.
 import Database from "better-sqlite3";
 import { parse } from "node-html-parser";
 import { randomBytes } from "node:crypto";

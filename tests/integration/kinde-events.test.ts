@@ -1,10 +1,5 @@
-/**
- * What the local Kinde server's own webhooks do to the app, end to end over HTTP: the stack
- * wires them as `npm run dev` does. Changes made at "Kinde" (its account page, its Management
- * API) reach a signed-in person's dashboard without a new sign-in; an event sent while the app
- * is down lands once it is back; suspension and deletion take effect at the next request.
- * Tests wait on kinde-local's deliveries (webhooksSettled) or on log lines, never on time.
- */
+// The local Kinde server's own webhooks, wired as `npm run dev` does: changes at Kinde reach a signed-in
+// person without a new sign-in; an event sent while the app is down lands once it is back.
 import { describe, expect, it } from "vitest";
 import { useStack } from "../support/use-stack.ts";
 import { textOf, type TestBrowser } from "../support/browser";

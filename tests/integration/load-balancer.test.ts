@@ -1,8 +1,4 @@
-/**
- * Two app instances behind HAProxy (round robin, health checks on /healthz, retries on the
- * other instance), sharing one PostgreSQL database and nothing else. The PostgreSQL server is
- * this file's own (a copy of the run's cluster), so it can be stopped and started again.
- */
+// Two instances behind HAProxy on one PostgreSQL database, this file's own so it can be stopped and started.
 import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } from "vitest";
 import { TestBrowser, textOf, type Page } from "../support/browser";
 import { newPerson, signUp, type Person } from "../support/sign-in.ts";

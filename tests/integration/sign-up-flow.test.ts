@@ -1,7 +1,4 @@
-/**
- * The product's reason to exist, over HTTP: a person signs up through the (local) Kinde pages,
- * the app stores them, and the dashboard shows what the database holds.
- */
+// A person signs up through the (local) Kinde pages, the app stores them, the dashboard shows the row.
 import { describe, expect, it } from "vitest";
 import { TestBrowser, textOf } from "../support/browser";
 import { usersIn } from "../support/database-access.ts";

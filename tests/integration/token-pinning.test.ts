@@ -1,9 +1,4 @@
-/**
- * Tokens that Kinde signed, but not for this application: another application of the same
- * Kinde business, another issuer, another API. They mean "signed out" (cookies expired), on the
- * fast path and after a refresh, and never a refresh with them (app/lib/kinde-tokens.server.ts).
- * The app runs with KINDE_AUDIENCE set, and the local Kinde server knows a second application.
- */
+// Tokens Kinde signed for another application, issuer or API mean "signed out", before and after a refresh.
 import { beforeAll, describe, expect, it } from "vitest";
 import { useStack } from "../support/use-stack.ts";
 import { TestBrowser, textOf, type Page } from "../support/browser";

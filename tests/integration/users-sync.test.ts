@@ -1,11 +1,5 @@
-/**
- * `npm run users:sync` as a person runs it, against the local Kinde server (started in this
- * process by the stack) and the stack's database: the table ends matching Kinde's user list,
- * a second run changes nothing, a dry run writes nothing, bad configuration is one line; and
- * 1,200 users made through the Management API, listed under a tiny rate limit.
- *
- * Webhooks are off here: users:sync is for what the app never heard of.
- */
+// `npm run users:sync` against the stack (webhooks off: it is for what the app never heard of), and 1,200
+// users listed under a tiny rate limit.
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -19,7 +13,6 @@ import { useStack } from "../support/use-stack.ts";
 import { inParallel } from "../support/parallel.ts";
 import { appEnv } from "../support/test-env";
 
-// The drift users:sync exists for: changes at Kinde the app never heard of.
 const stack = useStack({ webhooks: false });
 
 /** package.json's users:sync script, run without npm (its command is `tsx <file>`). */

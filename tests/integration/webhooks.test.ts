@@ -1,8 +1,4 @@
-/**
- * Kinde's webhooks over HTTP, against the production build: events signed with the local Kinde
- * server's key, forged and malformed deliveries, exactly-once, ordering, and what a suspension
- * or a deletion at Kinde does to a person who is signed in.
- */
+// Kinde's webhooks over HTTP: forged and malformed deliveries, exactly once, ordering, suspension, deletion.
 import { describe, expect, it } from "vitest";
 import { TestBrowser, textOf } from "../support/browser";
 import { timeOf, usersIn } from "../support/database-access.ts";
