@@ -48,12 +48,9 @@ beforeAll(() => {
 });
 
 /** A browser holding exactly these Kinde cookies. */
-async function browserWith(cookies: { access: string; id: string; refresh?: string }): Promise<TestBrowser> {
-  const browser = new TestBrowser();
-  await browser.setCookie(stack.appUrl, "access_token", cookies.access);
-  await browser.setCookie(stack.appUrl, "id_token", cookies.id);
-  if (cookies.refresh) await browser.setCookie(stack.appUrl, "refresh_token", cookies.refresh);
-  return browser;
+function browserWith(cookies: { access: string; id: string; refresh?: string }): Promise<TestBrowser> {
+  const { access: access_token, id: id_token, refresh: refresh_token } = cookies;
+  return new TestBrowser().setCookies(stack.appUrl, { access_token, id_token, refresh_token });
 }
 
 /** Sent to sign in, every Kinde cookie the browser sent expired, no new token handed out. */

@@ -64,13 +64,11 @@ describe("tokens Kinde did not sign", () => {
   ];
 
   it.each(forgeries)("treats tokens %s as signed out", async (_, forge) => {
-    const { browser, accessToken, idToken } = await signedIn();
-    const access = decodeJwt(accessToken);
-    const id = decodeJwt(idToken);
-    const jar = new TestBrowser();
-    await jar.setCookie(stack.appUrl, "access_token", await forge({ ...access, permissions: ["read:users"] }, "kid"));
-    await jar.setCookie(stack.appUrl, "id_token", await forge(id, "kid"));
-    void browser;
+    const { accessToken, idToken } = await signedIn();
+    const jar = await new TestBrowser().setCookies(stack.appUrl, {
+      access_token: await forge({ ...decodeJwt(accessToken), permissions: ["read:users"] }, "kid"),
+      id_token: await forge(decodeJwt(idToken), "kid"),
+    });
     for (const path of ["/dashboard", "/members", "/auth/success"]) {
       const page = await jar.get(`${stack.appUrl}${path}`, { follow: false });
       expect(page.status, path).toBe(302);

@@ -79,6 +79,13 @@ export class TestBrowser {
     await this.jar.setCookie(`${name}=${value}; Path=/`, url);
   }
 
+  /** Sets every cookie of `cookies` that has a value; this browser, for chaining. */
+  async setCookies(url: string, cookies: Record<string, string | undefined>): Promise<this> {
+    for (const [name, value] of Object.entries(cookies))
+      if (value !== undefined) await this.setCookie(url, name, value);
+    return this;
+  }
+
   cookieHeader(url: string): Promise<string> {
     return this.jar.getCookieString(url);
   }
