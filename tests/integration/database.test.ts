@@ -125,7 +125,7 @@ describe.each<DatabaseProvider>(["sqlite", "postgresql"])("on %s", (provider) =>
   });
 
   describe("the signed-in page", () => {
-    it("shows the row as the database holds it, with its dates in UTC", async () => {
+    it("shows the row as the database holds it, not what Kinde says, with its dates in UTC", async () => {
       const { browser, person } = await signInAs(stack);
       // As a SQL shell would write them: SQLite's CURRENT_TIMESTAMP format and an ISO string.
       await stack.database.run(
@@ -141,6 +141,7 @@ describe.each<DatabaseProvider>(["sqlite", "postgresql"])("on %s", (provider) =>
       const shown = (testId: string) => html.querySelector(`[data-testid="${testId}"]`)?.text.trim();
       expect(shown("first-name")).toBe("Grace");
       expect(shown("last-name")).toBe("Not set");
+      expect(textOf(page.html)).not.toContain(person.lastName);
       expect(shown("email")).toBe(person.email);
       expect(shown("last-sign-in")).toBe("Feb 3, 2026, 4:05 AM UTC");
       expect(html.querySelector("time")?.getAttribute("datetime")).toBe("2026-01-02T03:04:05.000Z");

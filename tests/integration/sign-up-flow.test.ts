@@ -42,22 +42,6 @@ describe("sign-up and the stored profile", () => {
     expect(Date.parse(String(after[0]!.lastSignInAt))).toBeGreaterThan(Date.parse(String(before!.lastSignInAt)));
   });
 
-  it("renders what the database holds, not what Kinde says", async () => {
-    const person = newPerson({ firstName: "Katherine", lastName: "Johnson" });
-    const { browser } = await signUp(stack, person);
-    await stack.database.run(
-      "UPDATE User SET firstName = ?, lastName = ? WHERE email = ?",
-      "Dorothy",
-      "Vaughan",
-      person.email,
-    );
-
-    const page = await browser.get(`${stack.appUrl}/dashboard`);
-    expect(page.status).toBe(200);
-    expect(textOf(page.html)).toContain("Dorothy Vaughan");
-    expect(textOf(page.html)).not.toContain("Katherine");
-  });
-
   it("sends a signed-out visitor to sign-in and back to the dashboard afterwards", async () => {
     const person = newPerson();
     const { browser } = await signUp(stack, person);
