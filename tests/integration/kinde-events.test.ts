@@ -3,33 +3,14 @@
 import { describe, expect, it } from "vitest";
 import { useStack } from "../support/use-stack.ts";
 import { textOf, type TestBrowser } from "../support/browser";
-import { usersIn } from "../support/database-access.ts";
-import { kindeAdmin } from "../support/kinde-session.ts";
-import { newPerson, signIn, signUp, type Person } from "../support/sign-in.ts";
-import { mintKindeTokens } from "../support/kinde-session";
+import { userWithKindeId } from "../support/database-access.ts";
+import { kindeAdmin, mintKindeTokens } from "../support/kinde-session.ts";
+import { signIn, signUpNewPerson } from "../support/sign-in.ts";
 import { expectSignedOut, replayCookies } from "../support/session";
 
 const stack = useStack();
 
-interface Row {
-  kindeId: string;
-  firstName: string | null;
-  lastName: string | null;
-  suspendedAt: number | string | null;
-  kindeSyncedFrom: string | null;
-}
-
-const rowOf = async (kindeId: string) =>
-  (await stack.database.query<Row>("SELECT * FROM User WHERE kindeId = ?", kindeId))[0];
-
-async function signedUp(): Promise<{ person: Person; browser: TestBrowser; kindeId: string }> {
-  const person = newPerson();
-  const { browser, page } = await signUp(stack, person);
-  expect(page.url).toBe(`${stack.appUrl}/dashboard`);
-  const row = (await usersIn(stack.database)).find((user) => user.email === person.email);
-  if (!row) throw new Error("sign-up stored no row");
-  return { person, browser, kindeId: row.kindeId };
-}
+const rowOf = (kindeId: string) => userWithKindeId(stack.database, kindeId);
 
 /** The dashboard as the person sees it now, checking they did not pass through a sign-in. */
 async function dashboardText(browser: TestBrowser): Promise<string> {
@@ -43,7 +24,7 @@ const appliedLine = (type: string) => new RegExp(`\\[webhook\\] ${type.replace("
 
 describe("a name changed at Kinde", () => {
   it("on the local server's account page appears on the dashboard without signing in again", async () => {
-    const { browser, kindeId } = await signedUp();
+    const { browser, kindeId } = await signUpNewPerson(stack);
     const idToken = await browser.cookie(stack.appUrl, "id_token");
 
     // The same browser is signed in at the local Kinde server too (one cookie jar for localhost).
@@ -64,7 +45,7 @@ describe("a name changed at Kinde", () => {
   });
 
   it("through the Management API (PATCH /api/v1/user) appears on the dashboard without signing in again", async () => {
-    const { browser, kindeId } = await signedUp();
+    const { browser, kindeId } = await signUpNewPerson(stack);
     await (await kindeAdmin(stack)).updateUser(kindeId, { given_name: "Patched", family_name: "By-Admin" });
     await stack.webhooksSettled();
 
@@ -75,7 +56,7 @@ describe("a name changed at Kinde", () => {
 
 describe("the app down while Kinde sends an event", () => {
   it("gets the change once it is back, on the same database and port", async () => {
-    const { person, browser, kindeId } = await signedUp();
+    const { person, browser, kindeId } = await signUpNewPerson(stack);
     expect(await stack.stopApp()).toBe(0);
     let eventId: string;
     try {
@@ -101,7 +82,7 @@ describe("the app down while Kinde sends an event", () => {
 
 describe("an admin suspending a person at Kinde", () => {
   it("signs them out at their next request, Kinde refuses their sign-in, and lifting it lets them back in", async () => {
-    const { person, browser, kindeId } = await signedUp();
+    const { person, browser, kindeId } = await signUpNewPerson(stack);
     const admin = await kindeAdmin(stack);
 
     await admin.updateUser(kindeId, { is_suspended: true });
@@ -131,7 +112,7 @@ describe("an admin suspending a person at Kinde", () => {
 
 describe("an admin deleting a person at Kinde", () => {
   it("signs them out, deletes the row, keeps a tombstone, and no old cookie brings the row back", async () => {
-    const { person, browser, kindeId } = await signedUp();
+    const { person, browser, kindeId } = await signUpNewPerson(stack);
     const cookies = await browser.cookieHeader(stack.appUrl);
 
     await (await kindeAdmin(stack)).deleteUser(kindeId);
@@ -163,7 +144,7 @@ describe("an admin deleting a person at Kinde", () => {
 
 describe("a person who deleted their account in the app", () => {
   it("stays deleted while Kinde tells the app about them, and comes back with a new profile when they sign in", async () => {
-    const { person, browser, kindeId } = await signedUp();
+    const { person, browser, kindeId } = await signUpNewPerson(stack);
     // Another browser of theirs, signed in a minute before they delete the account.
     const { accessToken, idToken } = await mintKindeTokens(stack, { ...person, id: kindeId }, { issuedSecondsAgo: 60 });
     const confirm = await browser.get(`${stack.appUrl}/account/delete`);

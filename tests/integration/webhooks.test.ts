@@ -1,8 +1,8 @@
 // Kinde's webhooks over HTTP: forged and malformed deliveries, exactly once, ordering, suspension, deletion.
 import { describe, expect, it } from "vitest";
 import { TestBrowser, textOf } from "../support/browser";
-import { timeOf, usersIn } from "../support/database-access.ts";
-import { newPerson, signUp } from "../support/sign-in.ts";
+import { timeOf, usersIn, userWithKindeId } from "../support/database-access.ts";
+import { signUp, signUpNewPerson } from "../support/sign-in.ts";
 import { deleteKindeUser, deliverWebhook, kindeEvent, sendKindeEvent, signKindeEvent } from "../support/kinde-webhooks";
 import { useStack } from "../support/use-stack.ts";
 import { expectSignedOut, replayCookies } from "../support/session";
@@ -18,17 +18,7 @@ async function storedState() {
   };
 }
 
-interface SyncedRow {
-  kindeId: string;
-  firstName: string | null;
-  suspendedAt: number | string | null;
-  kindeSyncedAt: number | string | null;
-  kindeSyncedFrom: string | null;
-}
-
-async function rowOf(kindeId: string): Promise<SyncedRow | undefined> {
-  return (await stack.database.query<SyncedRow>("SELECT * FROM User WHERE kindeId = ?", kindeId))[0];
-}
+const rowOf = (kindeId: string) => userWithKindeId(stack.database, kindeId);
 
 /**
  * A moment just after everything the row holds from Kinde: its sign-in (the ID token's `iat`,
@@ -39,17 +29,9 @@ async function justAfterStoredNews(kindeId: string, idTokenIssuedAt: number): Pr
   return new Date(Math.max(idTokenIssuedAt, synced === null ? 0 : timeOf(synced)) + 1);
 }
 
-async function signedUpPerson() {
-  const person = newPerson();
-  const { browser } = await signUp(stack, person);
-  const row = (await usersIn(stack.database)).find((user) => user.email === person.email);
-  if (!row) throw new Error("sign-up stored no row");
-  return { person, browser, kindeId: row.kindeId };
-}
-
 describe("forged and malformed deliveries", () => {
   it("refuses each with a 4xx and changes nothing stored", async () => {
-    const { kindeId } = await signedUpPerson();
+    const { kindeId } = await signUpNewPerson(stack);
     const genuine = kindeEvent("user.updated", { id: kindeId, first_name: "Mallory" });
     const valid = await signKindeEvent(stack, genuine);
     const [header, payload, signature] = valid.split(".");
@@ -120,7 +102,7 @@ function decodeJwtHeaderKid(token: string): string {
 
 describe("exactly once, in any order", () => {
   it("applies one event delivered three times, two of them at the same moment, once", async () => {
-    const { kindeId, browser } = await signedUpPerson();
+    const { kindeId, browser } = await signUpNewPerson(stack);
     const token = await signKindeEvent(stack, kindeEvent("user.updated", { id: kindeId, first_name: "Once" }));
     const first = await deliverWebhook(stack, token);
     const concurrent = await Promise.all([deliverWebhook(stack, token), deliverWebhook(stack, token)]);
@@ -140,7 +122,7 @@ describe("exactly once, in any order", () => {
   });
 
   it("keeps the newer data when an older update arrives after it", async () => {
-    const { kindeId, browser } = await signedUpPerson();
+    const { kindeId, browser } = await signUpNewPerson(stack);
     const now = Date.now();
     await sendKindeEvent(stack, "user.updated", { id: kindeId, first_name: "Newer" }, { timestamp: new Date(now) });
     const older = await sendKindeEvent(
@@ -157,7 +139,7 @@ describe("exactly once, in any order", () => {
 
 describe("a person deleted at Kinde", () => {
   it("loses the row and the session, is never re-created by the old token, and the email can sign up anew", async () => {
-    const { person, browser, kindeId } = await signedUpPerson();
+    const { person, browser, kindeId } = await signUpNewPerson(stack);
     const cookies = await browser.jar.getCookieString(stack.appUrl);
     // The local Kinde server sends its own user.deleted; once it has got its 200, the app has applied it.
     await deleteKindeUser(stack, kindeId);
@@ -194,7 +176,7 @@ describe("a person deleted at Kinde", () => {
 
 describe("a person suspended at Kinde", () => {
   it("is signed out at the next request even with an unexpired token, and comes back once Kinde lifts it", async () => {
-    const { person, browser, kindeId } = await signedUpPerson();
+    const { person, browser, kindeId } = await signUpNewPerson(stack);
     const idToken = (await browser.cookie(stack.appUrl, "id_token"))!;
     const issuedAt = decodeJwt(idToken).iat! * 1000;
     const cookies = await browser.jar.getCookieString(stack.appUrl);
@@ -237,7 +219,7 @@ describe("a person suspended at Kinde", () => {
   });
 
   it("is let back in by a sign-in whose token Kinde issued after the suspension", async () => {
-    const { browser, kindeId } = await signedUpPerson();
+    const { browser, kindeId } = await signUpNewPerson(stack);
     const accessToken = (await browser.cookie(stack.appUrl, "access_token"))!;
     const idToken = (await browser.cookie(stack.appUrl, "id_token"))!;
     const id = decodeJwt(idToken);

@@ -32,6 +32,9 @@ export interface UserRow {
 
 export const usersIn = (database: StackDatabase) => database.query<UserRow>('SELECT * FROM "User" ORDER BY "id"');
 
+export const userWithKindeId = async (database: StackDatabase, kindeId: string): Promise<UserRow | undefined> =>
+  (await database.query<UserRow>('SELECT * FROM "User" WHERE "kindeId" = ?', kindeId))[0];
+
 /** Prisma keeps DateTime as ISO text or epoch milliseconds depending on the adapter. */
 export function timeOf(value: number | string | null): number {
   if (value === null) return Number.NaN;

@@ -1,6 +1,7 @@
 // Signing up and in over HTTP as a browser with JavaScript off: for tests (the last page; they return once
 // Kinde's webhooks about the person reached the app) and for the bench (signInFlow: every hop checked, timed).
 import { TestBrowser, formRequest, type Page } from "./browser.ts";
+import { usersIn } from "./database-access.ts";
 import { mintKindeSession } from "./kinde-session.ts";
 import { kindeFormFields, newPerson, type Credentials, type Person } from "./people.ts";
 import type { Stack } from "./stack.ts";
@@ -32,6 +33,16 @@ export async function signIn(
   const page = await browser.submitForm(form, kindeFormFields(person, "sign-in"));
   await stack.webhooksSettled();
   return { browser, page };
+}
+
+/** A new person signed up through the forms, with the Kinde id of the row the app stored. */
+export async function signUpNewPerson(stack: Stack): Promise<SignedIn & { person: Person; kindeId: string }> {
+  const person = newPerson();
+  const { browser, page } = await signUp(stack, person);
+  if (page.url !== `${stack.appUrl}/dashboard`) throw new Error(`sign-up ended on ${page.url} (${page.status})`);
+  const row = (await usersIn(stack.database)).find((user) => user.email === person.email);
+  if (!row) throw new Error("sign-up stored no row");
+  return { browser, page, person, kindeId: row.kindeId };
 }
 
 /**
