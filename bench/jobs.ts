@@ -3,7 +3,7 @@ import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { baseEnv, ROOT } from "../tests/support/app-process.ts";
 import type { BenchConfig, PhaseName } from "./config";
-import { FlowBrowser, signInFlow } from "./flow";
+import { FlowBrowser, signInFlow } from "../tests/support/sign-in.ts";
 import type { LoadJob, LoadResult } from "./protocol";
 import { round } from "./stats";
 

@@ -1,6 +1,6 @@
 // The load generator: its own process, so that it shares no event loop with the app; every loop has a deadline and a cap.
 import autocannon from "autocannon";
-import { FlowBrowser, FlowError, signInFlow } from "./flow";
+import { FlowBrowser, FlowError, signInFlow } from "../tests/support/sign-in.ts";
 import { nowUs } from "./memory";
 import {
   SOAK_KINDS,

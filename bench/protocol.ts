@@ -1,5 +1,5 @@
 /** The load process's input (a LoadJob as JSON on stdin) and output (a LoadResult, one JSON line on stdout). */
-import type { Credentials } from "./flow";
+import type { Credentials } from "../tests/support/people.ts";
 import type { LatencySummary } from "./stats";
 
 interface JobBase {

@@ -1,10 +1,7 @@
-/**
- * axe-core on every page a person meets (WCAG 2 A and AA): no serious or critical
- * violation. Pages of a signed-in user reuse the setup project's saved state.
- */
+// axe-core on every page a person meets; a signed-in user's pages reuse the setup project's state.
 import { STORAGE_STATE } from "./support/env";
 import { expectNoSeriousA11yViolations } from "./support/axe";
-import { appPath, newAdmin, signInAs, waitForApp } from "./support/flows";
+import { appPath, newAdmin, signInAs, waitForApp } from "./support/auth-steps";
 import { expect, test } from "./support/test";
 
 test.describe("signed out", () => {

@@ -1,11 +1,8 @@
-/**
- * The `setup` project: one person signs up through the real pages (or, against real Kinde,
- * an existing user signs in) and the browser state is saved for the tests that only look.
- */
+// The `setup` project: one person signs up (on real Kinde: signs in) and the state is saved for tests that only look.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { expect, test as setup } from "@playwright/test";
 import { e2eTarget, STORAGE_DIR, STORAGE_PERSON, STORAGE_STATE } from "./support/env";
-import { newPerson, signIn, signUp, type Person } from "./support/flows";
+import { newPerson, signIn, signUp, type Person } from "./support/auth-steps";
 
 setup("sign up the shared user and save the browser state", async ({ page }) => {
   const target = e2eTarget();

@@ -1,8 +1,5 @@
-/**
- * Signing up, out and in through the local Kinde server's pages, and what the database holds
- * afterwards. Every test has a person of its own.
- */
-import { fillSignIn, fillSignUp, newPerson, signIn, signOut, signUp, appPath } from "./support/flows";
+// Signing up, out and in through the local Kinde server's pages, and what the database holds afterwards.
+import { fillSignIn, fillSignUp, newPerson, signIn, signOut, signUp, appPath } from "./support/auth-steps";
 import { onlyUserWithEmail, timeOf, usersWithKindeId } from "./support/db";
 import { expect, test } from "./support/test";
 
@@ -24,7 +21,7 @@ test("signs up through the local Kinde pages and shows the stored profile", asyn
   await expect(page.getByTestId("email")).toHaveText(person.email);
   await expect(page.getByRole("banner").getByRole("button", { name: "Sign out" })).toBeVisible();
 
-  const row = onlyUserWithEmail(stack.databaseFile, person.email);
+  const row = await onlyUserWithEmail(stack.databaseFile, person.email);
   expect(row).toMatchObject({
     email: person.email,
     firstName: person.firstName,
@@ -32,13 +29,13 @@ test("signs up through the local Kinde pages and shows the stored profile", asyn
     nameEditedAt: null,
   });
   expect(row.kindeId).toMatch(/^kp_[0-9a-f]{32}$/);
-  expect(usersWithKindeId(stack.databaseFile, row.kindeId)).toHaveLength(1);
+  expect(await usersWithKindeId(stack.databaseFile, row.kindeId)).toHaveLength(1);
 });
 
 test("signs out with the header button (a POST) and back in to the same row", async ({ page, stack }) => {
   const person = newPerson();
   await signUp(page, person);
-  const before = onlyUserWithEmail(stack.databaseFile, person.email);
+  const before = await onlyUserWithEmail(stack.databaseFile, person.email);
 
   const signOutRequest = page.waitForRequest((request) => new URL(request.url()).pathname === "/kinde-auth/logout");
   await signOut(page);
@@ -51,10 +48,10 @@ test("signs out with the header button (a POST) and back in to the same row", as
   await signIn(page, person);
   await expect(page.getByTestId("email")).toHaveText(person.email);
 
-  const after = onlyUserWithEmail(stack.databaseFile, person.email);
+  const after = await onlyUserWithEmail(stack.databaseFile, person.email);
   expect(after.id).toBe(before.id);
   expect(after.kindeId).toBe(before.kindeId);
-  expect(usersWithKindeId(stack.databaseFile, before.kindeId)).toHaveLength(1);
+  expect(await usersWithKindeId(stack.databaseFile, before.kindeId)).toHaveLength(1);
   expect(timeOf(after.lastSignInAt)).toBeGreaterThan(timeOf(before.lastSignInAt));
   expect(timeOf(after.createdAt)).toBe(timeOf(before.createdAt));
 });

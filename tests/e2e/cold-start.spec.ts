@@ -1,14 +1,7 @@
-/**
- * Two people who start signing up at the same moment on a server that has just started.
- *
- * Guards against a race in @kinde-oss/kinde-typescript-sdk 2.15.1 (under kinde-remix-sdk
- * 1.1.4): it keeps the OAuth `state` of a sign-in on its one, process-wide client object across
- * an await, so two /kinde-auth/login|register requests resumed in the same turn of the event
- * loop (here: both waiting for the SDK's first import) could swap states, and one of them would
- * end on "That sign-in has expired". app/lib/kinde-auth.server.ts (startAuth) builds one
- * authorization URL at a time; this test fails if that goes.
- */
-import { fillSignUp, newPerson } from "./support/flows";
+// Two sign-ups at once on a server just started. kinde-typescript-sdk 2.15.1 keeps a sign-in's OAuth
+// `state` on one process-wide client across an await, so two could swap states; the app builds one
+// authorization URL at a time (app/lib/auth/), and this test fails if that goes.
+import { fillSignUp, newPerson } from "./support/auth-steps";
 import { startStack } from "../support/stack.ts";
 import { expect, test } from "./support/test";
 

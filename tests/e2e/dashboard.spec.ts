@@ -1,9 +1,6 @@
-/**
- * The dashboard as the setup project's user, reusing its saved browser state: no sign-in
- * in these tests, and nothing in them changes the user.
- */
+// The dashboard as the setup project's user (its saved state); nothing here changes the user.
 import { STORAGE_STATE } from "./support/env";
-import { appPath } from "./support/flows";
+import { appPath } from "./support/auth-steps";
 import { expect, test } from "./support/test";
 
 test.use({ storageState: STORAGE_STATE });

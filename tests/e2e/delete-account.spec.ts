@@ -1,10 +1,7 @@
-/**
- * Deleting the account, run by both projects (the form is a full-page POST either way:
- * its answer is a redirect through Kinde's logout).
- */
+// Deleting the account, with and without JavaScript (a full-page POST either way, through Kinde's logout).
 import type { Page } from "@playwright/test";
 import { usersWithEmail, onlyUserWithEmail, usersWithKindeId } from "./support/db";
-import { appPath, newPerson, signInAs, signUp, waitForApp } from "./support/flows";
+import { appPath, newPerson, signInAs, signUp, waitForApp } from "./support/auth-steps";
 import { expect, test } from "./support/test";
 
 async function openDeletePage(page: Page): Promise<void> {
@@ -18,7 +15,7 @@ async function openDeletePage(page: Page): Promise<void> {
 test("deletes the stored profile after confirmation and signs out", async ({ page, stack }) => {
   const person = newPerson();
   await signUp(page, person);
-  const row = onlyUserWithEmail(stack.databaseFile, person.email);
+  const row = await onlyUserWithEmail(stack.databaseFile, person.email);
   await openDeletePage(page);
 
   // Without the tick the browser itself refuses to send the form (the box is `required`).
@@ -32,7 +29,7 @@ test("deletes the stored profile after confirmation and signs out", async ({ pag
   await expect(page.locator('input[name="confirm"]:invalid')).toHaveCount(1);
   await expect(page).toHaveURL(appPath("/account/delete"));
   expect(posts).toEqual([]);
-  expect(usersWithKindeId(stack.databaseFile, row.kindeId)).toHaveLength(1);
+  expect(await usersWithKindeId(stack.databaseFile, row.kindeId)).toHaveLength(1);
 
   await confirm.check();
   await submit.click();
@@ -43,8 +40,8 @@ test("deletes the stored profile after confirmation and signs out", async ({ pag
   await expect(page.getByRole("banner").getByRole("link", { name: "Sign in" })).toBeVisible();
   expect(posts.map((url) => new URL(url).pathname)).toEqual(["/account/delete"]);
 
-  expect(usersWithKindeId(stack.databaseFile, row.kindeId)).toEqual([]);
-  expect(usersWithEmail(stack.databaseFile, person.email)).toEqual([]);
+  expect(await usersWithKindeId(stack.databaseFile, row.kindeId)).toEqual([]);
+  expect(await usersWithEmail(stack.databaseFile, person.email)).toEqual([]);
   // Signed out of Kinde too: the dashboard asks for a password.
   await page.goto("/dashboard");
   await expect(page).toHaveURL((url) => url.origin === new URL(stack.kindeUrl).origin);
@@ -56,7 +53,7 @@ test("the server refuses a deletion without the tick (a browser that skips form 
   stack,
 }) => {
   const { person } = await signInAs(page);
-  const row = onlyUserWithEmail(stack.databaseFile, person.email);
+  const row = await onlyUserWithEmail(stack.databaseFile, person.email);
   await openDeletePage(page);
 
   // Stands in for a client without constraint validation: the server must check too.
@@ -77,5 +74,5 @@ test("the server refuses a deletion without the tick (a browser that skips form 
   await expect(page).toHaveURL(appPath("/account/delete"));
   // Still signed in, the row untouched.
   await expect(page.getByRole("banner").getByRole("button", { name: "Sign out" })).toBeVisible();
-  expect(onlyUserWithEmail(stack.databaseFile, person.email)).toEqual(row);
+  expect(await onlyUserWithEmail(stack.databaseFile, person.email)).toEqual(row);
 });

@@ -1,9 +1,4 @@
-/**
- * The browser tests' stack (unless E2E_BASE_URL names an app to test instead): the production
- * build started exactly as `npm start` starts it, local Kinde server included, on the ports
- * playwright.config.ts picked, with a migrated throwaway database. Stopped and removed when the
- * run ends (E2E_KEEP_STATE=1 keeps its files, to look at the database).
- */
+// The browser tests' stack, as `npm start` runs it, unless E2E_BASE_URL names another app (E2E_KEEP_STATE=1 keeps its files).
 import { startStack } from "../support/stack.ts";
 
 export default async function globalSetup(): Promise<(() => Promise<void>) | undefined> {
@@ -16,14 +11,12 @@ export default async function globalSetup(): Promise<(() => Promise<void>) | und
     // would rotate the refresh token and sign out every other test that reuses it).
     ttl: { access: 86_400, id: 86_400, refresh: 1_296_000 },
     keepFiles: process.env.E2E_KEEP_STATE === "1",
-    // The app's request log only on request; its errors always, so a failing test shows why
-    // the server answered 500.
+    // Errors always, so a failing test shows why the server answered 500.
     output: {
       echo: (chunk, stream) => (stream === "stderr" || verbose) && process.stderr.write(chunk),
       limit: 64 * 1024,
     },
   });
-  // The test workers start after this and inherit them (support/env.ts).
   process.env.E2E_DATABASE_FILE = stack.databaseFile;
   process.env.E2E_KINDE_DATA_DIR = stack.kindeDataDir;
   console.log(`[e2e] app ${stack.appUrl}, local Kinde ${stack.issuerUrl}, database ${stack.databaseFile}`);

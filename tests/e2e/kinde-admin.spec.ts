@@ -1,13 +1,8 @@
-/**
- * An admin at Kinde suspends or deletes a person who is signed in here. The admin's tool is the
- * local Kinde server's Management API, called with the app's own client credentials
- * (client_credentials, audience <issuer>/api); the app hears through Kinde's webhooks and acts
- * at the person's next navigation. Needs the suite's own stack (its Kinde server and database).
- */
-import { onlyUserWithEmail, usersWithKindeId } from "./support/db";
-import { fillSignIn, newPerson, signIn, signUp } from "./support/flows";
+// An admin at Kinde (its Management API) suspends or deletes a person signed in here; the app hears
+// through Kinde's webhooks and acts at the person's next navigation.
+import { onlyUserWithEmail, queryDatabase, usersWithKindeId } from "./support/db";
+import { fillSignIn, newPerson, signIn, signUp } from "./support/auth-steps";
 import { kindeEventsDelivered, localKindeAdmin } from "./support/kinde";
-import { queryDatabase } from "../support/flows";
 import { expect, test, type LocalStack } from "./support/test";
 import type { Page } from "@playwright/test";
 
@@ -24,12 +19,12 @@ test("suspended: the next navigation goes to sign-in, which refuses them; lifted
 }) => {
   const person = newPerson();
   await signUp(page, person);
-  const { kindeId } = onlyUserWithEmail(stack.databaseFile, person.email);
+  const { kindeId } = await onlyUserWithEmail(stack.databaseFile, person.email);
   const admin = await localKindeAdmin(stack.kindeUrl);
 
   await admin.updateUser(kindeId, { is_suspended: true });
   await kindeEventsDelivered({ kindeId });
-  expect(onlyUserWithEmail(stack.databaseFile, person.email).suspendedAt).not.toBeNull();
+  expect((await onlyUserWithEmail(stack.databaseFile, person.email)).suspendedAt).not.toBeNull();
 
   // Their access token has not expired, yet the next page they open is Kinde's sign-in.
   await page
@@ -46,7 +41,7 @@ test("suspended: the next navigation goes to sign-in, which refuses them; lifted
   await signIn(page, person, { start: "/dashboard" });
   await expect(page.getByRole("heading", { level: 1, name: `${person.firstName} ${person.lastName}` })).toBeVisible();
   await expect(page.getByTestId("email")).toHaveText(person.email);
-  expect(onlyUserWithEmail(stack.databaseFile, person.email).suspendedAt).toBeNull();
+  expect((await onlyUserWithEmail(stack.databaseFile, person.email)).suspendedAt).toBeNull();
 });
 
 test("deleted: the next navigation goes to sign-in; the row is gone and tombstoned, and their old cookies bring nothing back", async ({
@@ -56,14 +51,14 @@ test("deleted: the next navigation goes to sign-in; the row is gone and tombston
 }) => {
   const person = newPerson();
   await signUp(page, person);
-  const { kindeId } = onlyUserWithEmail(stack.databaseFile, person.email);
+  const { kindeId } = await onlyUserWithEmail(stack.databaseFile, person.email);
   const oldCookies = await context.cookies();
 
   await (await localKindeAdmin(stack.kindeUrl)).deleteUser(kindeId);
   await kindeEventsDelivered({ kindeId });
-  expect(usersWithKindeId(stack.databaseFile, kindeId)).toEqual([]);
+  expect(await usersWithKindeId(stack.databaseFile, kindeId)).toEqual([]);
   expect(
-    queryDatabase(stack.databaseFile, "SELECT kindeId FROM DeletedKindeIdentity WHERE kindeId = ?", kindeId),
+    await queryDatabase(stack.databaseFile, "SELECT kindeId FROM DeletedKindeIdentity WHERE kindeId = ?", kindeId),
   ).toHaveLength(1);
 
   await page
@@ -80,7 +75,7 @@ test("deleted: the next navigation goes to sign-in; the row is gone and tombston
     await page.goto(path);
     await expectKindeSignInPage(page, stack);
   }
-  expect(usersWithKindeId(stack.databaseFile, kindeId)).toEqual([]);
+  expect(await usersWithKindeId(stack.databaseFile, kindeId)).toEqual([]);
 
   // Kinde no longer knows them.
   await fillSignIn(page, person);

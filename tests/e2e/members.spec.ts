@@ -1,10 +1,6 @@
-/**
- * /members needs the `read:users` permission from Kinde. The local Kinde server gives it to
- * the emails that kinde-local/config.json's rules name (adminEmailSuffix reads the file). It
- * lists everyone the app knows of, including people Kinde told it about who never signed in.
- */
+// /members needs `read:users`, which kinde-local/config.json gives by email; it lists everyone the app knows of.
 import { STORAGE_STATE } from "./support/env";
-import { adminEmailSuffix, newAdmin, newPerson, signInAs } from "./support/flows";
+import { adminEmailSuffix, newAdmin, newPerson, signInAs } from "./support/auth-steps";
 import { kindeEventsDelivered, localKindeAdmin } from "./support/kinde";
 import { expect, test } from "./support/test";
 

@@ -1,8 +1,5 @@
-/**
- * The suite's guard against page errors (support/test.ts) checks itself: each test marked
- * `test.fail()` passes only if the guard fails it.
- */
-import { waitForApp } from "./support/flows";
+// The page-error guard (support/test.ts) checked: each `test.fail()` passes only if the guard fails it.
+import { waitForApp } from "./support/auth-steps";
 import { expect, test } from "./support/test";
 
 test.describe("a page error the test did not declare fails it", () => {

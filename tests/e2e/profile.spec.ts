@@ -1,11 +1,7 @@
-/**
- * The profile form, run by both projects: `chromium` (Remix submits in the background and
- * shows "Saving…") and `chromium-no-js` (a plain HTML form: full-page POST, redirect, and
- * errors rendered by the server). Also the rule of who owns the name.
- */
+// The profile form with JavaScript (Remix, "Saving…") and without (POST, redirect); and who owns the name.
 import type { Page, Request, Route } from "@playwright/test";
 import { onlyUserWithEmail } from "./support/db";
-import { appPath, fillSignIn, newPerson, signIn, signInAs, signOut, signUp, waitForApp } from "./support/flows";
+import { appPath, fillSignIn, newPerson, signIn, signInAs, signOut, signUp, waitForApp } from "./support/auth-steps";
 import { expect, test } from "./support/test";
 
 /** Holds the profile form's POST until `release()`: the pending state can then be seen. */
@@ -43,7 +39,7 @@ test("JavaScript is on or off as the project says", async ({ page, javaScriptEna
 
 test("saves a valid name and shows it", async ({ page, stack, javaScriptEnabled }) => {
   const { person } = await signInAs(page);
-  const before = onlyUserWithEmail(stack.databaseFile, person.email);
+  const before = await onlyUserWithEmail(stack.databaseFile, person.email);
   await page.evaluate(() => ((window as unknown as { __marker: number }).__marker = 1));
 
   await page.getByLabel("First name").fill("  Augusta ");
@@ -51,8 +47,7 @@ test("saves a valid name and shows it", async ({ page, stack, javaScriptEnabled 
   const save = page.getByRole("button", { name: /Save profile|Saving…/ });
   const response = page.waitForResponse((candidate) => candidate.request().method() === "POST");
   if (javaScriptEnabled) {
-    // Submitted by Remix with fetch; while the answer is held back the button shows the
-    // pending state.
+    // Submitted by Remix with fetch: the button shows the pending state while the answer is held.
     const held = await holdProfilePost(page);
     await save.click();
     const request = await held.sent;
@@ -83,7 +78,7 @@ test("saves a valid name and shows it", async ({ page, stack, javaScriptEnabled 
   const marker = await page.evaluate(() => (window as unknown as { __marker?: number }).__marker);
   expect(marker).toBe(javaScriptEnabled ? 1 : undefined);
 
-  const after = onlyUserWithEmail(stack.databaseFile, person.email);
+  const after = await onlyUserWithEmail(stack.databaseFile, person.email);
   expect(after).toMatchObject({ id: before.id, firstName: "Augusta", lastName: "King" });
   expect(after.nameEditedAt).not.toBeNull();
 });
@@ -122,7 +117,7 @@ const invalidInputs = [
 for (const input of invalidInputs) {
   test(`refuses ${input.what}, keeps what was typed, changes nothing`, async ({ page, stack, javaScriptEnabled }) => {
     const { person } = await signInAs(page);
-    const before = onlyUserWithEmail(stack.databaseFile, person.email);
+    const before = await onlyUserWithEmail(stack.databaseFile, person.email);
 
     await page.getByLabel("First name").fill(input.firstName);
     await page.getByLabel("Last name").fill(input.lastName);
@@ -145,7 +140,7 @@ for (const input of invalidInputs) {
     // The page still shows the stored name.
     await expect(page.getByTestId("first-name")).toHaveText(person.firstName);
 
-    const after = onlyUserWithEmail(stack.databaseFile, person.email);
+    const after = await onlyUserWithEmail(stack.databaseFile, person.email);
     expect(after).toEqual(before);
   });
 }
@@ -164,17 +159,14 @@ test("a 60-character name given at sign-up is saved unchanged by the profile for
   await expect(page.getByRole("status").filter({ hasText: "Profile saved." })).toBeVisible();
   await expect(page.locator(".field-error")).toHaveCount(0);
   await expect(page.getByTestId("first-name")).toHaveText(person.firstName);
-  expect(onlyUserWithEmail(stack.databaseFile, person.email)).toMatchObject({
+  expect(await onlyUserWithEmail(stack.databaseFile, person.email)).toMatchObject({
     firstName: person.firstName,
     lastName: person.lastName,
   });
 });
 
-/*
- * The app's rule (app/models/user.server.ts, docs/decisions "who owns the name"): once the
- * person edits their name in the app, sign-ins stop copying Kinde's name over it, even when
- * it changed at Kinde; "Use my name from Kinde again" hands it back to Kinde.
- */
+// Once edited in the app, the name is the person's: sign-ins stop copying Kinde's over it until
+// "Use my name from Kinde again".
 test("an edited name survives the next sign-in; 'Use my name from Kinde again' restores Kinde's", async ({
   page,
   stack,
@@ -201,13 +193,16 @@ test("an edited name survives the next sign-in; 'Use my name from Kinde again' r
   await signOut(page);
   await signIn(page, person);
   await expect(page.getByRole("heading", { level: 1, name: "Polly Edited" })).toBeVisible();
-  expect(onlyUserWithEmail(stack.databaseFile, person.email)).toMatchObject({ firstName: "Polly", lastName: "Edited" });
+  expect(await onlyUserWithEmail(stack.databaseFile, person.email)).toMatchObject({
+    firstName: "Polly",
+    lastName: "Edited",
+  });
 
   await page.getByRole("button", { name: "Use my name from Kinde again" }).click();
   await expect(page.getByText("Your name now follows Kinde again.")).toBeVisible();
   await expect(page.getByRole("heading", { level: 1, name: "Marie FromKinde" })).toBeVisible();
   await expect(page.getByRole("button", { name: "Use my name from Kinde again" })).toHaveCount(0);
-  const row = onlyUserWithEmail(stack.databaseFile, person.email);
+  const row = await onlyUserWithEmail(stack.databaseFile, person.email);
   expect(row).toMatchObject({ firstName: "Marie", lastName: "FromKinde", nameEditedAt: null });
 
   // From now on Kinde's name is refreshed at sign-in again.

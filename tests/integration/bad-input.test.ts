@@ -1,23 +1,18 @@
-/**
- * Over a thousand malformed requests across every route: broken and oversized cookies, huge
- * or invalid query strings, invalid UTF-8, wrong methods, oversized and malformed bodies.
- * Nothing may answer 5xx, the server must stay up, and nothing stored may change.
- */
+// Thousands of malformed requests on every route: nothing answers 5xx, the server stays up, nothing stored changes.
 import { connect } from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { signInAs, usersIn } from "../support/flows";
+import { beforeAll, describe, expect, it } from "vitest";
+import { usersIn } from "../support/database-access.ts";
+import { kindeAdmin } from "../support/kinde-session.ts";
+import { signInAs } from "../support/sign-in.ts";
 import { overOneConnection } from "../support/http";
-import { startStack, type Stack } from "../support/stack.ts";
+import { inParallel } from "../support/parallel.ts";
+import { useStack } from "../support/use-stack.ts";
 
-let stack: Stack;
+const stack = useStack();
 let validCookies = "";
 beforeAll(async () => {
-  stack = await startStack();
   const { browser } = await signInAs(stack);
   validCookies = await browser.jar.getCookieString(stack.appUrl);
-});
-afterAll(async () => {
-  await stack?.stop();
 });
 
 const ROUTES = [
@@ -118,20 +113,24 @@ function sendRaw(requestLine: Buffer, base = stack.appUrl): Promise<Outcome> {
   });
 }
 
-async function inBatches<T>(tasks: (() => Promise<T>)[], size: number): Promise<T[]> {
-  const results: T[] = [];
-  for (let i = 0; i < tasks.length; i += size)
-    results.push(...(await Promise.all(tasks.slice(i, i + size).map((task) => task()))));
-  return results;
+/** Over a thousand `tasks`, none answered 5xx or not at all. */
+async function expectNoServerErrors(tasks: (() => Promise<Outcome>)[], server = ""): Promise<void> {
+  expect(tasks.length).toBeGreaterThanOrEqual(1000);
+  const outcomes = await inParallel(tasks, 16, (task) => task());
+  const failures = outcomes.filter((outcome) => !(outcome.status >= 200 && outcome.status < 500));
+  expect(failures).toEqual([]);
+  console.info(
+    `[bad-input] ${server}${outcomes.length} malformed requests, ${failures.length} answered 5xx or not at all`,
+  );
 }
 
 describe("malformed requests", () => {
   it("never get a 5xx, never crash the server, and change nothing stored", async () => {
     // /auth/success with a valid session is a real sign-in even with a junk query string, so
     // it may move lastSignInAt (and updatedAt); everything else must stay as it was.
-    const stored = () =>
-      JSON.stringify(usersIn(stack.databaseFile).map(({ lastSignInAt: _a, updatedAt: _u, ...row }) => row));
-    const before = stored();
+    const stored = async () =>
+      JSON.stringify((await usersIn(stack.database)).map(({ lastSignInAt: _a, updatedAt: _u, ...row }) => row));
+    const before = await stored();
     const tasks: (() => Promise<Outcome>)[] = [];
     const cookieSets = [...BAD_COOKIES, validCookies, ""];
     const origin = { Origin: stack.appUrl };
@@ -174,15 +173,11 @@ describe("malformed requests", () => {
       tasks.push(() => sendRaw(Buffer.from(raw, "latin1")));
     }
 
-    expect(tasks.length).toBeGreaterThanOrEqual(1000);
-    const outcomes = await inBatches(tasks, 16);
-    const failures = outcomes.filter((outcome) => !(outcome.status >= 200 && outcome.status < 500));
-    expect(failures).toEqual([]);
-    console.info(`[bad-input] ${outcomes.length} malformed requests, ${failures.length} answered 5xx or not at all`);
+    await expectNoServerErrors(tasks);
 
     // Still up, still healthy, and nothing stored changed.
     expect((await fetch(`${stack.appUrl}/healthz`)).status).toBe(200);
-    expect(stored()).toBe(before);
+    expect(await stored()).toBe(before);
   }, 180_000);
 
   it("leave a kept-alive connection usable: a refused body does not become the next request", async () => {
@@ -224,22 +219,7 @@ const KINDE_ROUTES = [
 
 describe("malformed requests to the local Kinde server", () => {
   it("never get a 5xx, never crash it, and change no user", async () => {
-    const listUsers = async () => {
-      const admin = await fetch(`${stack.issuerUrl}/oauth2/token`, {
-        method: "POST",
-        headers: { "Content-Type": "application/x-www-form-urlencoded" },
-        body: new URLSearchParams({
-          grant_type: "client_credentials",
-          client_id: "0123456789abcdef0123456789abcdef",
-          client_secret: "testsecret0123456789abcdefghijklmnopqrstuvwxyz",
-          audience: `${stack.issuerUrl}/api`,
-        }),
-      }).then((response) => response.json() as Promise<{ access_token: string }>);
-      const response = await fetch(`${stack.issuerUrl}/api/v1/users`, {
-        headers: { Authorization: `Bearer ${admin.access_token}` },
-      });
-      return JSON.stringify(await response.json());
-    };
+    const listUsers = async () => JSON.stringify(await (await kindeAdmin(stack)).listUsers());
     const before = await listUsers();
     const base = stack.issuerUrl;
     const tasks: (() => Promise<Outcome>)[] = [];
@@ -286,13 +266,7 @@ describe("malformed requests to the local Kinde server", () => {
       tasks.push(() => sendRaw(Buffer.from(raw, "latin1"), base));
     }
 
-    expect(tasks.length).toBeGreaterThanOrEqual(1000);
-    const outcomes = await inBatches(tasks, 16);
-    const failures = outcomes.filter((outcome) => !(outcome.status >= 200 && outcome.status < 500));
-    expect(failures).toEqual([]);
-    console.info(
-      `[bad-input] local Kinde server: ${outcomes.length} malformed requests, ${failures.length} answered 5xx or not at all`,
-    );
+    await expectNoServerErrors(tasks, "local Kinde server: ");
 
     expect((await fetch(`${base}/.well-known/openid-configuration`)).status).toBe(200);
     expect(await listUsers()).toBe(before);

@@ -1,16 +1,11 @@
 /** Every way the Kinde callback can fail ends on a page with a way to try again. */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { linkHref, TestBrowser, textOf, type Page } from "../support/browser";
-import { newPerson, signOut, signUp } from "../support/flows";
-import { startStack, type Stack } from "../support/stack.ts";
+import { kindeFormFields } from "../support/people.ts";
+import { newPerson, signOut, signUp } from "../support/sign-in.ts";
+import { useStack, withStack } from "../support/use-stack.ts";
 
-let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack();
-});
-afterAll(async () => {
-  await stack?.stop();
-});
+const stack = useStack();
 
 function expectFriendlyPage(page: Page, heading: string) {
   expect(page.status).toBeLessThan(500);
@@ -21,14 +16,17 @@ function expectFriendlyPage(page: Page, heading: string) {
   expect(text).not.toMatch(/\bat \S+\.[jt]s:\d+|Error:/);
 }
 
-/** Starts a sign-in and stops at the callback URL Kinde sends the browser back to. */
-async function callbackUrlFor(browser: TestBrowser, email: string, password: string): Promise<string> {
+/** A person who has signed up and out signs in again, stopped at the callback URL Kinde sends them back to. */
+async function callbackOfASecondSignIn(): Promise<{ browser: TestBrowser; callback: string }> {
+  const person = newPerson();
+  const { browser } = await signUp(stack, person);
+  await signOut(stack, browser);
   const form = await browser.get(`${stack.appUrl}/kinde-auth/login`);
-  const page = await browser.submitForm(form, { p_email: email, p_password: password }, { follow: false });
+  const page = await browser.submitForm(form, kindeFormFields(person, "sign-in"), { follow: false });
   const location = page.headers.get("Location");
   if (!location?.includes("/kinde-auth/callback"))
     throw new Error(`expected a redirect to the callback, got ${page.status} ${location}`);
-  return location;
+  return { browser, callback: location };
 }
 
 describe("callback failures", () => {
@@ -47,10 +45,7 @@ describe("callback failures", () => {
   });
 
   it("refuses a callback whose state does not match this browser's", async () => {
-    const person = newPerson();
-    const { browser } = await signUp(stack, person);
-    await signOut(stack, browser);
-    const callback = await callbackUrlFor(browser, person.email, person.password);
+    const { browser, callback } = await callbackOfASecondSignIn();
     // Another browser (no state cookie), then this browser with a tampered state.
     expectFriendlyPage(await new TestBrowser().get(callback), "That sign-in has expired");
     const tampered = new URL(callback);
@@ -59,10 +54,7 @@ describe("callback failures", () => {
   });
 
   it("refuses a code that was already used, and logs it without the code", async () => {
-    const person = newPerson();
-    const { browser } = await signUp(stack, person);
-    await signOut(stack, browser);
-    const callback = await callbackUrlFor(browser, person.email, person.password);
+    const { browser, callback } = await callbackOfASecondSignIn();
     const state = new URL(callback).searchParams.get("state")!;
     expect((await browser.get(callback)).url).toBe(`${stack.appUrl}/dashboard`);
 
@@ -86,8 +78,7 @@ describe("callback failures", () => {
 
 describe("provider unreachable", () => {
   it("says Kinde could not be reached, and logs what happened without tokens", async () => {
-    const own = await startStack();
-    try {
+    await withStack({}, async (own) => {
       const { browser } = await signUp(own, newPerson());
       await signOut(own, browser);
 
@@ -104,16 +95,13 @@ describe("provider unreachable", () => {
 
       // Public pages still work.
       expect((await browser.get(`${own.appUrl}/`)).status).toBe(200);
-    } finally {
-      await own.stop();
-    }
+    });
   });
 });
 
 describe("sign-ins started at the same moment", () => {
   it("each get their own state, even on a server that has just started", async () => {
-    const cold = await startStack();
-    try {
+    await withStack({}, async (cold) => {
       const browsers = Array.from({ length: 8 }, () => new TestBrowser());
       const pages = await Promise.all(
         browsers.map((browser, i) =>
@@ -127,8 +115,6 @@ describe("sign-ins started at the same moment", () => {
       expect(new Set(pages.map((page) => new URL(page.headers.get("Location")!).searchParams.get("state"))).size).toBe(
         8,
       );
-    } finally {
-      await cold.stop();
-    }
+    });
   });
 });

@@ -1,44 +1,16 @@
-/**
- * What the local Kinde server's own webhooks do to the app, end to end over HTTP: the stack
- * wires them as `npm run dev` does. Changes made at "Kinde" (its account page, its Management
- * API) reach a signed-in person's dashboard without a new sign-in; an event sent while the app
- * is down lands once it is back; suspension and deletion take effect at the next request.
- * Tests wait on kinde-local's deliveries (webhooksSettled) or on log lines, never on time.
- */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startStack, type Stack } from "../support/stack.ts";
+// The local Kinde server's own webhooks, wired as `npm run dev` does: changes at Kinde reach a signed-in
+// person without a new sign-in; an event sent while the app is down lands once it is back.
+import { describe, expect, it } from "vitest";
+import { useStack } from "../support/use-stack.ts";
 import { textOf, type TestBrowser } from "../support/browser";
-import { kindeAdmin, newPerson, queryDatabase, signIn, signUp, usersIn, type Person } from "../support/flows";
-import { mintKindeTokens } from "../support/kinde-session";
+import { userWithKindeId } from "../support/database-access.ts";
+import { kindeAdmin, mintKindeTokens } from "../support/kinde-session.ts";
+import { signIn, signUpNewPerson } from "../support/sign-in.ts";
 import { expectSignedOut, replayCookies } from "../support/session";
 
-let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack();
-});
-afterAll(async () => {
-  await stack?.stop();
-});
+const stack = useStack();
 
-interface Row {
-  kindeId: string;
-  firstName: string | null;
-  lastName: string | null;
-  suspendedAt: number | string | null;
-  kindeSyncedFrom: string | null;
-}
-
-const rowOf = (kindeId: string) =>
-  queryDatabase<Row>(stack.databaseFile, "SELECT * FROM User WHERE kindeId = ?", kindeId)[0];
-
-async function signedUp(): Promise<{ person: Person; browser: TestBrowser; kindeId: string }> {
-  const person = newPerson();
-  const { browser, page } = await signUp(stack, person);
-  expect(page.url).toBe(`${stack.appUrl}/dashboard`);
-  const row = usersIn(stack.databaseFile).find((user) => user.email === person.email);
-  if (!row) throw new Error("sign-up stored no row");
-  return { person, browser, kindeId: row.kindeId };
-}
+const rowOf = (kindeId: string) => userWithKindeId(stack.database, kindeId);
 
 /** The dashboard as the person sees it now, checking they did not pass through a sign-in. */
 async function dashboardText(browser: TestBrowser): Promise<string> {
@@ -52,7 +24,7 @@ const appliedLine = (type: string) => new RegExp(`\\[webhook\\] ${type.replace("
 
 describe("a name changed at Kinde", () => {
   it("on the local server's account page appears on the dashboard without signing in again", async () => {
-    const { browser, kindeId } = await signedUp();
+    const { browser, kindeId } = await signUpNewPerson(stack);
     const idToken = await browser.cookie(stack.appUrl, "id_token");
 
     // The same browser is signed in at the local Kinde server too (one cookie jar for localhost).
@@ -63,7 +35,7 @@ describe("a name changed at Kinde", () => {
     await stack.webhooksSettled();
 
     expect(await dashboardText(browser)).toContain("Renamed On-Account-Page");
-    expect(rowOf(kindeId)).toMatchObject({
+    expect(await rowOf(kindeId)).toMatchObject({
       firstName: "Renamed",
       lastName: "On-Account-Page",
       kindeSyncedFrom: "webhook user.updated",
@@ -73,18 +45,18 @@ describe("a name changed at Kinde", () => {
   });
 
   it("through the Management API (PATCH /api/v1/user) appears on the dashboard without signing in again", async () => {
-    const { browser, kindeId } = await signedUp();
+    const { browser, kindeId } = await signUpNewPerson(stack);
     await (await kindeAdmin(stack)).updateUser(kindeId, { given_name: "Patched", family_name: "By-Admin" });
     await stack.webhooksSettled();
 
     expect(await dashboardText(browser)).toContain("Patched By-Admin");
-    expect(rowOf(kindeId)).toMatchObject({ firstName: "Patched", kindeSyncedFrom: "webhook user.updated" });
+    expect(await rowOf(kindeId)).toMatchObject({ firstName: "Patched", kindeSyncedFrom: "webhook user.updated" });
   });
 });
 
 describe("the app down while Kinde sends an event", () => {
   it("gets the change once it is back, on the same database and port", async () => {
-    const { person, browser, kindeId } = await signedUp();
+    const { person, browser, kindeId } = await signUpNewPerson(stack);
     expect(await stack.stopApp()).toBe(0);
     let eventId: string;
     try {
@@ -96,7 +68,7 @@ describe("the app down while Kinde sends an event", () => {
         ),
       );
       eventId = /event_[0-9a-f]{32}/.exec(failure)![0];
-      expect(rowOf(kindeId)).toMatchObject({ firstName: person.firstName, lastName: person.lastName });
+      expect(await rowOf(kindeId)).toMatchObject({ firstName: person.firstName, lastName: person.lastName });
     } finally {
       await stack.startApp(); // the next tests need it, whatever happened here
     }
@@ -104,19 +76,19 @@ describe("the app down while Kinde sends an event", () => {
     await stack.waitForLog(`[webhook] user.updated ${eventId} updated`);
     await stack.webhooksSettled();
     expect(await dashboardText(browser)).toContain("Delivered Later");
-    expect(rowOf(kindeId)).toMatchObject({ firstName: "Delivered", lastName: "Later" });
+    expect(await rowOf(kindeId)).toMatchObject({ firstName: "Delivered", lastName: "Later" });
   });
 });
 
 describe("an admin suspending a person at Kinde", () => {
   it("signs them out at their next request, Kinde refuses their sign-in, and lifting it lets them back in", async () => {
-    const { person, browser, kindeId } = await signedUp();
+    const { person, browser, kindeId } = await signUpNewPerson(stack);
     const admin = await kindeAdmin(stack);
 
     await admin.updateUser(kindeId, { is_suspended: true });
     await stack.webhooksSettled();
     expect(stack.appLog()).toMatch(appliedLine("user.updated"));
-    expect(rowOf(kindeId)?.suspendedAt).not.toBeNull();
+    expect((await rowOf(kindeId))?.suspendedAt).not.toBeNull();
     expectSignedOut(await browser.get(`${stack.appUrl}/dashboard`, { follow: false }), "/dashboard");
 
     // Signing in again goes through Kinde's page (the suspension ended the Kinde session too).
@@ -130,7 +102,7 @@ describe("an admin suspending a person at Kinde", () => {
 
     await admin.updateUser(kindeId, { is_suspended: false });
     await stack.webhooksSettled();
-    expect(rowOf(kindeId)?.suspendedAt).toBeNull();
+    expect((await rowOf(kindeId))?.suspendedAt).toBeNull();
     const back = await signIn(stack, person, browser, "/dashboard");
     expect(back.page.url).toBe(`${stack.appUrl}/dashboard`);
     expect(textOf(back.page.html)).toContain(`${person.firstName} ${person.lastName}`);
@@ -140,15 +112,15 @@ describe("an admin suspending a person at Kinde", () => {
 
 describe("an admin deleting a person at Kinde", () => {
   it("signs them out, deletes the row, keeps a tombstone, and no old cookie brings the row back", async () => {
-    const { person, browser, kindeId } = await signedUp();
+    const { person, browser, kindeId } = await signUpNewPerson(stack);
     const cookies = await browser.cookieHeader(stack.appUrl);
 
     await (await kindeAdmin(stack)).deleteUser(kindeId);
     await stack.webhooksSettled();
     expect(stack.appLog()).toMatch(appliedLine("user.deleted"));
-    expect(rowOf(kindeId)).toBeUndefined();
+    expect(await rowOf(kindeId)).toBeUndefined();
     expect(
-      queryDatabase(stack.databaseFile, "SELECT kindeId FROM DeletedKindeIdentity WHERE kindeId = ?", kindeId),
+      await stack.database.query("SELECT kindeId FROM DeletedKindeIdentity WHERE kindeId = ?", kindeId),
     ).toHaveLength(1);
     expectSignedOut(await browser.get(`${stack.appUrl}/dashboard`, { follow: false }), "/dashboard");
 
@@ -160,26 +132,26 @@ describe("an admin deleting a person at Kinde", () => {
         path === "/auth/success" ? "/dashboard" : path,
       );
     }
-    expect(rowOf(kindeId)).toBeUndefined();
+    expect(await rowOf(kindeId)).toBeUndefined();
 
     // Kinde no longer knows them.
     const refused = await signIn(stack, person, browser, "/dashboard");
     expect(refused.page.url).toBe(`${stack.issuerUrl}/auth/sign-in`);
     expect(textOf(refused.page.html)).toContain("Incorrect email or password.");
-    expect(rowOf(kindeId)).toBeUndefined();
+    expect(await rowOf(kindeId)).toBeUndefined();
   });
 });
 
 describe("a person who deleted their account in the app", () => {
   it("stays deleted while Kinde tells the app about them, and comes back with a new profile when they sign in", async () => {
-    const { person, browser, kindeId } = await signedUp();
+    const { person, browser, kindeId } = await signUpNewPerson(stack);
     // Another browser of theirs, signed in a minute before they delete the account.
     const { accessToken, idToken } = await mintKindeTokens(stack, { ...person, id: kindeId }, { issuedSecondsAgo: 60 });
     const confirm = await browser.get(`${stack.appUrl}/account/delete`);
     const deleted = await browser.submitForm(confirm, { confirm: "yes" });
     expect(textOf(deleted.html)).toContain("Your account was deleted and you are signed out.");
     await stack.webhooksSettled();
-    expect(rowOf(kindeId)).toBeUndefined();
+    expect(await rowOf(kindeId)).toBeUndefined();
 
     // Kinde still has them: a rename there reaches the app, which stores nothing.
     await (await kindeAdmin(stack)).updateUser(kindeId, { given_name: "Renamed", family_name: "At-Kinde" });
@@ -187,19 +159,19 @@ describe("a person who deleted their account in the app", () => {
     expect(stack.appLog()).toMatch(
       /\[webhook\] user\.updated event_[0-9a-f]{32} ignored \(deleted their account here\)/,
     );
-    expect(rowOf(kindeId)).toBeUndefined();
+    expect(await rowOf(kindeId)).toBeUndefined();
     // The session from before the deletion is signed out, not given a row.
     const old = await replayCookies(stack, `access_token=${accessToken}; id_token=${idToken}`);
     expectSignedOut(await old.get(`${stack.appUrl}/auth/success`, { follow: false }), "/dashboard", [
       "access_token",
       "id_token",
     ]);
-    expect(rowOf(kindeId)).toBeUndefined();
+    expect(await rowOf(kindeId)).toBeUndefined();
 
     // Their own next sign-in starts a new profile, with Kinde's current name.
     const { page } = await signIn(stack, person);
     expect(page.url).toBe(`${stack.appUrl}/dashboard`);
     expect(textOf(page.html)).toContain("Renamed At-Kinde");
-    expect(rowOf(kindeId)).toMatchObject({ firstName: "Renamed", lastName: "At-Kinde" });
+    expect(await rowOf(kindeId)).toMatchObject({ firstName: "Renamed", lastName: "At-Kinde" });
   });
 });

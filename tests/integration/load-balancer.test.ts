@@ -1,37 +1,29 @@
-/**
- * Two app instances behind HAProxy (round robin, health checks on /healthz, retries on the
- * other instance), sharing one PostgreSQL database and nothing else. The PostgreSQL server is
- * this file's own (a copy of the run's cluster), so it can be stopped and started again.
- */
+// Two instances behind HAProxy on one PostgreSQL database, this file's own so it can be stopped and started.
 import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } from "vitest";
 import { TestBrowser, textOf, type Page } from "../support/browser";
-import { newPerson, signUp, type Person } from "../support/flows";
+import { newPerson, signUp, type Person } from "../support/sign-in.ts";
 import { deliverWebhook, kindeEvent, signKindeEvent } from "../support/kinde-webhooks";
-import { startStack, type Stack } from "../support/stack.ts";
+import { usersIn } from "../support/database-access.ts";
+import { inParallel } from "../support/parallel.ts";
+import { useStack } from "../support/use-stack.ts";
 import { sharedPostgres, startPostgres, type PostgresServer } from "../support/postgres";
 
 let postgres: PostgresServer;
-let stack: Stack;
 beforeAll(async () => {
   const shared = sharedPostgres();
   if (!shared) throw new Error("no PostgreSQL cluster: the test run's global setup makes one");
   postgres = await startPostgres(shared.cluster);
-  // Without the local Kinde server's own webhooks: through the balancer they would take turns
-  // in its round robin, and the tests below count which instance got which request. Webhooks
-  // across instances are tested by delivering one event to both at once.
-  stack = await startStack({ database: "postgresql", postgres, instances: 2, balancer: true, webhooks: false });
-}, 120_000);
+});
 afterAll(async () => {
-  await stack?.stop();
   await postgres?.destroy();
 });
-
-interface Row {
-  kindeId: string;
-  email: string | null;
-  firstName: string | null;
-}
-const users = () => stack.database.query<Row>('SELECT * FROM "User" ORDER BY "id"');
+// Without the local Kinde server's own webhooks: through the balancer they would take turns
+// in its round robin, and the tests below count which instance got which request. Webhooks
+// across instances are tested by delivering one event to both at once.
+const stack = useStack(
+  () => ({ database: "postgresql", postgres, instances: 2, balancer: true, webhooks: false }),
+  120_000,
+);
 
 /** What each instance logged from now on (its request log: "GET /path status time"). */
 function logsFromNow(): () => string[] {
@@ -52,26 +44,6 @@ async function countedLogs(since: () => string[], pattern: RegExp, total: number
 }
 
 const signedUp = (page: Page) => page.status === 200 && page.url === `${stack.appUrl}/dashboard`;
-
-/** Runs `task` `total` times, `concurrency` at a time; calls `onResult` with each outcome. */
-async function inParallel<T>(
-  total: number,
-  concurrency: number,
-  task: (index: number) => Promise<T>,
-  onResult: (result: T | Error, index: number) => void = () => {},
-): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < total) {
-      const index = next++;
-      onResult(
-        await task(index).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
-        index,
-      );
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-}
 
 /** Resolves once `condition()` holds, checking after each of `events`; rejects after `timeoutMs`. */
 function waitUntil(
@@ -147,11 +119,11 @@ describe("two instances behind HAProxy on one PostgreSQL database", () => {
 
   it("stores 200 concurrent sign-ups spread over both instances, with no failed request", async () => {
     const since = logsFromNow();
-    const before = (await users()).length;
+    const before = (await usersIn(stack.database)).length;
     const people = Array.from({ length: 200 }, () => newPerson());
     const pages = await Promise.all(people.map((person) => signUp(stack, person).then(({ page }) => page)));
     expect(pages.filter((page) => !signedUp(page)).map((page) => `${page.status} ${page.url}`)).toEqual([]);
-    const rows = await users();
+    const rows = await usersIn(stack.database);
     expect(rows.length - before).toBe(200);
     expect(rows.filter((row) => people.some((person) => person.email === row.email))).toHaveLength(200);
     const perInstance = await countedLogs(since, /^GET \/auth\/success 302/gm, 200);
@@ -171,13 +143,13 @@ describe("two instances behind HAProxy on one PostgreSQL database", () => {
       Array(20).fill("302 /dashboard"),
     );
     expect(await countedLogs(since, /^GET \/auth\/success 302/gm, 20)).toEqual([10, 10]);
-    expect((await users()).filter((row) => row.email === person.email)).toHaveLength(1);
+    expect((await usersIn(stack.database)).filter((row) => row.email === person.email)).toHaveLength(1);
   });
 
   it("applies a webhook event delivered to both instances at the same moment once", async () => {
     const person = newPerson();
     await signUp(stack, person);
-    const row = (await users()).find((user) => user.email === person.email)!;
+    const row = (await usersIn(stack.database)).find((user) => user.email === person.email)!;
     const event = kindeEvent("user.updated", { id: row.kindeId, first_name: "Once" });
     const token = await signKindeEvent(stack, event);
     const deliveries = stack.apps.flatMap((app) =>
@@ -191,7 +163,7 @@ describe("two instances behind HAProxy on one PostgreSQL database", () => {
     expect(
       await stack.database.query('SELECT * FROM "KindeWebhookEvent" WHERE "eventId" = ?', event.event_id),
     ).toHaveLength(1);
-    expect((await users()).find((user) => user.kindeId === row.kindeId)?.firstName).toBe("Once");
+    expect((await usersIn(stack.database)).find((user) => user.kindeId === row.kindeId)?.firstName).toBe("Once");
   });
 
   it("answers 503 while PostgreSQL is stopped during load, and serves fully once it is back, with nothing restarted", async () => {
@@ -204,9 +176,10 @@ describe("two instances behind HAProxy on one PostgreSQL database", () => {
     let stopLoad = false;
     // Four browsers asking for the dashboard as fast as they get answers, until told to stop
     // (bounded by a count as well).
-    const load = inParallel(20_000, 4, async () => {
+    const load = inParallel(Array.from({ length: 20_000 }), 4, async () => {
       if (stopLoad) return;
-      const page = await browser.get(`${stack.appUrl}/dashboard`);
+      const page = await browser.get(`${stack.appUrl}/dashboard`).catch(() => undefined);
+      if (!page) return;
       statuses.push(page.status);
       for (const listener of listeners) listener();
     });
@@ -256,7 +229,7 @@ describe("two instances behind HAProxy on one PostgreSQL database", () => {
     }
     const newcomer = newPerson();
     expect(signedUp((await signUp(stack, newcomer)).page)).toBe(true);
-    expect((await users()).filter((row) => row.email === newcomer.email)).toHaveLength(1);
+    expect((await usersIn(stack.database)).filter((row) => row.email === newcomer.email)).toHaveLength(1);
     expect(stack.apps.map((app) => app.pid)).toEqual(pids);
     expect(stack.apps.every((app) => app.child.exitCode === null)).toBe(true);
   }, 120_000);
@@ -266,17 +239,16 @@ describe("two instances behind HAProxy on one PostgreSQL database", () => {
     const outcomes = new Map<Person, Page | Error>();
     let killed: Promise<number | null> | undefined;
     let afterKill = 0;
-    await inParallel(
-      people.length,
-      8,
-      (index) => signUp(stack, people[index]!).then(({ page }) => page),
-      (result, index) => {
-        outcomes.set(people[index]!, result);
-        if (killed && result instanceof Error === false && signedUp(result)) afterKill++;
-        // Once a quarter have signed up, the second instance dies without warning.
-        if (!killed && outcomes.size >= people.length / 4) killed = stack.apps[1]!.stop("SIGKILL");
-      },
-    );
+    await inParallel(people, 8, async (person) => {
+      const result = await signUp(stack, person).then(
+        ({ page }) => page,
+        (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
+      );
+      outcomes.set(person, result);
+      if (killed && result instanceof Error === false && signedUp(result)) afterKill++;
+      // Once a quarter have signed up, the second instance dies without warning.
+      if (!killed && outcomes.size >= people.length / 4) killed = stack.apps[1]!.stop("SIGKILL");
+    });
     expect(await killed).toBeNull();
     expect(stack.apps[1]!.child.signalCode).toBe("SIGKILL");
 
@@ -284,7 +256,7 @@ describe("two instances behind HAProxy on one PostgreSQL database", () => {
       const outcome = outcomes.get(person);
       return outcome !== undefined && !(outcome instanceof Error) && signedUp(outcome);
     });
-    const stored = new Set((await users()).map((row) => row.email));
+    const stored = new Set((await usersIn(stack.database)).map((row) => row.email));
     expect(succeeded.filter((person) => !stored.has(person.email)).map((person) => person.email)).toEqual([]);
     // The balancer took the dead instance out and the other served the rest: sign-ups that
     // were half way through on the killed instance may fail, no more.

@@ -1,8 +1,4 @@
-/**
- * Migrations for both databases: the PostgreSQL schema follows the one source, each provider's
- * migrations give exactly its schema (the drift check of `npm test`), `npm run db:new-migration`
- * writes both, and PostgreSQL migrations at start are safe when several instances start at once.
- */
+// Migrations for both databases: one schema source, no drift, db:new-migration, safe concurrent starts.
 import { execFile } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

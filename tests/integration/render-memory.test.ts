@@ -1,9 +1,5 @@
-/**
- * A page that has been sent is let go: nothing of its render may wait on a timer. A six-second
- * abort timer per page kept every finished render alive, hundreds a second under load: most of
- * the old generation, and the full collections behind the heap cap's tail latency (issue #11).
- * The production server runs in this process, so that its heap can be weighed.
- */
+// A sent page is let go: a six-second abort timer per page once kept every finished render alive (issue #11).
+// The production server runs in this process, so that its heap can be weighed.
 import { request } from "node:http";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";

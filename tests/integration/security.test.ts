@@ -1,18 +1,12 @@
 /** Response headers, the redirect rule, the SDK's health route, and sign-out as a POST. */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { TestBrowser, textOf } from "../support/browser";
-import { newPerson, signIn, signInAs, signOut, signUp } from "../support/flows";
-import { startStack, type Stack } from "../support/stack.ts";
+import { newPerson, signIn, signInAs, signOut, signUp } from "../support/sign-in.ts";
+import { useStack } from "../support/use-stack.ts";
 import { CROSS_SITE_CASES, headersFor } from "../support/cross-site-cases";
 import { kindeEvent, signKindeEvent } from "../support/kinde-webhooks";
 
-let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack();
-});
-afterAll(async () => {
-  await stack?.stop();
-});
+const stack = useStack();
 
 describe("security headers", () => {
   it("sends a nonce-based CSP and the other headers on every page, and the scripts carry the nonce", async () => {
@@ -73,29 +67,22 @@ describe("redirect targets", () => {
     "javascript:alert(1)",
   ];
 
-  it.each(hostile)("ends a sign-in that asked for returnTo=%j on the dashboard", async (returnTo) => {
+  /** Where a returning person lands after a sign-in started with `returnTo`. */
+  async function signInReturningTo(returnTo: string) {
     const person = newPerson();
     await signUp(stack, person).then(({ browser }) => signOut(stack, browser));
-    const { page } = await signIn(
-      stack,
-      person,
-      new TestBrowser(),
-      `/kinde-auth/login?returnTo=${encodeURIComponent(returnTo)}`,
-    );
+    const start = `/kinde-auth/login?returnTo=${encodeURIComponent(returnTo)}`;
+    return (await signIn(stack, person, new TestBrowser(), start)).page;
+  }
+
+  it.each(hostile)("ends a sign-in that asked for returnTo=%j on the dashboard", async (returnTo) => {
+    const page = await signInReturningTo(returnTo);
     expect(page.url).toBe(`${stack.appUrl}/dashboard`);
     expect(page.chain.every((url) => url.startsWith(stack.appUrl) || url.startsWith(stack.issuerUrl))).toBe(true);
   });
 
   it("follows a same-site returnTo after sign-in", async () => {
-    const person = newPerson();
-    await signUp(stack, person).then(({ browser }) => signOut(stack, browser));
-    const { page } = await signIn(
-      stack,
-      person,
-      new TestBrowser(),
-      `/kinde-auth/login?returnTo=${encodeURIComponent("/account/delete")}`,
-    );
-    expect(page.url).toBe(`${stack.appUrl}/account/delete`);
+    expect((await signInReturningTo("/account/delete")).url).toBe(`${stack.appUrl}/account/delete`);
   });
 
   it.each(hostile)("never lets /auth/success redirect off-site for returnTo=%j", async (returnTo) => {

@@ -11,9 +11,14 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ProcessOutput } from "../../server/ready.ts";
 import { baseEnv, listeningLine, ROOT } from "../support/app-process.ts";
-import { newPerson, signInAs, usersIn, type Person } from "../support/flows";
+import { usersIn } from "../support/database-access.ts";
 import { setCookieNames } from "../support/http";
-import { freshDatabaseFile, pickPorts, startStack, TestBrowser, textOf, type Stack } from "../support/stack.ts";
+import { newPerson, type Person } from "../support/people.ts";
+import { signInAs } from "../support/sign-in.ts";
+import { TestBrowser, textOf } from "../support/browser.ts";
+import { freshDatabaseFile } from "../support/databases.ts";
+import { pickPorts } from "../support/ports.ts";
+import { startStack, type Stack } from "../support/stack.ts";
 import { appEnv } from "../support/test-env";
 import { expired } from "../support/tokens";
 
@@ -87,7 +92,7 @@ describe("graceful shutdown", () => {
 
     expect(await exit).toBe(0);
     expect(stack.appLog()).toContain("[db] disconnected");
-    const [row] = usersIn(stack.databaseFile).filter((user) => user.email === person.email);
+    const [row] = (await usersIn(stack.database)).filter((user) => user.email === person.email);
     expect(row).toMatchObject({ firstName: "Shutdown", lastName: "Survivor" });
   });
 });

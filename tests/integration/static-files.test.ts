@@ -1,8 +1,4 @@
-/**
- * The production server's files: Vite's content-named assets cached for good, public/'s files
- * (which keep their names when they change) for an hour, and page paths never looked up on disk.
- * The production server in this process (the build of the integration run).
- */
+// The production server's files (in this process): hashed assets cached for good, public/ for an hour.
 import { readdirSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -1,13 +1,9 @@
-/**
- * Tokens that Kinde signed, but not for this application: another application of the same
- * Kinde business, another issuer, another API. They mean "signed out" (cookies expired), on the
- * fast path and after a refresh, and never a refresh with them (app/lib/kinde-tokens.server.ts).
- * The app runs with KINDE_AUDIENCE set, and the local Kinde server knows a second application.
- */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startStack, type Stack } from "../support/stack.ts";
+// Tokens Kinde signed for another application, issuer or API mean "signed out", before and after a refresh.
+import { beforeAll, describe, expect, it } from "vitest";
+import { useStack } from "../support/use-stack.ts";
 import { TestBrowser, textOf, type Page } from "../support/browser";
-import { newPerson, signUp, usersIn } from "../support/flows";
+import { usersIn } from "../support/database-access.ts";
+import { newPerson, signUp } from "../support/sign-in.ts";
 import {
   kindeAdmin,
   mintKindeTokens,
@@ -26,42 +22,35 @@ const SECOND_APP: OAuthClient = {
   redirectUri: `${OTHER_SITE}/api/auth/kinde_callback`,
 };
 
-let stack: Stack;
+const stack = useStack({
+  env: { KINDE_AUDIENCE: AUDIENCE },
+  // Kinde's webhooks would store the people these tests create at Kinde (user.created) and
+  // those who sign in to the other application (user.authenticated): what is checked here is
+  // that the tokens store and sign in nobody.
+  webhooks: false,
+  kindeApplications: [
+    {
+      name: "Another app of the same business",
+      clientId: SECOND_APP.clientId,
+      clientSecret: SECOND_APP.clientSecret,
+      callbackUrls: [SECOND_APP.redirectUri],
+      logoutUrls: [OTHER_SITE],
+    },
+  ],
+});
 let thisApp: OAuthClient;
-beforeAll(async () => {
-  stack = await startStack({
-    env: { KINDE_AUDIENCE: AUDIENCE },
-    // Kinde's webhooks would store the people these tests create at Kinde (user.created) and
-    // those who sign in to the other application (user.authenticated): what is checked here is
-    // that the tokens store and sign in nobody.
-    webhooks: false,
-    kindeApplications: [
-      {
-        name: "Another app of the same business",
-        clientId: SECOND_APP.clientId,
-        clientSecret: SECOND_APP.clientSecret,
-        callbackUrls: [SECOND_APP.redirectUri],
-        logoutUrls: [OTHER_SITE],
-      },
-    ],
-  });
+beforeAll(() => {
   thisApp = {
     clientId: TEST_CLIENT_ID,
     clientSecret: TEST_CLIENT_SECRET,
     redirectUri: `${stack.appUrl}/kinde-auth/callback`,
   };
 });
-afterAll(async () => {
-  await stack?.stop();
-});
 
 /** A browser holding exactly these Kinde cookies. */
-async function browserWith(cookies: { access: string; id: string; refresh?: string }): Promise<TestBrowser> {
-  const browser = new TestBrowser();
-  await browser.setCookie(stack.appUrl, "access_token", cookies.access);
-  await browser.setCookie(stack.appUrl, "id_token", cookies.id);
-  if (cookies.refresh) await browser.setCookie(stack.appUrl, "refresh_token", cookies.refresh);
-  return browser;
+function browserWith(cookies: { access: string; id: string; refresh?: string }): Promise<TestBrowser> {
+  const { access: access_token, id: id_token, refresh: refresh_token } = cookies;
+  return new TestBrowser().setCookies(stack.appUrl, { access_token, id_token, refresh_token });
 }
 
 /** Sent to sign in, every Kinde cookie the browser sent expired, no new token handed out. */
@@ -104,7 +93,7 @@ describe("tokens the local server issued to another application", () => {
     await expectSignedOut(browser, "/dashboard", "access token for another application");
     const again = await browserWith({ access: tokens.accessToken, id: tokens.idToken });
     await expectSignedOut(again, "/auth/success", "access token for another application", "/dashboard");
-    expect(usersIn(stack.databaseFile).filter((row) => row.email === person.email)).toEqual([]);
+    expect((await usersIn(stack.database)).filter((row) => row.email === person.email)).toEqual([]);
   });
 
   it("are signed out when expired, without a refresh: the refresh token stays unused", async () => {

@@ -1,18 +1,12 @@
 /** Token refresh, a failed refresh, and tokens Kinde did not sign. */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { TestBrowser, textOf } from "../support/browser";
-import { newPerson, signUp } from "../support/flows";
+import { newPerson, signUp } from "../support/sign-in.ts";
 import { setCookieNames } from "../support/http";
-import { startStack, type Stack } from "../support/stack.ts";
+import { useStack } from "../support/use-stack.ts";
 import { decodeJwt, expired, signWithKindeKey, signWithOtherKey, unsigned } from "../support/tokens";
 
-let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack();
-});
-afterAll(async () => {
-  await stack?.stop();
-});
+const stack = useStack();
 
 async function signedIn() {
   const person = newPerson();
@@ -70,13 +64,11 @@ describe("tokens Kinde did not sign", () => {
   ];
 
   it.each(forgeries)("treats tokens %s as signed out", async (_, forge) => {
-    const { browser, accessToken, idToken } = await signedIn();
-    const access = decodeJwt(accessToken);
-    const id = decodeJwt(idToken);
-    const jar = new TestBrowser();
-    await jar.setCookie(stack.appUrl, "access_token", await forge({ ...access, permissions: ["read:users"] }, "kid"));
-    await jar.setCookie(stack.appUrl, "id_token", await forge(id, "kid"));
-    void browser;
+    const { accessToken, idToken } = await signedIn();
+    const jar = await new TestBrowser().setCookies(stack.appUrl, {
+      access_token: await forge({ ...decodeJwt(accessToken), permissions: ["read:users"] }, "kid"),
+      id_token: await forge(decodeJwt(idToken), "kid"),
+    });
     for (const path of ["/dashboard", "/members", "/auth/success"]) {
       const page = await jar.get(`${stack.appUrl}${path}`, { follow: false });
       expect(page.status, path).toBe(302);

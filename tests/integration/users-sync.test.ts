@@ -1,29 +1,19 @@
-/**
- * `npm run users:sync` as a person runs it, against the local Kinde server (started in this
- * process by the stack) and the stack's database: the table ends matching Kinde's user list,
- * a second run changes nothing, a dry run writes nothing, bad configuration is one line; and
- * 1,200 users made through the Management API, listed under a tiny rate limit.
- *
- * Webhooks are off here: users:sync is for what the app never heard of.
- */
+// `npm run users:sync` against the stack (webhooks off: it is for what the app never heard of), and 1,200
+// users listed under a tiny rate limit.
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { kindeAdmin, newPerson, queryDatabase, runSql, signUp } from "../support/flows";
+import { describe, expect, it } from "vitest";
+import { kindeAdmin } from "../support/kinde-session.ts";
+import { newPerson, signUp } from "../support/sign-in.ts";
 import { deleteKindeUser } from "../support/kinde-webhooks";
-import { startStack, type Stack } from "../support/stack.ts";
-import { appEnv, TEST_CLIENT_ID, TEST_CLIENT_SECRET } from "../support/test-env";
+import type { Stack } from "../support/stack.ts";
+import { useStack } from "../support/use-stack.ts";
+import { inParallel } from "../support/parallel.ts";
+import { appEnv } from "../support/test-env";
 
-let stack: Stack;
-beforeAll(async () => {
-  // The drift users:sync exists for: changes at Kinde the app never heard of.
-  stack = await startStack({ webhooks: false });
-});
-afterAll(async () => {
-  await stack?.stop();
-});
+const stack = useStack({ webhooks: false });
 
 /** package.json's users:sync script, run without npm (its command is `tsx <file>`). */
 function runSync(args: string[] = [], env: Record<string, string> = {}, target: Stack = stack) {
@@ -59,20 +49,9 @@ interface Row {
 }
 
 const table = (target: Stack = stack) =>
-  queryDatabase<Row & Record<string, unknown>>(target.databaseFile, "SELECT * FROM User ORDER BY id");
+  target.database.query<Row & Record<string, unknown>>("SELECT * FROM User ORDER BY id");
 const tombstones = (target: Stack = stack) =>
-  queryDatabase<{ kindeId: string }>(target.databaseFile, "SELECT kindeId FROM DeletedKindeIdentity");
-
-/** Kinde's own list, through its Management API. */
-async function kindeUsers() {
-  const response = await fetch(`${stack.issuerUrl}/api/v1/users?page_size=500`, {
-    headers: { Authorization: `Bearer ${await managementToken(stack)}` },
-  });
-  const { users } = (await response.json()) as {
-    users: { id: string; email: string; first_name: string | null; last_name: string | null }[];
-  };
-  return users;
-}
+  target.database.query<{ kindeId: string }>("SELECT kindeId FROM DeletedKindeIdentity");
 
 async function closedPort(): Promise<number> {
   const server = createServer();
@@ -86,24 +65,24 @@ describe("npm run users:sync", () => {
   it("makes the table match Kinde, then changes nothing; a dry run writes nothing", async () => {
     const people = Array.from({ length: 6 }, () => newPerson());
     for (const person of people) await signUp(stack, person);
-    const row = (person: { email: string }) => table().find((user) => user.email === person.email)!;
+    const rows = await table();
+    const row = (person: { email: string }) => rows.find((user) => user.email === person.email)!;
     const [missing, stale, renamed, deleted, edited] = people.map(row);
 
     // How the table drifts from Kinde: a row lost, a row edited behind the app's back, a
     // rename at Kinde the app did not hear about, a user deleted at Kinde, and a name the
     // person edited in the app (theirs to keep).
-    runSql(stack.databaseFile, "DELETE FROM User WHERE kindeId = ?", missing!.kindeId);
-    runSql(stack.databaseFile, "UPDATE User SET firstName = 'Stale', email = NULL WHERE kindeId = ?", stale!.kindeId);
+    await stack.database.run("DELETE FROM User WHERE kindeId = ?", missing!.kindeId);
+    await stack.database.run("UPDATE User SET firstName = 'Stale', email = NULL WHERE kindeId = ?", stale!.kindeId);
     await (await kindeAdmin(stack)).updateUser(renamed!.kindeId, { given_name: "Augusta", family_name: "King" });
     await deleteKindeUser(stack, deleted!.kindeId);
-    runSql(
-      stack.databaseFile,
+    await stack.database.run(
       "UPDATE User SET firstName = 'Mine', nameEditedAt = ? WHERE kindeId = ?",
       Date.now(),
       edited!.kindeId,
     );
 
-    const beforeDryRun = table();
+    const beforeDryRun = await table();
     const dry = await runSync(["--dry-run"]);
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stdout).toContain(`would create ${missing!.kindeId}`);
@@ -111,8 +90,8 @@ describe("npm run users:sync", () => {
     expect(dry.stdout).toContain(`would update ${renamed!.kindeId}: firstName, lastName`);
     expect(dry.stdout).toContain(`would tombstone ${deleted!.kindeId}`);
     expect(dry.stdout).toContain("Dry run, nothing written.");
-    expect(table()).toEqual(beforeDryRun);
-    expect(tombstones()).toEqual([]);
+    expect(await table()).toEqual(beforeDryRun);
+    expect(await tombstones()).toEqual([]);
 
     const first = await runSync();
     expect(first.code, first.stderr).toBe(0);
@@ -120,8 +99,8 @@ describe("npm run users:sync", () => {
     expect(first.stdout).toMatch(/1 created, 2 updated, \d+ unchanged, 1 tombstoned/);
 
     // The table now matches Kinde, except the name the person owns.
-    const kinde = await kindeUsers();
-    const stored = table();
+    const kinde = await (await kindeAdmin(stack)).listUsers();
+    const stored = await table();
     expect(stored.map((user) => user.kindeId).sort()).toEqual(kinde.map((user) => user.id).sort());
     for (const user of kinde) {
       const mine = stored.find((candidate) => candidate.kindeId === user.id)!;
@@ -130,12 +109,12 @@ describe("npm run users:sync", () => {
       else expect([mine.firstName, mine.lastName]).toEqual([user.first_name, user.last_name]);
     }
     expect(stored.find((user) => user.kindeId === renamed!.kindeId)).toMatchObject({ firstName: "Augusta" });
-    expect(tombstones()).toEqual([{ kindeId: deleted!.kindeId }]);
+    expect(await tombstones()).toEqual([{ kindeId: deleted!.kindeId }]);
 
     const second = await runSync();
     expect(second.code, second.stderr).toBe(0);
     expect(second.stdout).toMatch(/0 created, 0 updated, \d+ unchanged, 0 tombstoned/);
-    expect(table()).toEqual(stored);
+    expect(await table()).toEqual(stored);
   });
 
   it("says in one line, and with a failing exit code, when the credentials are refused", async () => {
@@ -171,36 +150,12 @@ describe("npm run users:sync", () => {
 
 describe("npm run users:sync with 1,200 users at Kinde", () => {
   const COUNT = 1_200;
-  let big: Stack;
-  beforeAll(async () => {
-    big = await startStack({ webhooks: false });
-  });
-  afterAll(async () => {
-    await big?.stop();
-  });
-
-  /** Kinde's whole list, page by page (next_token), as its Management API gives it. */
-  async function allKindeUsers(target: Stack) {
-    const token = await managementToken(target);
-    const users: KindeListedUser[] = [];
-    let next: string | null = null;
-    do {
-      const query = new URLSearchParams({ page_size: "500", ...(next ? { next_token: next } : {}) });
-      const response = await fetch(`${target.issuerUrl}/api/v1/users?${query}`, {
-        headers: { Authorization: `Bearer ${token}` },
-      });
-      expect(response.status).toBe(200);
-      const page = (await response.json()) as { users: KindeListedUser[]; next_token: string | null };
-      users.push(...page.users);
-      next = page.next_token;
-    } while (next);
-    return users;
-  }
+  const big = useStack({ webhooks: false });
 
   /** Every row against Kinde's list: the same set of ids, and each field as Kinde has it. */
   async function expectTableToMatchKinde() {
-    const kinde = await allKindeUsers(big);
-    const stored = table(big);
+    const kinde = await (await kindeAdmin(big)).listUsers();
+    const stored = await table(big);
     expect(stored).toHaveLength(kinde.length);
     expect(new Set(stored.map((row) => row.kindeId))).toEqual(new Set(kinde.map((user) => user.id)));
     const byId = new Map(stored.map((row) => [row.kindeId, row]));
@@ -232,7 +187,7 @@ describe("npm run users:sync with 1,200 users at Kinde", () => {
     }));
     const ids = await inParallel(people, 6, (person) => admin.createUser(person));
     for (const id of [ids[3]!, ids[600]!, ids[COUNT - 1]!]) await admin.updateUser(id, { is_suspended: true });
-    expect(table(big)).toEqual([]);
+    expect(await table(big)).toEqual([]);
 
     const first = await runSync([], {}, big);
     expect(first.code, first.stderr).toBe(0);
@@ -249,7 +204,7 @@ describe("npm run users:sync with 1,200 users at Kinde", () => {
     expect(second.stdout).toContain(
       `${COUNT} Kinde users in 3 page(s): 0 created, 0 updated, ${COUNT} unchanged, 0 tombstoned.`,
     );
-    expect(table(big)).toEqual(stored);
+    expect(await table(big)).toEqual(stored);
 
     // Kinde changes that nobody told the app about, then one Management API request per client
     // every 2 s. The two deletions are confirmed one request right after the other (GET
@@ -267,46 +222,6 @@ describe("npm run users:sync with 1,200 users at Kinde", () => {
     expect(big.kindeLog()).toMatch(/^GET \/api\/v1\/user 429 /m);
     await big.restartKinde();
     await expectTableToMatchKinde();
-    expect(
-      tombstones(big)
-        .map((row) => row.kindeId)
-        .sort(),
-    ).toEqual([ids[10]!, ids[11]!].sort());
+    expect((await tombstones(big)).map((row) => row.kindeId).sort()).toEqual([ids[10]!, ids[11]!].sort());
   }, 180_000);
 });
-
-interface KindeListedUser {
-  id: string;
-  email: string;
-  first_name: string | null;
-  last_name: string | null;
-  picture: string | null;
-  is_suspended: boolean;
-}
-
-async function managementToken(target: Stack): Promise<string> {
-  const response = await fetch(`${target.issuerUrl}/oauth2/token`, {
-    method: "POST",
-    body: new URLSearchParams({
-      grant_type: "client_credentials",
-      client_id: TEST_CLIENT_ID,
-      client_secret: TEST_CLIENT_SECRET,
-      audience: `${target.issuerUrl}/api`,
-    }),
-  });
-  return ((await response.json()) as { access_token: string }).access_token;
-}
-
-/** `task` for every item, at most `width` at a time; results in order. */
-async function inParallel<T, R>(items: T[], width: number, task: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await task(items[index]!);
-    }
-  };
-  await Promise.all(Array.from({ length: width }, worker));
-  return results;
-}

@@ -1,64 +1,37 @@
-/**
- * Kinde's webhooks over HTTP, against the production build: events signed with the local Kinde
- * server's key, forged and malformed deliveries, exactly-once, ordering, and what a suspension
- * or a deletion at Kinde does to a person who is signed in.
- */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+// Kinde's webhooks over HTTP: forged and malformed deliveries, exactly once, ordering, suspension, deletion.
+import { describe, expect, it } from "vitest";
 import { TestBrowser, textOf } from "../support/browser";
-import { newPerson, queryDatabase, signUp, timeOf, usersIn } from "../support/flows";
+import { timeOf, usersIn, userWithKindeId } from "../support/database-access.ts";
+import { signUp, signUpNewPerson } from "../support/sign-in.ts";
 import { deleteKindeUser, deliverWebhook, kindeEvent, sendKindeEvent, signKindeEvent } from "../support/kinde-webhooks";
-import { startStack, type Stack } from "../support/stack.ts";
+import { useStack } from "../support/use-stack.ts";
 import { expectSignedOut, replayCookies } from "../support/session";
 import { decodeJwt, signWithKindeKey, signWithOtherKey, unsigned } from "../support/tokens";
 
-let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack();
-});
-afterAll(async () => {
-  await stack?.stop();
-});
+const stack = useStack();
 
-function storedState() {
+async function storedState() {
   return {
-    users: queryDatabase(stack.databaseFile, "SELECT * FROM User ORDER BY id"),
-    tombstones: queryDatabase(stack.databaseFile, "SELECT * FROM DeletedKindeIdentity ORDER BY id"),
-    events: queryDatabase(stack.databaseFile, "SELECT * FROM KindeWebhookEvent ORDER BY id"),
+    users: await stack.database.query("SELECT * FROM User ORDER BY id"),
+    tombstones: await stack.database.query("SELECT * FROM DeletedKindeIdentity ORDER BY id"),
+    events: await stack.database.query("SELECT * FROM KindeWebhookEvent ORDER BY id"),
   };
 }
 
-interface SyncedRow {
-  kindeId: string;
-  firstName: string | null;
-  suspendedAt: number | string | null;
-  kindeSyncedAt: number | string | null;
-  kindeSyncedFrom: string | null;
-}
-
-function rowOf(kindeId: string): SyncedRow | undefined {
-  return queryDatabase<SyncedRow>(stack.databaseFile, "SELECT * FROM User WHERE kindeId = ?", kindeId)[0];
-}
+const rowOf = (kindeId: string) => userWithKindeId(stack.database, kindeId);
 
 /**
  * A moment just after everything the row holds from Kinde: its sign-in (the ID token's `iat`,
  * whole seconds) and the local Kinde server's own user.created (milliseconds, often later).
  */
-function justAfterStoredNews(kindeId: string, idTokenIssuedAt: number): Date {
-  const synced = rowOf(kindeId)?.kindeSyncedAt ?? null;
+async function justAfterStoredNews(kindeId: string, idTokenIssuedAt: number): Promise<Date> {
+  const synced = (await rowOf(kindeId))?.kindeSyncedAt ?? null;
   return new Date(Math.max(idTokenIssuedAt, synced === null ? 0 : timeOf(synced)) + 1);
-}
-
-async function signedUpPerson() {
-  const person = newPerson();
-  const { browser } = await signUp(stack, person);
-  const row = usersIn(stack.databaseFile).find((user) => user.email === person.email);
-  if (!row) throw new Error("sign-up stored no row");
-  return { person, browser, kindeId: row.kindeId };
 }
 
 describe("forged and malformed deliveries", () => {
   it("refuses each with a 4xx and changes nothing stored", async () => {
-    const { kindeId } = await signedUpPerson();
+    const { kindeId } = await signUpNewPerson(stack);
     const genuine = kindeEvent("user.updated", { id: kindeId, first_name: "Mallory" });
     const valid = await signKindeEvent(stack, genuine);
     const [header, payload, signature] = valid.split(".");
@@ -97,7 +70,7 @@ describe("forged and malformed deliveries", () => {
       ["bad payload shape", await signKindeEvent(stack, { ...genuine, data: { user: { id: 42 } } }), jwt, 400],
       ["no event id", await signKindeEvent(stack, { ...genuine, event_id: undefined }), jwt, 400],
     ];
-    const before = storedState();
+    const before = await storedState();
     for (const [what, body, headers, status] of cases) {
       const result = await deliverWebhook(stack, body, headers);
       expect(result.status, what).toBe(status);
@@ -110,7 +83,7 @@ describe("forged and malformed deliveries", () => {
       },
     });
     expect((await deliverWebhook(stack, streamed, jwt)).status).toBe(413);
-    expect(storedState()).toEqual(before);
+    expect(await storedState()).toEqual(before);
     expect(stack.appLog()).not.toMatch(/\bPOST \/webhooks\/kinde 5\d\d\b/);
     expect(stack.appLog()).not.toContain(valid);
   });
@@ -129,7 +102,7 @@ function decodeJwtHeaderKid(token: string): string {
 
 describe("exactly once, in any order", () => {
   it("applies one event delivered three times, two of them at the same moment, once", async () => {
-    const { kindeId, browser } = await signedUpPerson();
+    const { kindeId, browser } = await signUpNewPerson(stack);
     const token = await signKindeEvent(stack, kindeEvent("user.updated", { id: kindeId, first_name: "Once" }));
     const first = await deliverWebhook(stack, token);
     const concurrent = await Promise.all([deliverWebhook(stack, token), deliverWebhook(stack, token)]);
@@ -140,16 +113,16 @@ describe("exactly once, in any order", () => {
       "duplicate",
     ]);
     const eventId = decodeJwt(token).event_id;
-    expect(
-      queryDatabase(stack.databaseFile, "SELECT eventId FROM KindeWebhookEvent WHERE eventId = ?", eventId),
-    ).toHaveLength(1);
+    expect(await stack.database.query("SELECT eventId FROM KindeWebhookEvent WHERE eventId = ?", eventId)).toHaveLength(
+      1,
+    );
     expect(stack.appLog()).toContain(`[webhook] user.updated ${String(eventId)} updated`);
     // The change shows without signing in again.
     expect(textOf((await browser.get(`${stack.appUrl}/dashboard`)).html)).toContain("Once");
   });
 
   it("keeps the newer data when an older update arrives after it", async () => {
-    const { kindeId, browser } = await signedUpPerson();
+    const { kindeId, browser } = await signUpNewPerson(stack);
     const now = Date.now();
     await sendKindeEvent(stack, "user.updated", { id: kindeId, first_name: "Newer" }, { timestamp: new Date(now) });
     const older = await sendKindeEvent(
@@ -159,14 +132,14 @@ describe("exactly once, in any order", () => {
       { timestamp: new Date(now - 1000) },
     );
     expect(older).toEqual({ status: 200, body: { outcome: "older" } });
-    expect(rowOf(kindeId)).toMatchObject({ firstName: "Newer", kindeSyncedFrom: "webhook user.updated" });
+    expect(await rowOf(kindeId)).toMatchObject({ firstName: "Newer", kindeSyncedFrom: "webhook user.updated" });
     expect(textOf((await browser.get(`${stack.appUrl}/dashboard`)).html)).toContain("Newer");
   });
 });
 
 describe("a person deleted at Kinde", () => {
   it("loses the row and the session, is never re-created by the old token, and the email can sign up anew", async () => {
-    const { person, browser, kindeId } = await signedUpPerson();
+    const { person, browser, kindeId } = await signUpNewPerson(stack);
     const cookies = await browser.jar.getCookieString(stack.appUrl);
     // The local Kinde server sends its own user.deleted; once it has got its 200, the app has applied it.
     await deleteKindeUser(stack, kindeId);
@@ -176,9 +149,9 @@ describe("a person deleted at Kinde", () => {
       status: 200,
       body: { outcome: "already deleted" },
     });
-    expect(usersIn(stack.databaseFile).filter((user) => user.kindeId === kindeId)).toEqual([]);
+    expect((await usersIn(stack.database)).filter((user) => user.kindeId === kindeId)).toEqual([]);
     expect(
-      queryDatabase(stack.databaseFile, "SELECT kindeId FROM DeletedKindeIdentity WHERE kindeId = ?", kindeId),
+      await stack.database.query("SELECT kindeId FROM DeletedKindeIdentity WHERE kindeId = ?", kindeId),
     ).toHaveLength(1);
 
     // The next request, with a token that has not expired, signs the person out.
@@ -190,12 +163,12 @@ describe("a person deleted at Kinde", () => {
       "/dashboard",
     );
     expectSignedOut(await (await replayCookies(stack, cookies)).get(`${stack.appUrl}/`, { follow: false }), "/");
-    expect(usersIn(stack.databaseFile).filter((user) => user.kindeId === kindeId)).toEqual([]);
+    expect((await usersIn(stack.database)).filter((user) => user.kindeId === kindeId)).toEqual([]);
 
     // A new Kinde identity with the same email signs up normally.
     const { page } = await signUp(stack, person);
     expect(page.url).toBe(`${stack.appUrl}/dashboard`);
-    const rows = usersIn(stack.databaseFile).filter((user) => user.email === person.email);
+    const rows = (await usersIn(stack.database)).filter((user) => user.email === person.email);
     expect(rows).toHaveLength(1);
     expect(rows[0]!.kindeId).not.toBe(kindeId);
   });
@@ -203,14 +176,14 @@ describe("a person deleted at Kinde", () => {
 
 describe("a person suspended at Kinde", () => {
   it("is signed out at the next request even with an unexpired token, and comes back once Kinde lifts it", async () => {
-    const { person, browser, kindeId } = await signedUpPerson();
+    const { person, browser, kindeId } = await signUpNewPerson(stack);
     const idToken = (await browser.cookie(stack.appUrl, "id_token"))!;
     const issuedAt = decodeJwt(idToken).iat! * 1000;
     const cookies = await browser.jar.getCookieString(stack.appUrl);
     expect((await browser.get(`${stack.appUrl}/dashboard`, { follow: false })).status).toBe(200);
 
     // Suspended just after the token was issued.
-    const suspendedAt = justAfterStoredNews(kindeId, issuedAt);
+    const suspendedAt = await justAfterStoredNews(kindeId, issuedAt);
     const suspended = await sendKindeEvent(
       stack,
       "user.updated",
@@ -230,7 +203,7 @@ describe("a person suspended at Kinde", () => {
       await (await replayCookies(stack, cookies)).get(`${stack.appUrl}/members`, { follow: false }),
       "/members",
     );
-    expect(rowOf(kindeId)?.suspendedAt).not.toBeNull();
+    expect((await rowOf(kindeId))?.suspendedAt).not.toBeNull();
 
     // Kinde lifts the suspension: a newer user.updated, then the person signs in again.
     await sendKindeEvent(
@@ -246,7 +219,7 @@ describe("a person suspended at Kinde", () => {
   });
 
   it("is let back in by a sign-in whose token Kinde issued after the suspension", async () => {
-    const { browser, kindeId } = await signedUpPerson();
+    const { browser, kindeId } = await signUpNewPerson(stack);
     const accessToken = (await browser.cookie(stack.appUrl, "access_token"))!;
     const idToken = (await browser.cookie(stack.appUrl, "id_token"))!;
     const id = decodeJwt(idToken);
@@ -254,9 +227,9 @@ describe("a person suspended at Kinde", () => {
       stack,
       "user.updated",
       { id: kindeId, is_suspended: true },
-      { timestamp: justAfterStoredNews(kindeId, id.iat! * 1000) },
+      { timestamp: await justAfterStoredNews(kindeId, id.iat! * 1000) },
     );
-    expect(rowOf(kindeId)?.suspendedAt).not.toBeNull();
+    expect((await rowOf(kindeId))?.suspendedAt).not.toBeNull();
 
     // What Kinde would issue to the person once it lifted the suspension (the webhook that
     // said so was lost): the same claims, two seconds later (after the suspension).
@@ -275,6 +248,6 @@ describe("a person suspended at Kinde", () => {
     expect(success.status).toBe(302);
     expect(success.headers.get("Location")).toBe("/dashboard");
     expect((await later.get(`${stack.appUrl}/dashboard`, { follow: false })).status).toBe(200);
-    expect(rowOf(kindeId)?.suspendedAt).toBeNull();
+    expect((await rowOf(kindeId))?.suspendedAt).toBeNull();
   });
 });

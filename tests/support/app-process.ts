@@ -1,8 +1,5 @@
-/**
- * Starts the app server the way `npm start` (or `npm run dev`) does: the command of that
- * package.json script, minus npm, so Node flags live in one place and tests and the benchmark
- * run what production runs.
- */
+// The app as `npm start` (or `npm run dev`) runs it: that script's command minus npm, so tests and the
+// bench run what production runs.
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -15,11 +12,7 @@ export type AppMode = "production" | "development";
 
 const SCRIPT: Record<AppMode, string> = { production: "start", development: "dev" };
 
-/**
- * The arguments after `node` in package.json's `start` (production) or `dev` script. Throws
- * unless the script is a plain `node ...` command: anything a shell would interpret (variables,
- * quotes, `&&`) would make what the tests run differ from what npm runs.
- */
+/** The arguments after `node` in the `start` or `dev` script; throws on anything a shell would interpret. */
 export function scriptArgs(mode: AppMode, root = ROOT): string[] {
   const name = SCRIPT[mode];
   const scripts = (JSON.parse(readFileSync(`${root}/package.json`, "utf8")) as { scripts?: Record<string, string> })
@@ -112,10 +105,7 @@ export async function startApp(options: AppOptions): Promise<AppProcess> {
   return app;
 }
 
-/**
- * A child's environment from scratch: what any process needs (executables, home, temp dir,
- * locale) and `extra`. A caller's DATABASE_URL or KINDE_* cannot leak in.
- */
+/** A child's environment from scratch (PATH, home, temp, locale) and `extra`: no DATABASE_URL or KINDE_* leaks in. */
 export function baseEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const keep = ["PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "TZ", "SystemRoot", "USERPROFILE", "TEMP", "TMP"];
   const env: Record<string, string> = {};

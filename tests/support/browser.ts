@@ -1,9 +1,5 @@
-/**
- * The one cookie-keeping HTTP client, for tests and the benchmark: keeps cookies like a browser
- * (tough-cookie; one jar for every port of localhost, as browsers do), follows redirects across
- * the app and the Kinde server, and fills in HTML forms by field name. No JavaScript: what it
- * can do, a no-JS user can.
- */
+// The one cookie-keeping HTTP client (one jar for every port of localhost, as browsers do), for tests
+// and the bench. No JavaScript: what it can do, a no-JS user can.
 import { parse, type HTMLElement } from "node-html-parser";
 import { CookieJar } from "tough-cookie";
 
@@ -83,7 +79,13 @@ export class TestBrowser {
     await this.jar.setCookie(`${name}=${value}; Path=/`, url);
   }
 
-  /** The Cookie header this browser would send to `url`. */
+  /** Sets every cookie of `cookies` that has a value; this browser, for chaining. */
+  async setCookies(url: string, cookies: Record<string, string | undefined>): Promise<this> {
+    for (const [name, value] of Object.entries(cookies))
+      if (value !== undefined) await this.setCookie(url, name, value);
+    return this;
+  }
+
   cookieHeader(url: string): Promise<string> {
     return this.jar.getCookieString(url);
   }

@@ -1,8 +1,5 @@
-/**
- * How the tests launch Chromium: E2E_CHROMIUM_PATH (scripts/e2e.ts sets it), else Debian's
- * /usr/bin/chromium when present, else Playwright's own (`npx playwright install chromium`).
- * The flags avoid background connections a machine without internet access would refuse.
- */
+// Chromium: E2E_CHROMIUM_PATH, else /usr/bin/chromium, else Playwright's own. The flags avoid background
+// connections a machine without internet access would refuse.
 import type { LaunchOptions } from "@playwright/test";
 import { existsSync } from "node:fs";
 

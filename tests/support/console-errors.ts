@@ -1,13 +1,5 @@
-/**
- * Fails any test that logs a console.error it did not declare (as the Epic Stack's
- * tests/setup/setup-test-env.ts does): an error logged and swallowed is a bug the test would
- * otherwise pass over. A test that expects one says so first:
- *
- *   allowConsoleError(/could not reach the database/);
- *
- * The error is still printed. Errors are collected and the test failed afterwards, rather than
- * thrown from console.error, so the code under test runs as it would in production.
- */
+// Fails a test that logs a console.error it did not declare with allowConsoleError(/.../): an error logged
+// and swallowed is a bug. The test fails afterwards, not by a throw, so the code runs as in production.
 import { format } from "node:util";
 import { afterEach, beforeEach, vi } from "vitest";
 

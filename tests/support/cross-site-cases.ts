@@ -1,8 +1,5 @@
-/**
- * The cross-site rule (common/cross-site.ts) as a table of POSTs, checked against the pure
- * function and over HTTP against both servers that apply it: the app and the local Kinde
- * server. `{self}` is the origin of the server the request is sent to.
- */
+// The cross-site rule (common/cross-site.ts) as a table of POSTs for the function and both servers;
+// `{self}` is the origin of the server the request is sent to.
 export interface CrossSiteCase {
   what: string;
   headers: Record<string, string>;

@@ -1,8 +1,5 @@
-/**
- * Once per vitest run: migrate a template database. The integration project also builds the
- * app (meanwhile), so the HTTP tests run the same production build that `npm start` serves,
- * and starts the run's PostgreSQL server with a migrated template database of its own.
- */
+// Once per vitest run: a migrated template database; for the integration project also the production
+// build `npm start` serves, and the run's PostgreSQL server.
 import { spawn } from "node:child_process";
 import type { TestProject } from "vitest/node";
 import { migrate } from "../../server/migrate";

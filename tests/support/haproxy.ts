@@ -1,9 +1,4 @@
-/**
- * A real load balancer in front of several app instances, for tests and the benchmark: HAProxy
- * (Debian's haproxy package), round robin, health checks on /healthz, retries on another
- * instance when one is gone. Its request log (one line per request, naming the instance that
- * served it) is kept like an app's output.
- */
+// HAProxy in front of several app instances: round robin, health checks on /healthz, a retry elsewhere.
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
@@ -38,13 +33,7 @@ export function haproxyBinary(): string {
   );
 }
 
-/**
- * The configuration: every request goes to the next healthy instance (round robin). An
- * instance whose /healthz fails twice is taken out, and put back after two passes. A request
- * whose connection failed, or that got no answer at all (the instance died), is retried on
- * another instance: safe for this app, whose requests are reads or idempotent writes (the
- * upsert, webhooks by event id).
- */
+/** Retrying a request that got no answer on another instance is safe here: reads or idempotent writes. */
 export function haproxyConfig(port: number, backends: Backend[]): string {
   return `global
   log stdout format raw local0 info

@@ -1,13 +1,5 @@
-/**
- * Signing a test user in without the forms (as the Epic Stack's `login` fixture does): the user
- * is created at the local Kinde server through its Management API, and the Kinde cookies are
- * minted with the server's own signing key and the claims it would put in them (its own
- * signUserTokens and config.json). The app cannot tell them from a real sign-in's. For the HTTP
- * client (signInAs in flows.ts) and Playwright (tests/e2e/support/flows.ts).
- *
- * No refresh token: the tokens live a day, longer than any test. Tests about refreshing sign in
- * through the forms (tests/integration/tokens.test.ts).
- */
+// A test user signed in without the forms: created through the Management API, the Kinde cookies minted
+// with the server's own key and claims. No refresh token: they live a day (tokens.test.ts refreshes).
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -20,7 +12,6 @@ import { TestBrowser } from "./browser.ts";
 import { TEST_CLIENT_ID, TEST_CLIENT_SECRET } from "./test-env.ts";
 
 export interface KindeTarget {
-  /** The local Kinde server. */
   issuerUrl: string;
   /** Its data folder (signing-key.json). */
   kindeDataDir: string;
@@ -71,8 +62,31 @@ export async function kindeAdmin(target: Pick<KindeTarget, "issuerUrl">) {
     async deleteUser(id: string): Promise<void> {
       await call("DELETE", userPath(id));
     },
+    /** GET /api/v1/users page by page (next_token): Kinde's whole list. */
+    async listUsers(): Promise<KindeListedUser[]> {
+      const users: KindeListedUser[] = [];
+      let next: string | null = null;
+      do {
+        const query = new URLSearchParams({ page_size: "500", ...(next ? { next_token: next } : {}) });
+        const page = (await call("GET", `/api/v1/users?${query}`)) as ListPage;
+        users.push(...page.users);
+        next = page.next_token;
+      } while (next);
+      return users;
+    },
   };
 }
+
+export interface KindeListedUser {
+  id: string;
+  email: string;
+  first_name: string | null;
+  last_name: string | null;
+  picture: string | null;
+  is_suspended: boolean;
+}
+
+type ListPage = { users: KindeListedUser[]; next_token: string | null };
 
 export interface MintOptions {
   clientId?: string;

@@ -1,10 +1,7 @@
-/**
- * Kinde webhook deliveries for HTTP tests: events signed with the local Kinde server's own
- * key, as Kinde signs them, and POSTed to the app the way Kinde posts them (no Origin).
- */
+// Kinde webhook deliveries signed with the local Kinde server's key and POSTed as Kinde posts them (no Origin).
 import { randomBytes } from "node:crypto";
 import type { Stack } from "./stack.ts";
-import { kindeAdmin } from "./flows";
+import { kindeAdmin } from "./kinde-session.ts";
 import { signWithKindeKey } from "./tokens";
 
 export interface KindeEventOptions {

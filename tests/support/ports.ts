@@ -1,9 +1,5 @@
-/**
- * The one port picker. Ports a server must know before it starts (KINDE_SITE_URL and the
- * issuer name them) are picked at random below the kernel's ephemeral range, where servers
- * started on port 0 never land, and checked free. Another process may still take the port
- * before the server binds it: callers start again on another (see PortTaken).
- */
+// Ports a server must know before it starts (KINDE_SITE_URL names them): random, below the ephemeral
+// range where port-0 servers land, checked free. Another process may still take one: see PortTaken.
 import { createServer, type Server } from "node:net";
 
 const RANGE = { from: 20_000, to: 30_000 };

@@ -1,11 +1,6 @@
-/**
- * Throwaway PostgreSQL servers for tests and the benchmark (no Docker): the server binaries of
- * the machine (Debian's postgresql package: /usr/lib/postgresql/<version>/bin), `initdb` once per
- * run into a pristine folder, and servers started on copies of it, each on a free port of
- * 127.0.0.1 with its socket in its own folder. PostgreSQL refuses to run as root: as root, the
- * server runs as the `postgres` user, in folders that user owns under the system temp folder,
- * so it never needs to read anything in the checkout (CI clones into a root-only folder).
- */
+// Throwaway PostgreSQL servers (no Docker): `initdb` once per run, servers on copies of it. PostgreSQL
+// refuses root: as root it runs as `postgres` in folders that user owns under the temp folder, so it
+// never reads the checkout (CI clones into a root-only folder).
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -17,11 +12,8 @@ import { ProcessOutput } from "../../server/ready.ts";
 
 /** Where vitest's global setup leaves the run's pristine cluster and shared server (workers inherit them). */
 export const POSTGRES_ENV = {
-  /** The initdb'd folder that servers are copied from. */
   cluster: "TEST_POSTGRES_CLUSTER",
-  /** The shared server's admin URL (database `postgres`). */
   adminUrl: "TEST_POSTGRES_URL",
-  /** The migrated template database on the shared server. */
   template: "TEST_POSTGRES_TEMPLATE",
 } as const;
 
@@ -106,18 +98,14 @@ export interface PostgresServer {
   port: number;
   /** The postmaster's process id (its backends are its children), while it runs. */
   readonly pid: number | undefined;
-  /** The server's admin URL (user postgres, database postgres). */
   adminUrl: string;
-  /** The URL of `database` on this server. */
   url(database: string): string;
   /** A new empty database, or a copy of `template`; returns its URL. */
   createDatabase(template?: string, name?: string): Promise<string>;
-  /** Runs one statement on `database` (postgres by default) and returns the rows. */
   query<T = Record<string, unknown>>(sql: string, params?: unknown[], database?: string): Promise<T[]>;
   /** Fast shutdown (clients are disconnected); start() brings it back on the same port and data. */
   stop(): Promise<void>;
   start(): Promise<void>;
-  /** The server's output so far. */
   log(): string;
   /** Stops the server and removes its files. */
   destroy(): Promise<void>;
@@ -213,7 +201,6 @@ export async function startPostgres(cluster: string, options: { inPlace?: boolea
   };
 }
 
-/** The migrated database every copy of the run's cluster holds; new databases are copies of it. */
 /** One connection to `url` for the length of `use`, closed whatever happens. */
 export async function withPgClient<T>(url: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url });
@@ -227,11 +214,7 @@ export async function withPgClient<T>(url: string, use: (client: pg.Client) => P
 
 export const TEMPLATE_DATABASE = "rkp_template";
 
-/**
- * For a test run: initdb once, a migrated template database put into the cluster itself (so
- * every server copied from it has one), then the run's shared server. Sets the POSTGRES_ENV
- * variables for the workers; returns what stops and removes it all.
- */
+/** initdb, a migrated template in the cluster itself (so every copy has one), then the run's shared server. */
 export async function startRunPostgres(migrate: (url: string) => Promise<void>): Promise<() => Promise<void>> {
   const cluster = await initPostgresCluster();
   const setup = await startPostgres(cluster, { inPlace: true });
@@ -258,7 +241,6 @@ export function sharedPostgres(): { adminUrl: string; template: string; cluster:
   return adminUrl && template && cluster ? { adminUrl, template, cluster } : undefined;
 }
 
-/** A new database copied from the shared server's migrated template; returns its URL. */
 export async function freshPostgresDatabase(): Promise<string> {
   const shared = sharedPostgres();
   if (!shared) throw new Error("no shared PostgreSQL server: the test run's global setup starts one");

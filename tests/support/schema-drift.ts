@@ -1,9 +1,5 @@
-/**
- * Do a provider's migrations, applied in order to an empty database, give exactly the database
- * its schema describes? The migrations' SQL goes into one scratch database, the SQL Prisma
- * writes for the schema from nothing (`migrate diff --from-empty`) into another, and their
- * catalogs (columns, indexes, constraints) are compared. No shadow database, no native engine.
- */
+// Do the migrations give exactly the schema's database? Both into scratch databases (the schema's via
+// `migrate diff --from-empty`), their catalogs compared. No shadow database, no native engine.
 import Database from "better-sqlite3";
 import { execFile } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";

@@ -1,7 +1,4 @@
-/**
- * Token forgery for tests: re-sign a token's claims with the local Kinde server's own key (to
- * simulate time passing) or with keys and algorithms that are not Kinde's.
- */
+// Tokens re-signed with the local Kinde server's key (time passing) or with keys and algorithms not Kinde's.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { decodeJwt, decodeProtectedHeader, generateKeyPair, importJWK, SignJWT, type JWTPayload } from "jose";

@@ -1,8 +1,4 @@
-/**
- * Runs before each test file: app modules imported by the test see a valid configuration and
- * a database file of this file's own, so files run in parallel without touching each other
- * or the developer's data.
- */
+// Before each test file: a valid configuration and a database file of its own, so files run in parallel.
 import { freshDatabaseFile } from "./databases";
 import { appEnv } from "./test-env";
 

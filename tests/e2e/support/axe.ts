@@ -1,7 +1,4 @@
-/**
- * Accessibility check with axe-core: WCAG 2 A and AA rules, failing on serious and critical
- * violations. The assertion message lists each one with the elements it found.
- */
+// axe-core, WCAG 2 A and AA: fails on serious and critical violations, each listed with its elements.
 import AxeBuilder from "@axe-core/playwright";
 import { expect, type Page } from "@playwright/test";
 

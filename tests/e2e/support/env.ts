@@ -1,9 +1,5 @@
-/**
- * What the config, the global setup's stack and the tests agree on, through environment
- * variables: the ports playwright.config.ts picks once (with ??=, so worker processes, which
- * evaluate the config again, keep the runner's values) and the database file and Kinde data
- * folder the global setup sets before the workers start.
- */
+// What the config, the global setup and the tests share through the environment (??=: workers, which
+// evaluate the config again, keep the runner's ports).
 import { join } from "node:path";
 
 export const STORAGE_DIR = "tests/.state/e2e";
@@ -13,7 +9,6 @@ export const STORAGE_STATE = join(STORAGE_DIR, "user.json");
 export const STORAGE_PERSON = join(STORAGE_DIR, "user.person.json");
 
 export interface E2eTarget {
-  /** The app under test, no trailing slash. */
   baseUrl: string;
   /** The stack's SQLite file; undefined against an app this suite did not start. */
   databaseFile: string | undefined;

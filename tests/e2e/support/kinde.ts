@@ -1,14 +1,9 @@
-/**
- * The suite's local Kinde server seen from a test worker: its Management API (with the app's
- * own client, as an admin's tool would use it) and its pending webhook deliveries. The server
- * runs inside the app (as `npm start` runs it), so nothing signals a worker when a delivery
- * is done: the worker reads the server's store file, where each pending delivery stays until
- * the app has answered it 200.
- */
+// The local Kinde server from a test worker. It runs inside the app, so a worker learns a delivery is done
+// from its store file, where each pending delivery stays until the app has answered it 200.
 import { expect } from "@playwright/test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { kindeAdmin } from "../../support/flows";
+import { kindeAdmin } from "../../support/kinde-session.ts";
 import { e2eTarget } from "./env";
 
 export function localKindeAdmin(kindeUrl: string) {

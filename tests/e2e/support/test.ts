@@ -1,18 +1,10 @@
-/**
- * The suite's `test`: Playwright's, plus
- * - `stack`: the suite's own stack (database file, local Kinde server). A test that asks for
- *   it is skipped, with the reason, when E2E_BASE_URL points at an app the suite did not start;
- * - `storedPerson`: who the setup project signed in (use with STORAGE_STATE);
- * - a watch on every page of the test: a console error or an uncaught exception (a CSP
- *   violation, a hydration error, a failed script) fails the test, unless it matches one of
- *   the test's `allowedPageErrors` (`test.use({ allowedPageErrors: [/.../] })`). The browser's
- *   own "Failed to load resource" line for a 4xx page or data request is not an error: the
- *   tests that cause one check the status themselves. For a file (script, style, image) it is.
- */
+// Playwright's `test` plus `stack` (skipped against an app the suite did not start), `storedPerson`, and a
+// guard: a console error or uncaught exception fails the test unless in `allowedPageErrors`. A 4xx page or
+// data request is not an error (its test checks the status); a 4xx file is.
 import { test as base, type ConsoleMessage, type Page } from "@playwright/test";
 import { readFileSync } from "node:fs";
 import { e2eTarget, NEEDS_LOCAL_STACK, STORAGE_PERSON } from "./env";
-import type { Person } from "./flows";
+import type { Person } from "./auth-steps";
 
 export interface LocalStack {
   baseUrl: string;

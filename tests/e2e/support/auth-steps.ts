@@ -1,24 +1,16 @@
-/**
- * The steps a person takes in the browser: sign up, sign in, sign out. The Kinde pages are
- * driven only through Kinde's own field names (p_email, p_password, p_first_name,
- * p_last_name), which the local Kinde server shares, so signIn also works on real Kinde,
- * where the email and the password are asked on two pages.
- */
+// A person's steps in the browser. Kinde's pages are driven only by Kinde's own field names, so signIn
+// also works on real Kinde (email and password on two pages).
 import { expect, type Locator, type Page } from "@playwright/test";
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { newPerson, type Person } from "../../support/flows";
-import { mintKindeSession } from "../../support/kinde-session";
+import { newPerson, type Person } from "../../support/people.ts";
+import { mintKindeSession } from "../../support/kinde-session.ts";
 import { e2eTarget, NEEDS_LOCAL_STACK } from "./env";
 import { kindeEventsDelivered } from "./kinde";
 
-/** People with unique emails, made the same way as in the HTTP-level tests. */
 export { newPerson, type Person };
 
-/**
- * The email domain that kinde-local/config.json gives the `read:users` permission to, read
- * from the file so that the test follows the configuration.
- */
+/** The email domain kinde-local/config.json gives `permission` to. */
 export function adminEmailSuffix(permission = "read:users"): string {
   const config = JSON.parse(readFileSync("kinde-local/config.json", "utf8")) as {
     rules?: { emailEndsWith?: string; permissions?: string[] }[];
@@ -38,7 +30,6 @@ export function newAdmin(overrides: Partial<Person> = {}): Person {
   return newPerson({ email, firstName: "Grace", lastName: `Admin-${id}`, ...overrides });
 }
 
-/** A path on the app under test, as a URL matcher. */
 export function appPath(path: string): (url: URL) => boolean {
   const { baseUrl } = e2eTarget();
   return (url) => url.origin === new URL(baseUrl).origin && url.pathname === path;
@@ -71,10 +62,7 @@ export async function fillSignIn(page: Page, person: Pick<Person, "email" | "pas
   await submitButtonOf(page, password).click();
 }
 
-/**
- * Waits until an app page is usable: loaded and, with JavaScript on, hydrated by React (a
- * click before that would be a plain HTML submit, not Remix's). With scripts off, only loaded.
- */
+/** Loaded and, with JavaScript on, hydrated (a click before would be a plain HTML submit). */
 export async function waitForApp(page: Page): Promise<void> {
   await page.waitForLoadState("load");
   const scriptsRan = await page.evaluate(() => "__remixContext" in window);
@@ -87,10 +75,7 @@ export async function waitForApp(page: Page): Promise<void> {
   });
 }
 
-/**
- * Signs a new person up from the app's Sign up link; ends on /dashboard once the local Kinde
- * server's webhooks about it (user.created, user.authenticated) have reached the app.
- */
+/** Ends on /dashboard once Kinde's webhooks about the person have reached the app. */
 export async function signUp(page: Page, person: Person): Promise<void> {
   await page.goto("/kinde-auth/register");
   await expect(page.getByRole("heading", { name: "Create your account" })).toBeVisible();
@@ -100,13 +85,7 @@ export async function signUp(page: Page, person: Person): Promise<void> {
   await kindeEventsDelivered({ email: person.email });
 }
 
-/**
- * Signs a new person in without the forms (tests/support/kinde-session.ts): created at the
- * local Kinde server, the Kinde cookies minted with its key and put in the browser, then
- * /auth/success stores them as after a real sign-in. Ends on the dashboard, once Kinde's
- * user.created has reached the app. For tests that are not about signing in; only against the
- * suite's own stack.
- */
+/** Signed in without the forms (tests/support/kinde-session.ts), for tests not about signing in. */
 export async function signInAs(
   page: Page,
   overrides: Partial<Person> = {},
@@ -126,15 +105,11 @@ export async function signInAs(
   await page.goto("/auth/success");
   await expect(page).toHaveURL(appPath("/dashboard"));
   await waitForApp(page);
-  // Kinde's user.created about them has reached the app too.
   await kindeEventsDelivered({ kindeId });
   return { person, kindeId };
 }
 
-/**
- * Signs in from `start` (an app path that leads to Kinde's sign-in page) and waits until
- * the browser is back on the app at `landOn` and Kinde's user.authenticated has reached it.
- */
+/** From `start` to `landOn`, once Kinde's user.authenticated has reached the app. */
 export async function signIn(
   page: Page,
   person: Pick<Person, "email" | "password">,
