@@ -1,4 +1,4 @@
-/** Which Kinde tokens are this application's (app/lib/kinde-tokens.server.ts, decision 0016). */
+/** Which Kinde tokens are this application's (app/lib/auth/tokens.server.ts, decision 0016). */
 import { describe, expect, it } from "vitest";
 import { pinProblem, type KindePins } from "~/lib/auth/tokens.server";
 
