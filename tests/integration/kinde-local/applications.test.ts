@@ -2,13 +2,13 @@
  * Applications as in Kinde's settings: several client ids, each with its own allowed
  * callback and logout URLs (exact match), regular or machine-to-machine.
  */
-import { readFile, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { readFile } from "node:fs/promises";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   CLIENT_ID,
   CLIENT_SECRET,
   CONFIG_PATH,
+  configWith,
   type Credentials,
   decodePayload,
   get,
@@ -18,6 +18,7 @@ import {
   startServer,
   startServerForTest,
   TestBrowser,
+  type TestServer,
   useServer,
 } from "./harness.ts";
 
@@ -29,6 +30,7 @@ const SECOND = {
   callbackUrls: [`${OTHER_SITE}/api/auth/kinde_callback`, `${OTHER_SITE}/other-callback`],
   logoutUrls: [`${OTHER_SITE}/signed-out`],
 };
+const DEFAULT = { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET };
 const M2M = {
   clientId: "m2m00000000000000000000000000001",
   clientSecret: "M2mS3cr3tM2mS3cr3tM2mS3cr3tM2mS3cr3tM2mS3",
@@ -50,14 +52,13 @@ async function signInThrough(url: string, credentials: Credentials, jar = new Te
   return { html, callback: new URL(response.headers.get("Location") ?? ""), jar };
 }
 
-function exchangeAs(client: { clientId: string; clientSecret: string }, code: string, redirectUri: string) {
-  return server.tokenRequest({
-    grant_type: "authorization_code",
-    client_id: client.clientId,
-    client_secret: client.clientSecret,
-    redirect_uri: redirectUri,
-    code,
-  });
+/** A token request authenticated as `client`. */
+function requestAs(client: typeof DEFAULT, fields: Record<string, string>, to: TestServer = server) {
+  return to.tokenRequest({ client_id: client.clientId, client_secret: client.clientSecret, ...fields });
+}
+
+function exchangeAs(client: typeof DEFAULT, code: string, redirectUri: string) {
+  return requestAs(client, { grant_type: "authorization_code", redirect_uri: redirectUri, code });
 }
 
 describe("allowed callback URLs", () => {
@@ -122,14 +123,9 @@ describe("a second application", () => {
     expect(id).toMatchObject({ azp: SECOND.clientId, aud: [SECOND.clientId], email: credentials.email });
 
     // Its refresh token is its own: the default application cannot use it, it can.
-    const refreshAs = (client: { clientId: string; clientSecret: string }) =>
-      server.tokenRequest({
-        grant_type: "refresh_token",
-        client_id: client.clientId,
-        client_secret: client.clientSecret,
-        refresh_token: String(body.refresh_token),
-      });
-    expect((await refreshAs({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET })).body.error).toBe("invalid_grant");
+    const refreshAs = (client: typeof DEFAULT) =>
+      requestAs(client, { grant_type: "refresh_token", refresh_token: String(body.refresh_token) });
+    expect((await refreshAs(DEFAULT)).body.error).toBe("invalid_grant");
     const refreshed = await refreshAs(SECOND);
     expect(refreshed.status).toBe(200);
     expect(decodePayload(String(refreshed.body.id_token)).aud).toEqual([SECOND.clientId]);
@@ -137,11 +133,7 @@ describe("a second application", () => {
 
   it("refuses its code to the default application (and the default application's code to it)", async () => {
     const second = await signInThrough(authorizeFor(SECOND.clientId, callbackUrl), credentials);
-    const stolen = await exchangeAs(
-      { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET },
-      second.callback.searchParams.get("code") ?? "",
-      callbackUrl,
-    );
+    const stolen = await exchangeAs(DEFAULT, second.callback.searchParams.get("code") ?? "", callbackUrl);
     expect(stolen.body.error).toBe("invalid_grant");
 
     const first = await signInThrough(server.authorizeUrl(), credentials);
@@ -188,28 +180,15 @@ describe("allowed logout URLs", () => {
 });
 
 describe("machine-to-machine and regular applications' grants", () => {
+  const clientCredentials = { grant_type: "client_credentials" };
+
   it("an m2m application gets Management API tokens with its scopes, and nothing else", async () => {
-    const token = await server.tokenRequest({
-      grant_type: "client_credentials",
-      client_id: M2M.clientId,
-      client_secret: M2M.clientSecret,
-    });
+    const token = await requestAs(M2M, clientCredentials);
     expect(token.status).toBe(200);
     expect(decodePayload(String(token.body.access_token))).toMatchObject({ azp: M2M.clientId, scp: ["read:users"] });
-    const wider = await server.tokenRequest({
-      grant_type: "client_credentials",
-      client_id: M2M.clientId,
-      client_secret: M2M.clientSecret,
-      scope: "read:users delete:users",
-    });
+    const wider = await requestAs(M2M, { ...clientCredentials, scope: "read:users delete:users" });
     expect(wider.body.error).toBe("invalid_scope");
-    const code = await server.tokenRequest({
-      grant_type: "authorization_code",
-      client_id: M2M.clientId,
-      client_secret: M2M.clientSecret,
-      code: "x",
-      redirect_uri: REDIRECT_URI,
-    });
+    const code = await exchangeAs(M2M, "x", REDIRECT_URI);
     expect(code.body.error).toBe("unauthorized_client");
     const page = await get(authorizeFor(M2M.clientId, REDIRECT_URI));
     expect(page.status).toBe(400);
@@ -217,84 +196,58 @@ describe("machine-to-machine and regular applications' grants", () => {
   });
 
   it("a regular application other than the default one may not use client_credentials", async () => {
-    const { body } = await server.tokenRequest({
-      grant_type: "client_credentials",
-      client_id: SECOND.clientId,
-      client_secret: SECOND.clientSecret,
-    });
-    expect(body.error).toBe("unauthorized_client");
+    expect((await requestAs(SECOND, clientCredentials)).body.error).toBe("unauthorized_client");
   });
 
   it("the committed config.json's m2m application (for users:sync) gets read-only tokens", async () => {
     const config = JSON.parse(await readFile(CONFIG_PATH, "utf8")) as {
       applications: { client_id: string; client_secret: string }[];
     };
-    const sync = config.applications[0];
-    const { status, body } = await server.tokenRequest({
-      grant_type: "client_credentials",
-      client_id: sync?.client_id ?? "",
-      client_secret: sync?.client_secret ?? "",
-    });
+    const sync = {
+      clientId: config.applications[0]?.client_id ?? "",
+      clientSecret: config.applications[0]?.client_secret ?? "",
+    };
+    const { status, body } = await requestAs(sync, clientCredentials);
     expect(status).toBe(200);
     expect(decodePayload(String(body.access_token)).scp).toEqual(["read:users"]);
   });
 
   it("a wrong secret for a known application is invalid_client", async () => {
-    const { status, body } = await server.tokenRequest({
-      grant_type: "client_credentials",
-      client_id: M2M.clientId,
-      client_secret: SECOND.clientSecret,
-    });
+    const { status, body } = await requestAs({ ...M2M, clientSecret: SECOND.clientSecret }, clientCredentials);
     expect(status).toBe(401);
     expect(body.error).toBe("invalid_client");
   });
 });
 
 describe("applications from the config file", () => {
-  async function configWith(extra: Record<string, unknown>): Promise<string> {
-    const base = JSON.parse(await readFile(CONFIG_PATH, "utf8")) as Record<string, unknown>;
-    const path = join(server.dataDir, `config-${Math.random().toString(16).slice(2)}.json`);
-    await writeFile(path, JSON.stringify({ ...base, ...extra }));
-    return path;
-  }
+  const FILE_APP = {
+    name: "From the file",
+    client_id: "f11e0000000000000000000000000001",
+    client_secret: "F1leAppS3cr3tF1leAppS3cr3tF1leAppS3cr3t00",
+    callback_urls: ["http://localhost:4666/callback"],
+    logout_urls: ["http://localhost:4666/"],
+  };
+  const FILE_M2M = {
+    clientId: "f11e0000000000000000000000000002",
+    clientSecret: "F1leM2mS3cr3tF1leM2mS3cr3tF1leM2mS3cr3t00",
+  };
 
   it("are accepted like those given as options", async () => {
-    const configPath = await configWith({
-      applications: [
-        {
-          name: "From the file",
-          client_id: "f11e0000000000000000000000000001",
-          client_secret: "F1leAppS3cr3tF1leAppS3cr3tF1leAppS3cr3t00",
-          callback_urls: ["http://localhost:4666/callback"],
-          logout_urls: ["http://localhost:4666/"],
-        },
-        {
-          type: "m2m",
-          client_id: "f11e0000000000000000000000000002",
-          client_secret: "F1leM2mS3cr3tF1leM2mS3cr3tF1leM2mS3cr3t00",
-        },
-      ],
+    const configPath = await configWith(server.dataDir, {
+      applications: [FILE_APP, { type: "m2m", client_id: FILE_M2M.clientId, client_secret: FILE_M2M.clientSecret }],
     });
     const own = await startServerForTest({ configPath });
     const page = await get(
-      own.authorizeUrl({
-        client_id: "f11e0000000000000000000000000001",
-        redirect_uri: "http://localhost:4666/callback",
-      }),
+      own.authorizeUrl({ client_id: FILE_APP.client_id, redirect_uri: FILE_APP.callback_urls[0] ?? "" }),
     );
     expect(page.status).toBe(200);
-    const m2m = await own.tokenRequest({
-      grant_type: "client_credentials",
-      client_id: "f11e0000000000000000000000000002",
-      client_secret: "F1leM2mS3cr3tF1leM2mS3cr3tF1leM2mS3cr3t00",
-    });
-    expect(m2m.status).toBe(200);
+    expect((await requestAs(FILE_M2M, { grant_type: "client_credentials" }, own)).status).toBe(200);
     const logout = await get(`${own.url}/logout?redirect=${encodeURIComponent("http://localhost:4666/")}`);
     expect(logout.headers.get("Location")).toBe("http://localhost:4666/");
   });
 
   it("stop the server at startup when a client id is taken", async () => {
-    const configPath = await configWith({
+    const configPath = await configWith(server.dataDir, {
       applications: [{ client_id: CLIENT_ID, client_secret: "x".repeat(40), callback_urls: [REDIRECT_URI] }],
     });
     await expect(startServer({ configPath })).rejects.toThrow(/Two applications have the client id/);

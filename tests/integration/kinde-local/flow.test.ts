@@ -5,7 +5,6 @@ import {
   CLIENT_ID,
   decodePayload,
   get,
-  hiddenRequestId,
   newCredentials,
   postForm,
   SITE_URL,
@@ -31,11 +30,8 @@ describe("discovery", () => {
   });
 
   it("publishes an OpenID configuration pointing at Kinde's endpoints", async () => {
-    const body = (await (await fetch(`${server.url}/.well-known/openid-configuration`)).json()) as Record<
-      string,
-      unknown
-    >;
-    expect(body).toMatchObject({
+    const response = await fetch(`${server.url}/.well-known/openid-configuration`);
+    expect(await response.json()).toMatchObject({
       issuer: server.url,
       authorization_endpoint: `${server.url}/oauth2/auth`,
       token_endpoint: `${server.url}/oauth2/token`,
@@ -45,15 +41,11 @@ describe("discovery", () => {
       revocation_endpoint: `${server.url}/oauth2/revoke`,
       response_types_supported: ["code"],
       id_token_signing_alg_values_supported: ["RS256"],
+      subject_types_supported: expect.any(Array),
+      scopes_supported: expect.any(Array),
+      token_endpoint_auth_methods_supported: expect.any(Array),
+      grant_types_supported: expect.any(Array),
     });
-    for (const field of [
-      "subject_types_supported",
-      "scopes_supported",
-      "token_endpoint_auth_methods_supported",
-      "grant_types_supported",
-    ]) {
-      expect(Array.isArray(body[field])).toBe(true);
-    }
   });
 });
 
@@ -79,12 +71,10 @@ describe("the authorization code flow", () => {
       p_email: newCredentials().email,
       p_password: "long enough pw",
     });
-    const cookie = response.headers.getSetCookie()[0] ?? "";
-    expect(cookie).toMatch(/^kinde_local_session=[A-Za-z0-9_-]{43}; /);
-    expect(cookie).toMatch(/; HttpOnly/);
-    expect(cookie).toMatch(/; SameSite=Lax/);
-    expect(cookie).toMatch(/; Path=\//);
-    expect(cookie).not.toMatch(/Secure/);
+    // No Secure: the local server is plain http.
+    expect(response.headers.getSetCookie()).toEqual([
+      expect.stringMatching(/^kinde_local_session=[A-Za-z0-9_-]{43}; Max-Age=\d+; Path=\/; HttpOnly; SameSite=Lax$/),
+    ]);
   });
 
   it("answers the token request with every token Kinde gives", () => {
@@ -222,10 +212,9 @@ describe("sign-in and sign-up errors", () => {
   });
 
   it("explains each bad sign-up field and keeps what was typed, never the password", async () => {
-    const page = await get(server.authorizeUrl({ start_page: "registration" }));
-    const requestId = hiddenRequestId(await page.text());
+    const form = await server.openForm(server.authorizeUrl({ start_page: "registration" }));
     const attempt = async (fields: Record<string, string>) => {
-      const response = await postForm(`${server.url}/auth/sign-up`, { request_id: requestId, ...fields });
+      const response = await form.submit("/auth/sign-up", fields);
       expect(response.status).toBe(400);
       return response.text();
     };

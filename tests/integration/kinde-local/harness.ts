@@ -1,8 +1,9 @@
 /** The local Kinde server on a free port with a throwaway data folder, spoken to over HTTP as a browser and the Kinde SDK do. */
-import { mkdtemp } from "node:fs/promises";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { decodeJwt } from "jose";
 import { afterAll, beforeAll, expect, onTestFinished } from "vitest";
 import { TestBrowser } from "../../support/browser.ts";
 import { createKindeLocalServer, type KindeLocalServerOptions } from "../../../kinde-local/server.ts";
@@ -14,6 +15,7 @@ export const REDIRECT_URI = `${SITE_URL}/kinde-auth/callback`;
 export const CONFIG_PATH = fileURLToPath(new URL("../../../kinde-local/config.json", import.meta.url));
 
 export { TestBrowser };
+export { decodeJwt as decodePayload } from "jose";
 
 /** The default application's credentials as token request fields. */
 export const CLIENT = { client_id: CLIENT_ID, client_secret: CLIENT_SECRET };
@@ -113,8 +115,9 @@ export async function startServer(options: ServerOptions = {}) {
     },
     /** A new person signed up and their code exchanged: their tokens and user id. */
     async signUpWithTokens(credentials = newCredentials(), jar = new TestBrowser()) {
-      const tokens = await this.exchangeCode((await this.signUp(credentials, jar)).code);
-      return { tokens, id: String(decodePayload(tokens.id_token).sub), credentials, jar };
+      const { code } = await this.signUp(credentials, jar);
+      const tokens = await this.exchangeCode(code);
+      return { tokens, id: String(decodeJwt(tokens.id_token).sub), code, credentials, jar };
     },
     async signIn(credentials: Credentials, jar = new TestBrowser(), extra: Record<string, string> = {}) {
       const form = await openForm(authorizeUrl(extra), jar);
@@ -129,6 +132,8 @@ export async function startServer(options: ServerOptions = {}) {
       expect(status).toBe(200);
       return body as unknown as TokenSet;
     },
+    userProfile: (accessToken: string) =>
+      fetch(`${server.url}/oauth2/v2/user_profile`, { headers: { Authorization: `Bearer ${accessToken}` } }),
     refresh: (refreshToken: string) =>
       tokenRequest({ grant_type: "refresh_token", ...CLIENT, refresh_token: refreshToken }),
   };
@@ -188,13 +193,17 @@ export function newCredentials(overrides: Partial<Credentials> = {}): Credential
   };
 }
 
-export function decodePayload(token: string): Record<string, unknown> {
-  return JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8")) as Record<string, unknown>;
-}
-
 /** A server of the test's own, closed when the test ends. */
 export async function startServerForTest(options: ServerOptions = {}) {
   const server = await startServer(options);
   onTestFinished(() => server.close());
   return server;
+}
+
+/** The committed config.json with some top-level fields replaced, written into `dir`; returns its path. */
+export async function configWith(dir: string, fields: Record<string, unknown>): Promise<string> {
+  const base = JSON.parse(await readFile(CONFIG_PATH, "utf8")) as Record<string, unknown>;
+  const path = join(dir, `config-${Math.random().toString(16).slice(2)}.json`);
+  await writeFile(path, JSON.stringify({ ...base, ...fields }));
+  return path;
 }

@@ -15,6 +15,8 @@ export async function managementToken(
   });
   expect(body.error).toBeUndefined();
   expect(status).toBe(200);
+  expect(body).not.toHaveProperty("id_token");
+  expect(body).not.toHaveProperty("refresh_token");
   return String(body.access_token);
 }
 
@@ -36,7 +38,7 @@ export async function api<T = Record<string, unknown>>(
   const response = await fetch(`${server.url}${path}`, {
     method,
     headers: {
-      Authorization: `Bearer ${token}`,
+      ...(token === "" ? {} : { Authorization: `Bearer ${token}` }),
       ...(json === undefined ? {} : { "Content-Type": "application/json" }),
     },
     ...(json === undefined ? {} : { body: JSON.stringify(json) }),
@@ -54,10 +56,6 @@ export async function createUser(server: TestServer, token: string, user: NewUse
   return answer.body.id;
 }
 
-export function patchUser(server: TestServer, token: string, id: string, body: Record<string, unknown>) {
-  return api(server, token, "PATCH", `/api/v1/user?id=${id}`, body);
-}
-
 /** A Management API client for the file's server, with a token fetched before its tests. */
 export function useManagementApi(server: TestServer) {
   let token = "";
@@ -71,6 +69,7 @@ export function useManagementApi(server: TestServer) {
     api: <T = Record<string, unknown>>(method: string, path: string, json?: unknown) =>
       api<T>(server, token, method, path, json),
     createUser: (user: NewUser) => createUser(server, token, user),
-    patchUser: (id: string, body: Record<string, unknown>) => patchUser(server, token, id, body),
+    patchUser: (id: string, body: Record<string, unknown>) =>
+      api(server, token, "PATCH", `/api/v1/user?id=${id}`, body),
   };
 }

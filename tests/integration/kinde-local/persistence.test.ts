@@ -12,8 +12,7 @@ describe("a restart with the same data folder", () => {
   it("keeps the signing key, users, provider sessions and refresh tokens", async () => {
     const first = await startServer();
     const credentials = newCredentials();
-    const { code, jar } = await first.signUp(credentials);
-    const tokens = await first.exchangeCode(code);
+    const { tokens, jar } = await first.signUpWithTokens(credentials);
     const kid = await publishedKid(first.url);
     await first.close();
 

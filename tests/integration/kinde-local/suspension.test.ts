@@ -20,9 +20,6 @@ import { useManagementApi } from "./management-api.ts";
 const server = useServer();
 const admin = useManagementApi(server);
 
-const userProfile = (accessToken: string) =>
-  fetch(`${server.url}/oauth2/v2/user_profile`, { headers: { Authorization: `Bearer ${accessToken}` } });
-
 describe("a suspended user", () => {
   const credentials = newCredentials();
   let id: string;
@@ -31,10 +28,7 @@ describe("a suspended user", () => {
   let pendingCode: string;
 
   beforeAll(async () => {
-    const signedUp = await server.signUp(credentials);
-    jar = signedUp.jar;
-    tokens = await server.exchangeCode(signedUp.code);
-    id = String(decodePayload(tokens.id_token).sub);
+    ({ jar, tokens, id } = await server.signUpWithTokens(credentials));
     // A code issued before the suspension and not yet exchanged.
     pendingCode = callbackParams(await get(server.authorizeUrl(), jar)).get("code") ?? "";
     const suspended = await admin.patchUser(id, { is_suspended: true });
@@ -81,7 +75,7 @@ describe("a suspended user", () => {
     const exchanged = await server.tokenRequest(codeGrant(pendingCode));
     expect(exchanged.status).toBe(400);
     expect(exchanged.body).toMatchObject({ error: "invalid_grant", error_description: "The user is suspended" });
-    const profile = await userProfile(tokens.access_token);
+    const profile = await server.userProfile(tokens.access_token);
     expect(profile.status).toBe(401);
     expect(await profile.json()).toMatchObject({ error: "invalid_token" });
   });
@@ -93,7 +87,7 @@ describe("a suspended user", () => {
     const again = await server.exchangeCode(callbackParams(response).get("code") ?? "");
     expect(decodePayload(again.id_token).sub).toBe(id);
     expect((await server.refresh(again.refresh_token)).status).toBe(200);
-    expect((await userProfile(again.access_token)).status).toBe(200);
+    expect((await server.userProfile(again.access_token)).status).toBe(200);
     // Single sign-on works from the new session.
     expect(callbackParams(await get(server.authorizeUrl(), fresh)).get("code")).toBeTruthy();
     // Suspension ended the old refresh token for good (as a sign-out would).

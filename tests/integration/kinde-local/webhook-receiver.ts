@@ -4,7 +4,7 @@
  */
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, type JWTPayload } from "jose";
+import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload } from "jose";
 
 export interface ReceivedWebhook {
   /** 1-based position among all requests this receiver saw. */
@@ -119,7 +119,7 @@ function listen(server: Server, port: number): Promise<number> {
 
 function decodePayload(body: string): Record<string, unknown> {
   try {
-    return JSON.parse(Buffer.from(body.split(".")[1] ?? "", "base64url").toString("utf8")) as Record<string, unknown>;
+    return decodeJwt(body);
   } catch {
     return {};
   }

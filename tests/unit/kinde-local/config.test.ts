@@ -70,20 +70,50 @@ describe("resolveUserClaims", () => {
   });
 });
 
-describe("parseClaimsConfig errors", () => {
-  const bad = (json: unknown) => () => parseClaimsConfig(json, "config.json");
+describe("applications and webhooks in the config file", () => {
+  it("accepts regular and m2m applications and filtered webhook endpoints, both optional", () => {
+    const config = parseClaimsConfig(
+      {
+        ...base,
+        applications: [
+          {
+            client_id: "app2",
+            client_secret: "s".repeat(40),
+            callback_urls: ["http://localhost:5173/callback"],
+            logout_urls: ["http://localhost:5173"],
+          },
+          { client_id: "m2m", client_secret: "m".repeat(40), type: "m2m", scopes: ["read:users"] },
+        ],
+        webhooks: [{ url: "http://localhost:3000/webhooks/kinde" }, { url: "http://x/y", events: ["user.deleted"] }],
+      },
+      "test",
+    );
+    expect(config.applications.map((application) => application.type)).toEqual(["regular", "m2m"]);
+    expect(config.webhooks[1]?.events).toEqual(["user.deleted"]);
+    expect(parseClaimsConfig(base, "test").applications).toEqual([]);
+  });
+});
 
-  it("names the problem", () => {
-    expect(bad({ ...base, defaults: { org_code: "org_zzz" } })).toThrow(/defaults: unknown organization org_zzz/);
-    expect(bad({ ...base, defaults: { ...base.defaults, feature_flags: { Theme: { t: "s", v: "x" } } } })).toThrow(
-      /lowercase/,
-    );
-    expect(bad({ ...base, defaults: { ...base.defaults, feature_flags: { n: { t: "i", v: 1.5 } } } })).toThrow(
-      ConfigError,
-    );
-    expect(bad({ ...base, surprise: true })).toThrow(/Invalid config file config.json/);
-    expect(bad({ ...base, organizations: [] })).toThrow(/organizations/);
-    expect(bad({ ...base, users: { "a@x.com": {}, "A@x.com": {} } })).toThrow(/listed twice/);
+describe("parseClaimsConfig errors", () => {
+  const app = { client_id: "a", client_secret: "s".repeat(40), callback_urls: ["http://x/cb"] };
+
+  it.each<[Record<string, unknown>, RegExp]>([
+    [{ defaults: { org_code: "org_zzz" } }, /defaults: unknown organization org_zzz/],
+    [{ defaults: { ...base.defaults, feature_flags: { Theme: { t: "s", v: "x" } } } }, /lowercase/],
+    [{ defaults: { ...base.defaults, feature_flags: { n: { t: "i", v: 1.5 } } } }, /feature_flags/],
+    [{ surprise: true }, /Invalid config file config.json/],
+    [{ organizations: [] }, /organizations/],
+    [{ users: { "a@x.com": {}, "A@x.com": {} } }, /listed twice/],
+    [{ applications: [{ client_id: "a", client_secret: "s".repeat(40) }] }, /needs callback URLs/],
+    [{ applications: [{ ...app, type: "m2m" }] }, /m2m application has no callback/],
+    [{ applications: [app, { ...app, client_secret: "t".repeat(40) }] }, /listed twice/],
+    [{ applications: [{ ...app, client_secret: "short" }] }, /client_secret/],
+    [{ applications: [{ ...app, callback_urls: ["/cb"] }] }, /http\(s\) URL/],
+    [{ webhooks: [{ url: "http://x/", events: ["user.exploded"] }] }, /webhooks/],
+  ])("names the problem: %o", (fields, reason) => {
+    const parse = () => parseClaimsConfig({ ...base, ...fields }, "config.json");
+    expect(parse).toThrow(ConfigError);
+    expect(parse).toThrow(reason);
   });
 });
 

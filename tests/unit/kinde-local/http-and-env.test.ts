@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { allows, sameUrl } from "../../../kinde-local/applications.ts";
 import { settingsFromEnv } from "../../../kinde-local/env.ts";
 import { parseCookies, sessionCookie } from "../../../kinde-local/cookies.ts";
 import { HttpError, Params, splitTarget } from "../../../kinde-local/http.ts";
 import { escapeHtml } from "../../../kinde-local/pages.ts";
+import { RateLimiter } from "../../../kinde-local/rate-limit.ts";
 
 describe("Params", () => {
   it("decodes form encoding strictly", () => {
@@ -62,10 +64,14 @@ describe("settingsFromEnv", () => {
     KINDE_CLIENT_SECRET: "a".repeat(48),
     KINDE_SITE_URL: "http://localhost:3000",
   };
+  const settings = (extra: Record<string, string>) => {
+    const result = settingsFromEnv({ ...env, ...extra }, "/project");
+    if (!result.ok) throw new Error(result.message);
+    return result.settings;
+  };
 
-  it("applies defaults relative to the working directory", () => {
-    const result = settingsFromEnv(env, "/project");
-    expect(result).toEqual({
+  it("applies defaults relative to the working directory, leaving the others to the server", () => {
+    expect(settingsFromEnv(env, "/project")).toEqual({
       ok: true,
       settings: {
         issuer: "http://localhost:3001",
@@ -80,37 +86,83 @@ describe("settingsFromEnv", () => {
     });
   });
 
-  it("reads the optional variables", () => {
-    const result = settingsFromEnv(
-      {
-        ...env,
+  it("reads the optional variables: comma-separated URL lists, lifetimes, the retry schedule and the rate limit", () => {
+    expect(
+      settings({
         KINDE_LOCAL_HOST: "0.0.0.0",
         KINDE_LOCAL_DATA_DIR: "/tmp/k",
         KINDE_LOCAL_ACCESS_TOKEN_TTL: "60",
         KINDE_LOCAL_REFRESH_TOKEN_TTL: "600",
-      },
-      "/project",
-    );
-    expect(result.ok && result.settings).toMatchObject({
+        KINDE_LOCAL_CALLBACK_URLS: "http://localhost:3000/kinde-auth/callback, http://localhost:5173/callback",
+        KINDE_LOCAL_LOGOUT_URLS: "http://localhost:3000,http://localhost:5173/bye",
+        KINDE_LOCAL_WEBHOOK_URLS: "http://localhost:3000/webhooks/kinde",
+        KINDE_LOCAL_WEBHOOK_RETRY_DELAYS_MS: "100,500,2000",
+        KINDE_LOCAL_WEBHOOK_GIVE_UP_MS: "60000",
+        KINDE_LOCAL_API_RATE_LIMIT: "5/2",
+      }),
+    ).toMatchObject({
       host: "0.0.0.0",
       dataDir: "/tmp/k",
       ttl: { access: 60, refresh: 600 },
+      callbackUrls: ["http://localhost:3000/kinde-auth/callback", "http://localhost:5173/callback"],
+      logoutUrls: ["http://localhost:3000", "http://localhost:5173/bye"],
+      webhooks: {
+        endpoints: ["http://localhost:3000/webhooks/kinde"],
+        retryDelaysMs: [100, 500, 2000],
+        giveUpAfterMs: 60_000,
+      },
+      apiRateLimit: { requests: 5, windowSeconds: 2 },
     });
+    expect(settings({ KINDE_LOCAL_API_RATE_LIMIT: "off" }).apiRateLimit).toBe(false);
+    // An empty value (VAR="" in .env) counts as unset.
+    expect(settings({ KINDE_LOCAL_WEBHOOK_URLS: "" }).webhooks).toBeUndefined();
+    expect(settings({ KINDE_LOCAL_CALLBACK_URLS: " , " }).callbackUrls).toBeUndefined();
   });
 
-  it("names the one bad variable", () => {
-    const message = (overrides: Record<string, string | undefined>) => {
-      const result = settingsFromEnv({ ...env, ...overrides }, "/");
-      return result.ok ? "" : result.message;
-    };
-    expect(message({ KINDE_ISSUER_URL: undefined })).toBe("KINDE_ISSUER_URL is missing");
-    expect(message({ KINDE_ISSUER_URL: "http://localhost:3001/" })).toMatch(
-      /KINDE_ISSUER_URL must not end with a slash/,
-    );
-    expect(message({ KINDE_ISSUER_URL: "https://x.kinde.com" })).toMatch(/KINDE_ISSUER_URL must be a plain http/);
-    expect(message({ KINDE_CLIENT_ID: "" })).toBe("KINDE_CLIENT_ID is missing");
-    expect(message({ KINDE_CLIENT_SECRET: "short" })).toMatch(/KINDE_CLIENT_SECRET must be 40-60/);
-    expect(message({ KINDE_SITE_URL: "not a url" })).toMatch(/KINDE_SITE_URL must be a URL/);
-    expect(message({ KINDE_LOCAL_ID_TOKEN_TTL: "1h" })).toMatch(/KINDE_LOCAL_ID_TOKEN_TTL must be a whole number/);
+  it.each<[Record<string, string | undefined>, RegExp]>([
+    [{ KINDE_ISSUER_URL: undefined }, /^KINDE_ISSUER_URL is missing$/],
+    [{ KINDE_ISSUER_URL: "http://localhost:3001/" }, /KINDE_ISSUER_URL must not end with a slash/],
+    [{ KINDE_ISSUER_URL: "https://x.kinde.com" }, /KINDE_ISSUER_URL must be a plain http/],
+    [{ KINDE_CLIENT_ID: "" }, /^KINDE_CLIENT_ID is missing$/],
+    [{ KINDE_CLIENT_SECRET: "short" }, /KINDE_CLIENT_SECRET must be 40-60/],
+    [{ KINDE_SITE_URL: "not a url" }, /KINDE_SITE_URL must be a URL/],
+    [{ KINDE_LOCAL_ID_TOKEN_TTL: "1h" }, /KINDE_LOCAL_ID_TOKEN_TTL must be a whole number/],
+    [{ KINDE_LOCAL_CALLBACK_URLS: "/relative" }, /^KINDE_LOCAL_CALLBACK_URLS must be/],
+    [{ KINDE_LOCAL_LOGOUT_URLS: "http://x/#frag" }, /^KINDE_LOCAL_LOGOUT_URLS must be/],
+    [{ KINDE_LOCAL_WEBHOOK_URLS: "ftp://x/" }, /^KINDE_LOCAL_WEBHOOK_URLS must be/],
+    [{ KINDE_LOCAL_WEBHOOK_RETRY_DELAYS_MS: "1s" }, /^KINDE_LOCAL_WEBHOOK_RETRY_DELAYS_MS/],
+    [{ KINDE_LOCAL_WEBHOOK_GIVE_UP_MS: "-1" }, /^KINDE_LOCAL_WEBHOOK_GIVE_UP_MS/],
+    [{ KINDE_LOCAL_API_RATE_LIMIT: "fast" }, /^KINDE_LOCAL_API_RATE_LIMIT must be/],
+  ])("names the one bad variable: %o", (overrides, expected) => {
+    const result = settingsFromEnv({ ...env, ...overrides }, "/");
+    expect(result.ok ? "" : result.message).toMatch(expected);
+  });
+});
+
+describe("URL lists", () => {
+  it("match as URLs: path and query exactly, scheme/host case and a bare origin's slash loosely", () => {
+    expect(sameUrl("http://localhost:3000", "http://LOCALHOST:3000/")).toBe(true);
+    expect(sameUrl("http://localhost:80/cb", "http://localhost/cb")).toBe(true);
+    expect(sameUrl("http://localhost:3000/cb", "http://localhost:3000/cb/")).toBe(false);
+    expect(sameUrl("http://localhost:3000/cb", "http://localhost:3000/cb?x=1")).toBe(false);
+    expect(sameUrl("http://localhost:3000/cb", "https://localhost:3000/cb")).toBe(false);
+    expect(sameUrl("not a url", "not a url")).toBe(false);
+    expect(allows(["http://a/1", "http://b/2"], "http://b/2")).toBe(true);
+    expect(allows([], "http://b/2")).toBe(false);
+  });
+});
+
+describe("RateLimiter", () => {
+  it("allows `requests` per window per key, then tells how long until the window ends", () => {
+    let now = 1_000_000;
+    const limiter = new RateLimiter({ requests: 2, windowSeconds: 10 }, () => now);
+    expect(limiter.take("a")).toBeUndefined();
+    now += 2_500;
+    expect(limiter.take("a")).toBeUndefined();
+    expect(limiter.take("a")).toBe(8);
+    expect(limiter.take("b")).toBeUndefined();
+    now += 7_600;
+    expect(limiter.take("a")).toBeUndefined();
+    expect(new RateLimiter(false, () => now).take("a")).toBeUndefined();
   });
 });

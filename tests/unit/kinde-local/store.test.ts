@@ -80,6 +80,55 @@ describe("users", () => {
     expect(store.findUserByEmail("ada@example.com")).toBeUndefined();
   });
 
+  it("suspending one ends their sessions and refresh tokens, for good", async () => {
+    const { store, clock } = await openStore();
+    const user = await newUser(store);
+    const { id } = await store.createSession(user.id, clock.now());
+    const token = await store.issueRefreshToken(grantFor(user.id));
+    expect(store.getSession(id)).toBeDefined();
+    await store.updateUser(user.id, { isSuspended: true });
+    expect(store.getSession(id)).toBeUndefined();
+    expect(store.ownerOf(token)).toBeUndefined();
+    await store.updateUser(user.id, { isSuspended: false });
+    // Un-suspending does not bring them back.
+    expect(store.getSession(id)).toBeUndefined();
+    expect(await store.rotateRefreshToken(token, "client")).toBeUndefined();
+  });
+
+  it("opens a store file written before suspension, pictures and webhooks existed", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "kinde-local-store-"));
+    const old = { id: "kp_0123456789abcdef0123456789abcdef", email: "old@example.com", givenName: "Old" };
+    await writeFile(
+      join(dataDir, STORE_FILE),
+      JSON.stringify({
+        version: 1,
+        users: {
+          [old.id]: {
+            ...old,
+            familyName: null,
+            passwordHash: HASH,
+            createdAt: "2026-01-01T00:00:00.000Z",
+            updatedAt: "2026-01-01T00:00:00.000Z",
+            lastSignedInAt: null,
+            signInCount: 3,
+          },
+        },
+        sessions: {},
+        refreshTokens: {},
+      }),
+    );
+    const store = await Store.open(dataDir, Date.now, LIFETIMES);
+    expect(store.getUser(old.id)).toMatchObject({
+      isSuspended: false,
+      isPasswordResetRequested: false,
+      picture: null,
+      providedId: null,
+      failedSignInCount: 0,
+      signInCount: 3,
+    });
+    expect(store.listDeliveries()).toEqual([]);
+  });
+
   it("refuses a corrupted store file with a clear message", async () => {
     const dataDir = await mkdtemp(join(tmpdir(), "kinde-local-store-"));
     await writeFile(join(dataDir, STORE_FILE), JSON.stringify({ version: 1, users: { x: { id: "nope" } } }));
