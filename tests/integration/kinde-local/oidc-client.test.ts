@@ -1,7 +1,7 @@
 /** openid-client, a certified OpenID Connect relying party, against the local server: any drift from the standard fails here. */
 import * as oidc from "openid-client";
 import { describe, expect, it } from "vitest";
-import { CLIENT_ID, CLIENT_SECRET, newCredentials, REDIRECT_URI, useServer } from "./harness.ts";
+import { CLIENT_ID, CLIENT_SECRET, get, newCredentials, REDIRECT_URI, useServer } from "./harness.ts";
 
 const server = useServer();
 
@@ -69,5 +69,18 @@ describe("openid-client as the relying party", () => {
     );
     const refused = oidc.authorizationCodeGrant(config, callback, { expectedState: state });
     await expect(refused).rejects.toMatchObject({ error: "invalid_client", status: 401 });
+  });
+
+  it("refuses a redirect_uri that is not registered, on its own page and not by redirecting there", async () => {
+    const config = await discover();
+    const url = oidc.buildAuthorizationUrl(config, {
+      redirect_uri: "https://attacker.example/callback",
+      scope: "openid",
+      state: oidc.randomState(),
+    });
+    const page = await get(url.href);
+    expect(page.status).toBe(400);
+    expect(page.headers.get("Location")).toBeNull();
+    expect(await page.text()).toContain("Return address not allowed");
   });
 });
