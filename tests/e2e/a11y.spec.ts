@@ -4,39 +4,41 @@ import { expectNoSeriousA11yViolations } from "./support/axe";
 import { appPath, expectKindePage, newAdmin, signInAs, waitForApp } from "./support/auth-steps";
 import { expect, test } from "./support/test";
 
-/** A page reached by its path, where it stays: its status (under 500, and `status` when given), its heading, axe. */
-const pages = [
-  { signedIn: false, what: "the landing page", path: "/" },
-  { signedIn: false, what: "the 404 page", path: "/no-such-page", status: 404, heading: "Page not found" },
-  { signedIn: false, what: "the sign-out page", path: "/kinde-auth/logout", heading: "Sign out?" },
-  // What the provider's Cancel leads to (auth.spec.ts follows the real link); any status under 500.
-  {
-    signedIn: false,
-    what: "the sign-in cancelled page",
-    path: "/kinde-auth/callback?error=access_denied&error_description=cancelled&state=x",
-    heading: "Sign-in cancelled",
-  },
-  { signedIn: true, what: "the members 403 page", path: "/members", status: 403, heading: "Members only for admins" },
-  { signedIn: true, what: "the delete confirmation page", path: "/account/delete", heading: "Delete my account" },
-];
+interface PageCase {
+  what: string;
+  path: string;
+  /** The status when it is not 200 (any under 500 otherwise). */
+  status?: number;
+  heading?: string;
+}
 
-for (const signedIn of [false, true]) {
-  test.describe(signedIn ? "signed in (saved state)" : "signed out", () => {
-    if (signedIn) test.use({ storageState: STORAGE_STATE });
-    for (const { what, path, status, heading } of pages.filter((entry) => entry.signedIn === signedIn)) {
-      test(what, async ({ page }) => {
-        const response = await page.goto(path);
-        expect(response?.status()).toBeLessThan(500);
-        if (status) expect(response?.status()).toBe(status);
-        await expect(page).toHaveURL(appPath(path.split("?")[0]!));
-        await expect(page.getByRole("heading", { level: 1, name: heading })).toBeVisible();
-        await expectNoSeriousA11yViolations(page, what);
-      });
-    }
-  });
+/** Each page reached by its path, where it stays: its status, its heading, then axe. */
+function checkPages(pages: PageCase[]): void {
+  for (const { what, path, status, heading } of pages) {
+    test(what, async ({ page }) => {
+      const response = await page.goto(path);
+      expect(response?.status()).toBeLessThan(500);
+      if (status) expect(response?.status()).toBe(status);
+      await expect(page).toHaveURL(appPath(path.split("?")[0]!));
+      await expect(page.getByRole("heading", { level: 1, name: heading })).toBeVisible();
+      await expectNoSeriousA11yViolations(page, what);
+    });
+  }
 }
 
 test.describe("signed out", () => {
+  checkPages([
+    { what: "the landing page", path: "/" },
+    { what: "the 404 page", path: "/no-such-page", status: 404, heading: "Page not found" },
+    { what: "the sign-out page", path: "/kinde-auth/logout", heading: "Sign out?" },
+    // What the provider's Cancel leads to (auth.spec.ts follows the real link).
+    {
+      what: "the sign-in cancelled page",
+      path: "/kinde-auth/callback?error=access_denied&error_description=cancelled&state=x",
+      heading: "Sign-in cancelled",
+    },
+  ]);
+
   test("local Kinde sign-in page, and with an error message", async ({ page, stack }) => {
     await page.goto("/kinde-auth/login");
     await expectKindePage(page, stack);
@@ -74,6 +76,10 @@ test.describe("signed out", () => {
 
 test.describe("signed in (saved state)", () => {
   test.use({ storageState: STORAGE_STATE });
+  checkPages([
+    { what: "the members 403 page", path: "/members", status: 403, heading: "Members only for admins" },
+    { what: "the delete confirmation page", path: "/account/delete", heading: "Delete my account" },
+  ]);
 
   test("dashboard, and with a form error", async ({ page }) => {
     await page.goto("/dashboard");
