@@ -84,14 +84,11 @@ export interface PostgresServer {
   /** The postmaster's process id (its backends are its children), while it runs. */
   readonly pid: number | undefined;
   adminUrl: string;
-  url(database: string): string;
-  /** A new empty database, or a copy of `template`; returns its URL. */
-  createDatabase(template?: string, name?: string): Promise<string>;
-  query<T = Record<string, unknown>>(sql: string, params?: unknown[], database?: string): Promise<T[]>;
+  /** A new empty database; its URL. */
+  createDatabase(name: string): Promise<string>;
   /** Fast shutdown (clients are disconnected); start() brings it back on the same port and data. */
   stop(): Promise<void>;
   start(): Promise<void>;
-  log(): string;
   /** Stops the server and removes its files. */
   destroy(): Promise<void>;
 }
@@ -111,7 +108,6 @@ export async function startPostgres(cluster: string, options: { inPlace?: boolea
   if (user) chownSync(socketDir, user.uid, user.gid);
 
   let child: ChildProcess | undefined;
-  let output: ProcessOutput | undefined;
   let port = 0;
   let history = "";
   const launch = async (): Promise<boolean> => {
@@ -130,7 +126,7 @@ export async function startPostgres(cluster: string, options: { inPlace?: boolea
       gid: user?.gid,
       stdio: ["ignore", "pipe", "pipe"],
     });
-    output = new ProcessOutput(child, { limit: 64 * 1024 });
+    const output = new ProcessOutput(child, { limit: 64 * 1024 });
     try {
       await output.waitFor(READY_LINE, 30_000);
       return true;
@@ -150,8 +146,6 @@ export async function startPostgres(cluster: string, options: { inPlace?: boolea
   process.once("exit", killOnExit);
 
   const url = (database: string) => `postgresql://postgres@127.0.0.1:${port}/${database}`;
-  const query = <T>(sql: string, params: unknown[] = [], database = "postgres"): Promise<T[]> =>
-    withPgClient(url(database), async (client) => (await client.query(sql, params)).rows as T[]);
   const stop = async () => {
     const running = child;
     if (!running || running.exitCode !== null || running.signalCode !== null) return;
@@ -165,19 +159,15 @@ export async function startPostgres(cluster: string, options: { inPlace?: boolea
       return child && child.exitCode === null && child.signalCode === null ? child.pid : undefined;
     },
     adminUrl: url("postgres"),
-    url,
-    async createDatabase(template, name = `rkp_${randomBytes(6).toString("hex")}`) {
-      await query(`CREATE DATABASE "${name}"${template ? ` TEMPLATE "${template}"` : ""}`);
+    async createDatabase(name) {
+      await withPgClient(url("postgres"), (client) => client.query(`CREATE DATABASE "${name}"`));
       return url(name);
     },
-    query,
     stop,
     async start() {
       if (child && child.exitCode === null && child.signalCode === null) return;
-      history += output?.text() ?? "";
       if (!(await launch())) throw new Error(`PostgreSQL could not listen on port ${port} again`);
     },
-    log: () => history + (output?.text() ?? ""),
     async destroy() {
       await stop();
       process.off("exit", killOnExit);
@@ -206,7 +196,7 @@ export async function startMigratedPostgres(migrate: (url: string) => Promise<vo
   try {
     const setup = await startPostgres(cluster, { inPlace: true });
     try {
-      await migrate(await setup.createDatabase(undefined, TEMPLATE_DATABASE));
+      await migrate(await setup.createDatabase(TEMPLATE_DATABASE));
     } finally {
       await setup.destroy();
     }
