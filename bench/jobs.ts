@@ -5,7 +5,7 @@ import { promisify } from "node:util";
 import { baseEnv, ROOT } from "../tests/support/app-process.ts";
 import type { BenchConfig, PhaseName } from "./config";
 import { FlowBrowser, signInFlow } from "../tests/support/sign-in.ts";
-import type { LoadJob, LoadResult } from "./protocol";
+import type { BenchUser, LoadJob, LoadResult } from "./protocol";
 import { round } from "./stats";
 
 export const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
@@ -13,11 +13,7 @@ export const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 const SIGN_UP_CONCURRENCY = 4;
 const PASSWORD = "correct horse battery staple";
 
-export interface BenchUser {
-  email: string;
-  password: string;
-  cookie: string;
-}
+export type { BenchUser };
 
 export async function signUpUsers(appUrl: string, config: BenchConfig): Promise<BenchUser[]> {
   const runId = Date.now().toString(36);
