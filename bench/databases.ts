@@ -1,16 +1,9 @@
 // `BENCH_DATABASES=sqlite,postgres,postgres-2 npm run bench`: bench/README.md, "Databases mode".
-import { rmSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
-import { dirname } from "node:path";
 import { ROOT } from "../tests/support/app-process.ts";
 import { migrate } from "../server/migrate.ts";
 import { startStack, type Stack } from "../tests/support/stack.ts";
-import {
-  initPostgresCluster,
-  startPostgres,
-  TEMPLATE_DATABASE,
-  type PostgresServer,
-} from "../tests/support/postgres.ts";
+import { startMigratedPostgres, type PostgresServer } from "../tests/support/postgres.ts";
 import type { BenchConfig, DatabaseSetup, PhaseName } from "./config";
 import { jobFor, log, perRequest, runLoad, signUpUsers } from "./jobs";
 import { processTree, readCpuMs, Sampler } from "./memory";
@@ -104,46 +97,30 @@ async function measure(
   };
 }
 
-async function startBenchPostgres(): Promise<{ postgres: PostgresServer; cluster: string }> {
-  log("PostgreSQL: initdb, a migrated template database, one server...");
-  const cluster = await initPostgresCluster();
-  try {
-    const setupServer = await startPostgres(cluster, { inPlace: true });
-    try {
-      await migrate(await setupServer.createDatabase(undefined, TEMPLATE_DATABASE), ROOT);
-    } finally {
-      await setupServer.destroy();
-    }
-    return { postgres: await startPostgres(cluster), cluster };
-  } catch (error) {
-    rmSync(dirname(cluster), { recursive: true, force: true });
-    throw error;
-  }
-}
-
 export async function runDatabases(config: BenchConfig): Promise<number> {
   const startedAt = new Date();
   const loadAtStart = loadavg();
-  const server = config.databases.some((setup) => setup !== "sqlite") ? await startBenchPostgres() : undefined;
+  const needsPostgres = config.databases.some((setup) => setup !== "sqlite");
+  if (needsPostgres) log("PostgreSQL: initdb, a migrated template database, one server...");
+  const postgres = needsPostgres ? await startMigratedPostgres((url) => migrate(url, ROOT)) : undefined;
   let stack: Stack | undefined;
   const results: DatabasePhaseResult[] = [];
   try {
     for (const setup of config.databases) {
       log(`setup ${setup}: starting...`);
-      stack = await startSetup(setup, server?.postgres, config);
+      stack = await startSetup(setup, postgres?.server, config);
       log(`setup ${setup}: ${stack.appUrl} (${stack.apps.length} instance(s)), database ${stack.databaseUrl}`);
       const users = await signUpUsers(stack.appUrl, config);
       log(`setup ${setup}: signed up ${users.length} users`);
       for (const phase of PHASES) {
-        results.push(await measure(setup, phase, stack, server?.postgres, jobFor(phase, config, stack.appUrl, users)));
+        results.push(await measure(setup, phase, stack, postgres?.server, jobFor(phase, config, stack.appUrl, users)));
       }
       await stack.stop();
       stack = undefined;
     }
   } finally {
     await stack?.stop().catch(() => {});
-    await server?.postgres.destroy().catch(() => {});
-    if (server) rmSync(dirname(server.cluster), { recursive: true, force: true });
+    await postgres?.destroy().catch(() => {});
   }
 
   const ok = results.every((result) => result.errors === 0);

@@ -21,13 +21,6 @@ export async function compileProbe(dir: string): Promise<string[]> {
 const FIELDS = ["us", "allocatedBytes", "gcPauseUs", "collections", "longestPauseUs", "heapUsedBytes"] as const;
 type Sample = Record<(typeof FIELDS)[number], number>;
 
-export interface GcWindow {
-  allocatedBytes: number;
-  gcPauseMs: number;
-  collections: number;
-  longestPauseMs: number;
-}
-
 function parse(text: string): Sample[] {
   return text
     .split("\n")
@@ -63,13 +56,13 @@ export class GcSamples {
     });
   }
 
-  async between(fromUs: number, toUs: number): Promise<GcWindow | null> {
+  async between(fromUs: number, toUs: number) {
     return windowOf(await this.waitFor(toUs), fromUs, toUs);
   }
 }
 
 /** Totals in [fromUs, toUs], interpolated between samples; null unless samples cover both ends. */
-export function windowOf(samples: Array<Omit<Sample, "heapUsedBytes">>, fromUs: number, toUs: number): GcWindow | null {
+export function windowOf(samples: Array<Omit<Sample, "heapUsedBytes">>, fromUs: number, toUs: number) {
   const delta = (field: "allocatedBytes" | "gcPauseUs" | "collections") => {
     const series = samples.map((sample): [number, number] => [sample.us, sample[field]]);
     const [from, to] = [valueAt(series, fromUs), valueAt(series, toUs)];

@@ -8,11 +8,7 @@ interface ProfileNode {
   children: ProfileNode[];
 }
 
-export interface HeapProfileSummary {
-  totalBytes: number;
-  byPackage: Array<{ name: string; bytes: number; share: number }>;
-  byFunction: Array<{ name: string; bytes: number; share: number }>;
-}
+type HeapProfileSummary = ReturnType<typeof summarizeHeapProfile>;
 
 export function packageOf(url: string): string {
   const inModules = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
@@ -24,7 +20,7 @@ export function packageOf(url: string): string {
   return url.replace(/^file:\/\//, "");
 }
 
-export function summarizeHeapProfile(profile: { head: ProfileNode }, top = 15): HeapProfileSummary {
+export function summarizeHeapProfile(profile: { head: ProfileNode }, top = 15) {
   const byPackage = new Map<string, number>();
   const byFunction = new Map<string, number>();
   let totalBytes = 0;

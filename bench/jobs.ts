@@ -1,10 +1,11 @@
 /** What the modes share: the log, signing users up, each phase's job, and running a job in the load process (bench/load.ts). */
-import { spawn } from "node:child_process";
+import { execFile, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { baseEnv, ROOT } from "../tests/support/app-process.ts";
 import type { BenchConfig, PhaseName } from "./config";
 import { FlowBrowser, signInFlow } from "../tests/support/sign-in.ts";
-import type { LoadJob, LoadResult } from "./protocol";
+import type { BenchUser, LoadJob, LoadResult } from "./protocol";
 import { round } from "./stats";
 
 export const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
@@ -12,11 +13,7 @@ export const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 const SIGN_UP_CONCURRENCY = 4;
 const PASSWORD = "correct horse battery staple";
 
-export interface BenchUser {
-  email: string;
-  password: string;
-  cookie: string;
-}
+export type { BenchUser };
 
 export async function signUpUsers(appUrl: string, config: BenchConfig): Promise<BenchUser[]> {
   const runId = Date.now().toString(36);
@@ -75,46 +72,34 @@ export function jobFor(phase: PhaseName, config: BenchConfig, appUrl: string, us
   return { ...common, kind: "http", url: `${appUrl}${path}`, connections: config.connections, cookies, ...expect };
 }
 
-const children = new Set<ReturnType<typeof spawn>>();
+const children = new Set<ChildProcess>();
 export const killLoadProcesses = () => children.forEach((child) => child.kill("SIGKILL"));
 
-export function runLoad<Result = LoadResult>(job: LoadJob): Promise<Result> {
+type Outcome = { stdout?: string; stderr?: string; code?: number | string; signal?: string | null; killed?: boolean };
+
+export async function runLoad<Result = LoadResult>(job: LoadJob): Promise<Result> {
   const limitMs = (job.warmup + job.duration + job.timeout * 2 + 60) * 1000;
-  return new Promise((resolveLoad, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "bench/load.ts")], {
-      cwd: ROOT,
-      env: baseEnv(),
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    children.add(child);
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-      process.stderr.write(chunk);
-    });
-    const timer = setTimeout(() => {
-      log(`load process for ${job.name} ran over ${limitMs / 1000}s; killing it`);
-      child.kill("SIGKILL");
-    }, limitMs);
-    const done = () => {
-      clearTimeout(timer);
-      children.delete(child);
-    };
-    child.once("error", (error) => {
-      done();
-      reject(error);
-    });
-    child.once("exit", (code, signal) => {
-      done();
-      const line = stdout.trim().split("\n").pop() ?? "";
-      if (code === 0 && line.startsWith("{")) resolveLoad(JSON.parse(line) as Result);
-      else
-        reject(new Error(`load process for ${job.name} failed (${signal ?? `exit ${code}`}):\n${stderr.slice(-4000)}`));
-    });
-    child.stdin.end(JSON.stringify(job));
+  const running = promisify(execFile)(process.execPath, ["--import", "tsx", join(ROOT, "bench/load.ts")], {
+    cwd: ROOT,
+    env: baseEnv(),
+    encoding: "utf8",
+    maxBuffer: 256 * 2 ** 20,
+    timeout: limitMs,
+    killSignal: "SIGKILL",
   });
+  children.add(running.child);
+  running.child.stderr?.on("data", (chunk: Buffer | string) => process.stderr.write(chunk));
+  running.child.stdin?.end(JSON.stringify(job));
+  const outcome: Outcome = await running.then(
+    (output) => ({ ...output, code: 0 }),
+    (error: Outcome) => error,
+  );
+  children.delete(running.child);
+  const line = outcome.stdout?.trim().split("\n").pop() ?? "";
+  if (outcome.code === 0 && line.startsWith("{")) return JSON.parse(line) as Result;
+  if (outcome.killed) log(`load process for ${job.name} ran over ${limitMs / 1000}s; it was killed`);
+  const how = outcome.signal ?? `exit ${outcome.code}`;
+  throw new Error(`load process for ${job.name} failed (${how}):\n${(outcome.stderr ?? "").slice(-4000)}`);
 }
 
 export const perRequest = (amount: number | null | undefined, requests: number, decimals = 2) =>

@@ -1,6 +1,6 @@
 // The load generator: its own process, so that it shares no event loop with the app; every loop has a deadline and a cap.
 import autocannon from "autocannon";
-import { FlowBrowser, FlowError, signInFlow } from "../tests/support/sign-in.ts";
+import { FlowBrowser, FlowError, redirectTo, signInFlow } from "../tests/support/sign-in.ts";
 import { nowUs } from "./memory";
 import {
   SOAK_KINDS,
@@ -271,10 +271,8 @@ async function runSoak(job: SoakJob): Promise<SoakLoadResult> {
     } else if (kind === "profile-post") {
       // The dashboard's own form, hidden fields and submit button included.
       const fields = { firstName: "Soak", lastName: `Turn ${person.turns}`, intent: "update-profile" };
-      await person.browser.submit(kind, person.dashboard ?? (await dashboard(kind, person)), fields, {
-        status: 302,
-        location: (location) => location.pathname === "/dashboard",
-      });
+      const page = person.dashboard ?? (await dashboard(kind, person));
+      await person.browser.submit(kind, page, fields, redirectTo("/dashboard"));
     } else {
       const before = await accessToken(person);
       await dashboard(kind, person);

@@ -52,12 +52,7 @@ export function processTree(rootPid: number): ProcessInfo[] {
   return tree;
 }
 
-export interface MemoryReading {
-  rssMB: number;
-  hwmMB: number;
-}
-
-export function readMemory(pid: number): MemoryReading | null {
+export function readMemory(pid: number) {
   const status = readProc(pid, "status");
   if (status === null) return null;
   const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, "m").exec(status)?.[1] ?? NaN) / 1024;
@@ -84,12 +79,7 @@ function sum<T>(pids: number[], read: (pid: number) => T | null, add: (a: T, b: 
 
 export const readTreeMemory = (pids: number[]) =>
   sum(pids, readMemory, (a, b) => ({ rssMB: a.rssMB + b.rssMB, hwmMB: a.hwmMB + b.hwmMB }));
-export const readTreeCpuMs = (pids: number[]) =>
-  sum(
-    pids,
-    (pid) => readCpuMs(pid),
-    (a, b) => a + b,
-  );
+export const readTreeCpuMs = (pids: number[]) => sum(pids, readCpuMs, (a, b) => a + b);
 
 /** A value at monotonic microsecond `us`, interpolated between [us, value] samples; null outside them. */
 export function valueAt(samples: Array<[number, number]>, us: number): number | null {

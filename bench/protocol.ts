@@ -29,6 +29,8 @@ export interface SignInJob extends JobBase {
   maxRounds: number;
 }
 
+export type BenchUser = Credentials & { cookie: string };
+
 export const SOAK_KINDS = ["public", "dashboard", "profile-post", "sign-in", "refresh"] as const;
 export type SoakKind = (typeof SOAK_KINDS)[number];
 
@@ -36,7 +38,7 @@ export type SoakKind = (typeof SOAK_KINDS)[number];
 export interface SoakJob extends JobBase {
   kind: "soak";
   appUrl: string;
-  users: Array<Credentials & { cookie: string }>;
+  users: BenchUser[];
   concurrency: number;
   maxActions: number;
   maxSignIns: number;
@@ -44,11 +46,9 @@ export interface SoakJob extends JobBase {
 
 export type LoadJob = HttpJob | SignInJob | SoakJob;
 
-export interface SoakLoadResult {
+interface ResultBase {
   name: string;
   seconds: number;
-  actions: number;
-  kinds: Record<SoakKind, { count: number; errors: number; rps: number; latency: LatencySummary }>;
   errors: number;
   errorKinds: Record<string, number>;
   errorSamples: string[];
@@ -56,22 +56,20 @@ export interface SoakLoadResult {
   measuredToUs: number;
 }
 
+export interface SoakLoadResult extends ResultBase {
+  actions: number;
+  kinds: Record<SoakKind, { count: number; errors: number; rps: number; latency: LatencySummary }>;
+}
+
 /** The fields bench/README.md's "Results files" describes; times are process.hrtime µs (CLOCK_MONOTONIC). */
-export interface LoadResult {
-  name: string;
-  seconds: number;
+export interface LoadResult extends ResultBase {
   completed: number;
   rps: number;
   latency: LatencySummary;
-  errors: number;
-  errorKinds: Record<string, number>;
-  errorSamples: string[];
   statusCounts: Record<string, number>;
   warmup: { seconds: number; completed: number; errors: number };
   steps?: Record<string, LatencySummary>;
   appSide?: LatencySummary;
-  measuredFromUs: number;
-  measuredToUs: number;
   /** The load process's own CPU milliseconds while measuring (HTTP phases). */
   loadCpuMs?: number;
 }

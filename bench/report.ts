@@ -88,36 +88,26 @@ export function formatColumns(header: string[], rows: string[][], left: number, 
   );
 }
 
+/** The phase table's columns: each title with its cell. */
+const PHASE_COLUMNS: Array<[string, (phase: PhaseResult) => string]> = [
+  ["phase", (phase) => phase.name],
+  ["target", (phase) => phase.target],
+  ["rps", (phase) => fixed(phase.rps, 1)],
+  ["vs /", (phase) => (phase.ratioToBaseline === null ? "n/a" : `${fixed(phase.ratioToBaseline * 100, 0)}%`)],
+  ["p50 ms", (phase) => fixed(phase.p50Ms, 2)],
+  ["p99 ms", (phase) => fixed(phase.p99Ms, 2)],
+  ["errors", (phase) => String(phase.errors)],
+  ["peak RSS MB", (phase) => fixed(phase.peakRssMB, 1)],
+  ["CPU ms/req", (phase) => fixed(phase.cpuMsPerRequest, 2)],
+  ["alloc KB/req", (phase) => fixed(phase.allocatedKBPerRequest, 1)],
+  ["GC %", (phase) => fixed(phase.gcShare === null ? null : phase.gcShare * 100, 1)],
+  ["GC max ms", (phase) => fixed(phase.gcLongestPauseMs, 1)],
+];
+
 export function formatTable(phases: PhaseResult[]): string {
-  const header = [
-    "phase",
-    "target",
-    "rps",
-    "vs /",
-    "p50 ms",
-    "p99 ms",
-    "errors",
-    "peak RSS MB",
-    "CPU ms/req",
-    "alloc KB/req",
-    "GC %",
-    "GC max ms",
-  ];
-  const rows = phases.map((phase) => [
-    phase.name,
-    phase.target,
-    fixed(phase.rps, 1),
-    phase.ratioToBaseline === null ? "n/a" : `${fixed(phase.ratioToBaseline * 100, 0)}%`,
-    fixed(phase.p50Ms, 2),
-    fixed(phase.p99Ms, 2),
-    String(phase.errors),
-    fixed(phase.peakRssMB, 1),
-    fixed(phase.cpuMsPerRequest, 2),
-    fixed(phase.allocatedKBPerRequest, 1),
-    fixed(phase.gcShare === null ? null : phase.gcShare * 100, 1),
-    fixed(phase.gcLongestPauseMs, 1),
-  ]);
-  return formatColumns(header, rows, 2, true);
+  const titles = PHASE_COLUMNS.map(([title]) => title);
+  const rows = phases.map((phase) => PHASE_COLUMNS.map(([, cell]) => cell(phase)));
+  return formatColumns(titles, rows, 2, true);
 }
 
 export function formatSteps(steps: Record<string, LatencySummary>, appSide?: LatencySummary): string {

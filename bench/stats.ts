@@ -1,14 +1,6 @@
 /** Latency statistics from raw samples (milliseconds), exact rather than bucketed. */
 
-export interface LatencySummary {
-  count: number;
-  min: number;
-  mean: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  max: number;
-}
+export type LatencySummary = ReturnType<typeof summarize>;
 
 /** Nearest-rank percentile of an ascending array. */
 export function percentile(sorted: ArrayLike<number>, p: number): number {
@@ -17,7 +9,7 @@ export function percentile(sorted: ArrayLike<number>, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))]!;
 }
 
-export function summarize(samples: number[]): LatencySummary {
+export function summarize(samples: number[]) {
   const sorted = Float64Array.from(samples).sort();
   const count = sorted.length;
   const total = sorted.reduce((sum, value) => sum + value, 0);

@@ -1,41 +1,47 @@
 // axe-core on every page a person meets; a signed-in user's pages reuse the setup project's state.
 import { STORAGE_STATE } from "./support/env";
 import { expectNoSeriousA11yViolations } from "./support/axe";
-import { appPath, newAdmin, signInAs, waitForApp } from "./support/auth-steps";
+import { appPath, expectKindePage, newAdmin, signInAs, waitForApp } from "./support/auth-steps";
 import { expect, test } from "./support/test";
 
+interface PageCase {
+  what: string;
+  path: string;
+  /** The status when it is not 200 (any under 500 otherwise). */
+  status?: number;
+  heading?: string;
+}
+
+/** Each page reached by its path, where it stays: its status, its heading, then axe. */
+function checkPages(pages: PageCase[]): void {
+  for (const { what, path, status, heading } of pages) {
+    test(what, async ({ page }) => {
+      const response = await page.goto(path);
+      expect(response?.status()).toBeLessThan(500);
+      if (status) expect(response?.status()).toBe(status);
+      await expect(page).toHaveURL(appPath(path.split("?")[0]!));
+      await expect(page.getByRole("heading", { level: 1, name: heading })).toBeVisible();
+      await expectNoSeriousA11yViolations(page, what);
+    });
+  }
+}
+
 test.describe("signed out", () => {
-  test("landing page", async ({ page }) => {
-    await page.goto("/");
-    await expect(page.getByRole("heading", { level: 1 })).toBeVisible();
-    await expectNoSeriousA11yViolations(page, "the landing page");
-  });
-
-  test("404 page", async ({ page }) => {
-    const response = await page.goto("/no-such-page");
-    expect(response?.status()).toBe(404);
-    await expect(page.getByRole("heading", { level: 1, name: "Page not found" })).toBeVisible();
-    await expectNoSeriousA11yViolations(page, "the 404 page");
-  });
-
-  test("sign-out confirmation page (GET /kinde-auth/logout)", async ({ page }) => {
-    await page.goto("/kinde-auth/logout");
-    await expect(page.getByRole("heading", { level: 1, name: "Sign out?" })).toBeVisible();
-    await expectNoSeriousA11yViolations(page, "the sign-out page");
-  });
-
-  test("sign-in cancelled page", async ({ page }) => {
+  checkPages([
+    { what: "the landing page", path: "/" },
+    { what: "the 404 page", path: "/no-such-page", status: 404, heading: "Page not found" },
+    { what: "the sign-out page", path: "/kinde-auth/logout", heading: "Sign out?" },
     // What the provider's Cancel leads to (auth.spec.ts follows the real link).
-    const response = await page.goto("/kinde-auth/callback?error=access_denied&error_description=cancelled&state=x");
-    expect(response?.status()).toBeLessThan(500);
-    await expect(page.getByRole("heading", { level: 1, name: "Sign-in cancelled" })).toBeVisible();
-    await expectNoSeriousA11yViolations(page, "the sign-in cancelled page");
-  });
+    {
+      what: "the sign-in cancelled page",
+      path: "/kinde-auth/callback?error=access_denied&error_description=cancelled&state=x",
+      heading: "Sign-in cancelled",
+    },
+  ]);
 
   test("local Kinde sign-in page, and with an error message", async ({ page, stack }) => {
     await page.goto("/kinde-auth/login");
-    await expect(page).toHaveURL((url) => url.origin === new URL(stack.kindeUrl).origin);
-    await expect(page.getByRole("heading", { name: "Sign in", exact: true })).toBeVisible();
+    await expectKindePage(page, stack);
     await expectNoSeriousA11yViolations(page, "the local Kinde sign-in page");
 
     await page.locator('[name="p_email"]').fill("nobody@example.com");
@@ -47,8 +53,7 @@ test.describe("signed out", () => {
 
   test("local Kinde sign-up page, and with field errors", async ({ page, stack }) => {
     await page.goto("/kinde-auth/register");
-    await expect(page).toHaveURL((url) => url.origin === new URL(stack.kindeUrl).origin);
-    await expect(page.getByRole("heading", { name: "Create your account" })).toBeVisible();
+    await expectKindePage(page, stack, "Create your account");
     await expectNoSeriousA11yViolations(page, "the local Kinde sign-up page");
 
     await page.locator('[name="p_email"]').fill("not-an-email@x");
@@ -71,6 +76,10 @@ test.describe("signed out", () => {
 
 test.describe("signed in (saved state)", () => {
   test.use({ storageState: STORAGE_STATE });
+  checkPages([
+    { what: "the members 403 page", path: "/members", status: 403, heading: "Members only for admins" },
+    { what: "the delete confirmation page", path: "/account/delete", heading: "Delete my account" },
+  ]);
 
   test("dashboard, and with a form error", async ({ page }) => {
     await page.goto("/dashboard");
@@ -83,19 +92,5 @@ test.describe("signed in (saved state)", () => {
     await page.getByRole("button", { name: "Save profile" }).click();
     await expect(page.getByText("First name is required.")).toBeVisible();
     await expectNoSeriousA11yViolations(page, "the dashboard with a form error");
-  });
-
-  test("members 403 page", async ({ page }) => {
-    const response = await page.goto("/members");
-    expect(response?.status()).toBe(403);
-    await expect(page.getByRole("heading", { level: 1, name: "Members only for admins" })).toBeVisible();
-    await expectNoSeriousA11yViolations(page, "the members 403 page");
-  });
-
-  test("delete confirmation page", async ({ page }) => {
-    await page.goto("/account/delete");
-    await expect(page).toHaveURL(appPath("/account/delete"));
-    await expect(page.getByRole("heading", { level: 1, name: "Delete my account" })).toBeVisible();
-    await expectNoSeriousA11yViolations(page, "the delete confirmation page");
   });
 });

@@ -1,17 +1,11 @@
 // An admin at Kinde (its Management API) suspends or deletes a person signed in here; the app hears
 // through Kinde's webhooks and acts at the person's next navigation.
 import { onlyUserWithEmail, queryDatabase, usersWithKindeId } from "./support/db";
-import { fillSignIn, newPerson, signIn, signUp } from "./support/auth-steps";
+import { expectKindePage, fillSignIn, newPerson, signIn, signUp } from "./support/auth-steps";
 import { kindeEventsDelivered, localKindeAdmin } from "./support/kinde";
-import { expect, test, type LocalStack } from "./support/test";
-import type { Page } from "@playwright/test";
+import { expect, test } from "./support/test";
 
 const SUSPENDED = "Your account has been suspended. Contact the app's administrator to restore access.";
-
-async function expectKindeSignInPage(page: Page, stack: LocalStack): Promise<void> {
-  await expect(page).toHaveURL((url) => url.origin === new URL(stack.kindeUrl).origin);
-  await expect(page.getByRole("heading", { name: "Sign in", exact: true })).toBeVisible();
-}
 
 test("suspended: the next navigation goes to sign-in, which refuses them; lifted: they sign in to their dashboard", async ({
   page,
@@ -31,10 +25,10 @@ test("suspended: the next navigation goes to sign-in, which refuses them; lifted
     .getByRole("banner")
     .getByRole("link", { name: `${person.firstName} ${person.lastName}` })
     .click();
-  await expectKindeSignInPage(page, stack);
+  await expectKindePage(page, stack);
   await fillSignIn(page, person);
   await expect(page.getByRole("alert")).toHaveText(SUSPENDED);
-  await expectKindeSignInPage(page, stack);
+  await expectKindePage(page, stack);
 
   await admin.updateUser(kindeId, { is_suspended: false });
   await kindeEventsDelivered({ kindeId });
@@ -65,7 +59,7 @@ test("deleted: the next navigation goes to sign-in; the row is gone and tombston
     .getByRole("banner")
     .getByRole("link", { name: `${person.firstName} ${person.lastName}` })
     .click();
-  await expectKindeSignInPage(page, stack);
+  await expectKindePage(page, stack);
 
   // Back with the cookies of their session (unexpired tokens), on the page a sign-in ends on
   // and on the pages that read the person: each sends them to sign in, none stores a row.
@@ -73,7 +67,7 @@ test("deleted: the next navigation goes to sign-in; the row is gone and tombston
     await context.clearCookies();
     await context.addCookies(oldCookies);
     await page.goto(path);
-    await expectKindeSignInPage(page, stack);
+    await expectKindePage(page, stack);
   }
   expect(await usersWithKindeId(stack.databaseFile, kindeId)).toEqual([]);
 

@@ -115,3 +115,24 @@ export function baseEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   }
   return { ...env, ...extra } as NodeJS.ProcessEnv;
 }
+
+/** Runs `command` to its end (as `user` when given); its output, or an error with it. */
+export function runCommand(
+  command: string,
+  args: string[],
+  user?: { uid: number; gid: number },
+  cwd = ROOT,
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd, uid: user?.uid, gid: user?.gid, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.once("error", reject);
+    child.once("close", (code) =>
+      code === 0
+        ? resolve(output)
+        : reject(new Error(`${command} ${args.join(" ")} failed (exit ${code}):\n${output}`)),
+    );
+  });
+}

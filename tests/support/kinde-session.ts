@@ -9,6 +9,7 @@ import type { StoredUser } from "../../kinde-local/store.ts";
 import { DEFAULT_LIFETIMES, signUserTokens } from "../../kinde-local/tokens.ts";
 import { ROOT } from "./app-process.ts";
 import { TestBrowser } from "./browser.ts";
+import type { Person } from "./people.ts";
 import { TEST_CLIENT_ID, TEST_CLIENT_SECRET } from "./test-env.ts";
 
 export interface KindeTarget {
@@ -17,11 +18,7 @@ export interface KindeTarget {
   kindeDataDir: string;
 }
 
-export interface NewKindeUser {
-  email: string;
-  firstName: string;
-  lastName: string;
-}
+type NewKindeUser = Omit<Person, "password">;
 
 export const SDK_SCOPES = ["openid", "profile", "email", "offline"];
 
@@ -142,18 +139,13 @@ export async function mintKindeTokens(
   });
 }
 
-export interface MintedSession {
-  kindeId: string;
-  /** The Kinde SDK's cookies for the app, as a browser would hold them after signing in. */
-  cookies: { name: "access_token" | "id_token"; value: string }[];
-}
-
 /** Creates `user` at the local Kinde server and mints the app's Kinde cookies for them. */
-export async function mintKindeSession(target: KindeTarget, user: NewKindeUser): Promise<MintedSession> {
+export async function mintKindeSession(target: KindeTarget, user: NewKindeUser) {
   const kindeId = await (
     await kindeAdmin(target)
   ).createUser({ email: user.email, givenName: user.firstName, familyName: user.lastName });
   const { accessToken, idToken } = await mintKindeTokens(target, { ...user, id: kindeId });
+  // The Kinde SDK's cookies for the app, as a browser would hold them after signing in.
   return {
     kindeId,
     cookies: [
@@ -177,7 +169,7 @@ export interface OAuthClient {
 export async function tokensFromCodeFlow(
   target: Pick<KindeTarget, "issuerUrl">,
   client: OAuthClient,
-  person: NewKindeUser & { password: string },
+  person: Person,
   options: { audience?: string } = {},
 ): Promise<{ accessToken: string; idToken: string; refreshToken: string }> {
   const browser = new TestBrowser();

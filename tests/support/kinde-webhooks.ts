@@ -10,6 +10,9 @@ export interface KindeEventOptions {
   eventId?: string;
 }
 
+/** The app's answer: its JSON outcome, or the text of a page from the server's own guards. */
+type WebhookAnswer = { status: number; body: { outcome?: string; error?: string } | string };
+
 export const newEventId = () => `event_${randomBytes(16).toString("hex")}`;
 
 /** The payload Kinde sends: `{data: {user}, event_id, source, timestamp, type}`. */
@@ -32,7 +35,7 @@ export async function deliverWebhook(
   stack: Pick<Stack, "appUrl">,
   body: BodyInit,
   headers: Record<string, string> = { "Content-Type": "application/jwt" },
-): Promise<{ status: number; body: { outcome?: string; error?: string } | string }> {
+): Promise<WebhookAnswer> {
   const response = await fetch(`${stack.appUrl}/webhooks/kinde`, {
     method: "POST",
     headers: { "webhook-id": `msg_${randomBytes(8).toString("hex")}`, ...headers },
@@ -40,11 +43,11 @@ export async function deliverWebhook(
     duplex: "half",
   } as RequestInit);
   const text = await response.text();
-  let parsed: { outcome?: string; error?: string } | string = text;
+  let parsed: WebhookAnswer["body"] = text;
   try {
-    parsed = JSON.parse(text) as { outcome?: string; error?: string };
+    parsed = JSON.parse(text) as WebhookAnswer["body"];
   } catch {
-    // An HTML page from the server's own guards (413 over 64 KiB): keep the text.
+    // An HTML page (413 over 64 KiB): keep the text.
   }
   return { status: response.status, body: parsed };
 }
@@ -55,7 +58,7 @@ export async function sendKindeEvent(
   type: string,
   user: Record<string, unknown>,
   options?: KindeEventOptions,
-): Promise<{ status: number; body: { outcome?: string; error?: string } | string }> {
+): Promise<WebhookAnswer> {
   return deliverWebhook(stack, await signKindeEvent(stack, kindeEvent(type, user, options)));
 }
 

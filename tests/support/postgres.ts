@@ -7,6 +7,7 @@ import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import pg from "pg";
+import { runCommand } from "./app-process.ts";
 import { pickPort } from "./ports.ts";
 import { ProcessOutput } from "../../server/ready.ts";
 
@@ -14,7 +15,6 @@ import { ProcessOutput } from "../../server/ready.ts";
 export const POSTGRES_ENV = {
   cluster: "TEST_POSTGRES_CLUSTER",
   adminUrl: "TEST_POSTGRES_URL",
-  template: "TEST_POSTGRES_TEMPLATE",
 } as const;
 
 const READY_LINE = "database system is ready to accept connections";
@@ -65,27 +65,12 @@ function ownedFolder(prefix: string, user = runAs()): string {
   return dir;
 }
 
-function run(command: string, args: string[], user: RunAs | undefined, cwd: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, uid: user?.uid, gid: user?.gid, stdio: ["ignore", "pipe", "pipe"] });
-    let output = "";
-    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    child.once("error", reject);
-    child.once("close", (code) =>
-      code === 0
-        ? resolve(output)
-        : reject(new Error(`${command} ${args.join(" ")} failed (exit ${code}):\n${output}`)),
-    );
-  });
-}
-
 /** `initdb` into a new folder: the pristine cluster that servers are copied from. */
-export async function initPostgresCluster(): Promise<string> {
+async function initPostgresCluster(): Promise<string> {
   const user = runAs();
   const base = ownedFolder("rkp-pg-cluster-", user);
   const data = join(base, "data");
-  await run(
+  await runCommand(
     join(postgresBinDir(), "initdb"),
     ["-D", data, "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync", "--no-instructions"],
     user,
@@ -99,14 +84,11 @@ export interface PostgresServer {
   /** The postmaster's process id (its backends are its children), while it runs. */
   readonly pid: number | undefined;
   adminUrl: string;
-  url(database: string): string;
-  /** A new empty database, or a copy of `template`; returns its URL. */
-  createDatabase(template?: string, name?: string): Promise<string>;
-  query<T = Record<string, unknown>>(sql: string, params?: unknown[], database?: string): Promise<T[]>;
+  /** A new empty database; its URL. */
+  createDatabase(name: string): Promise<string>;
   /** Fast shutdown (clients are disconnected); start() brings it back on the same port and data. */
   stop(): Promise<void>;
   start(): Promise<void>;
-  log(): string;
   /** Stops the server and removes its files. */
   destroy(): Promise<void>;
 }
@@ -121,12 +103,11 @@ export async function startPostgres(cluster: string, options: { inPlace?: boolea
   const base = options.inPlace ? ownedFolder("rkp-pg-setup-", user) : ownedFolder("rkp-pg-server-", user);
   const data = options.inPlace ? cluster : join(base, "data");
   const socketDir = join(base, "socket");
-  if (!options.inPlace) await run("cp", ["-a", cluster, data], undefined, base);
+  if (!options.inPlace) await runCommand("cp", ["-a", cluster, data], undefined, base);
   mkdirSync(socketDir);
   if (user) chownSync(socketDir, user.uid, user.gid);
 
   let child: ChildProcess | undefined;
-  let output: ProcessOutput | undefined;
   let port = 0;
   let history = "";
   const launch = async (): Promise<boolean> => {
@@ -145,7 +126,7 @@ export async function startPostgres(cluster: string, options: { inPlace?: boolea
       gid: user?.gid,
       stdio: ["ignore", "pipe", "pipe"],
     });
-    output = new ProcessOutput(child, { limit: 64 * 1024 });
+    const output = new ProcessOutput(child, { limit: 64 * 1024 });
     try {
       await output.waitFor(READY_LINE, 30_000);
       return true;
@@ -165,8 +146,6 @@ export async function startPostgres(cluster: string, options: { inPlace?: boolea
   process.once("exit", killOnExit);
 
   const url = (database: string) => `postgresql://postgres@127.0.0.1:${port}/${database}`;
-  const query = <T>(sql: string, params: unknown[] = [], database = "postgres"): Promise<T[]> =>
-    withPgClient(url(database), async (client) => (await client.query(sql, params)).rows as T[]);
   const stop = async () => {
     const running = child;
     if (!running || running.exitCode !== null || running.signalCode !== null) return;
@@ -180,19 +159,15 @@ export async function startPostgres(cluster: string, options: { inPlace?: boolea
       return child && child.exitCode === null && child.signalCode === null ? child.pid : undefined;
     },
     adminUrl: url("postgres"),
-    url,
-    async createDatabase(template, name = `rkp_${randomBytes(6).toString("hex")}`) {
-      await query(`CREATE DATABASE "${name}"${template ? ` TEMPLATE "${template}"` : ""}`);
+    async createDatabase(name) {
+      await withPgClient(url("postgres"), (client) => client.query(`CREATE DATABASE "${name}"`));
       return url(name);
     },
-    query,
     stop,
     async start() {
       if (child && child.exitCode === null && child.signalCode === null) return;
-      history += output?.text() ?? "";
       if (!(await launch())) throw new Error(`PostgreSQL could not listen on port ${port} again`);
     },
-    log: () => history + (output?.text() ?? ""),
     async destroy() {
       await stop();
       process.off("exit", killOnExit);
@@ -214,48 +189,47 @@ export async function withPgClient<T>(url: string, use: (client: pg.Client) => P
 
 export const TEMPLATE_DATABASE = "rkp_template";
 
-/** initdb, a migrated template in the cluster itself (so every copy has one), then the run's shared server. */
-export async function startRunPostgres(migrate: (url: string) => Promise<void>): Promise<() => Promise<void>> {
+/** initdb, a migrated template in the cluster itself (so every copy has one), then a server on a copy. */
+export async function startMigratedPostgres(migrate: (url: string) => Promise<void>) {
   const cluster = await initPostgresCluster();
-  const setup = await startPostgres(cluster, { inPlace: true });
+  const removeCluster = () => rmSync(dirname(cluster), { recursive: true, force: true });
   try {
-    await migrate(await setup.createDatabase(undefined, TEMPLATE_DATABASE));
-  } finally {
-    await setup.destroy();
+    const setup = await startPostgres(cluster, { inPlace: true });
+    try {
+      await migrate(await setup.createDatabase(TEMPLATE_DATABASE));
+    } finally {
+      await setup.destroy();
+    }
+    const server = await startPostgres(cluster);
+    return { server, cluster, destroy: () => server.destroy().finally(removeCluster) };
+  } catch (error) {
+    removeCluster();
+    throw error;
   }
-  const shared = await startPostgres(cluster);
+}
+
+/** The run's shared server (startMigratedPostgres), named in the environment for vitest's workers. */
+export async function startRunPostgres(migrate: (url: string) => Promise<void>): Promise<() => Promise<void>> {
+  const { server, cluster, destroy } = await startMigratedPostgres(migrate);
   process.env[POSTGRES_ENV.cluster] = cluster;
-  process.env[POSTGRES_ENV.adminUrl] = shared.adminUrl;
-  process.env[POSTGRES_ENV.template] = TEMPLATE_DATABASE;
-  return async () => {
-    await shared.destroy();
-    rmSync(dirname(cluster), { recursive: true, force: true });
-  };
+  process.env[POSTGRES_ENV.adminUrl] = server.adminUrl;
+  return destroy;
 }
 
 /** The run's shared server, from the environment vitest's global setup left. */
-export function sharedPostgres(): { adminUrl: string; template: string; cluster: string } | undefined {
+export function sharedPostgres(): { adminUrl: string; cluster: string } | undefined {
   const adminUrl = process.env[POSTGRES_ENV.adminUrl];
-  const template = process.env[POSTGRES_ENV.template];
   const cluster = process.env[POSTGRES_ENV.cluster];
-  return adminUrl && template && cluster ? { adminUrl, template, cluster } : undefined;
+  return adminUrl && cluster ? { adminUrl, cluster } : undefined;
 }
 
-export async function freshPostgresDatabase(): Promise<string> {
-  const shared = sharedPostgres();
-  if (!shared) throw new Error("no shared PostgreSQL server: the test run's global setup starts one");
+/** A copy of the migrated template on `adminUrl`'s server (the run's shared one by default), and its drop. */
+export async function freshPostgresDatabase(adminUrl = sharedPostgres()?.adminUrl) {
+  if (!adminUrl) throw new Error("no shared PostgreSQL server: the test run's global setup starts one");
   const name = `rkp_${randomBytes(6).toString("hex")}`;
-  await withPgClient(shared.adminUrl, (client) =>
-    client.query(`CREATE DATABASE "${name}" TEMPLATE "${shared.template}"`),
-  );
-  return shared.adminUrl.replace(/\/[^/]*$/, `/${name}`);
-}
-
-/** Drops a database made by freshPostgresDatabase(), its connections closed first. */
-export async function dropPostgresDatabase(url: string): Promise<void> {
-  const shared = sharedPostgres();
-  if (!shared) return;
-  await withPgClient(shared.adminUrl, (client) =>
-    client.query(`DROP DATABASE IF EXISTS "${url.split("/").pop()}" WITH (FORCE)`),
-  );
+  const admin = (sql: string) => withPgClient(adminUrl, (client) => client.query(sql)).then(() => {});
+  await admin(`CREATE DATABASE "${name}" TEMPLATE "${TEMPLATE_DATABASE}"`);
+  // Its connections are closed first.
+  const drop = () => admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  return { url: adminUrl.replace(/\/[^/]*$/, `/${name}`), drop };
 }

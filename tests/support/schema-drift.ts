@@ -6,7 +6,6 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import pg from "pg";
 import type { DatabaseProvider } from "../../app/lib/database/url";
 import { withPgClient } from "./postgres";
 
@@ -97,11 +96,10 @@ export async function migrationDrift(root: string, provider: DatabaseProvider, a
   const scratch = mkdtempSync(join(tmpdir(), "rkp-drift-"));
   try {
     const expected = await schemaScript(root, provider, scratch);
-    let migrated: string[];
-    let described: string[];
+    let build: (name: string, scripts: string[]) => Promise<string[]>;
     if (provider === "sqlite") {
-      const build = (name: string, scripts: string[]) => {
-        const file = join(scratch, name);
+      build = async (name, scripts) => {
+        const file = join(scratch, `${name}.db`);
         const db = new Database(file);
         try {
           for (const script of scripts) db.exec(script);
@@ -110,29 +108,25 @@ export async function migrationDrift(root: string, provider: DatabaseProvider, a
         }
         return sqliteCatalog(file);
       };
-      migrated = build("migrated.db", migrationScripts(root, provider));
-      described = build("described.db", [expected]);
     } else {
       if (!adminUrl) throw new Error("comparing PostgreSQL migrations needs a server");
-      const admin = new pg.Client({ connectionString: adminUrl });
-      await admin.connect();
-      const names = ["migrated", "described"].map((what) => `rkp_drift_${what}_${process.pid}_${Date.now()}`);
-      try {
-        const build = async (name: string, scripts: string[]) => {
-          await admin.query(`CREATE DATABASE "${name}"`);
-          const url = adminUrl.replace(/\/[^/]*$/, `/${name}`);
+      const admin = (sql: string) => withPgClient(adminUrl, (client) => client.query(sql));
+      build = async (name, scripts) => {
+        const database = `rkp_drift_${name}_${process.pid}_${Date.now()}`;
+        await admin(`CREATE DATABASE "${database}"`);
+        try {
+          const url = adminUrl.replace(/\/[^/]*$/, `/${database}`);
           await withPgClient(url, async (client) => {
             for (const script of scripts) await client.query(script);
           });
-          return postgresCatalog(url);
-        };
-        migrated = await build(names[0]!, migrationScripts(root, provider));
-        described = await build(names[1]!, [expected]);
-      } finally {
-        for (const name of names) await admin.query(`DROP DATABASE IF EXISTS "${name}"`);
-        await admin.end();
-      }
+          return await postgresCatalog(url);
+        } finally {
+          await admin(`DROP DATABASE IF EXISTS "${database}"`);
+        }
+      };
     }
+    const migrated = await build("migrated", migrationScripts(root, provider));
+    const described = await build("described", [expected]);
     return {
       onlyInMigrations: migrated.filter((line) => !described.includes(line)),
       onlyInSchema: described.filter((line) => !migrated.includes(line)),

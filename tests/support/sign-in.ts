@@ -161,7 +161,11 @@ export class FlowBrowser {
   }
 }
 
-const samePath = (path: string) => (location: URL) => location.pathname === path;
+/** A 302 to `path` on any origin. */
+export const redirectTo = (path: string): Expect => ({
+  status: 302,
+  location: (location) => location.pathname === path,
+});
 
 /**
  * From the app's sign-in (or sign-up) link to the rendered dashboard:
@@ -176,10 +180,7 @@ export async function signInFlow(
   person: Person | Credentials,
 ): Promise<string> {
   const app = new URL(options.appUrl);
-  const login = await browser.hop(`app-${start}`, new URL(`/kinde-auth/${start}`, app), {
-    status: 302,
-    location: samePath("/oauth2/auth"),
-  });
+  const login = await browser.hop(`app-${start}`, new URL(`/kinde-auth/${start}`, app), redirectTo("/oauth2/auth"));
   const form = await browser.hop("kinde-authorize", login.location!, { status: 200 });
   const fields = kindeFormFields(person, start === "register" ? "sign-up" : "sign-in");
   const posted = await browser.submit("kinde-form-post", form, fields, {
@@ -189,14 +190,8 @@ export async function signInFlow(
       location.pathname === "/kinde-auth/callback" &&
       location.searchParams.has("code"),
   });
-  const callback = await browser.hop("app-callback", posted.location!, {
-    status: 302,
-    location: samePath("/auth/success"),
-  });
-  const success = await browser.hop("app-auth-success", callback.location!, {
-    status: 302,
-    location: samePath("/dashboard"),
-  });
+  const callback = await browser.hop("app-callback", posted.location!, redirectTo("/auth/success"));
+  const success = await browser.hop("app-auth-success", callback.location!, redirectTo("/dashboard"));
   const dashboard = await browser.hop("app-dashboard", success.location!, { status: 200 });
   if (!dashboard.body.includes(person.email)) {
     throw new FlowError("app-dashboard", "wrong page", `the dashboard does not show ${person.email}`);

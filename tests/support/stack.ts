@@ -17,40 +17,10 @@ import { databaseAccess, type StackDatabase } from "./database-access.ts";
 import { freshDatabaseFile } from "./databases.ts";
 import { startHaproxy, type Haproxy } from "./haproxy.ts";
 import { pickPorts, PortTaken } from "./ports.ts";
-import { dropPostgresDatabase, freshPostgresDatabase, TEMPLATE_DATABASE, type PostgresServer } from "./postgres.ts";
+import { freshPostgresDatabase, type PostgresServer } from "./postgres.ts";
 import { appEnv, TEST_CLIENT_ID, TEST_CLIENT_SECRET } from "./test-env.ts";
 
-export interface Stack {
-  /** Where a browser goes: the app, or the load balancer in front of the instances. */
-  appUrl: string;
-  issuerUrl: string;
-  /** The SQLite file (throws on a PostgreSQL stack: use `database`). */
-  databaseFile: string;
-  databaseUrl: string;
-  database: StackDatabase;
-  /** The local Kinde server's data folder (its signing key is in signing-key.json). */
-  kindeDataDir: string;
-  /** Stops only the Kinde server: the app then finds its issuer unreachable. */
-  stopKinde: () => Promise<void>;
-  /** Starts the Kinde server again on the same port and data folder, with `changes` (in-process Kinde only). */
-  restartKinde: (changes?: KindeChanges) => Promise<void>;
-  /** A line per request and per webhook attempt (in-process Kinde only). */
-  kindeLog: () => string;
-  waitForKindeLog: (text: string | RegExp, timeoutMs?: number) => Promise<string>;
-  /** Once every webhook delivery held now has been answered 200 by the app, or given up on (in-process Kinde only). */
-  webhooksSettled: () => Promise<void>;
-  appLog: () => string;
-  waitForLog: (text: string | RegExp, timeoutMs?: number) => Promise<string>;
-  stop: () => Promise<void>;
-  stopApp: (signal?: NodeJS.Signals) => Promise<number | null>;
-  /** Starts the first instance again: the same command, environment, port and database. */
-  startApp: () => Promise<void>;
-  /** The first instance (the running one, or the last). */
-  readonly app: AppProcess;
-  readonly apps: AppProcess[];
-  balancer?: Haproxy;
-  kindeProcess?: KindeChild;
-}
+export type Stack = Awaited<ReturnType<typeof startStackOnce>>;
 
 export interface KindeChanges {
   /** Management API requests per client and window (false: no limit). */
@@ -69,8 +39,6 @@ export interface StackOptions {
   webhooks?: boolean;
   /** Extra variables for the app (they win over the stack's). */
   env?: Record<string, string>;
-  /** Called with the fresh SQLite file before the app starts (to break it on purpose). */
-  prepareDatabase?: (file: string) => void;
   /** `postgresql`: a copy of the migrated template on `postgres`, else on the test run's shared server. */
   database?: DatabaseProvider;
   postgres?: PostgresServer;
@@ -137,18 +105,9 @@ interface FreshDatabase {
 
 async function freshDatabase(options: StackOptions, workDir: string): Promise<FreshDatabase> {
   if ((options.database ?? "sqlite") === "sqlite") {
-    const file = await freshDatabaseFile(workDir, ROOT);
-    options.prepareDatabase?.(file);
-    return { url: `file:${file}` };
+    return { url: `file:${await freshDatabaseFile(workDir, ROOT)}` };
   }
-  if (options.postgres) {
-    const server = options.postgres;
-    const url = await server.createDatabase(TEMPLATE_DATABASE);
-    const name = url.split("/").pop();
-    return { url, drop: () => server.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`).then(() => {}) };
-  }
-  const url = await freshPostgresDatabase();
-  return { url, drop: () => dropPostgresDatabase(url) };
+  return freshPostgresDatabase(options.postgres?.adminUrl);
 }
 
 /** The local Kinde server, wherever it runs, as the stack controls it. */
@@ -260,7 +219,7 @@ async function startInstances(ports: Ports, appOptions: (port: number) => AppOpt
   }
 }
 
-async function startStackOnce(options: StackOptions): Promise<Stack> {
+async function startStackOnce(options: StackOptions) {
   checkOptions(options);
   const ports = await portsFor(options);
   const appUrl = `http://localhost:${ports.balancer ?? ports.apps[0]}`;
@@ -303,29 +262,38 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
   const { apps } = instances;
   const first = () => apps[0]!;
   return {
+    /** Where a browser goes: the app, or the load balancer in front of the instances. */
     appUrl,
     issuerUrl: kinde.issuerUrl,
+    /** The SQLite file (throws on a PostgreSQL stack: use `database`). */
     get databaseFile(): string {
       if (!database.url.startsWith("file:")) throw new Error("this stack runs on PostgreSQL: use stack.database");
       return database.url.slice("file:".length);
     },
     databaseUrl: database.url,
     database: databaseAccess(database.url),
+    /** The local Kinde server's data folder (its signing key is in signing-key.json). */
     kindeDataDir,
+    /** Stops only the Kinde server: the app then finds its issuer unreachable. */
     stopKinde: () => kinde.stop(),
-    restartKinde: (changes) => kinde.restart(changes),
+    /** Starts the Kinde server again on the same port and data folder, with `changes` (in-process Kinde only). */
+    restartKinde: (changes?: KindeChanges) => kinde.restart(changes),
+    /** A line per request and per webhook attempt (in-process Kinde only). */
     kindeLog: () => kinde.log().text(),
-    waitForKindeLog: async (text, timeoutMs) => kinde.log().waitFor(text, timeoutMs),
+    waitForKindeLog: async (text: string | RegExp, timeoutMs?: number) => kinde.log().waitFor(text, timeoutMs),
+    /** Once every webhook delivery held now has been answered 200 by the app, or given up on (in-process Kinde only). */
     webhooksSettled: async () => kinde.inProcess().webhooksSettled(),
     appLog: () => first().output.text(),
-    waitForLog: (text, timeoutMs) => first().output.waitFor(text, timeoutMs),
-    stopApp: (signal = "SIGTERM") => first().stop(signal),
-    async startApp() {
+    waitForLog: (text: string | RegExp, timeoutMs?: number) => first().output.waitFor(text, timeoutMs),
+    stopApp: (signal: NodeJS.Signals = "SIGTERM") => first().stop(signal),
+    /** Starts the first instance again: the same command, environment, port and database. */
+    async startApp(): Promise<void> {
       const app = first();
       if (app.child.exitCode === null && app.child.signalCode === null) throw new Error("the app is still running");
       apps[0] = await startApp(appOptions(ports.apps[0]!));
     },
-    get app() {
+    /** The first instance (the running one, or the last). */
+    get app(): AppProcess {
       return first();
     },
     apps,

@@ -35,6 +35,12 @@ export function appPath(path: string): (url: URL) => boolean {
   return (url) => url.origin === new URL(baseUrl).origin && url.pathname === path;
 }
 
+/** On the local Kinde server's page (another origin than the app's) with this heading. */
+export async function expectKindePage(page: Page, stack: { kindeUrl: string }, heading = "Sign in"): Promise<void> {
+  await expect(page).toHaveURL((url) => url.origin === new URL(stack.kindeUrl).origin);
+  await expect(page.getByRole("heading", { name: heading, exact: true })).toBeVisible();
+}
+
 function submitButtonOf(page: Page, field: Locator): Locator {
   return page.locator("form", { has: field }).locator('button[type="submit"]').first();
 }

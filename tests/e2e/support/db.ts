@@ -3,22 +3,14 @@ import { databaseAccess, timeOf, type UserRow } from "../../support/database-acc
 
 export { timeOf, type UserRow };
 
-export const queryDatabase = (databaseFile: string, sql: string, ...params: unknown[]) =>
-  databaseAccess(`file:${databaseFile}`).query(sql, ...params);
+export const queryDatabase = <T = Record<string, unknown>>(databaseFile: string, sql: string, ...params: unknown[]) =>
+  databaseAccess(`file:${databaseFile}`).query<T>(sql, ...params);
 
-export function usersWithEmail(databaseFile: string, email: string): Promise<UserRow[]> {
-  return databaseAccess(`file:${databaseFile}`).query<UserRow>(
-    "SELECT * FROM User WHERE email = ? COLLATE NOCASE ORDER BY id",
-    email,
-  );
-}
+export const usersWithEmail = (databaseFile: string, email: string) =>
+  queryDatabase<UserRow>(databaseFile, "SELECT * FROM User WHERE email = ? COLLATE NOCASE ORDER BY id", email);
 
-export function usersWithKindeId(databaseFile: string, kindeId: string): Promise<UserRow[]> {
-  return databaseAccess(`file:${databaseFile}`).query<UserRow>(
-    "SELECT * FROM User WHERE kindeId = ? ORDER BY id",
-    kindeId,
-  );
-}
+export const usersWithKindeId = (databaseFile: string, kindeId: string) =>
+  queryDatabase<UserRow>(databaseFile, "SELECT * FROM User WHERE kindeId = ? ORDER BY id", kindeId);
 
 /** The one row stored for `email`; fails when there is none or more than one. */
 export async function onlyUserWithEmail(databaseFile: string, email: string): Promise<UserRow> {

@@ -11,23 +11,16 @@ export const STORAGE_PERSON = join(STORAGE_DIR, "user.person.json");
 export interface E2eTarget {
   baseUrl: string;
   /** The stack's SQLite file; undefined against an app this suite did not start. */
-  databaseFile: string | undefined;
+  databaseFile?: string;
   /** The local Kinde server's URL; undefined when the app uses another Kinde (real Kinde). */
-  kindeUrl: string | undefined;
+  kindeUrl?: string;
   /** The local Kinde server's data folder: its signing key (signInAs) and store.json (pending webhook deliveries). */
-  kindeDataDir: string | undefined;
+  kindeDataDir?: string;
 }
 
 export function e2eTarget(): E2eTarget {
   const external = process.env.E2E_BASE_URL;
-  if (external) {
-    return {
-      baseUrl: external.replace(/\/+$/, ""),
-      databaseFile: undefined,
-      kindeUrl: undefined,
-      kindeDataDir: undefined,
-    };
-  }
+  if (external) return { baseUrl: external.replace(/\/+$/, "") };
   const appPort = process.env.E2E_APP_PORT;
   const kindePort = process.env.E2E_KINDE_PORT;
   if (!appPort || !kindePort)

@@ -38,12 +38,8 @@ export const test = base.extend<{
   stack: async ({}, use, testInfo) => {
     const target = e2eTarget();
     testInfo.skip(!target.databaseFile || !target.kindeUrl || !target.kindeDataDir, NEEDS_LOCAL_STACK);
-    await use({
-      baseUrl: target.baseUrl,
-      databaseFile: target.databaseFile!,
-      kindeUrl: target.kindeUrl!,
-      kindeDataDir: target.kindeDataDir!,
-    });
+    // Not skipped: every field is set.
+    await use(target as LocalStack);
   },
   storedPerson: async ({}, use) => {
     await use(JSON.parse(readFileSync(STORAGE_PERSON, "utf8")) as Omit<Person, "password">);
