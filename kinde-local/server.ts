@@ -1,22 +1,17 @@
+import { once } from "node:events";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { z } from "zod";
-import {
-  ApplicationRegistry,
-  CLIENT_ID_PATTERN,
-  defaultCallbackUrls,
-  redirectUrl,
-  type Application,
-} from "./applications.ts";
+import { ApplicationRegistry, CLIENT_ID_PATTERN, defaultCallbackUrls, type Application } from "./applications.ts";
 import { ClaimsConfigSource } from "./config.ts";
 import type { AppContext, Handler } from "./context.ts";
 import { acquireDataDirLock, ensureDirectory, isErrnoException } from "./files.ts";
 import { ExpiringMap, type AuthorizationCode, type AuthorizationRequest, type PasswordSetup } from "./flows.ts";
 import { parseCookies } from "./cookies.ts";
 import { gracefulClose, loggablePath, logRequest } from "../common/http-lifecycle.ts";
-import { HttpError, Params, sendHtml, sendJson, splitTarget } from "./http.ts";
+import { HttpError, Params, sendJson, splitTarget } from "./http.ts";
 import { loadOrCreateSigningKey } from "./keys.ts";
-import { messagePage } from "./pages.ts";
+import { sendMessage } from "./pages.ts";
 import { accountRoutes } from "./routes/account.ts";
 import { authorizationRoutes } from "./routes/authorize.ts";
 import { discoveryRoutes } from "./routes/discovery.ts";
@@ -27,7 +22,8 @@ import { userProfileRoute } from "./routes/user-profile.ts";
 import { DEFAULT_API_RATE_LIMIT, RateLimiter } from "./rate-limit.ts";
 import { Store } from "./store.ts";
 import { DEFAULT_LIFETIMES, MANAGEMENT_SCOPES, type TokenLifetimes } from "./tokens.ts";
-import { WEBHOOK_EVENT_TYPES, webhookUrl, type WebhookEndpoint } from "./webhook-events.ts";
+import { httpUrl, redirectUrl, webhookUrl } from "./validation.ts";
+import { webhookEndpointSchema, type WebhookEndpoint } from "./webhook-events.ts";
 import { DEFAULT_WEBHOOK_POLICY, WebhookOutbox } from "./webhooks.ts";
 
 /** With port 0, the issuer's port is replaced by the one picked. `log` never gets tokens, codes, passwords or secrets. */
@@ -40,12 +36,6 @@ export interface KindeLocalServer {
   webhooksSettled(): Promise<void>;
   close(): Promise<void>;
 }
-
-const httpUrl = (what: string) =>
-  z.string().refine((value) => {
-    if (!URL.canParse(value)) return false;
-    return ["http:", "https:"].includes(new URL(value).protocol);
-  }, `${what} must be an absolute http(s) URL`);
 
 const seconds = z
   .number()
@@ -74,21 +64,16 @@ const milliseconds = z
 
 const webhookOptionsSchema = z.strictObject({
   endpoints: z
-    .array(
-      z.union([
-        webhookUrl,
-        z.strictObject({ url: webhookUrl, events: z.array(z.enum(WEBHOOK_EVENT_TYPES)).min(1).optional() }),
-      ]),
-    )
+    .array(z.union([webhookUrl, webhookEndpointSchema]))
     .max(20)
     .default([]),
-  retryDelaysMs: z.array(milliseconds).min(1).max(50).optional(),
-  giveUpAfterMs: milliseconds.optional(),
-  timeoutMs: milliseconds.optional(),
+  retryDelaysMs: z.array(milliseconds).min(1).max(50).default(DEFAULT_WEBHOOK_POLICY.retryDelaysMs),
+  giveUpAfterMs: milliseconds.default(DEFAULT_WEBHOOK_POLICY.giveUpAfterMs),
+  timeoutMs: milliseconds.default(DEFAULT_WEBHOOK_POLICY.timeoutMs),
 });
 
 const optionsSchema = z.object({
-  issuer: httpUrl("issuer").refine((value) => {
+  issuer: httpUrl("issuer must be an absolute http(s) URL").refine((value) => {
     // zod runs this even when httpUrl failed, so it must not assume a parsable URL.
     if (!URL.canParse(value)) return true;
     const url = new URL(value);
@@ -98,11 +83,11 @@ const optionsSchema = z.object({
   port: z.number().int().min(0).max(65_535).optional(),
   clientId: z.string().regex(CLIENT_ID_PATTERN, "clientId must be 1-200 letters, digits or ._~-"),
   clientSecret: z.string().min(1).max(500),
-  siteUrl: httpUrl("siteUrl"),
+  siteUrl: httpUrl("siteUrl must be an absolute http(s) URL"),
   callbackUrls: z.array(redirectUrl).min(1).max(50).optional(),
   logoutUrls: z.array(redirectUrl).max(50).optional(),
   applications: z.array(applicationSchema).max(50).optional(),
-  webhooks: webhookOptionsSchema.optional(),
+  webhooks: webhookOptionsSchema.prefault({}),
   apiRateLimit: z
     .union([
       z.literal(false),
@@ -252,14 +237,9 @@ function resolveSettings(input: KindeLocalServerOptions) {
     port: options.port ?? (issuerUrl.port === "" ? defaultPort : Number(issuerUrl.port)),
     defaultApplication,
     applications: [defaultApplication, ...extraApplications],
-    fixedWebhookEndpoints: (options.webhooks?.endpoints ?? []).map((entry) =>
+    fixedWebhookEndpoints: options.webhooks.endpoints.map((entry) =>
       typeof entry === "string" ? { url: entry } : entry,
     ) satisfies WebhookEndpoint[],
-    webhookPolicy: {
-      retryDelaysMs: options.webhooks?.retryDelaysMs ?? DEFAULT_WEBHOOK_POLICY.retryDelaysMs,
-      giveUpAfterMs: options.webhooks?.giveUpAfterMs ?? DEFAULT_WEBHOOK_POLICY.giveUpAfterMs,
-      timeoutMs: options.webhooks?.timeoutMs ?? DEFAULT_WEBHOOK_POLICY.timeoutMs,
-    },
   };
 }
 
@@ -292,7 +272,7 @@ async function openApp(settings: Settings) {
       key,
       clock,
       log,
-      policy: settings.webhookPolicy,
+      policy: options.webhooks,
       endpoints: async () => mergeEndpoints(settings.fixedWebhookEndpoints, (await config.current()).webhooks),
     }),
     apiRateLimiter: new RateLimiter(options.apiRateLimit ?? DEFAULT_API_RATE_LIMIT, clock),
@@ -396,26 +376,16 @@ function respondWithError(response: ServerResponse, format: ErrorFormat, error: 
   const { status, code, message, headers } = failure;
   if (format === "oauth") sendJson(response, status, { error: code, error_description: message }, headers);
   else if (format === "api") sendJson(response, status, { errors: [{ code: code.toUpperCase(), message }] }, headers);
-  else
-    sendHtml(response, status, messagePage({ title: PAGE_TITLES[status] ?? "Error", message, role: "alert" }), headers);
+  else sendMessage(response, status, { title: PAGE_TITLES[status] ?? "Error", message, role: "alert" }, headers);
 }
 
-function listen(server: ReturnType<typeof createServer>, host: string, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: Error) => {
-      server.off("listening", onListening);
-      if (isErrnoException(error) && error.code === "EADDRINUSE") {
-        reject(new Error(`Port ${port} on ${host} is already in use (is another local Kinde server running?)`));
-      } else {
-        reject(error);
-      }
-    };
-    const onListening = () => {
-      server.off("error", onError);
-      resolve((server.address() as AddressInfo).port);
-    };
-    server.once("error", onError);
-    server.once("listening", onListening);
-    server.listen(port, host);
-  });
+async function listen(server: ReturnType<typeof createServer>, host: string, port: number): Promise<number> {
+  server.listen(port, host);
+  try {
+    await once(server, "listening");
+  } catch (error) {
+    if (!isErrnoException(error) || error.code !== "EADDRINUSE") throw error;
+    throw new Error(`Port ${port} on ${host} is already in use (is another local Kinde server running?)`);
+  }
+  return (server.address() as AddressInfo).port;
 }
