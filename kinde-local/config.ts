@@ -161,14 +161,11 @@ export class ClaimsConfigSource {
 }
 
 async function readConfig(path: string): Promise<{ config: ClaimsConfig; stamp: string }> {
-  let text: string;
-  let stamp: string;
-  try {
-    stamp = stampOf(await stat(path));
-    text = await readFile(path, "utf8");
-  } catch {
+  const unreadable = () => {
     throw new ConfigError(`Cannot read the config file ${path} (set KINDE_LOCAL_CONFIG to its path)`);
-  }
+  };
+  const stamp = stampOf(await stat(path).catch(unreadable));
+  const text = await readFile(path, "utf8").catch(unreadable);
   let json: unknown;
   try {
     json = JSON.parse(text);

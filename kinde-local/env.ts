@@ -23,12 +23,7 @@ const wholeNumber = (name: string, unit: string, maxDigits: number) =>
 const list = <T extends z.ZodType<string>>(name: string, item: T, what: string) =>
   z
     .string()
-    .transform((value) =>
-      value
-        .split(",")
-        .map((entry) => entry.trim())
-        .filter(Boolean),
-    )
+    .transform((value) => value.split(",").flatMap((entry) => entry.trim() || []))
     .refine((entries) => entries.every((entry) => item.safeParse(entry).success), `${name} must be ${what}`)
     // An empty list (VAR="" in .env) counts as unset.
     .transform((entries) => (entries.length > 0 ? entries : undefined))

@@ -163,12 +163,7 @@ export function sendEmpty(response: ServerResponse, status: number, headers: Rec
   response.end();
 }
 
-export function redirect(
-  response: ServerResponse,
-  location: string,
-  headers: Record<string, string | string[]> = {},
-  status = 302,
-): void {
+export function redirect(response: ServerResponse, location: string, headers = {}, status = 302): void {
   response.writeHead(status, { ...headers, Location: location, "Content-Length": 0 });
   response.end();
 }

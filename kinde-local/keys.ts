@@ -12,16 +12,7 @@ export interface SigningKey {
   kid: string;
   privateKey: CryptoKey;
   publicKey: CryptoKey;
-  publicJwk: PublicJwk;
-}
-
-export interface PublicJwk {
-  kty: "RSA";
-  use: "sig";
-  alg: typeof SIGNING_ALGORITHM;
-  kid: string;
-  n: string;
-  e: string;
+  publicJwk: { kty: "RSA"; use: "sig"; alg: typeof SIGNING_ALGORITHM; kid: string; n: string; e: string };
 }
 
 const base64url = z.string().regex(/^[A-Za-z0-9_-]+$/);
@@ -85,7 +76,7 @@ export function assertHeaderDecodableWithAtob(kid: string): void {
 async function importSigningKey(kid: string, privateJwk: JWK): Promise<SigningKey> {
   const { n, e } = privateJwk;
   if (!n || !e) throw new Error("The signing key has no modulus or exponent");
-  const publicJwk: PublicJwk = { kty: "RSA", use: "sig", alg: SIGNING_ALGORITHM, kid, n, e };
+  const publicJwk = { kty: "RSA", use: "sig", alg: SIGNING_ALGORITHM, kid, n, e } as const;
   // An RSA JWK always imports as a CryptoKey (only symmetric keys come back as bytes).
   const privateKey = (await importJWK(privateJwk, SIGNING_ALGORITHM)) as CryptoKey;
   const publicKey = (await importJWK({ kty: "RSA", n, e }, SIGNING_ALGORITHM)) as CryptoKey;

@@ -112,10 +112,9 @@ ${options.error ? `<p class="field-error" id="${id}-error">${escapeHtml(options.
 </div>`;
 }
 
-function nameFields(
-  values: { firstName?: string; lastName?: string },
-  errors: { firstName?: string; lastName?: string },
-): string {
+type Names = { firstName?: string | undefined; lastName?: string | undefined };
+
+function nameFields(values: Names, errors: Names): string {
   return `${field({ name: "p_first_name", label: "First name", type: "text", value: values.firstName, error: errors.firstName, autocomplete: "given-name", optional: true })}
 ${field({ name: "p_last_name", label: "Last name", type: "text", value: values.lastName, error: errors.lastName, autocomplete: "family-name", optional: true })}`;
 }
@@ -228,7 +227,7 @@ export function accountPage(input: {
   email: string;
   csrf: string;
   values: { firstName: string; lastName: string };
-  errors?: Partial<Record<"firstName" | "lastName", string>>;
+  errors?: Names;
   saved: boolean;
   siteUrl: string;
 }): string {

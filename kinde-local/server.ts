@@ -37,11 +37,8 @@ export interface KindeLocalServer {
   close(): Promise<void>;
 }
 
-const seconds = z
-  .number()
-  .int()
-  .min(1)
-  .max(10 * 365 * 86_400);
+const TEN_YEARS_S = 10 * 365 * 86_400;
+const seconds = z.number().int().min(1).max(TEN_YEARS_S);
 
 const applicationSchema = z
   .strictObject({
@@ -56,11 +53,8 @@ const applicationSchema = z
   })
   .refine((entry) => entry.type === "m2m" || entry.callbackUrls.length > 0, "a regular application needs callbackUrls");
 
-const milliseconds = z
-  .number()
-  .int()
-  .min(1)
-  .max(7 * 86_400_000);
+const WEEK_MS = 7 * 86_400_000;
+const milliseconds = z.number().int().min(1).max(WEEK_MS);
 
 const webhookOptionsSchema = z.strictObject({
   endpoints: z
@@ -119,14 +113,10 @@ export async function createKindeLocalServer(input: KindeLocalServerOptions): Pr
   const { options, log, defaultApplication } = settings;
   await ensureDirectory(options.dataDir);
   const releaseLock = await acquireDataDirLock(options.dataDir);
-  let listening: { server: ReturnType<typeof createServer>; port: number };
-  let app: AppContext;
-  try {
-    ({ listening, app } = await openApp(settings));
-  } catch (error) {
+  const { listening, app } = await openApp(settings).catch(async (error: unknown) => {
     await releaseLock();
     throw error;
-  }
+  });
 
   const { server } = listening;
   const routes = buildRoutes(app);
@@ -202,10 +192,8 @@ type Settings = ReturnType<typeof resolveSettings>;
 function resolveSettings(input: KindeLocalServerOptions) {
   const parsed = optionsSchema.safeParse(input);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new Error(
-      `Invalid local Kinde server options: ${issue?.path.join(".") ?? ""} ${issue?.message ?? ""}`.trim(),
-    );
+    const { path, message } = parsed.error.issues[0] ?? { path: [], message: "" };
+    throw new Error(`Invalid local Kinde server options: ${path.join(".")} ${message}`.trim());
   }
   const options = parsed.data;
   const defaultApplication: Application = {
@@ -287,7 +275,7 @@ function buildRoutes(app: AppContext): Map<string, Route> {
   const authorization = authorizationRoutes(app);
   const tokens = tokenRoutes(app);
   const account = accountRoutes(app);
-  const management = managementRoutes(app);
+  const { listUsers, getUser, createUser, updateUser, deleteUser } = managementRoutes(app);
   return new Map<string, Route>([
     ["/", { format: "page", methods: { GET: discovery.home } }],
     ["/.well-known/jwks.json", { format: "oauth", methods: { GET: discovery.jwks } }],
@@ -303,18 +291,10 @@ function buildRoutes(app: AppContext): Map<string, Route> {
     ["/oauth2/v2/user_profile", { format: "oauth", methods: { GET: userProfileRoute(app) } }],
     ["/logout", { format: "page", methods: { GET: logoutRoute(app) } }],
     ["/account", { format: "page", methods: { GET: account.show, POST: account.save } }],
-    ["/api/v1/users", { format: "api", methods: { GET: management.listUsers } }],
+    ["/api/v1/users", { format: "api", methods: { GET: listUsers } }],
     [
       "/api/v1/user",
-      {
-        format: "api",
-        methods: {
-          GET: management.getUser,
-          POST: management.createUser,
-          PATCH: management.updateUser,
-          DELETE: management.deleteUser,
-        },
-      },
+      { format: "api", methods: { GET: getUser, POST: createUser, PATCH: updateUser, DELETE: deleteUser } },
     ],
   ]);
 }

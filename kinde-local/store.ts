@@ -79,19 +79,10 @@ export type StoredRefreshToken = z.output<typeof refreshTokenSchema>;
 export type StoredDelivery = z.output<typeof deliverySchema>;
 type StoreData = z.output<typeof fileSchema>;
 
-export interface UserChanges {
-  givenName?: string | null;
-  familyName?: string | null;
-  picture?: string | null;
-  passwordHash?: string | null;
-  isSuspended?: boolean;
-  isPasswordResetRequested?: boolean;
-}
-
-export interface StoreLifetimes {
-  refreshMs: number;
-  sessionMs: number;
-}
+export type UserChanges = Partial<
+  Pick<StoredUser, "givenName" | "familyName" | "picture" | "passwordHash" | "isSuspended" | "isPasswordResetRequested">
+>;
+export type StoreLifetimes = Record<"refreshMs" | "sessionMs", number>;
 
 export class EmailTakenError extends Error {
   override name = "EmailTakenError";
@@ -181,18 +172,12 @@ export class Store {
     return user;
   }
 
-  async recordSignIn(id: string): Promise<void> {
+  /** A sign-in, or (succeeded false) a wrong password. */
+  async recordSignIn(id: string, succeeded = true): Promise<void> {
     const user = this.getUser(id);
     if (!user) return;
-    user.signInCount += 1;
-    user.lastSignedInAt = new Date(this.clock()).toISOString();
-    await this.save();
-  }
-
-  async recordFailedSignIn(id: string): Promise<void> {
-    const user = this.getUser(id);
-    if (!user) return;
-    user.failedSignInCount += 1;
+    if (succeeded) user.lastSignedInAt = new Date(this.clock()).toISOString();
+    user[succeeded ? "signInCount" : "failedSignInCount"] += 1;
     await this.save();
   }
 

@@ -4,11 +4,7 @@ import type { UserClaims } from "./config.ts";
 import { SIGNING_ALGORITHM, type SigningKey } from "./keys.ts";
 import type { StoredUser } from "./store.ts";
 
-export interface TokenLifetimes {
-  access: number;
-  id: number;
-  refresh: number;
-}
+export type TokenLifetimes = Record<"access" | "id" | "refresh", number>;
 
 /** What an ID token carries besides at_hash (nonce when the authorization request sent one); discovery lists them. */
 export const ID_TOKEN_CLAIMS = [

@@ -86,7 +86,6 @@ export class WebhookOutbox {
     for (const waiter of this.settleWaiters) waiter.reject(new Error("the server stopped before its webhooks settled"));
     this.settleWaiters.clear();
     clearTimeout(this.timer);
-    this.timer = undefined;
     for (const { controller } of this.inFlight.values()) controller.abort();
     await Promise.all([...this.inFlight.values()].map(({ done }) => done));
   }
@@ -94,25 +93,19 @@ export class WebhookOutbox {
   private plan(): void {
     if (this.stopped) return;
     clearTimeout(this.timer);
-    this.timer = undefined;
     const now = this.deps.clock();
     const waiting = this.deps.store
       .listDeliveries()
       .filter((delivery) => !this.inFlight.has(delivery.id))
       .sort((a, b) => a.nextAttemptAt - b.nextAttemptAt);
-    let next: number | undefined;
     for (const delivery of waiting) {
-      if (delivery.nextAttemptAt <= now) {
-        if (this.inFlight.size >= MAX_IN_FLIGHT) break; // a finishing attempt plans again
-        this.attempt(delivery);
-      } else {
-        next = delivery.nextAttemptAt;
+      if (delivery.nextAttemptAt > now) {
+        this.timer = setTimeout(() => this.plan(), Math.min(delivery.nextAttemptAt - now, MAX_TIMER_MS));
+        this.timer.unref();
         break;
       }
-    }
-    if (next !== undefined) {
-      this.timer = setTimeout(() => this.plan(), Math.min(Math.max(next - now, 0), MAX_TIMER_MS));
-      this.timer.unref();
+      if (this.inFlight.size >= MAX_IN_FLIGHT) break; // a finishing attempt plans again
+      this.attempt(delivery);
     }
   }
 

@@ -205,7 +205,7 @@ async function submitSignIn(app: AppContext, context: RequestContext): Promise<v
   // A user created through the Management API has no password: whoever knows the email
   // chooses one (this server counts every email as verified; Kinde would send a code).
   if (user.passwordHash !== null && !(await verifyPassword(password, user.passwordHash))) {
-    await app.store.recordFailedSignIn(user.id);
+    await app.store.recordSignIn(user.id, false);
     return showForm(401, INCORRECT_SIGN_IN);
   }
   if (user.isSuspended) return showForm(403, SUSPENDED_MESSAGE);
@@ -270,18 +270,18 @@ async function submitSignUp(app: AppContext, context: RequestContext): Promise<v
   const showErrors = (shown: SignUpErrors) =>
     sendHtml(context.response, 400, signUpPage({ ...formBasics(pending), values, errors: shown }));
   if (Object.keys(errors).length > 0) return showErrors(errors);
-  let user: StoredUser;
-  try {
-    user = await app.store.createUser({
+  const user = await app.store
+    .createUser({
       email: values.email,
       givenName: values.firstName || null,
       familyName: values.lastName || null,
       passwordHash: await hashPassword(password),
+    })
+    .catch((error: unknown) => {
+      if (error instanceof EmailTakenError) return undefined;
+      throw error;
     });
-  } catch (error) {
-    if (error instanceof EmailTakenError) return showErrors({ email: EMAIL_TAKEN });
-    throw error;
-  }
+  if (!user) return showErrors({ email: EMAIL_TAKEN });
   app.log(`created user ${user.id}`);
   await emitUserEvent(app, "user.created", "user", user);
   await startSession(app, context, pending, user);

@@ -182,23 +182,20 @@ export function managementRoutes(app: AppContext) {
       if (!emailSchema.safeParse(email).success) {
         throw new HttpError(400, "INVALID_EMAIL", "identities.0.details.email: must be an email address");
       }
-      let user: StoredUser;
-      try {
-        // No password: the person chooses one at their first sign-in (see README.md).
-        user = await app.store.createUser({
+      // No password: the person chooses one at their first sign-in (see README.md).
+      const user = await app.store
+        .createUser({
           email,
           givenName: body.profile?.given_name || null,
           familyName: body.profile?.family_name || null,
           passwordHash: null,
           picture: body.profile?.picture || null,
           providedId: body.provided_id ?? null,
-        });
-      } catch (error) {
-        if (error instanceof EmailTakenError) {
+        })
+        .catch((error: unknown) => {
+          if (!(error instanceof EmailTakenError)) throw error;
           throw new HttpError(409, "USER_ALREADY_EXISTS", "A user with this email already exists");
-        }
-        throw error;
-      }
+        });
       await emitUserEvent(app, "user.created", "api", user);
       sendJson(context.response, 200, {
         id: user.id,
