@@ -43,7 +43,6 @@ export const configApplicationSchema = z
 export type ConfigApplication = z.output<typeof configApplicationSchema>;
 
 export function fromConfigEntry(entry: ConfigApplication): Application {
-  const m2m = entry.type === "m2m";
   return {
     name: entry.name ?? entry.client_id,
     clientId: entry.client_id,
@@ -51,7 +50,7 @@ export function fromConfigEntry(entry: ConfigApplication): Application {
     type: entry.type,
     callbackUrls: entry.callback_urls,
     logoutUrls: entry.logout_urls,
-    managementApi: m2m || (entry.management_api ?? false),
+    managementApi: entry.type === "m2m" || (entry.management_api ?? false),
     scopes: entry.scopes ?? [...MANAGEMENT_SCOPES],
   };
 }
