@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { ClaimsConfigSource } from "./config.ts";
 import { MANAGEMENT_SCOPES } from "./tokens.ts";
+import { redirectUrl } from "./validation.ts";
 
 export type ApplicationType = "regular" | "m2m";
 
@@ -17,16 +18,6 @@ export interface Application {
 
 export const CLIENT_ID_PATTERN = /^[A-Za-z0-9._~-]{1,200}$/;
 
-/** An absolute http(s) URL without a fragment (RFC 6749 section 3.1.2). */
-export const redirectUrl = z
-  .string()
-  .max(2000)
-  .refine((value) => {
-    if (!URL.canParse(value)) return false;
-    const url = new URL(value);
-    return ["http:", "https:"].includes(url.protocol) && url.hash === "" && url.username === "" && url.password === "";
-  }, "must be an absolute http(s) URL without a fragment or credentials");
-
 const scopeList = z.array(z.enum(MANAGEMENT_SCOPES)).max(MANAGEMENT_SCOPES.length);
 
 export const configApplicationSchema = z
@@ -40,27 +31,18 @@ export const configApplicationSchema = z
     management_api: z.boolean().optional(),
     scopes: scopeList.optional(),
   })
-  .superRefine((entry, context) => {
-    if (entry.type === "regular" && entry.callback_urls.length === 0) {
-      context.addIssue({
-        code: "custom",
-        path: ["callback_urls"],
-        message: "a regular application needs callback URLs",
-      });
-    }
-    if (entry.type === "m2m" && (entry.callback_urls.length > 0 || entry.logout_urls.length > 0)) {
-      context.addIssue({
-        code: "custom",
-        path: ["type"],
-        message: "an m2m application has no callback or logout URLs",
-      });
-    }
+  .refine((entry) => entry.type === "m2m" || entry.callback_urls.length > 0, {
+    path: ["callback_urls"],
+    message: "a regular application needs callback URLs",
+  })
+  .refine((entry) => entry.type === "regular" || entry.callback_urls.length + entry.logout_urls.length === 0, {
+    path: ["type"],
+    message: "an m2m application has no callback or logout URLs",
   });
 
 export type ConfigApplication = z.output<typeof configApplicationSchema>;
 
 export function fromConfigEntry(entry: ConfigApplication): Application {
-  const m2m = entry.type === "m2m";
   return {
     name: entry.name ?? entry.client_id,
     clientId: entry.client_id,
@@ -68,7 +50,7 @@ export function fromConfigEntry(entry: ConfigApplication): Application {
     type: entry.type,
     callbackUrls: entry.callback_urls,
     logoutUrls: entry.logout_urls,
-    managementApi: m2m || (entry.management_api ?? false),
+    managementApi: entry.type === "m2m" || (entry.management_api ?? false),
     scopes: entry.scopes ?? [...MANAGEMENT_SCOPES],
   };
 }
@@ -97,12 +79,6 @@ export class ApplicationRegistry {
     private readonly config: ClaimsConfigSource,
     private readonly log: (line: string) => void,
   ) {}
-
-  get defaultApplication(): Application {
-    const first = this.fixed[0];
-    if (!first) throw new Error("no default application");
-    return first;
-  }
 
   async all(): Promise<Application[]> {
     const config = await this.config.current();

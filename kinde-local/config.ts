@@ -17,17 +17,10 @@ const flag = z.discriminatedUnion("t", [
   z.strictObject({ t: z.literal("i"), v: z.number().int() }),
   z.strictObject({ t: z.literal("s"), v: z.string().max(500) }),
 ]);
-const flags = z.record(z.string(), flag).superRefine((record, context) => {
-  for (const key of Object.keys(record)) {
-    // The SDK lowercases a flag code before looking it up, so an uppercase key could never be read.
-    if (!/^[a-z0-9_:.-]{1,64}$/.test(key)) {
-      context.addIssue({
-        code: "custom",
-        path: [key],
-        message: "flag keys must be lowercase letters, digits, _ : . or -",
-      });
-    }
-  }
+// The SDK lowercases a flag code before looking it up, so an uppercase key could never be read.
+const flags = z.record(z.string().regex(/^[a-z0-9_:.-]{1,64}$/), flag, {
+  error: (issue) =>
+    issue.code === "invalid_key" ? "flag keys must be lowercase letters, digits, _ : . or -" : undefined,
 });
 
 const claimFields = {
@@ -50,22 +43,17 @@ const configSchema = z
     webhooks: z.array(webhookEndpointSchema).max(20).default([]),
   })
   .superRefine((config, context) => {
+    const fail = (path: (string | number)[], message: string) => context.addIssue({ code: "custom", path, message });
     const known = new Set(config.organizations.map((organization) => organization.code));
-    if (known.size !== config.organizations.length) {
-      context.addIssue({ code: "custom", path: ["organizations"], message: "organization codes must be unique" });
-    }
+    if (known.size !== config.organizations.length) fail(["organizations"], "organization codes must be unique");
     const check = (entry: z.infer<typeof override>, path: (string | number)[]) => {
       for (const code of [entry.org_code, ...(entry.org_codes ?? [])]) {
-        if (code !== undefined && !known.has(code)) {
-          context.addIssue({ code: "custom", path, message: `unknown organization ${code}` });
-        }
+        if (code !== undefined && !known.has(code)) fail(path, `unknown organization ${code}`);
       }
     };
     const clientIds = new Set<string>();
     config.applications.forEach((application, index) => {
-      if (clientIds.has(application.client_id)) {
-        context.addIssue({ code: "custom", path: ["applications", index, "client_id"], message: "listed twice" });
-      }
+      if (clientIds.has(application.client_id)) fail(["applications", index, "client_id"], "listed twice");
       clientIds.add(application.client_id);
     });
     check(config.defaults, ["defaults"]);
@@ -73,13 +61,7 @@ const configSchema = z
     const emails = new Set<string>();
     for (const [email, entry] of Object.entries(config.users)) {
       const normalized = email.trim().toLowerCase();
-      if (emails.has(normalized)) {
-        context.addIssue({
-          code: "custom",
-          path: ["users", email],
-          message: "listed twice (emails are case-insensitive)",
-        });
-      }
+      if (emails.has(normalized)) fail(["users", email], "listed twice (emails are case-insensitive)");
       emails.add(normalized);
       check(entry, ["users", email]);
     }
@@ -179,14 +161,11 @@ export class ClaimsConfigSource {
 }
 
 async function readConfig(path: string): Promise<{ config: ClaimsConfig; stamp: string }> {
-  let text: string;
-  let stamp: string;
-  try {
-    stamp = stampOf(await stat(path));
-    text = await readFile(path, "utf8");
-  } catch {
+  const unreadable = () => {
     throw new ConfigError(`Cannot read the config file ${path} (set KINDE_LOCAL_CONFIG to its path)`);
-  }
+  };
+  const stamp = stampOf(await stat(path).catch(unreadable));
+  const text = await readFile(path, "utf8").catch(unreadable);
   let json: unknown;
   try {
     json = JSON.parse(text);

@@ -43,9 +43,7 @@ export async function emitUserEvent(
 
 /** The client's address as Kinde reports it in user.authenticated (IPv4-mapped IPv6 unwrapped). */
 export function clientAddress(request: IncomingMessage): string | null {
-  const address = request.socket.remoteAddress;
-  if (address === undefined) return null;
-  return address.startsWith("::ffff:") ? address.slice("::ffff:".length) : address;
+  return request.socket.remoteAddress?.replace(/^::ffff:/, "") ?? null;
 }
 
 export interface RequestContext {

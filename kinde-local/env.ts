@@ -1,8 +1,7 @@
 import { resolve } from "node:path";
 import { z } from "zod";
-import { redirectUrl } from "./applications.ts";
 import type { KindeLocalServerOptions } from "./server.ts";
-import { webhookUrl } from "./webhook-events.ts";
+import { redirectUrl, webhookUrl } from "./validation.ts";
 
 const originUrl = (name: string) =>
   z
@@ -14,30 +13,20 @@ const originUrl = (name: string) =>
 // zod runs every refinement even after one fails, so each guards against an unparsable URL.
 const parsedUrl = (value: string) => (URL.canParse(value) ? new URL(value) : undefined);
 
-const seconds = (name: string) =>
+const wholeNumber = (name: string, unit: string, maxDigits: number) =>
   z
     .string()
-    .regex(/^[1-9]\d{0,8}$/, `${name} must be a whole number of seconds`)
+    .regex(new RegExp(`^[1-9]\\d{0,${maxDigits - 1}}$`), `${name} must be a whole number of ${unit}`)
     .transform(Number)
     .optional();
 
 const list = <T extends z.ZodType<string>>(name: string, item: T, what: string) =>
   z
     .string()
-    .transform((value) =>
-      value
-        .split(",")
-        .map((entry) => entry.trim())
-        .filter(Boolean),
-    )
+    .transform((value) => value.split(",").flatMap((entry) => entry.trim() || []))
     .refine((entries) => entries.every((entry) => item.safeParse(entry).success), `${name} must be ${what}`)
-    .optional();
-
-const wholeMs = (name: string) =>
-  z
-    .string()
-    .regex(/^[1-9]\d{0,9}$/, `${name} must be a whole number of milliseconds`)
-    .transform(Number)
+    // An empty list (VAR="" in .env) counts as unset.
+    .transform((entries) => (entries.length > 0 ? entries : undefined))
     .optional();
 
 const envSchema = z.object({
@@ -61,9 +50,9 @@ const envSchema = z.object({
   KINDE_LOCAL_HOST: z.string().min(1, "KINDE_LOCAL_HOST must not be empty").optional(),
   KINDE_LOCAL_DATA_DIR: z.string().min(1, "KINDE_LOCAL_DATA_DIR must not be empty").optional(),
   KINDE_LOCAL_CONFIG: z.string().min(1, "KINDE_LOCAL_CONFIG must not be empty").optional(),
-  KINDE_LOCAL_ACCESS_TOKEN_TTL: seconds("KINDE_LOCAL_ACCESS_TOKEN_TTL"),
-  KINDE_LOCAL_ID_TOKEN_TTL: seconds("KINDE_LOCAL_ID_TOKEN_TTL"),
-  KINDE_LOCAL_REFRESH_TOKEN_TTL: seconds("KINDE_LOCAL_REFRESH_TOKEN_TTL"),
+  KINDE_LOCAL_ACCESS_TOKEN_TTL: wholeNumber("KINDE_LOCAL_ACCESS_TOKEN_TTL", "seconds", 9),
+  KINDE_LOCAL_ID_TOKEN_TTL: wholeNumber("KINDE_LOCAL_ID_TOKEN_TTL", "seconds", 9),
+  KINDE_LOCAL_REFRESH_TOKEN_TTL: wholeNumber("KINDE_LOCAL_REFRESH_TOKEN_TTL", "seconds", 9),
   KINDE_LOCAL_CALLBACK_URLS: list("KINDE_LOCAL_CALLBACK_URLS", redirectUrl, "comma-separated absolute http(s) URLs"),
   KINDE_LOCAL_LOGOUT_URLS: list("KINDE_LOCAL_LOGOUT_URLS", redirectUrl, "comma-separated absolute http(s) URLs"),
   KINDE_LOCAL_WEBHOOK_URLS: list("KINDE_LOCAL_WEBHOOK_URLS", webhookUrl, "comma-separated absolute http(s) URLs"),
@@ -72,7 +61,7 @@ const envSchema = z.object({
     z.string().regex(/^[1-9]\d{0,9}$/),
     "comma-separated whole numbers of milliseconds",
   ),
-  KINDE_LOCAL_WEBHOOK_GIVE_UP_MS: wholeMs("KINDE_LOCAL_WEBHOOK_GIVE_UP_MS"),
+  KINDE_LOCAL_WEBHOOK_GIVE_UP_MS: wholeNumber("KINDE_LOCAL_WEBHOOK_GIVE_UP_MS", "milliseconds", 10),
   KINDE_LOCAL_API_RATE_LIMIT: z
     .string()
     .regex(
@@ -98,6 +87,11 @@ export function settingsFromEnv(
   if (values.KINDE_LOCAL_ACCESS_TOKEN_TTL) ttl.access = values.KINDE_LOCAL_ACCESS_TOKEN_TTL;
   if (values.KINDE_LOCAL_ID_TOKEN_TTL) ttl.id = values.KINDE_LOCAL_ID_TOKEN_TTL;
   if (values.KINDE_LOCAL_REFRESH_TOKEN_TTL) ttl.refresh = values.KINDE_LOCAL_REFRESH_TOKEN_TTL;
+  const webhooks = {
+    endpoints: values.KINDE_LOCAL_WEBHOOK_URLS,
+    retryDelaysMs: values.KINDE_LOCAL_WEBHOOK_RETRY_DELAYS_MS?.map(Number),
+    giveUpAfterMs: values.KINDE_LOCAL_WEBHOOK_GIVE_UP_MS,
+  };
   const settings: ServerSettings = {
     issuer: values.KINDE_ISSUER_URL,
     host: values.KINDE_LOCAL_HOST ?? "127.0.0.1",
@@ -107,17 +101,10 @@ export function settingsFromEnv(
     dataDir: resolve(cwd, values.KINDE_LOCAL_DATA_DIR ?? "kinde-local/data"),
     configPath: resolve(cwd, values.KINDE_LOCAL_CONFIG ?? "kinde-local/config.json"),
     ttl,
+    callbackUrls: values.KINDE_LOCAL_CALLBACK_URLS,
+    logoutUrls: values.KINDE_LOCAL_LOGOUT_URLS,
+    webhooks: Object.values(webhooks).some((value) => value !== undefined) ? webhooks : undefined,
   };
-  // An empty list (VAR="" in .env) counts as unset.
-  if (values.KINDE_LOCAL_CALLBACK_URLS?.length) settings.callbackUrls = values.KINDE_LOCAL_CALLBACK_URLS;
-  if (values.KINDE_LOCAL_LOGOUT_URLS?.length) settings.logoutUrls = values.KINDE_LOCAL_LOGOUT_URLS;
-  const webhooks: NonNullable<ServerSettings["webhooks"]> = {};
-  if (values.KINDE_LOCAL_WEBHOOK_URLS?.length) webhooks.endpoints = values.KINDE_LOCAL_WEBHOOK_URLS;
-  if (values.KINDE_LOCAL_WEBHOOK_RETRY_DELAYS_MS?.length) {
-    webhooks.retryDelaysMs = values.KINDE_LOCAL_WEBHOOK_RETRY_DELAYS_MS.map(Number);
-  }
-  if (values.KINDE_LOCAL_WEBHOOK_GIVE_UP_MS) webhooks.giveUpAfterMs = values.KINDE_LOCAL_WEBHOOK_GIVE_UP_MS;
-  if (Object.keys(webhooks).length > 0) settings.webhooks = webhooks;
   const rate = values.KINDE_LOCAL_API_RATE_LIMIT;
   if (rate === "off") settings.apiRateLimit = false;
   else if (rate !== undefined) {

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, open, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import type { z } from "zod";
 
 /** A crash mid-write leaves the old file or the new one, never half of each. */
 export async function writeFileAtomic(path: string, contents: string, mode = 0o600): Promise<void> {
@@ -27,6 +28,21 @@ export async function readTextIfExists(path: string): Promise<string | undefined
     if (isErrnoException(error) && error.code === "ENOENT") return undefined;
     throw error;
   }
+}
+
+/** The file checked against `schema`, or undefined when there is none; `fix` tells the developer what to do. */
+export async function readJsonFile<T extends z.ZodType>(path: string, schema: T, what: string, fix: string) {
+  const text = await readTextIfExists(path);
+  if (text === undefined) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new Error(`${path} is not valid JSON; ${fix}`);
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) throw new Error(`${path} is not a valid ${what}; ${fix}`);
+  return parsed.data;
 }
 
 export async function ensureDirectory(path: string): Promise<void> {

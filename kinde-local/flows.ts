@@ -19,15 +19,9 @@ export interface AuthorizationRequest {
   expiresAt: number;
 }
 
-export interface AuthorizationCode {
-  clientId: string;
-  redirectUri: string;
+export interface AuthorizationCode extends Omit<AuthorizationRequest, "state" | "loginHint"> {
   userId: string;
-  scope: string[];
-  audience: string[];
   authTime: number;
-  codeChallenge: string | undefined;
-  nonce: string | undefined;
   familyId: string;
   /** Kept after use until expiry so a replay can be recognised (and its tokens revoked). */
   used: boolean;
@@ -66,6 +60,10 @@ export class ExpiringMap<V extends { expiresAt: number }> {
 
   delete(key: string): void {
     this.entries.delete(key);
+  }
+
+  deleteWhere(predicate: (value: V) => boolean): void {
+    for (const [key, value] of this.entries) if (predicate(value)) this.entries.delete(key);
   }
 
   private sweep(): void {

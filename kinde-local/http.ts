@@ -46,7 +46,9 @@ export class Params {
   }
 
   /** OAuth forbids repeating a parameter: a 400 unless the name is `repeatable` (then an array). */
-  pick(names: readonly string[], repeatable: readonly string[] = []): Record<string, string | string[]> {
+  pick<Name extends string>(names: readonly Name[]): Partial<Record<Name, string>>;
+  pick(names: readonly string[], repeatable: readonly string[]): Record<string, string | string[]>;
+  pick(names: readonly string[], repeatable: readonly string[] = []): Record<string, string | string[] | undefined> {
     const object: Record<string, string | string[]> = {};
     for (const name of names) {
       const list = this.values.get(name);
@@ -59,7 +61,7 @@ export class Params {
   }
 }
 
-function decodeFormComponent(component: string): string {
+export function decodeFormComponent(component: string): string {
   try {
     return decodeURIComponent(component.replaceAll("+", " "));
   } catch {
@@ -125,18 +127,17 @@ export function mediaType(request: IncomingMessage): string {
   return (request.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
 }
 
+async function readText(request: IncomingMessage, type: string): Promise<string> {
+  if (mediaType(request) !== type) throw new HttpError(415, "invalid_request", `Expected an ${type} body`);
+  return decodeUtf8(await readBody(request));
+}
+
 export async function readForm(request: IncomingMessage): Promise<Params> {
-  if (mediaType(request) !== "application/x-www-form-urlencoded") {
-    throw new HttpError(415, "invalid_request", "Expected an application/x-www-form-urlencoded body");
-  }
-  return Params.parse(decodeUtf8(await readBody(request)));
+  return Params.parse(await readText(request, "application/x-www-form-urlencoded"));
 }
 
 export async function readJson(request: IncomingMessage): Promise<unknown> {
-  if (mediaType(request) !== "application/json") {
-    throw new HttpError(415, "invalid_request", "Expected an application/json body");
-  }
-  const text = decodeUtf8(await readBody(request));
+  const text = await readText(request, "application/json");
   try {
     return JSON.parse(text) as unknown;
   } catch {
@@ -144,33 +145,17 @@ export async function readJson(request: IncomingMessage): Promise<unknown> {
   }
 }
 
-export function sendJson(
-  response: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  const text = JSON.stringify(body);
-  response.writeHead(status, {
-    ...headers,
-    "Content-Type": "application/json; charset=utf-8",
-    "Content-Length": Buffer.byteLength(text),
-  });
+function send(response: ServerResponse, status: number, type: string, text: string, headers: Record<string, string>) {
+  response.writeHead(status, { ...headers, "Content-Type": type, "Content-Length": Buffer.byteLength(text) });
   response.end(text);
 }
 
-export function sendHtml(
-  response: ServerResponse,
-  status: number,
-  html: string,
-  headers: Record<string, string> = {},
-): void {
-  response.writeHead(status, {
-    ...headers,
-    "Content-Type": "text/html; charset=utf-8",
-    "Content-Length": Buffer.byteLength(html),
-  });
-  response.end(html);
+export function sendJson(response: ServerResponse, status: number, body: unknown, headers = {}): void {
+  send(response, status, "application/json; charset=utf-8", JSON.stringify(body), headers);
+}
+
+export function sendHtml(response: ServerResponse, status: number, html: string, headers = {}): void {
+  send(response, status, "text/html; charset=utf-8", html, headers);
 }
 
 export function sendEmpty(response: ServerResponse, status: number, headers: Record<string, string> = {}) {
@@ -178,12 +163,7 @@ export function sendEmpty(response: ServerResponse, status: number, headers: Rec
   response.end();
 }
 
-export function redirect(
-  response: ServerResponse,
-  location: string,
-  headers: Record<string, string | string[]> = {},
-  status = 302,
-): void {
+export function redirect(response: ServerResponse, location: string, headers = {}, status = 302): void {
   response.writeHead(status, { ...headers, Location: location, "Content-Length": 0 });
   response.end();
 }

@@ -3,7 +3,7 @@ import { chmod } from "node:fs/promises";
 import { join } from "node:path";
 import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from "jose";
 import { z } from "zod";
-import { readTextIfExists, writeFileAtomic } from "./files.ts";
+import { readJsonFile, writeFileAtomic } from "./files.ts";
 
 export const SIGNING_ALGORITHM = "RS256";
 export const KEY_FILE = "signing-key.json";
@@ -12,16 +12,7 @@ export interface SigningKey {
   kid: string;
   privateKey: CryptoKey;
   publicKey: CryptoKey;
-  publicJwk: PublicJwk;
-}
-
-export interface PublicJwk {
-  kty: "RSA";
-  use: "sig";
-  alg: typeof SIGNING_ALGORITHM;
-  kid: string;
-  n: string;
-  e: string;
+  publicJwk: { kty: "RSA"; use: "sig"; alg: typeof SIGNING_ALGORITHM; kid: string; n: string; e: string };
 }
 
 const base64url = z.string().regex(/^[A-Za-z0-9_-]+$/);
@@ -45,26 +36,16 @@ const keyFileSchema = z.object({
 /** Kept in the data folder: the Kinde SDK caches the JWKS for the life of the app process. */
 export async function loadOrCreateSigningKey(dataDir: string): Promise<SigningKey> {
   const path = join(dataDir, KEY_FILE);
-  const text = await readTextIfExists(path);
-  if (text === undefined) {
+  const file = await readJsonFile(path, keyFileSchema, "signing key file", "delete it to make a new key");
+  if (file === undefined) {
     const created = await generateSigningKey();
     await writeFileAtomic(path, `${JSON.stringify(created.file, null, 2)}\n`, 0o600);
     return created.key;
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new Error(`${path} is not valid JSON; delete it (or the whole data folder) to make a new key`);
-  }
-  const parsed = keyFileSchema.safeParse(json);
-  if (!parsed.success) {
-    throw new Error(`${path} is not a valid signing key file; delete it to make a new key`);
-  }
-  assertHeaderDecodableWithAtob(parsed.data.kid);
+  assertHeaderDecodableWithAtob(file.kid);
   // Tighten permissions in case the file was copied around with a looser mode.
   await chmod(path, 0o600);
-  return importSigningKey(parsed.data.kid, parsed.data.privateJwk);
+  return importSigningKey(file.kid, file.privateJwk);
 }
 
 async function generateSigningKey() {
@@ -95,13 +76,9 @@ export function assertHeaderDecodableWithAtob(kid: string): void {
 async function importSigningKey(kid: string, privateJwk: JWK): Promise<SigningKey> {
   const { n, e } = privateJwk;
   if (!n || !e) throw new Error("The signing key has no modulus or exponent");
-  const publicJwk: PublicJwk = { kty: "RSA", use: "sig", alg: SIGNING_ALGORITHM, kid, n, e };
-  const privateKey = await importJWK(privateJwk, SIGNING_ALGORITHM);
-  const publicKey = await importJWK({ kty: "RSA", n, e }, SIGNING_ALGORITHM);
-  if (!isCryptoKey(privateKey) || !isCryptoKey(publicKey)) throw new Error("Could not import the signing key");
+  const publicJwk = { kty: "RSA", use: "sig", alg: SIGNING_ALGORITHM, kid, n, e } as const;
+  // An RSA JWK always imports as a CryptoKey (only symmetric keys come back as bytes).
+  const privateKey = (await importJWK(privateJwk, SIGNING_ALGORITHM)) as CryptoKey;
+  const publicKey = (await importJWK({ kty: "RSA", n, e }, SIGNING_ALGORITHM)) as CryptoKey;
   return { kid, privateKey, publicKey, publicJwk };
-}
-
-function isCryptoKey(key: CryptoKey | Uint8Array): key is CryptoKey {
-  return !(key instanceof Uint8Array);
 }

@@ -2,6 +2,7 @@
 import { existsSync } from "node:fs";
 import { settingsFromEnv } from "./env.ts";
 import { createKindeLocalServer, type KindeLocalServer } from "./server.ts";
+import { printableUrl } from "./webhooks.ts";
 
 const PREFIX = "[kinde-local]";
 
@@ -33,11 +34,10 @@ try {
 }
 
 console.log(`Local Kinde server ready at ${server.url}`);
-const webhookUrls = (result.settings.webhooks?.endpoints ?? []).map((endpoint) => {
-  // Without the query: it may carry a secret.
-  const url = new URL(typeof endpoint === "string" ? endpoint : endpoint.url);
-  return `${url.origin}${url.pathname}`;
-});
+// Without the query: it may carry a secret.
+const webhookUrls = (result.settings.webhooks?.endpoints ?? []).map((endpoint) =>
+  printableUrl(typeof endpoint === "string" ? endpoint : endpoint.url),
+);
 if (webhookUrls.length > 0) {
   console.log(`${PREFIX} sends webhooks to ${webhookUrls.join(", ")} (a "webhook ..." line per attempt)`);
 }

@@ -1,3 +1,5 @@
+import type { ServerResponse } from "node:http";
+import { sendHtml } from "./http.ts";
 import { MIN_PASSWORD_LENGTH } from "./passwords.ts";
 
 export function escapeHtml(value: string): string {
@@ -110,10 +112,9 @@ ${options.error ? `<p class="field-error" id="${id}-error">${escapeHtml(options.
 </div>`;
 }
 
-function nameFields(
-  values: { firstName?: string; lastName?: string },
-  errors: { firstName?: string; lastName?: string },
-): string {
+type Names = { firstName?: string | undefined; lastName?: string | undefined };
+
+function nameFields(values: Names, errors: Names): string {
   return `${field({ name: "p_first_name", label: "First name", type: "text", value: values.firstName, error: errors.firstName, autocomplete: "given-name", optional: true })}
 ${field({ name: "p_last_name", label: "Last name", type: "text", value: values.lastName, error: errors.lastName, autocomplete: "family-name", optional: true })}`;
 }
@@ -130,20 +131,18 @@ function cancelLink(requestId: string): string {
   return `<p><a href="${escapeHtml(requestLink("/auth/cancel", requestId))}">Cancel and go back to the app</a></p>`;
 }
 
+const PASSWORD = { name: "p_password", type: "password", required: true } as const;
+
 function newPasswordField(label: string, error: string | undefined, autofocus: boolean): string {
   const hint = error ? {} : { hint: `At least ${MIN_PASSWORD_LENGTH} characters.` };
-  const common = { name: "p_password", type: "password", autocomplete: "new-password", required: true } as const;
-  return field({ ...common, label, error, ...hint, autofocus });
+  return field({ ...PASSWORD, autocomplete: "new-password", label, error, ...hint, autofocus });
 }
 
-export interface SignInPageInput {
-  requestId: string;
-  appOrigin: string;
-  email: string;
-  error?: string;
+function emailField(value: string, autocomplete: string, options: { error?: string; autofocus?: boolean }): string {
+  return field({ name: "p_email", label: "Email", type: "email", value, autocomplete, required: true, ...options });
 }
 
-export function signInPage(input: SignInPageInput): string {
+export function signInPage(input: { requestId: string; appOrigin: string; email: string; error?: string }): string {
   return layout(
     "Sign in",
     `<h1>Sign in</h1>
@@ -151,23 +150,8 @@ export function signInPage(input: SignInPageInput): string {
 ${alert(input.error)}
 <form method="post" action="/auth/sign-in">
 <input type="hidden" name="request_id" value="${escapeHtml(input.requestId)}">
-${field({
-  name: "p_email",
-  label: "Email",
-  type: "email",
-  value: input.email,
-  autocomplete: "username",
-  required: true,
-  autofocus: input.email === "",
-})}
-${field({
-  name: "p_password",
-  label: "Password",
-  type: "password",
-  autocomplete: "current-password",
-  required: true,
-  autofocus: input.email !== "",
-})}
+${emailField(input.email, "username", { autofocus: input.email === "" })}
+${field({ ...PASSWORD, label: "Password", autocomplete: "current-password", autofocus: input.email !== "" })}
 <button type="submit">Sign in</button>
 </form>
 <div class="links">
@@ -177,18 +161,12 @@ ${cancelLink(input.requestId)}
   );
 }
 
-export interface SignUpValues {
-  firstName: string;
-  lastName: string;
-  email: string;
-}
-
 export type SignUpErrors = Partial<Record<"firstName" | "lastName" | "email" | "password", string>>;
 
 export function signUpPage(input: {
   requestId: string;
   appOrigin: string;
-  values: SignUpValues;
+  values: { firstName: string; lastName: string; email: string };
   errors?: SignUpErrors;
 }): string {
   const errors = input.errors ?? {};
@@ -205,15 +183,7 @@ ${alert(summary)}
 <div class="row">
 ${nameFields(input.values, errors)}
 </div>
-${field({
-  name: "p_email",
-  label: "Email",
-  type: "email",
-  value: input.values.email,
-  error: errors.email,
-  autocomplete: "email",
-  required: true,
-})}
+${emailField(input.values.email, "email", { error: errors.email })}
 ${newPasswordField("Password", errors.password, false)}
 <button type="submit">Create account</button>
 </form>
@@ -257,7 +227,7 @@ export function accountPage(input: {
   email: string;
   csrf: string;
   values: { firstName: string; lastName: string };
-  errors?: Partial<Record<"firstName" | "lastName", string>>;
+  errors?: Names;
   saved: boolean;
   siteUrl: string;
 }): string {
@@ -284,18 +254,17 @@ ${nameFields(input.values, errors)}
   );
 }
 
-export function messagePage(input: {
-  title: string;
-  message: string;
-  link?: { href: string; text: string };
-  role?: "alert" | "status";
-}): string {
-  return layout(
-    input.title,
-    `<h1>${escapeHtml(input.title)}</h1>
-<p class="lead"${input.role ? ` role="${input.role}"` : ""}>${escapeHtml(input.message)}</p>
-${input.link ? `<a class="button" href="${escapeHtml(input.link.href)}">${escapeHtml(input.link.text)}</a>` : ""}`,
+type Message = { title: string; message: string; link?: { href: string; text: string }; role?: "alert" | "status" };
+
+export function sendMessage(response: ServerResponse, status: number, input: Message, headers = {}): void {
+  const { title, message, link, role } = input;
+  const html = layout(
+    title,
+    `<h1>${escapeHtml(title)}</h1>
+<p class="lead"${role ? ` role="${role}"` : ""}>${escapeHtml(message)}</p>
+${link ? `<a class="button" href="${escapeHtml(link.href)}">${escapeHtml(link.text)}</a>` : ""}`,
   );
+  sendHtml(response, status, html, headers);
 }
 
 export function homePage(input: { issuer: string; siteUrl: string }): string {

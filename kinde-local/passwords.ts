@@ -1,4 +1,4 @@
-import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from "node:crypto";
+import { createHash, randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from "node:crypto";
 
 export const MIN_PASSWORD_LENGTH = 8;
 /** scrypt's cost grows with the input; a cap keeps one request from tying up the CPU. */
@@ -42,4 +42,10 @@ export async function burnPasswordCheck(password: string): Promise<false> {
   dummyHash ??= hashPassword("not-a-real-password");
   await verifyPassword(password, await dummyHash);
   return false;
+}
+
+/** Compares digests so neither the length nor the content leaks through timing. */
+export function secretsEqual(given: string, expected: string): boolean {
+  const digest = (value: string) => createHash("sha256").update(value).digest();
+  return timingSafeEqual(digest(given), digest(expected));
 }

@@ -1,10 +1,7 @@
 import type { Clock } from "./store.ts";
 
 /** Requests allowed per client within a window; Kinde answers 429 with RateLimit-Reset. */
-export interface RateLimit {
-  requests: number;
-  windowSeconds: number;
-}
+export type RateLimit = Record<"requests" | "windowSeconds", number>;
 
 /** Generous, so a test can create thousands of users; set KINDE_LOCAL_API_RATE_LIMIT to tighten it. */
 export const DEFAULT_API_RATE_LIMIT: RateLimit = { requests: 6_000, windowSeconds: 60 };

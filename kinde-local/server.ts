@@ -1,22 +1,17 @@
+import { once } from "node:events";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { z } from "zod";
-import {
-  ApplicationRegistry,
-  CLIENT_ID_PATTERN,
-  defaultCallbackUrls,
-  redirectUrl,
-  type Application,
-} from "./applications.ts";
+import { ApplicationRegistry, CLIENT_ID_PATTERN, defaultCallbackUrls, type Application } from "./applications.ts";
 import { ClaimsConfigSource } from "./config.ts";
 import type { AppContext, Handler } from "./context.ts";
 import { acquireDataDirLock, ensureDirectory, isErrnoException } from "./files.ts";
 import { ExpiringMap, type AuthorizationCode, type AuthorizationRequest, type PasswordSetup } from "./flows.ts";
 import { parseCookies } from "./cookies.ts";
 import { gracefulClose, loggablePath, logRequest } from "../common/http-lifecycle.ts";
-import { HttpError, Params, sendHtml, sendJson, splitTarget } from "./http.ts";
+import { HttpError, Params, sendJson, splitTarget } from "./http.ts";
 import { loadOrCreateSigningKey } from "./keys.ts";
-import { messagePage } from "./pages.ts";
+import { sendMessage } from "./pages.ts";
 import { accountRoutes } from "./routes/account.ts";
 import { authorizationRoutes } from "./routes/authorize.ts";
 import { discoveryRoutes } from "./routes/discovery.ts";
@@ -27,7 +22,8 @@ import { userProfileRoute } from "./routes/user-profile.ts";
 import { DEFAULT_API_RATE_LIMIT, RateLimiter } from "./rate-limit.ts";
 import { Store } from "./store.ts";
 import { DEFAULT_LIFETIMES, MANAGEMENT_SCOPES, type TokenLifetimes } from "./tokens.ts";
-import { WEBHOOK_EVENT_TYPES, webhookUrl, type WebhookEndpoint } from "./webhook-events.ts";
+import { httpUrl, redirectUrl, webhookUrl } from "./validation.ts";
+import { webhookEndpointSchema, type WebhookEndpoint } from "./webhook-events.ts";
 import { DEFAULT_WEBHOOK_POLICY, WebhookOutbox } from "./webhooks.ts";
 
 /** With port 0, the issuer's port is replaced by the one picked. `log` never gets tokens, codes, passwords or secrets. */
@@ -41,17 +37,8 @@ export interface KindeLocalServer {
   close(): Promise<void>;
 }
 
-const httpUrl = (what: string) =>
-  z.string().refine((value) => {
-    if (!URL.canParse(value)) return false;
-    return ["http:", "https:"].includes(new URL(value).protocol);
-  }, `${what} must be an absolute http(s) URL`);
-
-const seconds = z
-  .number()
-  .int()
-  .min(1)
-  .max(10 * 365 * 86_400);
+const TEN_YEARS_S = 10 * 365 * 86_400;
+const seconds = z.number().int().min(1).max(TEN_YEARS_S);
 
 const applicationSchema = z
   .strictObject({
@@ -66,29 +53,21 @@ const applicationSchema = z
   })
   .refine((entry) => entry.type === "m2m" || entry.callbackUrls.length > 0, "a regular application needs callbackUrls");
 
-const milliseconds = z
-  .number()
-  .int()
-  .min(1)
-  .max(7 * 86_400_000);
+const WEEK_MS = 7 * 86_400_000;
+const milliseconds = z.number().int().min(1).max(WEEK_MS);
 
 const webhookOptionsSchema = z.strictObject({
   endpoints: z
-    .array(
-      z.union([
-        webhookUrl,
-        z.strictObject({ url: webhookUrl, events: z.array(z.enum(WEBHOOK_EVENT_TYPES)).min(1).optional() }),
-      ]),
-    )
+    .array(z.union([webhookUrl, webhookEndpointSchema]))
     .max(20)
     .default([]),
-  retryDelaysMs: z.array(milliseconds).min(1).max(50).optional(),
-  giveUpAfterMs: milliseconds.optional(),
-  timeoutMs: milliseconds.optional(),
+  retryDelaysMs: z.array(milliseconds).min(1).max(50).default(DEFAULT_WEBHOOK_POLICY.retryDelaysMs),
+  giveUpAfterMs: milliseconds.default(DEFAULT_WEBHOOK_POLICY.giveUpAfterMs),
+  timeoutMs: milliseconds.default(DEFAULT_WEBHOOK_POLICY.timeoutMs),
 });
 
 const optionsSchema = z.object({
-  issuer: httpUrl("issuer").refine((value) => {
+  issuer: httpUrl("issuer must be an absolute http(s) URL").refine((value) => {
     // zod runs this even when httpUrl failed, so it must not assume a parsable URL.
     if (!URL.canParse(value)) return true;
     const url = new URL(value);
@@ -98,11 +77,11 @@ const optionsSchema = z.object({
   port: z.number().int().min(0).max(65_535).optional(),
   clientId: z.string().regex(CLIENT_ID_PATTERN, "clientId must be 1-200 letters, digits or ._~-"),
   clientSecret: z.string().min(1).max(500),
-  siteUrl: httpUrl("siteUrl"),
+  siteUrl: httpUrl("siteUrl must be an absolute http(s) URL"),
   callbackUrls: z.array(redirectUrl).min(1).max(50).optional(),
   logoutUrls: z.array(redirectUrl).max(50).optional(),
   applications: z.array(applicationSchema).max(50).optional(),
-  webhooks: webhookOptionsSchema.optional(),
+  webhooks: webhookOptionsSchema.prefault({}),
   apiRateLimit: z
     .union([
       z.literal(false),
@@ -134,14 +113,10 @@ export async function createKindeLocalServer(input: KindeLocalServerOptions): Pr
   const { options, log, defaultApplication } = settings;
   await ensureDirectory(options.dataDir);
   const releaseLock = await acquireDataDirLock(options.dataDir);
-  let listening: { server: ReturnType<typeof createServer>; port: number };
-  let app: AppContext;
-  try {
-    ({ listening, app } = await openApp(settings));
-  } catch (error) {
+  const { listening, app } = await openApp(settings).catch(async (error: unknown) => {
     await releaseLock();
     throw error;
-  }
+  });
 
   const { server } = listening;
   const routes = buildRoutes(app);
@@ -217,10 +192,8 @@ type Settings = ReturnType<typeof resolveSettings>;
 function resolveSettings(input: KindeLocalServerOptions) {
   const parsed = optionsSchema.safeParse(input);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new Error(
-      `Invalid local Kinde server options: ${issue?.path.join(".") ?? ""} ${issue?.message ?? ""}`.trim(),
-    );
+    const { path, message } = parsed.error.issues[0] ?? { path: [], message: "" };
+    throw new Error(`Invalid local Kinde server options: ${path.join(".")} ${message}`.trim());
   }
   const options = parsed.data;
   const defaultApplication: Application = {
@@ -252,14 +225,9 @@ function resolveSettings(input: KindeLocalServerOptions) {
     port: options.port ?? (issuerUrl.port === "" ? defaultPort : Number(issuerUrl.port)),
     defaultApplication,
     applications: [defaultApplication, ...extraApplications],
-    fixedWebhookEndpoints: (options.webhooks?.endpoints ?? []).map((entry) =>
+    fixedWebhookEndpoints: options.webhooks.endpoints.map((entry) =>
       typeof entry === "string" ? { url: entry } : entry,
     ) satisfies WebhookEndpoint[],
-    webhookPolicy: {
-      retryDelaysMs: options.webhooks?.retryDelaysMs ?? DEFAULT_WEBHOOK_POLICY.retryDelaysMs,
-      giveUpAfterMs: options.webhooks?.giveUpAfterMs ?? DEFAULT_WEBHOOK_POLICY.giveUpAfterMs,
-      timeoutMs: options.webhooks?.timeoutMs ?? DEFAULT_WEBHOOK_POLICY.timeoutMs,
-    },
   };
 }
 
@@ -292,7 +260,7 @@ async function openApp(settings: Settings) {
       key,
       clock,
       log,
-      policy: settings.webhookPolicy,
+      policy: options.webhooks,
       endpoints: async () => mergeEndpoints(settings.fixedWebhookEndpoints, (await config.current()).webhooks),
     }),
     apiRateLimiter: new RateLimiter(options.apiRateLimit ?? DEFAULT_API_RATE_LIMIT, clock),
@@ -307,7 +275,7 @@ function buildRoutes(app: AppContext): Map<string, Route> {
   const authorization = authorizationRoutes(app);
   const tokens = tokenRoutes(app);
   const account = accountRoutes(app);
-  const management = managementRoutes(app);
+  const { listUsers, getUser, createUser, updateUser, deleteUser } = managementRoutes(app);
   return new Map<string, Route>([
     ["/", { format: "page", methods: { GET: discovery.home } }],
     ["/.well-known/jwks.json", { format: "oauth", methods: { GET: discovery.jwks } }],
@@ -323,18 +291,10 @@ function buildRoutes(app: AppContext): Map<string, Route> {
     ["/oauth2/v2/user_profile", { format: "oauth", methods: { GET: userProfileRoute(app) } }],
     ["/logout", { format: "page", methods: { GET: logoutRoute(app) } }],
     ["/account", { format: "page", methods: { GET: account.show, POST: account.save } }],
-    ["/api/v1/users", { format: "api", methods: { GET: management.listUsers } }],
+    ["/api/v1/users", { format: "api", methods: { GET: listUsers } }],
     [
       "/api/v1/user",
-      {
-        format: "api",
-        methods: {
-          GET: management.getUser,
-          POST: management.createUser,
-          PATCH: management.updateUser,
-          DELETE: management.deleteUser,
-        },
-      },
+      { format: "api", methods: { GET: getUser, POST: createUser, PATCH: updateUser, DELETE: deleteUser } },
     ],
   ]);
 }
@@ -396,26 +356,16 @@ function respondWithError(response: ServerResponse, format: ErrorFormat, error: 
   const { status, code, message, headers } = failure;
   if (format === "oauth") sendJson(response, status, { error: code, error_description: message }, headers);
   else if (format === "api") sendJson(response, status, { errors: [{ code: code.toUpperCase(), message }] }, headers);
-  else
-    sendHtml(response, status, messagePage({ title: PAGE_TITLES[status] ?? "Error", message, role: "alert" }), headers);
+  else sendMessage(response, status, { title: PAGE_TITLES[status] ?? "Error", message, role: "alert" }, headers);
 }
 
-function listen(server: ReturnType<typeof createServer>, host: string, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: Error) => {
-      server.off("listening", onListening);
-      if (isErrnoException(error) && error.code === "EADDRINUSE") {
-        reject(new Error(`Port ${port} on ${host} is already in use (is another local Kinde server running?)`));
-      } else {
-        reject(error);
-      }
-    };
-    const onListening = () => {
-      server.off("error", onError);
-      resolve((server.address() as AddressInfo).port);
-    };
-    server.once("error", onError);
-    server.once("listening", onListening);
-    server.listen(port, host);
-  });
+async function listen(server: ReturnType<typeof createServer>, host: string, port: number): Promise<number> {
+  server.listen(port, host);
+  try {
+    await once(server, "listening");
+  } catch (error) {
+    if (!isErrnoException(error) || error.code !== "EADDRINUSE") throw error;
+    throw new Error(`Port ${port} on ${host} is already in use (is another local Kinde server running?)`);
+  }
+  return (server.address() as AddressInfo).port;
 }

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { z } from "zod";
-import { readTextIfExists, writeFileAtomic } from "./files.ts";
+import { readJsonFile, writeFileAtomic } from "./files.ts";
 
 export const STORE_FILE = "store.json";
 /** Parallel loaders refresh with the same old token; it keeps working this long after use. */
@@ -79,19 +79,10 @@ export type StoredRefreshToken = z.output<typeof refreshTokenSchema>;
 export type StoredDelivery = z.output<typeof deliverySchema>;
 type StoreData = z.output<typeof fileSchema>;
 
-export interface UserChanges {
-  givenName?: string | null;
-  familyName?: string | null;
-  picture?: string | null;
-  passwordHash?: string | null;
-  isSuspended?: boolean;
-  isPasswordResetRequested?: boolean;
-}
-
-export interface StoreLifetimes {
-  refreshMs: number;
-  sessionMs: number;
-}
+export type UserChanges = Partial<
+  Pick<StoredUser, "givenName" | "familyName" | "picture" | "passwordHash" | "isSuspended" | "isPasswordResetRequested">
+>;
+export type StoreLifetimes = Record<"refreshMs" | "sessionMs", number>;
 
 export class EmailTakenError extends Error {
   override name = "EmailTakenError";
@@ -122,19 +113,8 @@ export class Store {
 
   static async open(dataDir: string, clock: Clock, lifetimes: StoreLifetimes): Promise<Store> {
     const path = join(dataDir, STORE_FILE);
-    const text = await readTextIfExists(path);
-    let data: StoreData = { version: 1, users: {}, sessions: {}, refreshTokens: {}, webhookDeliveries: {} };
-    if (text !== undefined) {
-      let json: unknown;
-      try {
-        json = JSON.parse(text);
-      } catch {
-        throw new Error(`${path} is not valid JSON; delete the data folder to start over`);
-      }
-      const parsed = fileSchema.safeParse(json);
-      if (!parsed.success) throw new Error(`${path} is not a valid store file; delete the data folder to start over`);
-      data = parsed.data;
-    }
+    const empty: StoreData = { version: 1, users: {}, sessions: {}, refreshTokens: {}, webhookDeliveries: {} };
+    const data = (await readJsonFile(path, fileSchema, "store file", "delete the data folder to start over")) ?? empty;
     const store = new Store(path, data, clock, lifetimes);
     store.prune();
     return store;
@@ -156,22 +136,15 @@ export class Store {
   }
 
   /** `email` must already be trimmed and lowercased. */
-  async createUser(input: {
-    email: string;
-    givenName: string | null;
-    familyName: string | null;
-    passwordHash: string | null;
-    picture?: string | null;
-    providedId?: string | null;
-  }): Promise<StoredUser> {
+  async createUser(
+    input: Pick<StoredUser, "email" | "givenName" | "familyName" | "passwordHash"> &
+      Partial<Pick<StoredUser, "picture" | "providedId">>,
+  ): Promise<StoredUser> {
     if (this.usersByEmail.has(input.email)) throw new EmailTakenError(input.email);
     const now = new Date(this.clock()).toISOString();
     const user: StoredUser = {
       id: `kp_${randomBytes(16).toString("hex")}`,
-      email: input.email,
-      givenName: input.givenName,
-      familyName: input.familyName,
-      passwordHash: input.passwordHash,
+      ...input,
       picture: input.picture ?? null,
       providedId: input.providedId ?? null,
       isSuspended: false,
@@ -188,44 +161,23 @@ export class Store {
     return user;
   }
 
-  async updateUserNames(
-    id: string,
-    names: { givenName?: string | null; familyName?: string | null },
-  ): Promise<StoredUser | undefined> {
-    return this.updateUser(id, names);
-  }
-
   /** Suspending a user also ends their sessions and refresh tokens. */
   async updateUser(id: string, changes: UserChanges): Promise<StoredUser | undefined> {
     const user = this.getUser(id);
     if (!user) return undefined;
-    if (changes.givenName !== undefined) user.givenName = changes.givenName;
-    if (changes.familyName !== undefined) user.familyName = changes.familyName;
-    if (changes.picture !== undefined) user.picture = changes.picture;
-    if (changes.passwordHash !== undefined) user.passwordHash = changes.passwordHash;
-    if (changes.isPasswordResetRequested !== undefined)
-      user.isPasswordResetRequested = changes.isPasswordResetRequested;
-    if (changes.isSuspended !== undefined) {
-      user.isSuspended = changes.isSuspended;
-      if (changes.isSuspended) this.endEverythingOf(id);
-    }
+    Object.assign(user, Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined)));
+    if (changes.isSuspended) this.endEverythingOf(id);
     user.updatedAt = new Date(this.clock()).toISOString();
     await this.save();
     return user;
   }
 
-  async recordSignIn(id: string): Promise<void> {
+  /** A sign-in, or (succeeded false) a wrong password. */
+  async recordSignIn(id: string, succeeded = true): Promise<void> {
     const user = this.getUser(id);
     if (!user) return;
-    user.signInCount += 1;
-    user.lastSignedInAt = new Date(this.clock()).toISOString();
-    await this.save();
-  }
-
-  async recordFailedSignIn(id: string): Promise<void> {
-    const user = this.getUser(id);
-    if (!user) return;
-    user.failedSignInCount += 1;
+    if (succeeded) user.lastSignedInAt = new Date(this.clock()).toISOString();
+    user[succeeded ? "signInCount" : "failedSignInCount"] += 1;
     await this.save();
   }
 
@@ -298,14 +250,7 @@ export class Store {
     const user = this.getUser(record.userId);
     if (!user || user.isSuspended) return undefined;
     record.rotatedAt ??= now;
-    const grant: RefreshGrant = {
-      userId: record.userId,
-      clientId: record.clientId,
-      scope: record.scope,
-      audience: record.audience,
-      authTime: record.authTime,
-      familyId: record.familyId,
-    };
+    const { expiresAt, rotatedAt, ...grant } = record;
     const successor = this.addRefreshToken(grant);
     await this.save();
     return { grant, token: successor };
@@ -331,10 +276,6 @@ export class Store {
 
   listDeliveries(): StoredDelivery[] {
     return Object.values(this.data.webhookDeliveries);
-  }
-
-  getDelivery(id: string): StoredDelivery | undefined {
-    return Object.hasOwn(this.data.webhookDeliveries, id) ? this.data.webhookDeliveries[id] : undefined;
   }
 
   async addDeliveries(deliveries: StoredDelivery[]): Promise<void> {

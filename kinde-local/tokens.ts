@@ -4,11 +4,7 @@ import type { UserClaims } from "./config.ts";
 import { SIGNING_ALGORITHM, type SigningKey } from "./keys.ts";
 import type { StoredUser } from "./store.ts";
 
-export interface TokenLifetimes {
-  access: number;
-  id: number;
-  refresh: number;
-}
+export type TokenLifetimes = Record<"access" | "id" | "refresh", number>;
 
 /** What an ID token carries besides at_hash (nonce when the authorization request sent one); discovery lists them. */
 export const ID_TOKEN_CLAIMS = [
@@ -58,7 +54,8 @@ export function displayName(user: Pick<StoredUser, "givenName" | "familyName">):
   return name === "" ? null : name;
 }
 
-async function sign(key: SigningKey, payload: JWTPayload): Promise<string> {
+/** Webhook tokens too: like Kinde's, they have no iss, exp or aud. */
+export async function signJwt(key: SigningKey, payload: JWTPayload): Promise<string> {
   // Header keys in this order; keys.ts checks that atob() can decode the result.
   return new SignJWT(payload)
     .setProtectedHeader({ alg: SIGNING_ALGORITHM, kid: key.kid, typ: "JWT" })
@@ -77,7 +74,7 @@ export async function signUserTokens(
 ): Promise<{ accessToken: string; idToken: string }> {
   const { issuer, clientId, user, claims, lifetimes } = input;
   const iat = seconds(input.now);
-  const accessToken = await sign(key, {
+  const accessToken = await signJwt(key, {
     aud: input.audience,
     azp: clientId,
     exp: iat + lifetimes.access,
@@ -92,7 +89,7 @@ export async function signUserTokens(
     scp: input.scope,
     sub: user.id,
   });
-  const idToken = await sign(key, {
+  const idToken = await signJwt(key, {
     at_hash: atHash(accessToken),
     aud: [clientId],
     auth_time: seconds(input.authTime),
@@ -126,7 +123,7 @@ export async function signManagementToken(
   input: { issuer: string; clientId: string; scope: string[]; lifetimeSeconds: number; now: number },
 ): Promise<string> {
   const iat = seconds(input.now);
-  return sign(key, {
+  return signJwt(key, {
     aud: [managementAudience(input.issuer)],
     azp: input.clientId,
     exp: iat + input.lifetimeSeconds,

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { z } from "zod";
 import type { UserClaims } from "./config.ts";
 import type { StoredUser } from "./store.ts";
+import { webhookUrl } from "./validation.ts";
 
 export const WEBHOOK_EVENT_TYPES = ["user.created", "user.updated", "user.deleted", "user.authenticated"] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
@@ -9,54 +10,18 @@ export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 /** admin: Kinde's dashboard (never sent here); api: the Management API; user: the person. */
 export type WebhookSource = "admin" | "api" | "user";
 
-export interface WebhookEvent {
-  data: Record<string, unknown>;
-  event_id: string;
-  event_timestamp: string;
-  source: WebhookSource;
-  timestamp: string;
-  type: WebhookEventType;
-}
-
-export const webhookUrl = z
-  .string()
-  .max(2000)
-  .refine((value) => {
-    if (!URL.canParse(value)) return false;
-    const url = new URL(value);
-    return ["http:", "https:"].includes(url.protocol) && url.username === "" && url.password === "";
-  }, "must be an absolute http(s) URL without credentials");
-
 export const webhookEndpointSchema = z.strictObject({
   url: webhookUrl,
   events: z.array(z.enum(WEBHOOK_EVENT_TYPES)).min(1).optional(),
 });
 
-export interface WebhookEndpoint {
-  url: string;
-  events?: readonly WebhookEventType[] | undefined;
-}
-
-export function newEventId(): string {
-  return `event_${randomBytes(16).toString("hex")}`;
-}
-
-export function newDeliveryId(): string {
-  return `msg_${randomBytes(16).toString("hex")}`;
-}
+export type WebhookEndpoint = z.output<typeof webhookEndpointSchema>;
 
 export function buildEvent(type: WebhookEventType, source: WebhookSource, data: Record<string, unknown>, now: number) {
   // Kinde's example payload carries both timestamp fields, with the same value.
   const timestamp = new Date(now).toISOString();
-  const event: WebhookEvent = {
-    data,
-    event_id: newEventId(),
-    event_timestamp: timestamp,
-    source,
-    timestamp,
-    type,
-  };
-  return event;
+  const eventId = `event_${randomBytes(16).toString("hex")}`;
+  return { data, event_id: eventId, event_timestamp: timestamp, source, timestamp, type };
 }
 
 /** Permissions have no ids in config.json; Kinde's payload has {id, key}, so derive a stable one. */

@@ -1,13 +1,9 @@
-import { SignJWT, type JWTPayload } from "jose";
-import { SIGNING_ALGORITHM, type SigningKey } from "./keys.ts";
+import { randomBytes } from "node:crypto";
+import type { JWTPayload } from "jose";
+import type { SigningKey } from "./keys.ts";
 import type { Clock, Store, StoredDelivery } from "./store.ts";
-import {
-  buildEvent,
-  newDeliveryId,
-  type WebhookEndpoint,
-  type WebhookEventType,
-  type WebhookSource,
-} from "./webhook-events.ts";
+import { signJwt } from "./tokens.ts";
+import { buildEvent, type WebhookEndpoint, type WebhookEventType, type WebhookSource } from "./webhook-events.ts";
 
 export interface WebhookRetryPolicy {
   /** The last one repeats. */
@@ -66,7 +62,7 @@ export class WebhookOutbox {
     const now = this.deps.clock();
     const event = buildEvent(type, source, data, now);
     const deliveries: StoredDelivery[] = endpoints.map((endpoint) => ({
-      id: newDeliveryId(),
+      id: `msg_${randomBytes(16).toString("hex")}`,
       url: endpoint.url,
       event: { ...event },
       createdAt: now,
@@ -90,7 +86,6 @@ export class WebhookOutbox {
     for (const waiter of this.settleWaiters) waiter.reject(new Error("the server stopped before its webhooks settled"));
     this.settleWaiters.clear();
     clearTimeout(this.timer);
-    this.timer = undefined;
     for (const { controller } of this.inFlight.values()) controller.abort();
     await Promise.all([...this.inFlight.values()].map(({ done }) => done));
   }
@@ -98,25 +93,19 @@ export class WebhookOutbox {
   private plan(): void {
     if (this.stopped) return;
     clearTimeout(this.timer);
-    this.timer = undefined;
     const now = this.deps.clock();
     const waiting = this.deps.store
       .listDeliveries()
       .filter((delivery) => !this.inFlight.has(delivery.id))
       .sort((a, b) => a.nextAttemptAt - b.nextAttemptAt);
-    let next: number | undefined;
     for (const delivery of waiting) {
-      if (delivery.nextAttemptAt <= now) {
-        if (this.inFlight.size >= MAX_IN_FLIGHT) break; // a finishing attempt plans again
-        this.attempt(delivery);
-      } else {
-        next = delivery.nextAttemptAt;
+      if (delivery.nextAttemptAt > now) {
+        this.timer = setTimeout(() => this.plan(), Math.min(delivery.nextAttemptAt - now, MAX_TIMER_MS));
+        this.timer.unref();
         break;
       }
-    }
-    if (next !== undefined) {
-      this.timer = setTimeout(() => this.plan(), Math.min(Math.max(next - now, 0), MAX_TIMER_MS));
-      this.timer.unref();
+      if (this.inFlight.size >= MAX_IN_FLIGHT) break; // a finishing attempt plans again
+      this.attempt(delivery);
     }
   }
 
@@ -135,14 +124,16 @@ export class WebhookOutbox {
 
   private async send(delivery: StoredDelivery, stopSignal: AbortSignal): Promise<void> {
     const { policy, log, clock, store } = this.deps;
-    const type = String(delivery.event.type);
-    const eventId = String(delivery.event.event_id);
     const attempt = delivery.attempts + 1;
     // The URL without its query: a query may carry a secret.
     const where = printableUrl(delivery.url);
+    const report = (outcome: string) =>
+      log(
+        `webhook ${String(delivery.event.type)} ${String(delivery.event.event_id)} ${delivery.id} -> ${where} ${outcome}`,
+      );
     let status: string;
     try {
-      const token = await signWebhook(this.deps.key, delivery.event);
+      const token = await signJwt(this.deps.key, delivery.event as JWTPayload);
       const response = await fetch(delivery.url, {
         method: "POST",
         headers: {
@@ -157,30 +148,19 @@ export class WebhookOutbox {
       await response.body?.cancel();
       status = String(response.status);
     } catch (error) {
-      if (stopSignal.aborted) {
-        log(`webhook ${type} ${eventId} ${delivery.id} -> ${where} abandoned: the server is stopping (still pending)`);
-        return;
-      }
+      if (stopSignal.aborted) return report("abandoned: the server is stopping (still pending)");
       status = failureReason(error);
     }
     if (this.stopped && status !== "200") return; // stays pending as it was
     const now = clock();
-    if (status === "200") {
-      log(`webhook ${type} ${eventId} ${delivery.id} -> ${where} 200 (attempt ${attempt}, delivered)`);
-      await store.settleDelivery(delivery.id, null);
-      this.finished(delivery.id);
-      return;
-    }
     const delay = policy.retryDelaysMs[Math.min(attempt - 1, policy.retryDelaysMs.length - 1)] ?? 0;
-    if (now + delay > delivery.createdAt + policy.giveUpAfterMs) {
-      log(`webhook ${type} ${eventId} ${delivery.id} -> ${where} ${status} (attempt ${attempt}, giving up)`);
+    const end = status === "200" ? "delivered" : now + delay > delivery.createdAt + policy.giveUpAfterMs && "giving up";
+    if (end) {
+      report(`${status} (attempt ${attempt}, ${end})`);
       await store.settleDelivery(delivery.id, null);
-      this.finished(delivery.id);
-      return;
+      return this.finished(delivery.id);
     }
-    log(
-      `webhook ${type} ${eventId} ${delivery.id} -> ${where} ${status} (attempt ${attempt}, next in ${formatDelay(delay)})`,
-    );
+    report(`${status} (attempt ${attempt}, next in ${formatDelay(delay)})`);
     await store.settleDelivery(delivery.id, {
       ...delivery,
       attempts: attempt,
@@ -199,14 +179,7 @@ export class WebhookOutbox {
   }
 }
 
-/** No iss, exp or aud, as Kinde's webhook tokens; header {alg, kid, typ: "JWT"}. */
-export function signWebhook(key: SigningKey, event: Record<string, unknown>): Promise<string> {
-  return new SignJWT(event as JWTPayload)
-    .setProtectedHeader({ alg: SIGNING_ALGORITHM, kid: key.kid, typ: "JWT" })
-    .sign(key.privateKey);
-}
-
-function printableUrl(url: string): string {
+export function printableUrl(url: string): string {
   if (!URL.canParse(url)) return "-";
   const parsed = new URL(url);
   return `${parsed.origin}${parsed.pathname}`;

@@ -17,7 +17,7 @@ import {
   type PasswordSetup,
 } from "../flows.ts";
 import { assertSameOriginPost, describeIssue, HttpError, readForm, redirect, sendHtml, type Params } from "../http.ts";
-import { messagePage, setPasswordPage, signInPage, signUpPage, type SignUpErrors } from "../pages.ts";
+import { sendMessage, setPasswordPage, signInPage, signUpPage, type SignUpErrors } from "../pages.ts";
 import {
   burnPasswordCheck,
   hashPassword,
@@ -73,25 +73,23 @@ interface Pending {
 }
 
 export function authorizationRoutes(app: AppContext) {
+  /** The pages linked from a sign-in form carry its request id. */
+  const withPending =
+    (handle: (context: RequestContext, pending: Pending) => void): Handler =>
+    async (context) => {
+      const pending = pendingFrom(app, context.query.get("request"));
+      if (!pending) return showExpired(app, context);
+      handle(context, pending);
+    };
   return {
     authorize: (context) => authorize(app, context),
-    async showSignIn(context) {
-      const pending = pendingFrom(app, context.query.get("request"));
-      if (!pending) return showExpired(app, context);
-      sendHtml(context.response, 200, signInPage({ ...formBasics(pending), email: hintedEmail(pending.request) }));
-    },
-    async showSignUp(context) {
-      const pending = pendingFrom(app, context.query.get("request"));
-      if (!pending) return showExpired(app, context);
-      showSignUpForm(context, pending);
-    },
-    async cancel(context) {
-      const pending = pendingFrom(app, context.query.get("request"));
-      if (!pending) return showExpired(app, context);
+    showSignIn: withPending((context, pending) => showSignInForm(context, pending, 200)),
+    showSignUp: withPending(showSignUpForm),
+    cancel: withPending((context, pending) => {
       app.authorizationRequests.delete(pending.id);
       const { redirectUri, state } = pending.request;
       redirect(context.response, errorRedirect(redirectUri, "access_denied", "The user cancelled signing in", state));
-    },
+    }),
     submitSignIn: (context) => submitSignIn(app, context),
     submitSetPassword: (context) => submitSetPassword(app, context),
     submitSignUp: (context) => submitSignUp(app, context),
@@ -103,12 +101,13 @@ async function authorize(app: AppContext, context: RequestContext): Promise<void
   // Until client_id and redirect_uri are known to be good, errors stay on this server:
   // redirecting to an unvalidated redirect_uri would make this an open redirector.
   const client = await requestedClient(app, query);
-  if (typeof client === "string") return sendHtml(response, 400, client);
+  if (typeof client === "string")
+    return sendMessage(response, 400, { title: "Unknown app", message: client, role: "alert" });
   const redirectUris = query.all("redirect_uri");
   const redirectUri = redirectUris.length === 1 ? (redirectUris[0] ?? "") : "";
   if (!allows(client.callbackUrls, redirectUri)) {
     const message = `The app asked to send you back to an address that is not one of its allowed callback URLs: ${client.callbackUrls.join(", ")} (set with KINDE_LOCAL_CALLBACK_URLS, or the application's callback_urls).`;
-    return sendHtml(response, 400, messagePage({ title: "Return address not allowed", message, role: "alert" }));
+    return sendMessage(response, 400, { title: "Return address not allowed", message, role: "alert" });
   }
   let parsed: ReturnType<typeof parseAuthorizationRequest>;
   try {
@@ -129,18 +128,17 @@ async function authorize(app: AppContext, context: RequestContext): Promise<void
   const pending = { id: randomToken(24), request };
   app.authorizationRequests.set(pending.id, request);
   if (parsed.wantsSignUp) return showSignUpForm(context, pending);
-  sendHtml(response, 200, signInPage({ ...formBasics(pending), email: hintedEmail(request) }));
+  showSignInForm(context, pending, 200);
 }
 
-/** The regular application, or the error page to show instead. */
+/** The regular application, or the error message to show instead. */
 async function requestedClient(app: AppContext, query: Params): Promise<Application | string> {
   const clientIds = query.all("client_id");
   const client = clientIds.length === 1 ? await app.applications.find(clientIds[0] ?? "") : undefined;
   if (client?.type === "regular") return client;
-  const message = client
+  return client
     ? "The app that sent you here is a machine-to-machine application: people cannot sign in to it."
     : "The app that sent you here is not registered with this server. Check that KINDE_CLIENT_ID is the same for the app and for the local Kinde server (or add the app to the config file's applications).";
-  return messagePage({ title: "Unknown app", message, role: "alert" });
 }
 
 function parseAuthorizationRequest(app: AppContext, query: Params, client: Application, redirectUri: string) {
@@ -195,8 +193,7 @@ async function submitSignIn(app: AppContext, context: RequestContext): Promise<v
   if (!pending) return showExpired(app, context);
   const email = normalizeEmail(fields.p_email ?? "").slice(0, 254);
   const password = fields.p_password ?? "";
-  const showForm = (status: number, error: string) =>
-    sendHtml(context.response, status, signInPage({ ...formBasics(pending), email, error }));
+  const showForm = (status: number, error: string) => showSignInForm(context, pending, status, email, error);
   if (email === "" || password === "") return showForm(400, "Enter your email address and your password.");
   // One message for an unknown email and a wrong password: no account enumeration.
   if (password.length > MAX_PASSWORD_LENGTH * 4) return showForm(401, INCORRECT_SIGN_IN);
@@ -208,7 +205,7 @@ async function submitSignIn(app: AppContext, context: RequestContext): Promise<v
   // A user created through the Management API has no password: whoever knows the email
   // chooses one (this server counts every email as verified; Kinde would send a code).
   if (user.passwordHash !== null && !(await verifyPassword(password, user.passwordHash))) {
-    await app.store.recordFailedSignIn(user.id);
+    await app.store.recordSignIn(user.id, false);
     return showForm(401, INCORRECT_SIGN_IN);
   }
   if (user.isSuspended) return showForm(403, SUSPENDED_MESSAGE);
@@ -238,7 +235,7 @@ async function submitSetPassword(app: AppContext, context: RequestContext): Prom
   if (!user || user.isSuspended || !stillNeeded) {
     app.passwordSetups.delete(setupId);
     const error = user?.isSuspended ? SUSPENDED_MESSAGE : "Sign in again.";
-    return sendHtml(context.response, 409, signInPage({ ...formBasics(pending), email: user?.email ?? "", error }));
+    return showSignInForm(context, pending, 409, user?.email ?? "", error);
   }
   const password = fields.p_password ?? "";
   const error = passwordError(password);
@@ -273,18 +270,18 @@ async function submitSignUp(app: AppContext, context: RequestContext): Promise<v
   const showErrors = (shown: SignUpErrors) =>
     sendHtml(context.response, 400, signUpPage({ ...formBasics(pending), values, errors: shown }));
   if (Object.keys(errors).length > 0) return showErrors(errors);
-  let user: StoredUser;
-  try {
-    user = await app.store.createUser({
+  const user = await app.store
+    .createUser({
       email: values.email,
       givenName: values.firstName || null,
       familyName: values.lastName || null,
       passwordHash: await hashPassword(password),
+    })
+    .catch((error: unknown) => {
+      if (error instanceof EmailTakenError) return undefined;
+      throw error;
     });
-  } catch (error) {
-    if (error instanceof EmailTakenError) return showErrors({ email: EMAIL_TAKEN });
-    throw error;
-  }
+  if (!user) return showErrors({ email: EMAIL_TAKEN });
   app.log(`created user ${user.id}`);
   await emitUserEvent(app, "user.created", "user", user);
   await startSession(app, context, pending, user);
@@ -327,15 +324,11 @@ function completeWithCode(
   setCookie?: string[],
 ) {
   const code = randomToken();
+  const { state, loginHint, ...kept } = request;
   app.codes.set(code, {
-    clientId: request.clientId,
-    redirectUri: request.redirectUri,
+    ...kept,
     userId,
-    scope: request.scope,
-    audience: request.audience,
     authTime,
-    codeChallenge: request.codeChallenge,
-    nonce: request.nonce,
     familyId: randomToken(16),
     used: false,
     expiresAt: app.clock() + CODE_TTL_MS,
@@ -357,13 +350,7 @@ function errorRedirect(redirectUri: string, error: string, description: string, 
 
 async function formFields<Name extends string>(context: RequestContext, names: readonly Name[]) {
   assertSameOriginPost(context.request);
-  const picked = (await readForm(context.request)).pick(names);
-  const fields: Partial<Record<Name, string>> = {};
-  for (const name of names) {
-    const value = picked[name];
-    if (typeof value === "string") fields[name] = value;
-  }
-  return fields;
+  return (await readForm(context.request)).pick(names);
 }
 
 function pendingFrom(app: AppContext, id: string | undefined): Pending | undefined {
@@ -378,6 +365,16 @@ function formBasics({ id, request }: Pending) {
 function hintedEmail(request: AuthorizationRequest): string {
   const email = normalizeEmail(request.loginHint ?? "");
   return isValidEmail(email) ? email : "";
+}
+
+function showSignInForm(
+  context: RequestContext,
+  pending: Pending,
+  status: number,
+  email = hintedEmail(pending.request),
+  error?: string,
+) {
+  sendHtml(context.response, status, signInPage({ ...formBasics(pending), email, error }));
 }
 
 function showSignUpForm(context: RequestContext, pending: Pending) {
@@ -401,9 +398,5 @@ function showExpired(app: AppContext, context: RequestContext) {
   const message =
     "Sign-in links last 30 minutes and do not survive a restart of this server. Go back to the app and sign in again.";
   const link = { href: app.siteUrl, text: "Go to the app" };
-  sendHtml(
-    context.response,
-    400,
-    messagePage({ title: "This sign-in link has expired", message, link, role: "alert" }),
-  );
+  sendMessage(context.response, 400, { title: "This sign-in link has expired", message, link, role: "alert" });
 }

@@ -1,8 +1,8 @@
 import { allows, type Application } from "../applications.ts";
 import { currentSession, type AppContext, type Handler, type RequestContext } from "../context.ts";
 import { clearedSessionCookie, SESSION_COOKIE } from "../cookies.ts";
-import { redirect, sendHtml } from "../http.ts";
-import { messagePage } from "../pages.ts";
+import { redirect } from "../http.ts";
+import { sendMessage } from "../pages.ts";
 
 /** Redirects only to an allowed logout URL (client_id's, else any application's): never an open redirect. */
 export function logoutRoute(app: AppContext): Handler {
@@ -17,17 +17,9 @@ export function logoutRoute(app: AppContext): Handler {
     const named = clientId === undefined ? undefined : applications.filter((a) => a.clientId === clientId);
     const target = logoutTarget(named ?? applications, context);
     if (target) return redirect(context.response, target, headers);
-    sendHtml(
-      context.response,
-      200,
-      messagePage({
-        title: "You are signed out",
-        message: "You are signed out of the local Kinde server.",
-        link: { href: app.siteUrl, text: "Go to the app" },
-        role: "status",
-      }),
-      headers,
-    );
+    const message = "You are signed out of the local Kinde server.";
+    const link = { href: app.siteUrl, text: "Go to the app" };
+    sendMessage(context.response, 200, { title: "You are signed out", message, link, role: "status" }, headers);
   };
 }
 

@@ -81,16 +81,10 @@ export function managementRoutes(app: AppContext) {
   const authorize = async (context: RequestContext, scope: string) => {
     const token = bearerToken(context.request);
     if (!token) throw new HttpError(401, "TOKEN_INVALID", "A Bearer access token is required");
-    let payload;
-    try {
-      payload = await verifyToken(app.key, token, {
-        issuer: app.issuer,
-        now: app.clock(),
-        audience: managementAudience(app.issuer),
-      });
-    } catch {
+    const audience = managementAudience(app.issuer);
+    const payload = await verifyToken(app.key, token, { issuer: app.issuer, now: app.clock(), audience }).catch(() => {
       throw new HttpError(401, "TOKEN_INVALID", "The access token is invalid, expired or not for this API");
-    }
+    });
     const grantTypes = Array.isArray(payload.gty) ? payload.gty : [];
     const scopes = Array.isArray(payload.scp) ? payload.scp : [];
     if (!grantTypes.includes("client_credentials")) {
@@ -188,23 +182,20 @@ export function managementRoutes(app: AppContext) {
       if (!emailSchema.safeParse(email).success) {
         throw new HttpError(400, "INVALID_EMAIL", "identities.0.details.email: must be an email address");
       }
-      let user: StoredUser;
-      try {
-        // No password: the person chooses one at their first sign-in (see README.md).
-        user = await app.store.createUser({
+      // No password: the person chooses one at their first sign-in (see README.md).
+      const user = await app.store
+        .createUser({
           email,
           givenName: body.profile?.given_name || null,
           familyName: body.profile?.family_name || null,
           passwordHash: null,
           picture: body.profile?.picture || null,
           providedId: body.provided_id ?? null,
-        });
-      } catch (error) {
-        if (error instanceof EmailTakenError) {
+        })
+        .catch((error: unknown) => {
+          if (!(error instanceof EmailTakenError)) throw error;
           throw new HttpError(409, "USER_ALREADY_EXISTS", "A user with this email already exists");
-        }
-        throw error;
-      }
+        });
       await emitUserEvent(app, "user.created", "api", user);
       sendJson(context.response, 200, {
         id: user.id,
@@ -218,29 +209,27 @@ export function managementRoutes(app: AppContext) {
       const id = userIdParameter(context);
       const before = findUser(id);
       const body = parseWith(updateBody, await readJson(context.request));
-      const changes: UserChanges = {};
-      if (body.given_name !== undefined) changes.givenName = body.given_name || null;
-      if (body.family_name !== undefined) changes.familyName = body.family_name || null;
-      if (body.picture !== undefined) changes.picture = body.picture || null;
-      if (body.is_suspended !== undefined) changes.isSuspended = body.is_suspended;
-      if (body.is_password_reset_requested !== undefined) {
-        changes.isPasswordResetRequested = body.is_password_reset_requested;
-      }
-      const changed =
-        (changes.givenName !== undefined && changes.givenName !== before.givenName) ||
-        (changes.familyName !== undefined && changes.familyName !== before.familyName) ||
-        (changes.picture !== undefined && changes.picture !== before.picture) ||
-        (changes.isSuspended !== undefined && changes.isSuspended !== before.isSuspended) ||
-        (changes.isPasswordResetRequested !== undefined &&
-          changes.isPasswordResetRequested !== before.isPasswordResetRequested);
+      // An empty name or picture clears it.
+      const cleared = (value: string | null | undefined) => (value === undefined ? undefined : value || null);
+      const changes: UserChanges = {
+        givenName: cleared(body.given_name),
+        familyName: cleared(body.family_name),
+        picture: cleared(body.picture),
+        isSuspended: body.is_suspended,
+        isPasswordResetRequested: body.is_password_reset_requested,
+      };
+      const wasSuspended = before.isSuspended;
+      const changed = Object.entries(changes).some(
+        ([key, value]) => value !== undefined && value !== before[key as keyof UserChanges],
+      );
       let user = before;
       if (changed) {
-        const suspending = changes.isSuspended === true && !before.isSuspended;
         const updated = await app.store.updateUser(id, changes);
         if (!updated) throw new HttpError(404, "USER_NOT_FOUND", "No user with this id");
         user = updated;
-        if (suspending) app.log(`suspended user ${id}; their sessions and refresh tokens are ended`);
-        if (changes.isSuspended === false && before.isSuspended) app.log(`un-suspended user ${id}`);
+        if (user.isSuspended && !wasSuspended)
+          app.log(`suspended user ${id}; their sessions and refresh tokens are ended`);
+        if (!user.isSuspended && wasSuspended) app.log(`un-suspended user ${id}`);
         await emitUserEvent(app, "user.updated", "api", user);
       }
       sendJson(context.response, 200, {

@@ -1,9 +1,11 @@
-import { createHash, timingSafeEqual } from "node:crypto";
+import { createHash } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { Application } from "../applications.ts";
 import { resolveUserClaims } from "../config.ts";
 import type { AppContext, Handler } from "../context.ts";
-import { HttpError, readForm, sendEmpty, sendJson, type Params } from "../http.ts";
+import { decodeFormComponent, HttpError, readForm, sendEmpty, sendJson, type Params } from "../http.ts";
+import { ExpiringMap } from "../flows.ts";
+import { secretsEqual } from "../passwords.ts";
 import { hashSecret, REFRESH_OVERLAP_MS, type RefreshGrant } from "../store.ts";
 import {
   COOKIE_SAFE_TOKEN_BYTES,
@@ -22,6 +24,7 @@ interface UserTokenResponse {
   token_type: "bearer";
 }
 
+const BASIC_CHALLENGE = { "WWW-Authenticate": 'Basic realm="kinde-local"' };
 const invalidRequest = (message: string) => new HttpError(400, "invalid_request", message);
 const invalidGrant = (message: string) => new HttpError(400, "invalid_grant", message);
 const unauthorizedClient = (message: string) => new HttpError(400, "unauthorized_client", message);
@@ -38,55 +41,43 @@ const TOKEN_PARAMETERS = [
   "audience",
 ] as const;
 
-/** Compares digests so neither the length nor the content leaks through timing. */
-function secretsEqual(given: string, expected: string): boolean {
-  const digest = (value: string) => createHash("sha256").update(value).digest();
-  return timingSafeEqual(digest(given), digest(expected));
-}
-
-function decodeBasicPart(part: string): string | undefined {
-  try {
-    return decodeURIComponent(part.replaceAll("+", " "));
-  } catch {
-    return undefined;
-  }
-}
-
 /** client_secret_post (what the Kinde SDK uses) or client_secret_basic. */
 async function authenticateClient(app: AppContext, request: IncomingMessage, form: Params): Promise<Application> {
   const header = request.headers.authorization;
-  let basic: { id: string; secret: string } | undefined;
-  if (header !== undefined) {
-    const challenge = { "WWW-Authenticate": 'Basic realm="kinde-local"' };
-    const match = /^Basic\s+([A-Za-z0-9+/]+={0,2})\s*$/i.exec(header);
-    const decoded = match?.[1] ? Buffer.from(match[1], "base64").toString("utf8") : "";
-    const colon = decoded.indexOf(":");
-    const id = colon > 0 ? decodeBasicPart(decoded.slice(0, colon)) : undefined;
-    const secret = colon > 0 ? decodeBasicPart(decoded.slice(colon + 1)) : undefined;
-    if (id === undefined || secret === undefined) {
-      throw new HttpError(401, "invalid_client", "Malformed Authorization header", challenge);
-    }
-    basic = { id, secret };
-  }
-  const fields = form.pick(["client_id", "client_secret"]);
-  const formId = typeof fields.client_id === "string" ? fields.client_id : undefined;
-  const formSecret = typeof fields.client_secret === "string" ? fields.client_secret : undefined;
+  const basic = header === undefined ? undefined : basicCredentials(header);
+  const { client_id: formId, client_secret: formSecret } = form.pick(["client_id", "client_secret"]);
   if (basic && formSecret !== undefined) throw invalidRequest("Use only one client authentication method");
   if (basic && formId !== undefined && formId !== basic.id) {
     throw invalidRequest("client_id does not match the Authorization header");
   }
   const id = basic?.id ?? formId;
   const secret = basic?.secret ?? formSecret;
-  const headers: Record<string, string> = basic ? { "WWW-Authenticate": 'Basic realm="kinde-local"' } : {};
+  const headers = basic ? BASIC_CHALLENGE : {};
   if (id === undefined) throw new HttpError(401, "invalid_client", "Client authentication is required", headers);
   const application = await app.applications.find(id);
   // Compared even for an unknown client, so timing does not tell which client ids exist.
   const expected = application?.clientSecret ?? "\u0000unknown client";
   const secretMatches = secret !== undefined && secretsEqual(secret, expected);
-  if (!application || !secretMatches) {
+  if (!application || !secretMatches)
     throw new HttpError(401, "invalid_client", "Client authentication failed", headers);
-  }
   return application;
+}
+
+/** RFC 6749 section 2.3.1: the id and secret are form-encoded before base64. */
+function basicCredentials(header: string): { id: string; secret: string } {
+  const match = /^Basic\s+([A-Za-z0-9+/]+={0,2})\s*$/i.exec(header);
+  const decoded = match?.[1] ? Buffer.from(match[1], "base64").toString("utf8") : "";
+  const colon = decoded.indexOf(":");
+  try {
+    if (colon > 0)
+      return {
+        id: decodeFormComponent(decoded.slice(0, colon)),
+        secret: decodeFormComponent(decoded.slice(colon + 1)),
+      };
+  } catch {
+    // Invalid percent-encoding: malformed, as below.
+  }
+  throw new HttpError(401, "invalid_client", "Malformed Authorization header", BASIC_CHALLENGE);
 }
 
 function verifierMatches(verifier: string, challenge: string): boolean {
@@ -94,35 +85,16 @@ function verifierMatches(verifier: string, challenge: string): boolean {
 }
 
 /** Parallel requests holding the same old refresh token all receive the same new tokens. */
-class RecentRefreshes {
-  private readonly entries = new Map<
-    string,
-    { until: number; familyId: string | undefined; response: Promise<UserTokenResponse> }
-  >();
+type RecentRefreshes = ExpiringMap<{
+  expiresAt: number;
+  familyId: string | undefined;
+  response: Promise<UserTokenResponse>;
+}>;
 
-  get(key: string, now: number) {
-    for (const [entryKey, entry] of this.entries) if (entry.until <= now) this.entries.delete(entryKey);
-    return this.entries.get(key)?.response;
-  }
-
-  set(key: string, until: number, familyId: string | undefined, response: Promise<UserTokenResponse>) {
-    this.entries.set(key, { until, familyId, response });
-    response.catch(() => this.entries.delete(key));
-  }
-
-  delete(key: string) {
-    this.entries.delete(key);
-  }
-
-  forgetFamily(familyId: string) {
-    for (const [key, entry] of this.entries) if (entry.familyId === familyId) this.entries.delete(key);
-  }
-}
-
-type Fields = Record<string, string | string[]>;
+type Fields = Partial<Record<(typeof TOKEN_PARAMETERS)[number], string>>;
 
 export function tokenRoutes(app: AppContext) {
-  const recent = new RecentRefreshes();
+  const recent: RecentRefreshes = new ExpiringMap(app.clock);
   return {
     async token({ request, response }) {
       const form = await readForm(request);
@@ -137,7 +109,7 @@ export function tokenRoutes(app: AppContext) {
         throw unauthorizedClient("This application may not use the Management API (use an m2m application)");
       }
       let body: object;
-      if (grantType === undefined || grantType === "") throw invalidRequest("The grant_type parameter is required");
+      if (!grantType) throw invalidRequest("The grant_type parameter is required");
       else if (grantType === "authorization_code") body = await exchangeCode(app, recent, client.clientId, fields);
       else if (grantType === "refresh_token") body = await refresh(app, recent, client.clientId, fields);
       else if (grantType === "client_credentials") body = await clientCredentials(app, client, fields);
@@ -151,14 +123,13 @@ export function tokenRoutes(app: AppContext) {
     /** RFC 7009: always 200 for a well-formed request, whether or not the token was known. */
     async revoke({ request, response }) {
       const form = await readForm(request);
-      const fields = form.pick(["token", "token_type_hint"]);
+      const { token } = form.pick(["token", "token_type_hint"]);
       await authenticateClient(app, request, form);
-      const token = fields.token;
-      if (typeof token !== "string" || token === "") throw invalidRequest("The token parameter is required");
+      if (!token) throw invalidRequest("The token parameter is required");
       // Access tokens are self-contained JWTs and cannot be revoked; they simply expire.
       const familyId = token.length <= 200 ? app.store.familyOf(token) : undefined;
       if (familyId !== undefined) {
-        recent.forgetFamily(familyId);
+        recent.deleteWhere((entry) => entry.familyId === familyId);
         await app.store.revokeFamily(familyId);
       }
       sendEmpty(response, 200);
@@ -215,17 +186,15 @@ async function userTokenResponse(
 
 async function exchangeCode(app: AppContext, recent: RecentRefreshes, clientId: string, fields: Fields) {
   const { code, redirect_uri: redirectUri, code_verifier: verifier } = fields;
-  if (typeof code !== "string" || code === "") throw invalidRequest("The code parameter is required");
-  if (typeof redirectUri !== "string" || redirectUri === "") {
-    throw invalidRequest("The redirect_uri parameter is required");
-  }
+  if (!code) throw invalidRequest("The code parameter is required");
+  if (!redirectUri) throw invalidRequest("The redirect_uri parameter is required");
   const record = code.length <= 200 ? app.codes.get(code) : undefined;
   if (!record) throw invalidGrant("The authorization code is invalid or expired");
   const replayed = "The authorization code was already used; the tokens issued with it are revoked";
   if (record.used) {
     // RFC 6749 section 4.1.2: a replayed code may mean it leaked; revoke what it issued.
     app.codes.delete(code);
-    recent.forgetFamily(record.familyId);
+    recent.deleteWhere((entry) => entry.familyId === record.familyId);
     await app.store.revokeFamily(record.familyId);
     throw invalidGrant(replayed);
   }
@@ -234,7 +203,7 @@ async function exchangeCode(app: AppContext, recent: RecentRefreshes, clientId: 
   activeUser(app, record.userId);
   if (record.redirectUri !== redirectUri) throw invalidGrant("redirect_uri does not match the authorization request");
   if (record.codeChallenge !== undefined) {
-    if (typeof verifier !== "string" || !/^[A-Za-z0-9._~-]{43,128}$/.test(verifier)) {
+    if (verifier === undefined || !/^[A-Za-z0-9._~-]{43,128}$/.test(verifier)) {
       throw invalidGrant("A valid code_verifier is required");
     }
     if (!verifierMatches(verifier, record.codeChallenge)) throw invalidGrant("code_verifier does not match");
@@ -256,11 +225,11 @@ async function exchangeCode(app: AppContext, recent: RecentRefreshes, clientId: 
 
 async function refresh(app: AppContext, recent: RecentRefreshes, clientId: string, fields: Fields) {
   const token = fields.refresh_token;
-  if (typeof token !== "string" || token === "") throw invalidRequest("The refresh_token parameter is required");
+  if (!token) throw invalidRequest("The refresh_token parameter is required");
   const refused = "The refresh token is invalid, expired or already used";
   const key = `${clientId}:${hashSecret(token)}`;
   const now = app.clock();
-  const answered = recent.get(key, now);
+  const answered = recent.get(key)?.response;
   if (answered) {
     // The token's record disappears when it is revoked (suspension, deletion, revoke).
     const owner = app.store.ownerOf(token);
@@ -278,12 +247,13 @@ async function refresh(app: AppContext, recent: RecentRefreshes, clientId: strin
     const rotated = token.length <= 200 ? await app.store.rotateRefreshToken(token, clientId) : undefined;
     if (rotated === "reused" && familyId !== undefined) {
       app.log("a refresh token was used again after its overlap: its family is revoked");
-      recent.forgetFamily(familyId);
+      recent.deleteWhere((entry) => entry.familyId === familyId);
     }
     if (!rotated || rotated === "reused") throw invalidGrant(refused);
     return userTokenResponse(app, rotated.grant, rotated.token);
   })();
-  recent.set(key, now + REFRESH_OVERLAP_MS, familyId, response);
+  recent.set(key, { expiresAt: now + REFRESH_OVERLAP_MS, familyId, response });
+  response.catch(() => recent.delete(key));
   return response;
 }
 
@@ -292,7 +262,7 @@ async function clientCredentials(app: AppContext, client: Application, fields: F
   if (audience !== undefined && audience !== managementAudience(app.issuer)) {
     throw new HttpError(400, "invalid_target", `The only API here is ${managementAudience(app.issuer)}`);
   }
-  const requested = typeof fields.scope === "string" ? fields.scope.split(" ").filter(Boolean) : client.scopes;
+  const requested = fields.scope?.split(" ").filter(Boolean) ?? client.scopes;
   const known: readonly string[] = MANAGEMENT_SCOPES;
   if (!requested.every((scope) => known.includes(scope))) {
     throw new HttpError(400, "invalid_scope", `Supported scopes: ${MANAGEMENT_SCOPES.join(" ")}`);

@@ -51,7 +51,7 @@ describe("users", () => {
   it("persist across reopen, in a 0600 file, written without leftovers", async () => {
     const { store, dataDir, clock } = await openStore();
     const user = await newUser(store);
-    await store.updateUserNames(user.id, { familyName: "Lovelace" });
+    await store.updateUser(user.id, { familyName: "Lovelace" });
     const reopened = await Store.open(dataDir, clock.now, LIFETIMES);
     expect(reopened.getUser(user.id)).toMatchObject({
       email: "ada@example.com",
