@@ -126,11 +126,8 @@ describe("an admin deleting a person at Kinde", () => {
 
     // The old, unexpired tokens, on the sign-in landing page and on every page that reads the person.
     for (const path of ["/auth/success", "/", "/dashboard", "/members", "/account/delete"]) {
-      const old = await replayCookies(stack, cookies);
-      expectSignedOut(
-        await old.get(`${stack.appUrl}${path}`, { follow: false }),
-        path === "/auth/success" ? "/dashboard" : path,
-      );
+      const page = await (await replayCookies(stack, cookies)).get(`${stack.appUrl}${path}`, { follow: false });
+      expectSignedOut(page, path === "/auth/success" ? "/dashboard" : path);
     }
     expect(await rowOf(kindeId)).toBeUndefined();
 
@@ -162,16 +159,14 @@ describe("a person who deleted their account in the app", () => {
     expect(await rowOf(kindeId)).toBeUndefined();
     // The session from before the deletion is signed out, not given a row.
     const old = await replayCookies(stack, `access_token=${accessToken}; id_token=${idToken}`);
-    expectSignedOut(await old.get(`${stack.appUrl}/auth/success`, { follow: false }), "/dashboard", [
-      "access_token",
-      "id_token",
-    ]);
+    const page = await old.get(`${stack.appUrl}/auth/success`, { follow: false });
+    expectSignedOut(page, "/dashboard", ["access_token", "id_token"]);
     expect(await rowOf(kindeId)).toBeUndefined();
 
     // Their own next sign-in starts a new profile, with Kinde's current name.
-    const { page } = await signIn(stack, person);
-    expect(page.url).toBe(`${stack.appUrl}/dashboard`);
-    expect(textOf(page.html)).toContain("Renamed At-Kinde");
+    const again = (await signIn(stack, person)).page;
+    expect(again.url).toBe(`${stack.appUrl}/dashboard`);
+    expect(textOf(again.html)).toContain("Renamed At-Kinde");
     expect(await rowOf(kindeId)).toMatchObject({ firstName: "Renamed", lastName: "At-Kinde" });
   });
 });

@@ -1,5 +1,5 @@
 // Two instances behind HAProxy on one PostgreSQL database, this file's own so it can be stopped and started.
-import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed, vi } from "vitest";
 import { TestBrowser, textOf, type Page } from "../support/browser";
 import { newPerson, signUp, type Person } from "../support/sign-in.ts";
 import { deliverWebhook, kindeEvent, signKindeEvent } from "../support/kinde-webhooks";
@@ -45,28 +45,12 @@ async function countedLogs(since: () => string[], pattern: RegExp, total: number
 
 const signedUp = (page: Page) => page.status === 200 && page.url === `${stack.appUrl}/dashboard`;
 
-/** Resolves once `condition()` holds, checking after each of `events`; rejects after `timeoutMs`. */
-function waitUntil(
-  condition: () => boolean,
-  subscribe: (check: () => void) => () => void,
-  timeoutMs: number,
-  what: string,
-) {
-  return new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      unsubscribe();
-      reject(new Error(`timed out waiting for ${what}`));
-    }, timeoutMs);
-    const check = () => {
-      if (!condition()) return;
-      clearTimeout(timer);
-      unsubscribe();
-      resolve();
-    };
-    const unsubscribe = subscribe(check);
-    check();
+/** Resolves once `condition()` holds (checked every 20 ms); fails naming `what` after `timeoutMs`. */
+const until = (condition: () => boolean, timeoutMs: number, what: string) =>
+  vi.waitFor(() => expect(condition(), `timed out waiting for ${what}`).toBe(true), {
+    timeout: timeoutMs,
+    interval: 20,
   });
-}
 
 /** On failure, what the instances said besides their request logs goes with the message. */
 function reportInstancesOnFailure(): void {
@@ -171,8 +155,6 @@ describe("two instances behind HAProxy on one PostgreSQL database", () => {
     const person = newPerson();
     const { browser } = await signUp(stack, person);
     const statuses: number[] = [];
-    const listeners = new Set<() => void>();
-    const subscribe = (check: () => void) => (listeners.add(check), () => listeners.delete(check));
     let stopLoad = false;
     // Four browsers asking for the dashboard as fast as they get answers, until told to stop
     // (bounded by a count as well).
@@ -181,36 +163,27 @@ describe("two instances behind HAProxy on one PostgreSQL database", () => {
       const page = await browser.get(`${stack.appUrl}/dashboard`).catch(() => undefined);
       if (!page) return;
       statuses.push(page.status);
-      for (const listener of listeners) listener();
     });
     try {
-      await waitUntil(() => statuses.filter((status) => status === 200).length >= 10, subscribe, 20_000, "load before");
+      await until(() => statuses.filter((status) => status === 200).length >= 10, 20_000, "load before");
       const servedBefore = statuses.length;
       const balancerLog = stack.balancer!.output;
-      const marked = (state: "DOWN" | "UP", from: number) =>
-        new Set(
-          [
-            ...balancerLog
-              .text()
-              .slice(from)
-              .matchAll(new RegExp(`Server app/(app\\d) is ${state}`, "g")),
-          ].map((m) => m[1]),
-        ).size === 2;
+      // Both instances marked: two different lines "Server app/appN is <state>" since `from`.
+      const marked = (state: "DOWN" | "UP", from: number) => {
+        const log = balancerLog.text().slice(from);
+        return new Set(log.match(new RegExp(`Server app/app\\d is ${state}`, "g"))).size === 2;
+      };
       const stoppedAt = balancerLog.text().length;
       await postgres.stop();
       const downFrom = statuses.length;
       // Down for as long as it takes the balancer to see both instances fail their health check.
-      await waitUntil(() => marked("DOWN", stoppedAt), subscribe, 30_000, "HAProxy to mark both instances down");
-      await waitUntil(() => statuses.slice(downFrom).filter((s) => s === 503).length >= 10, subscribe, 10_000, "503s");
+      await until(() => marked("DOWN", stoppedAt), 30_000, "HAProxy to mark both instances down");
+      await until(() => statuses.slice(downFrom).filter((s) => s === 503).length >= 10, 10_000, "503s");
       const startedAt = balancerLog.text().length;
       await postgres.start();
       const upFrom = statuses.length;
-      await waitUntil(
-        () => marked("UP", startedAt) && statuses.slice(upFrom).filter((s) => s === 200).length >= 10,
-        subscribe,
-        30_000,
-        "both instances back in service",
-      );
+      const servedAgain = () => statuses.slice(upFrom).filter((s) => s === 200).length >= 10;
+      await until(() => marked("UP", startedAt) && servedAgain(), 30_000, "both instances back in service");
       stopLoad = true;
       await load;
       expect(servedBefore).toBeGreaterThan(0);

@@ -2,7 +2,7 @@
  * `npm start` refuses a production configuration that is not safe (server/config.ts), and a
  * local production try with .env.example's values still starts.
  */
-import { spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,14 +13,13 @@ import { startStack } from "../support/stack.ts";
 import { appEnv } from "../support/test-env";
 
 function runServer(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, scriptArgs("production"), { cwd: ROOT, env: baseEnv(env) });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ code, stdout, stderr }));
+  return new Promise((resolve) => {
+    const child = execFile(
+      process.execPath,
+      scriptArgs("production"),
+      { cwd: ROOT, env: baseEnv(env) },
+      (_, stdout, stderr) => resolve({ code: child.exitCode, stdout, stderr }),
+    );
   });
 }
 

@@ -39,12 +39,8 @@ describe("unique violations", () => {
   });
 
   it("recognises an index name and a violation reported at COMMIT", () => {
-    expect(
-      isUniqueViolation(
-        known("P2002", { kind: "UniqueConstraintViolation", constraint: { index: "User_email_key" } }),
-        "email",
-      ),
-    ).toBe(true);
+    const byIndex = known("P2002", { kind: "UniqueConstraintViolation", constraint: { index: "User_email_key" } });
+    expect(isUniqueViolation(byIndex, "email")).toBe(true);
     expect(isUniqueViolation(adapterError({ kind: "UniqueConstraintViolation", originalCode: "23505" }))).toBe(true);
     expect(isUniqueViolation(known("P2025"))).toBe(false);
   });

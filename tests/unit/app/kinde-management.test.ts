@@ -4,6 +4,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { text } from "node:stream/consumers";
 import { afterEach, describe, expect, it } from "vitest";
 import { EnvError, parseManagementEnv } from "~/lib/config/env-schema.server";
 import {
@@ -54,15 +55,12 @@ async function listAll(issuerUrl: string, waits?: number[], lines?: string[]) {
   return pages;
 }
 
+/** The message `promise` fails with: a KindeManagementError, on one line. */
 async function failure(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(KindeManagementError);
-    expect((error as Error).message).not.toContain("\n");
-    return (error as Error).message;
-  }
-  throw new Error("expected a KindeManagementError");
+  const error = await promise.catch((reason: unknown) => reason);
+  expect(error).toBeInstanceOf(KindeManagementError);
+  expect((error as Error).message).not.toContain("\n");
+  return (error as Error).message;
 }
 
 describe("listing users", () => {
@@ -78,13 +76,9 @@ describe("listing users", () => {
         if (next === null) send(response, 200, { code: "OK", users: [user(1), user(2)], next_token: "n_2" });
         else send(response, 200, { code: "OK", users: [user(3)], next_token: null });
       },
-      (request, response) => {
-        let body = "";
-        request.on("data", (chunk: Buffer) => (body += chunk.toString()));
-        request.on("end", () => {
-          tokenRequests.push(new URLSearchParams(body));
-          grantToken(request, response);
-        });
+      async (request, response) => {
+        tokenRequests.push(new URLSearchParams(await text(request)));
+        grantToken(request, response);
       },
     );
     expect(await listAll(issuer)).toEqual([[user(1).id, user(2).id], [user(3).id]]);
