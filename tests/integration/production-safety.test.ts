@@ -23,38 +23,35 @@ function runServer(env: Record<string, string>): Promise<{ code: number | null; 
   });
 }
 
-describe("production safety", () => {
-  it("refuses example secrets and the local Kinde server for a real site: one message, no stack trace", async () => {
-    const workDir = mkdtempSync(join(tmpdir(), "rkp-unsafe-"));
-    try {
-      const databaseFile = join(workDir, "never-created.db");
-      const { code, stdout, stderr } = await runServer({
-        ...appEnv({ siteUrl: "https://app.example.com", issuerUrl: "http://localhost:3001", databaseFile }),
-        ...EXAMPLE_SECRETS,
-        KINDE_LOCAL_DATA_DIR: join(workDir, "kinde"),
-      });
-      expect(code).toBe(1);
-      expect(stdout).toBe("");
-      const lines = stderr.trim().split("\n");
-      expect(lines).toHaveLength(1);
-      expect(lines[0]).toMatch(/^Refusing to start in production \(KINDE_SITE_URL=https:\/\/app\.example\.com\): /);
-      for (const name of ["SESSION_SECRET", "KINDE_CLIENT_SECRET", "KINDE_LOCAL_START"])
-        expect(lines[0]).toContain(name);
-      expect(stderr).not.toMatch(/\n\s+at /);
-      // Refused before anything ran: no migration, no local Kinde server.
-      expect(existsSync(databaseFile)).toBe(false);
-      expect(existsSync(join(workDir, "kinde"))).toBe(false);
-    } finally {
-      rmSync(workDir, { recursive: true, force: true });
-    }
-  });
+it("refuses example secrets and the local Kinde server for a real site: one message, no stack trace", async () => {
+  const workDir = mkdtempSync(join(tmpdir(), "rkp-unsafe-"));
+  try {
+    const databaseFile = join(workDir, "never-created.db");
+    const { code, stdout, stderr } = await runServer({
+      ...appEnv({ siteUrl: "https://app.example.com", issuerUrl: "http://localhost:3001", databaseFile }),
+      ...EXAMPLE_SECRETS,
+      KINDE_LOCAL_DATA_DIR: join(workDir, "kinde"),
+    });
+    expect(code).toBe(1);
+    expect(stdout).toBe("");
+    const lines = stderr.trim().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^Refusing to start in production \(KINDE_SITE_URL=https:\/\/app\.example\.com\): /);
+    for (const name of ["SESSION_SECRET", "KINDE_CLIENT_SECRET", "KINDE_LOCAL_START"]) expect(lines[0]).toContain(name);
+    expect(stderr).not.toMatch(/\n\s+at /);
+    // Refused before anything ran: no migration, no local Kinde server.
+    expect(existsSync(databaseFile)).toBe(false);
+    expect(existsSync(join(workDir, "kinde"))).toBe(false);
+  } finally {
+    rmSync(workDir, { recursive: true, force: true });
+  }
+});
 
-  it("starts a local production try with .env.example's secrets and the local Kinde server", async () => {
-    const stack = await startStack({ kinde: "child", env: { ...EXAMPLE_SECRETS } });
-    try {
-      expect((await fetch(`${stack.appUrl}/healthz`)).status).toBe(200);
-    } finally {
-      await stack.stop();
-    }
-  });
+it("starts a local production try with .env.example's secrets and the local Kinde server", async () => {
+  const stack = await startStack({ kinde: "child", env: { ...EXAMPLE_SECRETS } });
+  try {
+    expect((await fetch(`${stack.appUrl}/healthz`)).status).toBe(200);
+  } finally {
+    await stack.stop();
+  }
 });
