@@ -85,36 +85,34 @@ describe("npm run db:new-migration", () => {
   }, 120_000);
 });
 
-describe("PostgreSQL migrations at start", () => {
-  it("waits for another instance's run however long it takes, and applies each migration once when several start together", async () => {
-    const url = await emptyDatabase();
-    const name = url.split("/").pop();
-    await withPgClient(url, async (other) => {
-      // Another instance in the middle of a long migration holds the lock; three more start.
-      await other.query("SELECT pg_advisory_lock($1)", [MIGRATE_LOCK_KEY]);
-      let settled = 0;
-      const runs = Array.from({ length: 3 }, () => migrate(url, ROOT).finally(() => settled++));
-      for (const run of runs) run.catch(() => {});
-      // Until all three are seen waiting for the lock (bounded).
-      for (let attempt = 0; ; attempt++) {
-        const waiting = await other.query(
-          "SELECT 1 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND NOT l.granted AND a.datname = $1",
-          [name],
-        );
-        if (waiting.rowCount === 3) break;
-        if (attempt >= 100) throw new Error(`${waiting.rowCount} of 3 migration runs waited for the lock`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      expect(settled).toBe(0);
-      await other.query("SELECT pg_advisory_unlock($1)", [MIGRATE_LOCK_KEY]);
-      await Promise.all(runs);
-    });
-    const applied = await withPgClient(url, (client) =>
-      client.query<{ migration_name: string }>(
-        "SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL ORDER BY migration_name",
-      ),
-    );
-    expect(applied.rows.map((row) => row.migration_name)).toEqual(migrationFolders(ROOT, "postgresql"));
-    await withPgClient(adminUrl()!, (client) => client.query(`DROP DATABASE "${name}" WITH (FORCE)`));
-  }, 120_000);
-});
+it("PostgreSQL migrations at start wait for another instance's run however long it takes, and apply each migration once when several start together", async () => {
+  const url = await emptyDatabase();
+  const name = url.split("/").pop();
+  await withPgClient(url, async (other) => {
+    // Another instance in the middle of a long migration holds the lock; three more start.
+    await other.query("SELECT pg_advisory_lock($1)", [MIGRATE_LOCK_KEY]);
+    let settled = 0;
+    const runs = Array.from({ length: 3 }, () => migrate(url, ROOT).finally(() => settled++));
+    for (const run of runs) run.catch(() => {});
+    // Until all three are seen waiting for the lock (bounded).
+    for (let attempt = 0; ; attempt++) {
+      const waiting = await other.query(
+        "SELECT 1 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND NOT l.granted AND a.datname = $1",
+        [name],
+      );
+      if (waiting.rowCount === 3) break;
+      if (attempt >= 100) throw new Error(`${waiting.rowCount} of 3 migration runs waited for the lock`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(settled).toBe(0);
+    await other.query("SELECT pg_advisory_unlock($1)", [MIGRATE_LOCK_KEY]);
+    await Promise.all(runs);
+  });
+  const applied = await withPgClient(url, (client) =>
+    client.query<{ migration_name: string }>(
+      "SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL ORDER BY migration_name",
+    ),
+  );
+  expect(applied.rows.map((row) => row.migration_name)).toEqual(migrationFolders(ROOT, "postgresql"));
+  await withPgClient(adminUrl()!, (client) => client.query(`DROP DATABASE "${name}" WITH (FORCE)`));
+}, 120_000);

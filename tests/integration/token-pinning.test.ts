@@ -68,15 +68,13 @@ async function expectSignedOut(browser: TestBrowser, path: string, reason: strin
   return page;
 }
 
-describe("this application's own tokens", () => {
-  it("a real sign-up asks for the audience, and its tokens pass", async () => {
-    const person = newPerson();
-    const { browser, page } = await signUp(stack, person);
-    expect(page.url).toBe(`${stack.appUrl}/dashboard`);
-    expect(textOf(page.html)).toContain(person.lastName);
-    const access = decodeJwt((await browser.cookie(stack.appUrl, "access_token"))!);
-    expect(access).toMatchObject({ iss: stack.issuerUrl, azp: TEST_CLIENT_ID, aud: [AUDIENCE] });
-  });
+it("a real sign-up asks for the audience, and this application's own tokens pass", async () => {
+  const person = newPerson();
+  const { browser, page } = await signUp(stack, person);
+  expect(page.url).toBe(`${stack.appUrl}/dashboard`);
+  expect(textOf(page.html)).toContain(person.lastName);
+  const access = decodeJwt((await browser.cookie(stack.appUrl, "access_token"))!);
+  expect(access).toMatchObject({ iss: stack.issuerUrl, azp: TEST_CLIENT_ID, aud: [AUDIENCE] });
 });
 
 describe("tokens the local server issued to another application", () => {

@@ -84,48 +84,44 @@ describe("forged and malformed deliveries", () => {
   });
 });
 
-describe("in any order", () => {
-  it("keeps the newer data when an older update arrives after it", async () => {
-    const { kindeId, browser } = await signUpNewPerson(stack);
-    const now = Date.now();
-    await updateAt(new Date(now), { id: kindeId, first_name: "Newer" });
-    const older = await updateAt(new Date(now - 1000), { id: kindeId, first_name: "Older" });
-    expect(older).toEqual({ status: 200, body: { outcome: "older" } });
-    expect(await rowOf(kindeId)).toMatchObject({ firstName: "Newer", kindeSyncedFrom: "webhook user.updated" });
-    expect(textOf((await browser.get(`${stack.appUrl}/dashboard`)).html)).toContain("Newer");
-  });
+it("keeps the newer data when an older update arrives after it", async () => {
+  const { kindeId, browser } = await signUpNewPerson(stack);
+  const now = Date.now();
+  await updateAt(new Date(now), { id: kindeId, first_name: "Newer" });
+  const older = await updateAt(new Date(now - 1000), { id: kindeId, first_name: "Older" });
+  expect(older).toEqual({ status: 200, body: { outcome: "older" } });
+  expect(await rowOf(kindeId)).toMatchObject({ firstName: "Newer", kindeSyncedFrom: "webhook user.updated" });
+  expect(textOf((await browser.get(`${stack.appUrl}/dashboard`)).html)).toContain("Newer");
 });
 
-describe("a person deleted at Kinde", () => {
-  it("loses the row and the session, is never re-created by the old token, and the email can sign up anew", async () => {
-    const { person, browser, kindeId } = await signUpNewPerson(stack);
-    const cookies = await browser.jar.getCookieString(stack.appUrl);
-    // The local Kinde server sends its own user.deleted; once it has got its 200, the app has applied it.
-    await deleteKindeUser(stack, kindeId);
-    await stack.webhooksSettled();
-    expect(stack.appLog()).toMatch(/\[webhook\] user\.deleted event_[0-9a-f]{32} deleted\n/);
-    expect(await sendKindeEvent(stack, "user.deleted", { id: kindeId })).toEqual({
-      status: 200,
-      body: { outcome: "already deleted" },
-    });
-    expect((await usersIn(stack.database)).filter((user) => user.kindeId === kindeId)).toEqual([]);
-    expect(await tombstonesOf(kindeId)).toHaveLength(1);
-
-    // The next request, with a token that has not expired, signs the person out.
-    expectSignedOut(await browser.get(`${stack.appUrl}/dashboard`, { follow: false }), "/dashboard");
-    expect(await browser.cookie(stack.appUrl, "id_token")).toBeUndefined();
-    // The same token cannot bring the row back through /auth/success or a public page.
-    expectSignedOut(await replayed(cookies, "/auth/success"), "/dashboard");
-    expectSignedOut(await replayed(cookies, "/"), "/");
-    expect((await usersIn(stack.database)).filter((user) => user.kindeId === kindeId)).toEqual([]);
-
-    // A new Kinde identity with the same email signs up normally.
-    const { page } = await signUp(stack, person);
-    expect(page.url).toBe(`${stack.appUrl}/dashboard`);
-    const rows = (await usersIn(stack.database)).filter((user) => user.email === person.email);
-    expect(rows).toHaveLength(1);
-    expect(rows[0]!.kindeId).not.toBe(kindeId);
+it("a person deleted at Kinde loses the row and the session, is never re-created by the old token, and the email can sign up anew", async () => {
+  const { person, browser, kindeId } = await signUpNewPerson(stack);
+  const cookies = await browser.jar.getCookieString(stack.appUrl);
+  // The local Kinde server sends its own user.deleted; once it has got its 200, the app has applied it.
+  await deleteKindeUser(stack, kindeId);
+  await stack.webhooksSettled();
+  expect(stack.appLog()).toMatch(/\[webhook\] user\.deleted event_[0-9a-f]{32} deleted\n/);
+  expect(await sendKindeEvent(stack, "user.deleted", { id: kindeId })).toEqual({
+    status: 200,
+    body: { outcome: "already deleted" },
   });
+  expect((await usersIn(stack.database)).filter((user) => user.kindeId === kindeId)).toEqual([]);
+  expect(await tombstonesOf(kindeId)).toHaveLength(1);
+
+  // The next request, with a token that has not expired, signs the person out.
+  expectSignedOut(await browser.get(`${stack.appUrl}/dashboard`, { follow: false }), "/dashboard");
+  expect(await browser.cookie(stack.appUrl, "id_token")).toBeUndefined();
+  // The same token cannot bring the row back through /auth/success or a public page.
+  expectSignedOut(await replayed(cookies, "/auth/success"), "/dashboard");
+  expectSignedOut(await replayed(cookies, "/"), "/");
+  expect((await usersIn(stack.database)).filter((user) => user.kindeId === kindeId)).toEqual([]);
+
+  // A new Kinde identity with the same email signs up normally.
+  const { page } = await signUp(stack, person);
+  expect(page.url).toBe(`${stack.appUrl}/dashboard`);
+  const rows = (await usersIn(stack.database)).filter((user) => user.email === person.email);
+  expect(rows).toHaveLength(1);
+  expect(rows[0]!.kindeId).not.toBe(kindeId);
 });
 
 describe("a person suspended at Kinde", () => {

@@ -46,15 +46,13 @@ describe("unique violations", () => {
   });
 });
 
-describe("races worth retrying", () => {
-  it("are unique violations, serialization failures (P2034, or 40001 at COMMIT) and deadlocks", () => {
-    expect(isRetryableConflict(known("P2002", { kind: "UniqueConstraintViolation" }))).toBe(true);
-    expect(isRetryableConflict(known("P2034"))).toBe(true);
-    expect(isRetryableConflict(adapterError({ kind: "TransactionWriteConflict", originalCode: "40001" }))).toBe(true);
-    expect(isRetryableConflict(known("P2010", { kind: "postgres", code: "40P01", severity: "ERROR" }))).toBe(true);
-    expect(isRetryableConflict(known("P2025"))).toBe(false);
-    expect(isRetryableConflict(new Error("bug"))).toBe(false);
-  });
+it("races worth retrying are unique violations, serialization failures (P2034, or 40001 at COMMIT) and deadlocks", () => {
+  expect(isRetryableConflict(known("P2002", { kind: "UniqueConstraintViolation" }))).toBe(true);
+  expect(isRetryableConflict(known("P2034"))).toBe(true);
+  expect(isRetryableConflict(adapterError({ kind: "TransactionWriteConflict", originalCode: "40001" }))).toBe(true);
+  expect(isRetryableConflict(known("P2010", { kind: "postgres", code: "40P01", severity: "ERROR" }))).toBe(true);
+  expect(isRetryableConflict(known("P2025"))).toBe(false);
+  expect(isRetryableConflict(new Error("bug"))).toBe(false);
 });
 
 describe("an unusable database", () => {

@@ -168,16 +168,14 @@ describe("one-line errors", () => {
   });
 });
 
-describe("user lookups", () => {
-  it("tells a user Kinde has from one it does not", async () => {
-    const issuer = await fakeKinde((_request, response, url) => {
-      if (url.searchParams.get("id") === user(1).id) send(response, 200, { id: user(1).id });
-      else send(response, 404, { errors: [{ code: "USER_NOT_FOUND" }] });
-    });
-    const kinde = client(issuer);
-    expect(await kinde.userExists(user(1).id)).toBe(true);
-    expect(await kinde.userExists(user(2).id)).toBe(false);
+it("tells a user Kinde has from one it does not", async () => {
+  const issuer = await fakeKinde((_request, response, url) => {
+    if (url.searchParams.get("id") === user(1).id) send(response, 200, { id: user(1).id });
+    else send(response, 404, { errors: [{ code: "USER_NOT_FOUND" }] });
   });
+  const kinde = client(issuer);
+  expect(await kinde.userExists(user(1).id)).toBe(true);
+  expect(await kinde.userExists(user(2).id)).toBe(false);
 });
 
 describe("retry delays", () => {

@@ -91,33 +91,29 @@ describe("ordering", () => {
   });
 });
 
-describe("name ownership", () => {
-  it("keeps a name edited in the app when Kinde's name changes, and still follows the email", async () => {
-    const id = kindeId();
-    await signIn(id, 1, { given_name: "Kinde" });
-    await updateUserName(id, { firstName: "Mine", lastName: null });
-    await applyKindeUserFacts(webhook(id, 2, { firstName: "Changed", email: "changed@example.com" }));
-    expect(await getUserByKindeId(id)).toMatchObject({ firstName: "Mine", email: "changed@example.com" });
-  });
+it("keeps a name edited in the app when Kinde's name changes, and still follows the email", async () => {
+  const id = kindeId();
+  await signIn(id, 1, { given_name: "Kinde" });
+  await updateUserName(id, { firstName: "Mine", lastName: null });
+  await applyKindeUserFacts(webhook(id, 2, { firstName: "Changed", email: "changed@example.com" }));
+  expect(await getUserByKindeId(id)).toMatchObject({ firstName: "Mine", email: "changed@example.com" });
 });
 
-describe("suspension", () => {
-  it("records a suspension and lifts it only with newer news", async () => {
-    const id = kindeId();
-    await signIn(id, 1);
-    await applyKindeUserFacts(webhook(id, 10, { suspended: true }));
-    expect((await getUserByKindeId(id))?.suspendedAt).toEqual(at(10));
+it("records a suspension and lifts it only with newer news", async () => {
+  const id = kindeId();
+  await signIn(id, 1);
+  await applyKindeUserFacts(webhook(id, 10, { suspended: true }));
+  expect((await getUserByKindeId(id))?.suspendedAt).toEqual(at(10));
 
-    // A token issued before the suspension does not lift it; a later one does.
-    expect((await upsertUserFromKinde({ id }, at(11), at(9)))?.suspendedAt).toEqual(at(10));
-    expect((await upsertUserFromKinde({ id }, at(12), at(12)))?.suspendedAt).toBeNull();
+  // A token issued before the suspension does not lift it; a later one does.
+  expect((await upsertUserFromKinde({ id }, at(11), at(9)))?.suspendedAt).toEqual(at(10));
+  expect((await upsertUserFromKinde({ id }, at(12), at(12)))?.suspendedAt).toBeNull();
 
-    await applyKindeUserFacts(webhook(id, 20, { suspended: true }));
-    await applyKindeUserFacts(webhook(id, 15, { suspended: false }));
-    expect((await getUserByKindeId(id))?.suspendedAt).toEqual(at(20));
-    await applyKindeUserFacts(webhook(id, 25, { suspended: false }));
-    expect((await getUserByKindeId(id))?.suspendedAt).toBeNull();
-  });
+  await applyKindeUserFacts(webhook(id, 20, { suspended: true }));
+  await applyKindeUserFacts(webhook(id, 15, { suspended: false }));
+  expect((await getUserByKindeId(id))?.suspendedAt).toEqual(at(20));
+  await applyKindeUserFacts(webhook(id, 25, { suspended: false }));
+  expect((await getUserByKindeId(id))?.suspendedAt).toBeNull();
 });
 
 describe("tombstones", () => {
@@ -146,18 +142,16 @@ describe("tombstones", () => {
   });
 });
 
-describe("email reused by another identity", () => {
-  it("moves the address to the newer news, and older news for the old holder does not take it back", async () => {
-    const oldId = kindeId();
-    const newId = kindeId();
-    await applyKindeUserFacts(webhook(oldId, 1, { email: "shared@example.com", firstName: "Old" }));
-    await applyKindeUserFacts(webhook(newId, 3, { email: "shared@example.com", firstName: "New" }));
-    expect(await getUserByKindeId(oldId)).toMatchObject({ email: null, firstName: "Old" });
+it("moves an email reused by another identity to the newer news, and older news for the old holder does not take it back", async () => {
+  const oldId = kindeId();
+  const newId = kindeId();
+  await applyKindeUserFacts(webhook(oldId, 1, { email: "shared@example.com", firstName: "Old" }));
+  await applyKindeUserFacts(webhook(newId, 3, { email: "shared@example.com", firstName: "New" }));
+  expect(await getUserByKindeId(oldId)).toMatchObject({ email: null, firstName: "Old" });
 
-    await applyKindeUserFacts(webhook(oldId, 2, { email: "shared@example.com", firstName: "Old again" }));
-    expect(await getUserByKindeId(newId)).toMatchObject({ email: "shared@example.com" });
-    expect(await getUserByKindeId(oldId)).toMatchObject({ email: null, firstName: "Old again" });
-  });
+  await applyKindeUserFacts(webhook(oldId, 2, { email: "shared@example.com", firstName: "Old again" }));
+  expect(await getUserByKindeId(newId)).toMatchObject({ email: "shared@example.com" });
+  expect(await getUserByKindeId(oldId)).toMatchObject({ email: null, firstName: "Old again" });
 });
 
 describe("users:sync news", () => {
