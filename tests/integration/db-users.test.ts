@@ -1,7 +1,7 @@
 /** `npm run db:users`: the stored users through the app's own Prisma client, as a table or JSON. */
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { describe, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { ROOT } from "../support/app-process";
 import { freshDatabaseFile } from "../support/databases";
 import { applyKindeUserFacts, upsertUserFromKinde } from "~/models/user.server";

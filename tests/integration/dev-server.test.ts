@@ -6,7 +6,7 @@
  */
 import { chromium } from "@playwright/test";
 import { readFileSync } from "node:fs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { startStack, type Stack } from "../support/stack.ts";
 import { launchOptions } from "../support/chromium";
 import { overOneConnection } from "../support/http";

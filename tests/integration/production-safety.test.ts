@@ -6,7 +6,7 @@ import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { EXAMPLE_SECRETS } from "../../server/config.ts";
 import { baseEnv, ROOT, scriptArgs } from "../support/app-process.ts";
 import { startStack } from "../support/stack.ts";

@@ -4,7 +4,7 @@ import { request } from "node:http";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import type { AddressInfo } from "node:net";
-import { describe, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { createAppServer } from "../../server/app";
 
 // A full collection on demand (vitest's workers do not run with --expose-gc).

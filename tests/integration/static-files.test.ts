@@ -1,7 +1,7 @@
 // The production server's files (in this process): hashed assets cached for good, public/ for an hour.
 import { readdirSync } from "node:fs";
 import type { AddressInfo } from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { createAppServer, type AppServer } from "../../server/app";
 
 let app: AppServer;

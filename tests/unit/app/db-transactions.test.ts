@@ -2,7 +2,7 @@
  * SQLite is one connection here: an open interactive transaction must not swallow the queries
  * other requests make meanwhile (tests/support/unit-env.ts gives this file its own database).
  */
-import { beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, expect, it } from "vitest";
 import { prisma } from "~/lib/database/client.server";
 import { getUserByKindeId } from "~/models/user.server";
 

@@ -1,5 +1,5 @@
 /** Which Kinde tokens are this application's (app/lib/kinde-tokens.server.ts, decision 0016). */
-import { describe, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { pinProblem, type KindePins } from "~/lib/auth/tokens.server";
 
 const pins: KindePins = { issuer: "https://acme.kinde.com", clientId: "app", audiences: ["https://api.acme.com"] };

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { parseProfile } from "~/lib/profile-form";
 
 const form = (fields: Record<string, string>) => {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { safeRedirect } from "~/lib/auth/safe-redirect";
 
 it.each(["/dashboard", "/members?page=2", "/a/b#c", "/search?q=%2F%2Fx"])("keeps the same-site path %s", (path) => {

@@ -1,5 +1,5 @@
 /** The upsert against a real SQLite file (tests/support/unit-env.ts gives each file its own). */
-import { beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, expect, it } from "vitest";
 import { prisma } from "~/lib/database/client.server";
 import { getUserByKindeId, upsertUserFromKinde } from "~/models/user.server";
 

@@ -4,7 +4,7 @@
  * own database file; tests/integration/database.test.ts covers both databases through the app).
  */
 import Database from "better-sqlite3";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, expect, it } from "vitest";
 import { prisma } from "~/lib/database/client.server";
 import { sqliteFile } from "~/lib/database/url";
 import { getUserByKindeId } from "~/models/user.server";

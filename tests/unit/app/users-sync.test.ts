@@ -2,7 +2,7 @@
  * users:sync's rules with a stand-in for Kinde's user list, against a real SQLite file. The
  * whole command against the local Kinde server: tests/integration/users-sync.test.ts.
  */
-import { beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, expect, it } from "vitest";
 import { prisma } from "~/lib/database/client.server";
 import { KindeManagementError, type KindeApiUser } from "~/lib/kinde-sync/management-api.server";
 import { syncUsersFromKinde } from "~/lib/kinde-sync/users-sync.server";

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { crossSiteVerdict, isCrossSiteRequest, requestHost } from "../../../common/cross-site.ts";
 import { CROSS_SITE_CASES, headersFor } from "../../support/cross-site-cases";
 

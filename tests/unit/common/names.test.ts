@@ -3,7 +3,7 @@
  * server's sign-up (kinde-local/validation.ts), what the app stores from Kinde
  * (cleanKindeProfile) and the app's profile form (parseProfile).
  */
-import { describe, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { cleanName, NAME_MAX_LENGTH, nameLength, nameProblem, normalizeName } from "../../../common/names.ts";
 import { nameError } from "../../../kinde-local/validation.ts";
 import { cleanKindeProfile } from "~/lib/kinde-sync/user-facts.server";
