@@ -178,16 +178,14 @@ it("tells a user Kinde has from one it does not", async () => {
   expect(await kinde.userExists(user(2).id)).toBe(false);
 });
 
-describe("retry delays", () => {
+it("reads RateLimit-Reset as seconds from now, or as a Unix time, and caps the retry delay at a minute", () => {
   const answer = (headers: Record<string, string>) => new Response(null, { status: 429, headers });
-  it("reads RateLimit-Reset as seconds from now, or as a Unix time, and caps the wait at a minute", () => {
-    expect(retryDelayMs(answer({ "RateLimit-Reset": "2" }), 0)).toBe(2000);
-    expect(retryDelayMs(answer({ "RateLimit-Reset": "2000000010" }), 0, 2_000_000_000_000)).toBe(10_000);
-    expect(retryDelayMs(answer({ "RateLimit-Reset": "3600" }), 0)).toBe(60_000);
-    expect(retryDelayMs(answer({ "Retry-After": "4" }), 0)).toBe(4000);
-    expect(retryDelayMs(answer({}), 3)).toBe(8000);
-    expect(retryDelayMs(answer({ "RateLimit-Reset": "soon" }), 0)).toBe(1000);
-  });
+  expect(retryDelayMs(answer({ "RateLimit-Reset": "2" }), 0)).toBe(2000);
+  expect(retryDelayMs(answer({ "RateLimit-Reset": "2000000010" }), 0, 2_000_000_000_000)).toBe(10_000);
+  expect(retryDelayMs(answer({ "RateLimit-Reset": "3600" }), 0)).toBe(60_000);
+  expect(retryDelayMs(answer({ "Retry-After": "4" }), 0)).toBe(4000);
+  expect(retryDelayMs(answer({}), 3)).toBe(8000);
+  expect(retryDelayMs(answer({ "RateLimit-Reset": "soon" }), 0)).toBe(1000);
 });
 
 describe("configuration", () => {
