@@ -18,10 +18,8 @@ const stack = useStack({ webhooks: false });
 
 /** package.json's users:sync script, run without npm (its command is `tsx <file>`). */
 function runSync(args: string[] = [], env: Record<string, string> = {}, target: Stack = stack) {
-  const script = (JSON.parse(readFileSync("package.json", "utf8")) as { scripts: Record<string, string> }).scripts[
-    "users:sync"
-  ]!;
-  const [command, ...scriptArgs] = script.split(" ");
+  const { scripts } = JSON.parse(readFileSync("package.json", "utf8")) as { scripts: Record<string, string> };
+  const [command, ...scriptArgs] = scripts["users:sync"]!.split(" ");
   const fullEnv = {
     PATH: process.env.PATH ?? "",
     HOME: process.env.HOME ?? "",
