@@ -23,7 +23,7 @@ function runSync(args: string[] = [], env: Record<string, string> = {}, target: 
   const fullEnv = {
     PATH: process.env.PATH ?? "",
     HOME: process.env.HOME ?? "",
-    NODE_ENV: "test",
+    NODE_ENV: "test" as const,
     ...appEnv({ siteUrl: target.appUrl, issuerUrl: target.issuerUrl, databaseFile: target.databaseFile }),
     ...env,
   };

@@ -4,7 +4,7 @@
  */
 import { beforeEach, describe, expect, it } from "vitest";
 import { prisma } from "~/lib/database/client.server";
-import { cleanKindeProfile, type KindeUserFacts } from "~/lib/kinde-sync/user-facts.server";
+import { cleanKindeProfile, type KindeFactsSource, type KindeUserFacts } from "~/lib/kinde-sync/user-facts.server";
 import {
   applyKindeUserFacts,
   deleteOwnAccount,
@@ -20,7 +20,7 @@ const at = (minute: number) => new Date(Date.UTC(2026, 10, 29, 12, minute));
 
 type Raw = Parameters<typeof cleanKindeProfile>[0];
 /** What Kinde says at `minute` from `source`: only the fields `raw` carries. */
-const facts = (source: string, id: string, minute: number, raw: Raw): KindeUserFacts => ({
+const facts = (source: KindeFactsSource, id: string, minute: number, raw: Raw): KindeUserFacts => ({
   kindeId: id,
   observedAt: at(minute),
   source,
