@@ -49,7 +49,12 @@ describe("npm run db:new-migration", () => {
   afterAll(() => rmSync(copy, { recursive: true, force: true }));
 
   it("writes the migration for both databases from one schema change, and the drift check sees the change until then", async () => {
-    for (const path of ["prisma", "scripts/new-migration.ts", "app/lib/database-url.ts", "app/lib/dotenv.server.ts"]) {
+    for (const path of [
+      "prisma",
+      "scripts/new-migration.ts",
+      "app/lib/database/url.ts",
+      "app/lib/config/dotenv.server.ts",
+    ]) {
       cpSync(join(ROOT, path), join(copy, path), { recursive: true });
     }
     for (const file of ["package.json", "prisma.config.ts", "prisma.postgresql.config.ts", "tsconfig.json"]) {
