@@ -1,7 +1,7 @@
 // The database under concurrency and faults, on SQLite and PostgreSQL: parallel sign-ins, bursts, /healthz, outages.
 import { parse } from "node-html-parser";
 import { randomBytes } from "node:crypto";
-import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
@@ -249,10 +249,8 @@ async function makeReadOnly(database: StackDatabase): Promise<void> {
     await database.run(`ALTER DATABASE "${databaseName(database)}" SET default_transaction_read_only = on`);
     return;
   }
-  const fd = openSync(database.url.replace(/^file:/, ""), "r+");
-  try {
-    writeSync(fd, Buffer.from([3]), 0, 1, 18);
-  } finally {
-    closeSync(fd);
-  }
+  const file = database.url.replace(/^file:/, "");
+  const bytes = readFileSync(file);
+  bytes[18] = 3;
+  writeFileSync(file, bytes);
 }

@@ -35,9 +35,8 @@ function fakeKinde(
     lookups,
     async *listUsers() {
       for (let start = 0, page = 1; start < users.length; start += perPage, page++) {
-        if (options.failAfterPage !== undefined && page > options.failAfterPage) {
+        if (page > (options.failAfterPage ?? Infinity))
           throw new KindeManagementError("Kinde answered 500 for the user list");
-        }
         yield users.slice(start, start + perPage);
       }
     },
