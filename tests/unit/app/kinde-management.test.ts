@@ -12,6 +12,7 @@ import {
   KindeManagementError,
   retryDelayMs,
 } from "~/lib/kinde-sync/management-api.server";
+import { pickPort } from "../../support/ports.ts";
 
 type Handler = (request: IncomingMessage, response: ServerResponse, url: URL) => void;
 
@@ -154,9 +155,7 @@ describe("one-line errors", () => {
   });
 
   it("says when nothing listens at the issuer, without retrying", async () => {
-    const issuer = await fakeKinde(() => {});
-    await new Promise<void>((resolve) => server!.close(() => resolve()));
-    server = undefined;
+    const issuer = `http://127.0.0.1:${await pickPort()}`;
     const waits: number[] = [];
     expect(await failure(listAll(issuer, waits))).toBe(`cannot reach Kinde at ${issuer} (ECONNREFUSED)`);
     expect(waits).toEqual([]);
