@@ -14,6 +14,7 @@ import { sharedPostgres, withPgClient } from "../support/postgres";
 import { migrationDrift, PROVIDER_FILES } from "../support/schema-drift";
 
 const adminUrl = () => sharedPostgres()?.adminUrl;
+const NO_DRIFT = { onlyInMigrations: [], onlyInSchema: [] };
 const migrationFolders = (root: string, provider: DatabaseProvider) =>
   readdirSync(join(root, PROVIDER_FILES[provider].migrations), { withFileTypes: true })
     .filter((entry) => entry.isDirectory())
@@ -36,18 +37,10 @@ describe("one schema source", () => {
     ).toBe(true);
   });
 
-  it.each<DatabaseProvider>(["sqlite", "postgresql"])(
-    "has %s migrations that give exactly the schema",
-    async (provider) => {
-      const drift = await migrationDrift(ROOT, provider, adminUrl());
-      expect(drift, `${provider} migrations drift from the schema: run \`npm run db:new-migration -- <name>\``).toEqual(
-        {
-          onlyInMigrations: [],
-          onlyInSchema: [],
-        },
-      );
-    },
-  );
+  it.each<DatabaseProvider>(["sqlite", "postgresql"])("has %s migrations that give exactly the schema", async (db) => {
+    const fix = `${db} migrations drift from the schema: run \`npm run db:new-migration -- <name>\``;
+    expect(await migrationDrift(ROOT, db, adminUrl()), fix).toEqual(NO_DRIFT);
+  });
 });
 
 describe("npm run db:new-migration", () => {
@@ -56,7 +49,12 @@ describe("npm run db:new-migration", () => {
   afterAll(() => rmSync(copy, { recursive: true, force: true }));
 
   it("writes the migration for both databases from one schema change, and the drift check sees the change until then", async () => {
-    for (const path of ["prisma", "scripts/new-migration.ts", "app/lib/database/url.ts", "app/lib/config/dotenv.server.ts"]) {
+    for (const path of [
+      "prisma",
+      "scripts/new-migration.ts",
+      "app/lib/database/url.ts",
+      "app/lib/config/dotenv.server.ts",
+    ]) {
       cpSync(join(ROOT, path), join(copy, path), { recursive: true });
     }
     for (const file of ["package.json", "prisma.config.ts", "prisma.postgresql.config.ts", "tsconfig.json"]) {
@@ -86,45 +84,40 @@ describe("npm run db:new-migration", () => {
       expect(added, provider).toEqual([expect.stringMatching(/^\d{14}_add_user_bio$/)]);
       const sql = readFileSync(join(copy, PROVIDER_FILES[provider].migrations, added[0]!, "migration.sql"), "utf8");
       expect(sql, provider).toMatch(/ALTER TABLE "User" ADD COLUMN\s+"bio" TEXT;/);
-      expect(await migrationDrift(copy, provider, adminUrl()), provider).toEqual({
-        onlyInMigrations: [],
-        onlyInSchema: [],
-      });
+      expect(await migrationDrift(copy, provider, adminUrl()), provider).toEqual(NO_DRIFT);
     }
     expect(readFileSync(join(copy, "prisma/postgresql/schema.prisma"), "utf8")).toContain("bio             String?");
   }, 120_000);
 });
 
-describe("PostgreSQL migrations at start", () => {
-  it("waits for another instance's run however long it takes, and applies each migration once when several start together", async () => {
-    const url = await emptyDatabase();
-    const name = url.split("/").pop();
-    await withPgClient(url, async (other) => {
-      // Another instance in the middle of a long migration holds the lock; three more start.
-      await other.query("SELECT pg_advisory_lock($1)", [MIGRATE_LOCK_KEY]);
-      let settled = 0;
-      const runs = Array.from({ length: 3 }, () => migrate(url, ROOT).finally(() => settled++));
-      for (const run of runs) run.catch(() => {});
-      // Until all three are seen waiting for the lock (bounded).
-      for (let attempt = 0; ; attempt++) {
-        const waiting = await other.query(
-          "SELECT 1 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND NOT l.granted AND a.datname = $1",
-          [name],
-        );
-        if (waiting.rowCount === 3) break;
-        if (attempt >= 100) throw new Error(`${waiting.rowCount} of 3 migration runs waited for the lock`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      expect(settled).toBe(0);
-      await other.query("SELECT pg_advisory_unlock($1)", [MIGRATE_LOCK_KEY]);
-      await Promise.all(runs);
-    });
-    const applied = await withPgClient(url, (client) =>
-      client.query<{ migration_name: string }>(
-        "SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL ORDER BY migration_name",
-      ),
-    );
-    expect(applied.rows.map((row) => row.migration_name)).toEqual(migrationFolders(ROOT, "postgresql"));
-    await withPgClient(adminUrl()!, (client) => client.query(`DROP DATABASE "${name}" WITH (FORCE)`));
-  }, 120_000);
-});
+it("PostgreSQL migrations at start wait for another instance's run however long it takes, and apply each migration once when several start together", async () => {
+  const url = await emptyDatabase();
+  const name = url.split("/").pop();
+  await withPgClient(url, async (other) => {
+    // Another instance in the middle of a long migration holds the lock; three more start.
+    await other.query("SELECT pg_advisory_lock($1)", [MIGRATE_LOCK_KEY]);
+    let settled = 0;
+    const runs = Array.from({ length: 3 }, () => migrate(url, ROOT).finally(() => settled++));
+    for (const run of runs) run.catch(() => {});
+    // Until all three are seen waiting for the lock (bounded).
+    for (let attempt = 0; ; attempt++) {
+      const waiting = await other.query(
+        "SELECT 1 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND NOT l.granted AND a.datname = $1",
+        [name],
+      );
+      if (waiting.rowCount === 3) break;
+      if (attempt >= 100) throw new Error(`${waiting.rowCount} of 3 migration runs waited for the lock`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(settled).toBe(0);
+    await other.query("SELECT pg_advisory_unlock($1)", [MIGRATE_LOCK_KEY]);
+    await Promise.all(runs);
+  });
+  const applied = await withPgClient(url, (client) =>
+    client.query<{ migration_name: string }>(
+      "SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL ORDER BY migration_name",
+    ),
+  );
+  expect(applied.rows.map((row) => row.migration_name)).toEqual(migrationFolders(ROOT, "postgresql"));
+  await withPgClient(adminUrl()!, (client) => client.query(`DROP DATABASE "${name}" WITH (FORCE)`));
+}, 120_000);

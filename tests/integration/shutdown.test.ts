@@ -4,34 +4,30 @@
  */
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { request as httpRequest, type ClientRequest, type IncomingMessage } from "node:http";
-import { connect, type Socket } from "node:net";
+import { request as httpRequest, type IncomingMessage } from "node:http";
+import { once } from "node:events";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ProcessOutput } from "../../server/ready.ts";
 import { baseEnv, listeningLine, ROOT } from "../support/app-process.ts";
 import { usersIn } from "../support/database-access.ts";
 import { setCookieNames } from "../support/http";
-import { newPerson, type Person } from "../support/people.ts";
+import { kindeFormFields, newPerson, type Person } from "../support/people.ts";
 import { signInAs } from "../support/sign-in.ts";
 import { TestBrowser, textOf } from "../support/browser.ts";
 import { freshDatabaseFile } from "../support/databases.ts";
 import { pickPorts } from "../support/ports.ts";
-import { startStack, type Stack } from "../support/stack.ts";
+import { startStack } from "../support/stack.ts";
+import { useStack } from "../support/use-stack.ts";
 import { appEnv } from "../support/test-env";
 import { expired } from "../support/tokens";
 
 const HOLD_HOOK = join(ROOT, "tests/integration/hold-token-requests.mjs");
 
 describe("graceful shutdown", () => {
-  let stack: Stack;
-  beforeAll(async () => {
-    stack = await startStack();
-  });
-  afterAll(async () => {
-    await stack?.stop();
-  });
+  const stack = useStack();
 
   it("finishes the write in flight, refuses new connections, disconnects Prisma and exits 0", async () => {
     // It asks for `100 Continue`, so the answer proves the server has the request; the body is
@@ -44,32 +40,21 @@ describe("graceful shutdown", () => {
       lastName: "Survivor",
     }).toString();
 
-    const url = new URL(`${stack.appUrl}/dashboard`);
-    let req!: ClientRequest;
-    const response = new Promise<IncomingMessage>((resolve, reject) => {
-      req = httpRequest(
-        {
-          host: url.hostname,
-          port: url.port,
-          path: "/dashboard?index",
-          method: "POST",
-          headers: {
-            Cookie: cookie,
-            Origin: stack.appUrl,
-            Host: url.host,
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Content-Length": Buffer.byteLength(body),
-            Expect: "100-continue",
-          },
-        },
-        resolve,
-      );
-      req.on("error", reject);
+    const req = httpRequest(`${stack.appUrl}/dashboard?index`, {
+      method: "POST",
+      headers: {
+        Cookie: cookie,
+        Origin: stack.appUrl,
+        "Content-Type": "application/x-www-form-urlencoded",
+        "Content-Length": Buffer.byteLength(body),
+        Expect: "100-continue",
+      },
     });
+    const response = once(req, "response") as Promise<[IncomingMessage]>;
     req.flushHeaders();
     // The server has the request (it answered 100 Continue); half the body, and the action
     // is now waiting for the rest.
-    await new Promise<void>((resolve) => req.once("continue", resolve));
+    await once(req, "continue");
     req.write(body.slice(0, 10));
 
     const exit = stack.stopApp("SIGTERM");
@@ -77,13 +62,10 @@ describe("graceful shutdown", () => {
 
     // No new connections once the signal is handled: a new socket (fetch could reuse one it
     // keeps alive, which the server may still be finishing a request on).
-    const newConnection = new Promise<IncomingMessage>((resolve, reject) =>
-      httpRequest({ host: url.hostname, port: url.port, path: "/", agent: false }, resolve).once("error", reject).end(),
-    );
-    await expect(newConnection).rejects.toThrow();
+    await expect(once(httpRequest(`${stack.appUrl}/`, { agent: false }).end(), "response")).rejects.toThrow();
 
     req.end(body.slice(10));
-    const res = await response;
+    const [res] = await response;
     res.resume();
     expect(res.statusCode).toBe(302);
     expect(res.headers.location).toBe("/dashboard");
@@ -98,41 +80,23 @@ describe("graceful shutdown", () => {
 });
 
 /** The app's calls to Kinde's token endpoint, held while this is connected (hold-token-requests.mjs). */
-class TokenRequestHold {
-  private held = 0;
-  private readonly waiters: Array<() => void> = [];
-  private constructor(private readonly socket: Socket) {
-    socket.on("data", (data) => {
-      this.held += data.toString().split("held").length - 1;
-      for (const wake of this.waiters.splice(0)) wake();
-    });
-  }
-
-  static connect(path: string): Promise<TokenRequestHold> {
-    return new Promise((resolve, reject) => {
-      const socket = connect(path, () => resolve(new TokenRequestHold(socket))).once("error", reject);
-    });
-  }
-
-  async waitForHeld(count: number): Promise<void> {
-    while (this.held < count) await new Promise<void>((wake) => this.waiters.push(wake));
-  }
-
-  release(): void {
-    this.socket.end("release\n");
-  }
+async function holdTokenRequests(path: string) {
+  const socket = connect(path);
+  await once(socket, "connect");
+  let held = 0;
+  socket.on("data", (data) => (held += data.toString().split("held").length - 1));
+  return {
+    async waitForHeld(count: number): Promise<void> {
+      while (held < count) await once(socket, "data");
+    },
+    release: () => socket.end("release\n"),
+  };
 }
 
 /** Submits the local Kinde server's sign-up form, following its answer or not. */
 async function signUpAtKinde(appUrl: string, person: Person, browser: TestBrowser, follow: boolean) {
   const form = await browser.get(`${appUrl}/kinde-auth/register`);
-  const fields = {
-    p_first_name: person.firstName,
-    p_last_name: person.lastName,
-    p_email: person.email,
-    p_password: person.password,
-  };
-  return browser.submitForm(form, fields, { follow });
+  return browser.submitForm(form, kindeFormFields(person, "sign-up"), { follow });
 }
 
 /** A person signed in whose access token has expired: their next page refreshes it at Kinde. */
@@ -152,7 +116,7 @@ async function callbackAndRefreshInFlight(appUrl: string, kindeDataDir: string, 
   const kindeAnswer = await signUpAtKinde(appUrl, newcomer.person, newcomer.browser, false);
   const callbackUrl = kindeAnswer.headers.get("Location") ?? "";
   expect(callbackUrl).toContain("/kinde-auth/callback?");
-  const hold = await TokenRequestHold.connect(holdSocket);
+  const hold = await holdTokenRequests(holdSocket);
   const callback = newcomer.browser.get(new URL(callbackUrl, appUrl).href, { follow: false });
   const refresh = refreshing.browser.get(`${appUrl}/dashboard`, { follow: false });
   await hold.waitForHeld(2);

@@ -1,5 +1,5 @@
 // Tokens Kinde signed for another application, issuer or API mean "signed out", before and after a refresh.
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { useStack } from "../support/use-stack.ts";
 import { TestBrowser, textOf, type Page } from "../support/browser";
 import { usersIn } from "../support/database-access.ts";
@@ -38,18 +38,15 @@ const stack = useStack({
     },
   ],
 });
-let thisApp: OAuthClient;
-beforeAll(() => {
-  thisApp = {
-    clientId: TEST_CLIENT_ID,
-    clientSecret: TEST_CLIENT_SECRET,
-    redirectUri: `${stack.appUrl}/kinde-auth/callback`,
-  };
+const thisApp = (): OAuthClient => ({
+  clientId: TEST_CLIENT_ID,
+  clientSecret: TEST_CLIENT_SECRET,
+  redirectUri: `${stack.appUrl}/kinde-auth/callback`,
 });
 
 /** A browser holding exactly these Kinde cookies. */
-function browserWith(cookies: { access: string; id: string; refresh?: string }): Promise<TestBrowser> {
-  const { access: access_token, id: id_token, refresh: refresh_token } = cookies;
+function browserWith(tokens: { accessToken: string; idToken: string; refreshToken?: string }): Promise<TestBrowser> {
+  const { accessToken: access_token, idToken: id_token, refreshToken: refresh_token } = tokens;
   return new TestBrowser().setCookies(stack.appUrl, { access_token, id_token, refresh_token });
 }
 
@@ -64,23 +61,20 @@ async function expectSignedOut(browser: TestBrowser, path: string, reason: strin
     setCookies.every((cookie) => /Max-Age=0/.test(cookie)),
     setCookies.join("\n"),
   ).toBe(true);
-  expect(await browser.cookie(stack.appUrl, "access_token")).toBeUndefined();
-  expect(await browser.cookie(stack.appUrl, "id_token")).toBeUndefined();
-  expect(await browser.cookie(stack.appUrl, "refresh_token")).toBeUndefined();
+  for (const name of ["access_token", "id_token", "refresh_token"])
+    expect(await browser.cookie(stack.appUrl, name), name).toBeUndefined();
   await stack.waitForLog(`[auth] refused the Kinde token cookies: ${reason}`);
   expect(stack.appLog().slice(logBefore)).toContain(reason);
   return page;
 }
 
-describe("this application's own tokens", () => {
-  it("a real sign-up asks for the audience, and its tokens pass", async () => {
-    const person = newPerson();
-    const { browser, page } = await signUp(stack, person);
-    expect(page.url).toBe(`${stack.appUrl}/dashboard`);
-    expect(textOf(page.html)).toContain(person.lastName);
-    const access = decodeJwt((await browser.cookie(stack.appUrl, "access_token"))!);
-    expect(access).toMatchObject({ iss: stack.issuerUrl, azp: TEST_CLIENT_ID, aud: [AUDIENCE] });
-  });
+it("a real sign-up asks for the audience, and this application's own tokens pass", async () => {
+  const person = newPerson();
+  const { browser, page } = await signUp(stack, person);
+  expect(page.url).toBe(`${stack.appUrl}/dashboard`);
+  expect(textOf(page.html)).toContain(person.lastName);
+  const access = decodeJwt((await browser.cookie(stack.appUrl, "access_token"))!);
+  expect(access).toMatchObject({ iss: stack.issuerUrl, azp: TEST_CLIENT_ID, aud: [AUDIENCE] });
 });
 
 describe("tokens the local server issued to another application", () => {
@@ -88,10 +82,8 @@ describe("tokens the local server issued to another application", () => {
     const person = newPerson();
     const tokens = await tokensFromCodeFlow(stack, SECOND_APP, person);
     expect(decodeJwt(tokens.accessToken).azp).toBe(SECOND_APP.clientId);
-    const browser = await browserWith({ access: tokens.accessToken, id: tokens.idToken, refresh: tokens.refreshToken });
-
-    await expectSignedOut(browser, "/dashboard", "access token for another application");
-    const again = await browserWith({ access: tokens.accessToken, id: tokens.idToken });
+    await expectSignedOut(await browserWith(tokens), "/dashboard", "access token for another application");
+    const again = await browserWith({ ...tokens, refreshToken: undefined });
     await expectSignedOut(again, "/auth/success", "access token for another application", "/dashboard");
     expect((await usersIn(stack.database)).filter((row) => row.email === person.email)).toEqual([]);
   });
@@ -99,9 +91,8 @@ describe("tokens the local server issued to another application", () => {
   it("are signed out when expired, without a refresh: the refresh token stays unused", async () => {
     const tokens = await tokensFromCodeFlow(stack, SECOND_APP, newPerson());
     const browser = await browserWith({
-      access: await expired(stack.kindeDataDir, tokens.accessToken),
-      id: tokens.idToken,
-      refresh: tokens.refreshToken,
+      ...tokens,
+      accessToken: await expired(stack.kindeDataDir, tokens.accessToken),
     });
     await expectSignedOut(browser, "/dashboard", "access token for another application");
 
@@ -121,7 +112,7 @@ describe("tokens the local server issued to another application", () => {
     const other = await tokensFromCodeFlow(stack, SECOND_APP, person);
     const id = String(decodeJwt(other.accessToken).sub);
     const own = await mintKindeTokens(stack, { ...person, id }, { audience: [AUDIENCE] });
-    const browser = await browserWith({ access: own.accessToken, id: other.idToken });
+    const browser = await browserWith({ ...own, idToken: other.idToken });
     await expectSignedOut(browser, "/dashboard", "ID token for another application");
   });
 });
@@ -148,13 +139,12 @@ describe("tokens for another issuer or another API", () => {
     },
   ])("$what is signed out", async ({ options, reason }) => {
     const tokens = await mintKindeTokens(stack, await createdUser(), options());
-    await expectSignedOut(await browserWith({ access: tokens.accessToken, id: tokens.idToken }), "/members", reason);
+    await expectSignedOut(await browserWith(tokens), "/members", reason);
   });
 
   it("the same tokens with the audience pass (the checks above refuse only what they name)", async () => {
     const user = await createdUser();
-    const tokens = await mintKindeTokens(stack, user, { audience: [AUDIENCE] });
-    const browser = await browserWith({ access: tokens.accessToken, id: tokens.idToken });
+    const browser = await browserWith(await mintKindeTokens(stack, user, { audience: [AUDIENCE] }));
     const page = await browser.get(`${stack.appUrl}/auth/success`);
     expect(page.url).toBe(`${stack.appUrl}/dashboard`);
     expect(textOf(page.html)).toContain(user.lastName);
@@ -164,12 +154,8 @@ describe("tokens for another issuer or another API", () => {
 describe("what a refresh hands back is checked too", () => {
   it("a refresh granted with the audience passes, and the new cookies reach the browser", async () => {
     const person = newPerson();
-    const real = await tokensFromCodeFlow(stack, thisApp, person, { audience: AUDIENCE });
-    const browser = await browserWith({
-      access: await expired(stack.kindeDataDir, real.accessToken),
-      id: real.idToken,
-      refresh: real.refreshToken,
-    });
+    const real = await tokensFromCodeFlow(stack, thisApp(), person, { audience: AUDIENCE });
+    const browser = await browserWith({ ...real, accessToken: await expired(stack.kindeDataDir, real.accessToken) });
     const page = await browser.get(`${stack.appUrl}/auth/success`);
     expect(page.url).toBe(`${stack.appUrl}/dashboard`);
     expect(textOf(page.html)).toContain(person.lastName);
@@ -182,7 +168,7 @@ describe("what a refresh hands back is checked too", () => {
     // one started before KINDE_AUDIENCE was configured): the refresh succeeds at Kinde and
     // hands back an access token for no API.
     const person = newPerson();
-    const real = await tokensFromCodeFlow(stack, thisApp, person);
+    const real = await tokensFromCodeFlow(stack, thisApp(), person);
     expect(decodeJwt(real.accessToken).aud).toEqual([]);
     const id = String(decodeJwt(real.accessToken).sub);
     const pinnedButExpired = await mintKindeTokens(
@@ -190,11 +176,7 @@ describe("what a refresh hands back is checked too", () => {
       { ...person, id },
       { audience: [AUDIENCE], accessExpiresIn: -60 },
     );
-    const browser = await browserWith({
-      access: pinnedButExpired.accessToken,
-      id: pinnedButExpired.idToken,
-      refresh: real.refreshToken,
-    });
+    const browser = await browserWith({ ...pinnedButExpired, refreshToken: real.refreshToken });
     await expectSignedOut(browser, "/dashboard", "after a refresh: access token for another API");
   });
 
@@ -203,7 +185,7 @@ describe("what a refresh hands back is checked too", () => {
     const other = await tokensFromCodeFlow(stack, SECOND_APP, person);
     const id = String(decodeJwt(other.accessToken).sub);
     const own = await mintKindeTokens(stack, { ...person, id }, { audience: [AUDIENCE], accessExpiresIn: -60 });
-    const browser = await browserWith({ access: own.accessToken, id: own.idToken, refresh: other.refreshToken });
+    const browser = await browserWith({ ...own, refreshToken: other.refreshToken });
     await expectSignedOut(browser, "/dashboard", "the refresh failed");
   });
 });

@@ -1,11 +1,12 @@
 // `npm run users:sync` against the stack (webhooks off: it is for what the app never heard of), and 1,200
 // users listed under a tiny rate limit.
-import { spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { describe, expect, it } from "vitest";
+import { usersIn } from "../support/database-access.ts";
 import { kindeAdmin } from "../support/kinde-session.ts";
+import { pickPort } from "../support/ports.ts";
 import { newPerson, signUp } from "../support/sign-in.ts";
 import { deleteKindeUser } from "../support/kinde-webhooks";
 import type { Stack } from "../support/stack.ts";
@@ -17,49 +18,29 @@ const stack = useStack({ webhooks: false });
 
 /** package.json's users:sync script, run without npm (its command is `tsx <file>`). */
 function runSync(args: string[] = [], env: Record<string, string> = {}, target: Stack = stack) {
-  const script = (JSON.parse(readFileSync("package.json", "utf8")) as { scripts: Record<string, string> }).scripts[
-    "users:sync"
-  ]!;
-  const [command, ...scriptArgs] = script.split(" ");
+  const { scripts } = JSON.parse(readFileSync("package.json", "utf8")) as { scripts: Record<string, string> };
+  const [command, ...scriptArgs] = scripts["users:sync"]!.split(" ");
+  const fullEnv = {
+    PATH: process.env.PATH ?? "",
+    HOME: process.env.HOME ?? "",
+    NODE_ENV: "test" as const,
+    ...appEnv({ siteUrl: target.appUrl, issuerUrl: target.issuerUrl, databaseFile: target.databaseFile }),
+    ...env,
+  };
   // Asynchronously: the local Kinde server answering it runs in this process.
-  const child = spawn(`node_modules/.bin/${command}`, [...scriptArgs!, ...args], {
-    env: {
-      PATH: process.env.PATH ?? "",
-      HOME: process.env.HOME ?? "",
-      NODE_ENV: "test",
-      ...appEnv({ siteUrl: target.appUrl, issuerUrl: target.issuerUrl, databaseFile: target.databaseFile }),
-      ...env,
-    },
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = execFile(
+      `node_modules/.bin/${command}`,
+      [...scriptArgs, ...args],
+      { env: fullEnv },
+      (_, stdout, stderr) => resolve({ code: child.exitCode, stdout, stderr }),
+    );
   });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-    child.on("close", (code) => resolve({ code, stdout, stderr })),
-  );
 }
 
-interface Row {
-  kindeId: string;
-  email: string | null;
-  firstName: string | null;
-  lastName: string | null;
-  nameEditedAt: string | number | null;
-}
-
-const table = (target: Stack = stack) =>
-  target.database.query<Row & Record<string, unknown>>("SELECT * FROM User ORDER BY id");
+const table = (target: Stack = stack) => usersIn(target.database);
 const tombstones = (target: Stack = stack) =>
   target.database.query<{ kindeId: string }>("SELECT kindeId FROM DeletedKindeIdentity");
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe("npm run users:sync", () => {
   it("makes the table match Kinde, then changes nothing; a dry run writes nothing", async () => {
@@ -130,7 +111,7 @@ describe("npm run users:sync", () => {
   });
 
   it("says in one line when Kinde cannot be reached, and when the configuration is wrong", async () => {
-    const unreachable = await runSync([], { KINDE_ISSUER_URL: `http://127.0.0.1:${await closedPort()}` });
+    const unreachable = await runSync([], { KINDE_ISSUER_URL: `http://127.0.0.1:${await pickPort()}` });
     expect(unreachable.code).toBe(1);
     expect(unreachable.stderr.trim()).toMatch(
       /^users:sync: cannot reach Kinde at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)$/,

@@ -39,26 +39,20 @@ describe("unique violations", () => {
   });
 
   it("recognises an index name and a violation reported at COMMIT", () => {
-    expect(
-      isUniqueViolation(
-        known("P2002", { kind: "UniqueConstraintViolation", constraint: { index: "User_email_key" } }),
-        "email",
-      ),
-    ).toBe(true);
+    const byIndex = known("P2002", { kind: "UniqueConstraintViolation", constraint: { index: "User_email_key" } });
+    expect(isUniqueViolation(byIndex, "email")).toBe(true);
     expect(isUniqueViolation(adapterError({ kind: "UniqueConstraintViolation", originalCode: "23505" }))).toBe(true);
     expect(isUniqueViolation(known("P2025"))).toBe(false);
   });
 });
 
-describe("races worth retrying", () => {
-  it("are unique violations, serialization failures (P2034, or 40001 at COMMIT) and deadlocks", () => {
-    expect(isRetryableConflict(known("P2002", { kind: "UniqueConstraintViolation" }))).toBe(true);
-    expect(isRetryableConflict(known("P2034"))).toBe(true);
-    expect(isRetryableConflict(adapterError({ kind: "TransactionWriteConflict", originalCode: "40001" }))).toBe(true);
-    expect(isRetryableConflict(known("P2010", { kind: "postgres", code: "40P01", severity: "ERROR" }))).toBe(true);
-    expect(isRetryableConflict(known("P2025"))).toBe(false);
-    expect(isRetryableConflict(new Error("bug"))).toBe(false);
-  });
+it("races worth retrying are unique violations, serialization failures (P2034, or 40001 at COMMIT) and deadlocks", () => {
+  expect(isRetryableConflict(known("P2002", { kind: "UniqueConstraintViolation" }))).toBe(true);
+  expect(isRetryableConflict(known("P2034"))).toBe(true);
+  expect(isRetryableConflict(adapterError({ kind: "TransactionWriteConflict", originalCode: "40001" }))).toBe(true);
+  expect(isRetryableConflict(known("P2010", { kind: "postgres", code: "40P01", severity: "ERROR" }))).toBe(true);
+  expect(isRetryableConflict(known("P2025"))).toBe(false);
+  expect(isRetryableConflict(new Error("bug"))).toBe(false);
 });
 
 describe("an unusable database", () => {

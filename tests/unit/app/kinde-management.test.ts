@@ -4,6 +4,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { text } from "node:stream/consumers";
 import { afterEach, describe, expect, it } from "vitest";
 import { EnvError, parseManagementEnv } from "~/lib/config/env-schema.server";
 import {
@@ -11,6 +12,7 @@ import {
   KindeManagementError,
   retryDelayMs,
 } from "~/lib/kinde-sync/management-api.server";
+import { pickPort } from "../../support/ports.ts";
 
 type Handler = (request: IncomingMessage, response: ServerResponse, url: URL) => void;
 
@@ -54,15 +56,12 @@ async function listAll(issuerUrl: string, waits?: number[], lines?: string[]) {
   return pages;
 }
 
+/** The message `promise` fails with: a KindeManagementError, on one line. */
 async function failure(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(KindeManagementError);
-    expect((error as Error).message).not.toContain("\n");
-    return (error as Error).message;
-  }
-  throw new Error("expected a KindeManagementError");
+  const error = await promise.catch((reason: unknown) => reason);
+  expect(error).toBeInstanceOf(KindeManagementError);
+  expect((error as Error).message).not.toContain("\n");
+  return (error as Error).message;
 }
 
 describe("listing users", () => {
@@ -78,13 +77,9 @@ describe("listing users", () => {
         if (next === null) send(response, 200, { code: "OK", users: [user(1), user(2)], next_token: "n_2" });
         else send(response, 200, { code: "OK", users: [user(3)], next_token: null });
       },
-      (request, response) => {
-        let body = "";
-        request.on("data", (chunk: Buffer) => (body += chunk.toString()));
-        request.on("end", () => {
-          tokenRequests.push(new URLSearchParams(body));
-          grantToken(request, response);
-        });
+      async (request, response) => {
+        tokenRequests.push(new URLSearchParams(await text(request)));
+        grantToken(request, response);
       },
     );
     expect(await listAll(issuer)).toEqual([[user(1).id, user(2).id], [user(3).id]]);
@@ -160,9 +155,7 @@ describe("one-line errors", () => {
   });
 
   it("says when nothing listens at the issuer, without retrying", async () => {
-    const issuer = await fakeKinde(() => {});
-    await new Promise<void>((resolve) => server!.close(() => resolve()));
-    server = undefined;
+    const issuer = `http://127.0.0.1:${await pickPort()}`;
     const waits: number[] = [];
     expect(await failure(listAll(issuer, waits))).toBe(`cannot reach Kinde at ${issuer} (ECONNREFUSED)`);
     expect(waits).toEqual([]);
@@ -174,28 +167,24 @@ describe("one-line errors", () => {
   });
 });
 
-describe("user lookups", () => {
-  it("tells a user Kinde has from one it does not", async () => {
-    const issuer = await fakeKinde((_request, response, url) => {
-      if (url.searchParams.get("id") === user(1).id) send(response, 200, { id: user(1).id });
-      else send(response, 404, { errors: [{ code: "USER_NOT_FOUND" }] });
-    });
-    const kinde = client(issuer);
-    expect(await kinde.userExists(user(1).id)).toBe(true);
-    expect(await kinde.userExists(user(2).id)).toBe(false);
+it("tells a user Kinde has from one it does not", async () => {
+  const issuer = await fakeKinde((_request, response, url) => {
+    if (url.searchParams.get("id") === user(1).id) send(response, 200, { id: user(1).id });
+    else send(response, 404, { errors: [{ code: "USER_NOT_FOUND" }] });
   });
+  const kinde = client(issuer);
+  expect(await kinde.userExists(user(1).id)).toBe(true);
+  expect(await kinde.userExists(user(2).id)).toBe(false);
 });
 
-describe("retry delays", () => {
+it("reads RateLimit-Reset as seconds from now, or as a Unix time, and caps the retry delay at a minute", () => {
   const answer = (headers: Record<string, string>) => new Response(null, { status: 429, headers });
-  it("reads RateLimit-Reset as seconds from now, or as a Unix time, and caps the wait at a minute", () => {
-    expect(retryDelayMs(answer({ "RateLimit-Reset": "2" }), 0)).toBe(2000);
-    expect(retryDelayMs(answer({ "RateLimit-Reset": "2000000010" }), 0, 2_000_000_000_000)).toBe(10_000);
-    expect(retryDelayMs(answer({ "RateLimit-Reset": "3600" }), 0)).toBe(60_000);
-    expect(retryDelayMs(answer({ "Retry-After": "4" }), 0)).toBe(4000);
-    expect(retryDelayMs(answer({}), 3)).toBe(8000);
-    expect(retryDelayMs(answer({ "RateLimit-Reset": "soon" }), 0)).toBe(1000);
-  });
+  expect(retryDelayMs(answer({ "RateLimit-Reset": "2" }), 0)).toBe(2000);
+  expect(retryDelayMs(answer({ "RateLimit-Reset": "2000000010" }), 0, 2_000_000_000_000)).toBe(10_000);
+  expect(retryDelayMs(answer({ "RateLimit-Reset": "3600" }), 0)).toBe(60_000);
+  expect(retryDelayMs(answer({ "Retry-After": "4" }), 0)).toBe(4000);
+  expect(retryDelayMs(answer({}), 3)).toBe(8000);
+  expect(retryDelayMs(answer({ "RateLimit-Reset": "soon" }), 0)).toBe(1000);
 });
 
 describe("configuration", () => {

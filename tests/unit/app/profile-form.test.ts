@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { parseProfile } from "~/lib/profile-form";
 
 const form = (fields: Record<string, string>) => {
@@ -7,56 +7,54 @@ const form = (fields: Record<string, string>) => {
   return data;
 };
 
-describe("profile form rules", () => {
-  it("trims, normalises and accepts a name; an empty last name is stored as none", () => {
-    expect(parseProfile(form({ firstName: "  Zoë ", lastName: "" }))).toEqual({
-      ok: true,
-      data: { firstName: "Zoë", lastName: null },
-    });
-    expect(parseProfile(form({ firstName: "Ada", lastName: " Lovelace " }))).toEqual({
-      ok: true,
-      data: { firstName: "Ada", lastName: "Lovelace" },
-    });
+it("trims, normalises and accepts a name; an empty last name is stored as none", () => {
+  expect(parseProfile(form({ firstName: "  Zoë ", lastName: "" }))).toEqual({
+    ok: true,
+    data: { firstName: "Zoë", lastName: null },
   });
-
-  it("requires a first name", () => {
-    const result = parseProfile(form({ firstName: "   ", lastName: "Kept" }));
-    expect(result).toEqual({
-      ok: false,
-      errors: { firstName: "First name is required." },
-      values: { firstName: "   ", lastName: "Kept" },
-    });
-    expect(parseProfile(form({ lastName: "x" }))).toMatchObject({
-      ok: false,
-      errors: { firstName: "First name is required." },
-    });
+  expect(parseProfile(form({ firstName: "Ada", lastName: " Lovelace " }))).toEqual({
+    ok: true,
+    data: { firstName: "Ada", lastName: "Lovelace" },
   });
+});
 
-  it("limits names to 100 characters (code points: an emoji is one)", () => {
-    expect(parseProfile(form({ firstName: "a".repeat(101), lastName: "b".repeat(101) }))).toMatchObject({
-      ok: false,
-      errors: {
-        firstName: "First name must be at most 100 characters.",
-        lastName: "Last name must be at most 100 characters.",
-      },
-    });
-    expect(parseProfile(form({ firstName: "a".repeat(100) }))).toMatchObject({ ok: true });
-    expect(parseProfile(form({ firstName: "😀".repeat(100) }))).toMatchObject({ ok: true });
+it("requires a first name", () => {
+  const result = parseProfile(form({ firstName: "   ", lastName: "Kept" }));
+  expect(result).toEqual({
+    ok: false,
+    errors: { firstName: "First name is required." },
+    values: { firstName: "   ", lastName: "Kept" },
   });
+  expect(parseProfile(form({ lastName: "x" }))).toMatchObject({
+    ok: false,
+    errors: { firstName: "First name is required." },
+  });
+});
 
-  it.each(["Bad\u0000Name", "Tab\tName", "Line\nBreak", "\u202Eevil", "zero\u200Bwidth", "broken\uFFFD"])(
-    "refuses control and invisible characters: %j",
-    (firstName) => {
-      expect(parseProfile(form({ firstName }))).toMatchObject({
-        ok: false,
-        errors: { firstName: "First name contains characters that are not allowed." },
-      });
+it("limits names to 100 characters (code points: an emoji is one)", () => {
+  expect(parseProfile(form({ firstName: "a".repeat(101), lastName: "b".repeat(101) }))).toMatchObject({
+    ok: false,
+    errors: {
+      firstName: "First name must be at most 100 characters.",
+      lastName: "Last name must be at most 100 characters.",
     },
-  );
-
-  it("echoes at most 200 characters of the input back", () => {
-    const result = parseProfile(form({ firstName: "x".repeat(10_000) }));
-    expect(result.ok).toBe(false);
-    if (!result.ok) expect(result.values.firstName).toHaveLength(200);
   });
+  expect(parseProfile(form({ firstName: "a".repeat(100) }))).toMatchObject({ ok: true });
+  expect(parseProfile(form({ firstName: "😀".repeat(100) }))).toMatchObject({ ok: true });
+});
+
+it.each(["Bad\u0000Name", "Tab\tName", "Line\nBreak", "\u202Eevil", "zero\u200Bwidth", "broken\uFFFD"])(
+  "refuses control and invisible characters: %j",
+  (firstName) => {
+    expect(parseProfile(form({ firstName }))).toMatchObject({
+      ok: false,
+      errors: { firstName: "First name contains characters that are not allowed." },
+    });
+  },
+);
+
+it("echoes at most 200 characters of the input back", () => {
+  const result = parseProfile(form({ firstName: "x".repeat(10_000) }));
+  expect(result.ok).toBe(false);
+  if (!result.ok) expect(result.values.firstName).toHaveLength(200);
 });
