@@ -1,7 +1,3 @@
-/**
- * The request log and the graceful close shared by the app server (server/) and the local Kinde
- * server (kinde-local/server.ts).
- */
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 
@@ -13,7 +9,6 @@ export function loggablePath(target: string | undefined): string {
   return path.length > MAX_LOGGED_PATH ? `${path.slice(0, MAX_LOGGED_PATH)}...` : path;
 }
 
-/** Logs `METHOD /path status 12ms` once the response is done. */
 export function logRequest(request: IncomingMessage, response: ServerResponse, log: (line: string) => void): void {
   const started = performance.now();
   // Express rewrites request.url inside mounted middleware; originalUrl is what was asked.
@@ -25,19 +20,13 @@ export function logRequest(request: IncomingMessage, response: ServerResponse, l
 }
 
 export interface GracefulCloseOptions {
-  /** After this long, connections still open are cut. */
   graceMs: number;
   onGraceExpired?: () => void;
 }
 
-/**
- * Returns close(): stop accepting connections, let every request in flight finish, close each
- * connection once it has nothing in flight, and resolve when the last one is closed. Call it
- * right after creating the server: it has to see every connection.
- */
+/** Call it right after creating the server: close() has to see every connection. */
 export function gracefulClose(server: Server, options: GracefulCloseOptions): () => Promise<void> {
-  // Open connections and how many answers each has in flight. Node's closeIdleConnections()
-  // counts a connection that has sent nothing yet as busy, and it would hold close() open.
+  // Not Node's closeIdleConnections(): it counts a connection that has sent nothing yet as busy, holding close() open.
   const connections = new Map<Socket, number>();
   const inFlight = new Set<ServerResponse>();
   let closing: Promise<void> | undefined;

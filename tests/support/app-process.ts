@@ -1,5 +1,4 @@
-// The app as `npm start` (or `npm run dev`) runs it: that script's command minus npm, so tests and the
-// bench run what production runs.
+// The app as `npm start` (or `npm run dev`) runs it, minus npm: tests and the bench run what production runs.
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -12,7 +11,6 @@ export type AppMode = "production" | "development";
 
 const SCRIPT: Record<AppMode, string> = { production: "start", development: "dev" };
 
-/** The arguments after `node` in the `start` or `dev` script; throws on anything a shell would interpret. */
 export function scriptArgs(mode: AppMode, root = ROOT): string[] {
   const name = SCRIPT[mode];
   const scripts = (JSON.parse(readFileSync(`${root}/package.json`, "utf8")) as { scripts?: Record<string, string> })
@@ -31,22 +29,18 @@ export function scriptArgs(mode: AppMode, root = ROOT): string[] {
   return words.slice(1);
 }
 
-/** The script's arguments with `extra` Node flags after its own (later flags win) and before the entry file. */
 export function withNodeFlags(args: string[], extra: string[]): string[] {
   const entry = args.findIndex((arg) => /\.[cm]?[jt]s$/.test(arg));
   if (entry < 0) throw new Error(`no entry file in \`node ${args.join(" ")}\``);
   return [...args.slice(0, entry), ...extra, ...args.slice(entry)];
 }
 
-/** What the server prints once it listens (server/index.ts). */
 export const listeningLine = (port: number) => `[server] http://localhost:${port}`;
 
 export interface AppOptions {
   mode?: AppMode;
   port: number;
-  /** The app's whole environment: nothing else is inherited. */
   env: NodeJS.ProcessEnv;
-  /** Extra Node flags (a CPU profile, a preload...). */
   nodeFlags?: string[];
   output?: OutputOptions;
   timeoutMs?: number;
@@ -55,17 +49,13 @@ export interface AppOptions {
 export interface AppProcess {
   url: string;
   pid: number;
-  /** performance.now() when the command was spawned (the benchmark's start-up time). */
   spawnedAt: number;
-  /** performance.now() when the server said it listens. */
   listeningAt: number;
   child: ChildProcess;
   output: ProcessOutput;
-  /** Sends `signal` (SIGTERM by default) and resolves with the exit code; SIGKILL after `graceMs`. */
   stop(signal?: NodeJS.Signals, graceMs?: number): Promise<number | null>;
 }
 
-/** Starts the app and resolves once it listens; rejects with PortTaken when its port is in use. */
 export async function startApp(options: AppOptions): Promise<AppProcess> {
   const args = withNodeFlags(scriptArgs(options.mode ?? "production"), options.nodeFlags ?? []);
   const spawnedAt = performance.now();
@@ -105,7 +95,7 @@ export async function startApp(options: AppOptions): Promise<AppProcess> {
   return app;
 }
 
-/** A child's environment from scratch (PATH, home, temp, locale) and `extra`: no DATABASE_URL or KINDE_* leaks in. */
+/** From scratch, so no DATABASE_URL or KINDE_* of the developer's leaks in. */
 export function baseEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const keep = ["PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "TZ", "SystemRoot", "USERPROFILE", "TEMP", "TMP"];
   const env: Record<string, string> = {};
@@ -116,7 +106,6 @@ export function baseEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { ...env, ...extra } as NodeJS.ProcessEnv;
 }
 
-/** Runs `command` to its end (as `user` when given); its output, or an error with it. */
 export function runCommand(
   command: string,
   args: string[],

@@ -1,5 +1,4 @@
-// The one cookie-keeping HTTP client (one jar for every port of localhost, as browsers do), for tests
-// and the bench. No JavaScript: what it can do, a no-JS user can.
+// The one cookie-keeping HTTP client (one jar for every port of localhost, as browsers do), without JavaScript.
 import { parse, type HTMLElement } from "node-html-parser";
 import { CookieJar } from "tough-cookie";
 
@@ -8,14 +7,12 @@ export interface Page {
   status: number;
   html: string;
   headers: Headers;
-  /** Every URL visited on the way, redirects included. */
   chain: string[];
 }
 
 export class TestBrowser {
   readonly jar = new CookieJar();
 
-  /** One request with this browser's cookies, no redirect followed; the cookies it sets are kept. */
   async fetch(url: string, init: RequestInit = {}): Promise<Response> {
     const headers = new Headers(init.headers);
     const cookie = await this.jar.getCookieString(url);
@@ -25,7 +22,6 @@ export class TestBrowser {
     return response;
   }
 
-  /** Keeps the cookies a response for `url` sets (also for responses made without fetch()). */
   async keepCookies(url: string, response: Response): Promise<void> {
     for (const setCookie of response.headers.getSetCookie()) {
       await this.jar.setCookie(setCookie, url, { ignoreError: true });
@@ -60,7 +56,6 @@ export class TestBrowser {
     return this.request(url, {}, options);
   }
 
-  /** Submits the page's form that has `fields`' names, keeping its hidden inputs. */
   submitForm(
     page: Pick<Page, "url" | "html">,
     fields: Record<string, string>,
@@ -79,7 +74,6 @@ export class TestBrowser {
     await this.jar.setCookie(`${name}=${value}; Path=/`, url);
   }
 
-  /** Sets every cookie of `cookies` that has a value; this browser, for chaining. */
   async setCookies(url: string, cookies: Record<string, string | undefined>): Promise<this> {
     for (const [name, value] of Object.entries(cookies))
       if (value !== undefined) await this.setCookie(url, name, value);
@@ -91,7 +85,6 @@ export class TestBrowser {
   }
 }
 
-/** The href of the link whose text contains `text`, resolved against the page. */
 export function linkHref(page: Page, text: string): string {
   const link = parse(page.html)
     .querySelectorAll("a")
@@ -101,7 +94,6 @@ export function linkHref(page: Page, text: string): string {
   return new URL(href, page.url).toString();
 }
 
-/** The request a browser sends for the page's form that has `fields`' names, hidden inputs kept. */
 export function formRequest(
   page: Pick<Page, "url" | "html">,
   fields: Record<string, string>,
@@ -140,7 +132,6 @@ function findForm(html: string, fieldNames: string[]): HTMLElement {
   return form;
 }
 
-/** Visible text of an HTML page, whitespace folded: what a reader sees. */
 export function textOf(html: string): string {
   const root = parse(html);
   root.querySelectorAll("script, style").forEach((node) => node.remove());

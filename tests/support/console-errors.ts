@@ -6,12 +6,10 @@ import { afterEach, beforeEach, vi } from "vitest";
 let allowed: RegExp[] = [];
 let logged: string[] = [];
 
-/** Declares that this test expects a console.error matching `pattern`. */
 export function allowConsoleError(pattern: RegExp): void {
   allowed.push(pattern);
 }
 
-/** What this test logged with console.error so far and did not declare. */
 export function unexpectedConsoleErrors(): string[] {
   return logged.filter((message) => !allowed.some((pattern) => pattern.test(message)));
 }

@@ -46,7 +46,6 @@ export const CROSS_SITE_CASES: CrossSiteCase[] = [
   },
 ];
 
-/** The case's headers for a server at `self` (an origin such as http://localhost:3000). */
 export function headersFor(testCase: CrossSiteCase, self: string): Record<string, string> {
   return Object.fromEntries(
     Object.entries(testCase.headers).map(([name, value]) => [name, value.replace("{self}", self)]),

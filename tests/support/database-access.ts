@@ -1,8 +1,4 @@
-/**
- * A stack's database read and written directly, as with a SQL shell, on SQLite or PostgreSQL
- * alike. SQL is written once with `?` placeholders and quoted identifiers ("User"), which both
- * accept; on PostgreSQL the placeholders become $1, $2...
- */
+// SQL written once for SQLite and PostgreSQL: quoted identifiers, `?` placeholders (on PostgreSQL they become $1, $2...).
 import Database from "better-sqlite3";
 import { databaseProvider, type DatabaseProvider } from "../../app/lib/database/url.ts";
 import { withPgClient } from "./postgres.ts";

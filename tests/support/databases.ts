@@ -1,23 +1,17 @@
-/** Throwaway databases for tests and the benchmark: migrated copies of one template. */
 import { copyFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { migrate } from "../../server/migrate.ts";
 
-/** Where vitest's global setup leaves the run's migrated template (workers inherit it). */
 export const TEMPLATE_ENV = "TEST_TEMPLATE_DB";
 
-/** A new database file in a folder of its own, migrated with the real migrations. */
 export async function createMigratedTemplate(cwd = process.cwd()): Promise<string> {
   const file = join(mkdtempSync(join(tmpdir(), "rkp-template-")), "template.db");
   await migrate(`file:${file}`, cwd);
   return file;
 }
 
-/**
- * A fresh, migrated database file in `dir` (a new temporary folder by default): a copy of the
- * run's template when vitest's global setup made one, else migrated on the spot.
- */
+/** A copy of the run's template when vitest's global setup made one, else migrated on the spot. */
 export async function freshDatabaseFile(dir?: string, cwd = process.cwd()): Promise<string> {
   const file = join(dir ?? mkdtempSync(join(tmpdir(), "rkp-db-")), "app.db");
   const template = process.env[TEMPLATE_ENV];

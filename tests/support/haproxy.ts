@@ -8,7 +8,6 @@ import { pickPort } from "./ports.ts";
 import { ProcessOutput } from "../../server/ready.ts";
 
 export interface Backend {
-  /** The instance's name in HAProxy's log and checks, e.g. "app1". */
   name: string;
   port: number;
 }
@@ -17,7 +16,6 @@ export interface Haproxy {
   url: string;
   port: number;
   pid: number;
-  /** HAProxy's output: its request log and health-check changes ("Server app/app1 is DOWN"). */
   output: ProcessOutput;
   stop(): Promise<void>;
 }
@@ -77,7 +75,6 @@ function canConnect(port: number): Promise<boolean> {
   });
 }
 
-/** Starts HAProxy on a free port in front of `backends`; resolves once it accepts connections. */
 export async function startHaproxy(backends: Backend[], options: { port?: number } = {}): Promise<Haproxy> {
   const dir = mkdtempSync(join(tmpdir(), "rkp-haproxy-"));
   const port = options.port ?? (await pickPort());

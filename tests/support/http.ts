@@ -1,4 +1,3 @@
-/** HTTP details for tests: Set-Cookie names, and requests over one kept-alive connection. */
 import { Agent, request } from "node:http";
 import { setCookiePair } from "~/lib/http/cookies.server";
 
@@ -21,11 +20,9 @@ export interface RawResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   body: string;
-  /** Whether this request went over the connection of the one before. */
   reusedSocket: boolean;
 }
 
-/** Sends `requests` one after the other through an agent that keeps one connection alive. */
 export async function overOneConnection(baseUrl: string, requests: RawRequest[]): Promise<RawResponse[]> {
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   const responses: RawResponse[] = [];

@@ -1,5 +1,4 @@
-// A test user signed in without the forms: created through the Management API, the Kinde cookies minted
-// with the server's own key and claims. No refresh token: they live a day (tokens.test.ts refreshes).
+// Users made through the Management API, Kinde cookies minted with the server's key. No refresh token: they live a day.
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -14,7 +13,6 @@ import { TEST_CLIENT_ID, TEST_CLIENT_SECRET } from "./test-env.ts";
 
 export interface KindeTarget {
   issuerUrl: string;
-  /** Its data folder (signing-key.json). */
   kindeDataDir: string;
 }
 
@@ -22,7 +20,6 @@ type NewKindeUser = Omit<Person, "password">;
 
 export const SDK_SCOPES = ["openid", "profile", "email", "offline"];
 
-/** Kinde's Management API on the local server, with the app's own client: what an admin at Kinde does. */
 export async function kindeAdmin(target: Pick<KindeTarget, "issuerUrl">) {
   const { access_token: token, error } = await tokenRequest(target, {
     grant_type: "client_credentials",
@@ -42,7 +39,6 @@ export async function kindeAdmin(target: Pick<KindeTarget, "issuerUrl">) {
   };
   const userPath = (id: string) => `/api/v1/user?id=${encodeURIComponent(id)}`;
   return {
-    /** POST /api/v1/user with Kinde's body (a user with no password yet); the new user's id. */
     async createUser(user: { email: string; givenName?: string; familyName?: string; picture?: string }) {
       const created = await call("POST", "/api/v1/user", {
         profile: { given_name: user.givenName, family_name: user.familyName, picture: user.picture },
@@ -59,7 +55,6 @@ export async function kindeAdmin(target: Pick<KindeTarget, "issuerUrl">) {
     async deleteUser(id: string): Promise<void> {
       await call("DELETE", userPath(id));
     },
-    /** GET /api/v1/users page by page (next_token): Kinde's whole list. */
     async listUsers(): Promise<KindeListedUser[]> {
       const users: KindeListedUser[] = [];
       let next: string | null = null;
@@ -87,17 +82,14 @@ type ListPage = { users: KindeListedUser[]; next_token: string | null };
 
 export interface MintOptions {
   clientId?: string;
-  /** The access token's `aud` (what the SDK asked for with KINDE_AUDIENCE); [] by default. */
+  /** What the SDK asked for with KINDE_AUDIENCE; [] by default. */
   audience?: string[];
-  /** The issuer the tokens name; the local server's by default. */
   issuer?: string;
-  /** Seconds from now until the access token expires; negative for one that already has. */
   accessExpiresIn?: number;
   /** Issued this many seconds ago (a session signed in earlier); an expired one: an hour ago. */
   issuedSecondsAgo?: number;
 }
 
-/** Access and ID tokens for `user` as the local server would issue them after a sign-in now. */
 export async function mintKindeTokens(
   target: KindeTarget,
   user: NewKindeUser & { id: string },
@@ -123,7 +115,6 @@ export async function mintKindeTokens(
     signInCount: 0,
     failedSignInCount: 0,
   };
-  // An expired token was issued an hour ago.
   const expiresIn = options.accessExpiresIn ?? DEFAULT_LIFETIMES.access;
   const issuedAt = now - (options.issuedSecondsAgo ?? (expiresIn > 0 ? 0 : 3_600)) * 1000;
   return signUserTokens(key, {
@@ -139,13 +130,11 @@ export async function mintKindeTokens(
   });
 }
 
-/** Creates `user` at the local Kinde server and mints the app's Kinde cookies for them. */
 export async function mintKindeSession(target: KindeTarget, user: NewKindeUser) {
   const kindeId = await (
     await kindeAdmin(target)
   ).createUser({ email: user.email, givenName: user.firstName, familyName: user.lastName });
   const { accessToken, idToken } = await mintKindeTokens(target, { ...user, id: kindeId });
-  // The Kinde SDK's cookies for the app, as a browser would hold them after signing in.
   return {
     kindeId,
     cookies: [
@@ -161,11 +150,7 @@ export interface OAuthClient {
   redirectUri: string;
 }
 
-/**
- * The real authorization-code flow at the local Kinde server for any of its applications, the
- * way that application's SDK runs it: sign up on the server's page, take the code from the
- * redirect to the callback (not followed), exchange it with the client's secret.
- */
+/** The authorization-code flow as any of the server's applications' SDK runs it: sign up on its page, exchange the code. */
 export async function tokensFromCodeFlow(
   target: Pick<KindeTarget, "issuerUrl">,
   client: OAuthClient,
@@ -208,7 +193,6 @@ export async function tokensFromCodeFlow(
   return { accessToken: tokens.access_token, idToken: tokens.id_token, refreshToken: tokens.refresh_token };
 }
 
-/** POST /oauth2/token as the Kinde SDK sends it (client_secret_post); the JSON answer. */
 export async function tokenRequest(
   target: Pick<KindeTarget, "issuerUrl">,
   fields: Record<string, string>,

@@ -5,17 +5,14 @@ import { kindeAdmin } from "./kinde-session.ts";
 import { signWithKindeKey } from "./tokens";
 
 export interface KindeEventOptions {
-  /** ISO time of the event; now by default. */
   timestamp?: string | Date;
   eventId?: string;
 }
 
-/** The app's answer: its JSON outcome, or the text of a page from the server's own guards. */
 type WebhookAnswer = { status: number; body: { outcome?: string; error?: string } | string };
 
 export const newEventId = () => `event_${randomBytes(16).toString("hex")}`;
 
-/** The payload Kinde sends: `{data: {user}, event_id, source, timestamp, type}`. */
 export function kindeEvent(type: string, user: Record<string, unknown>, options: KindeEventOptions = {}) {
   const timestamp = options.timestamp ?? new Date();
   return {
@@ -52,7 +49,6 @@ export async function deliverWebhook(
   return { status: response.status, body: parsed };
 }
 
-/** Signs and delivers one event; returns the outcome the app reports. */
 export async function sendKindeEvent(
   stack: Stack,
   type: string,
@@ -62,7 +58,6 @@ export async function sendKindeEvent(
   return deliverWebhook(stack, await signKindeEvent(stack, kindeEvent(type, user, options)));
 }
 
-/** Deletes a user at the local Kinde server through its Management API, as an admin would. */
 export async function deleteKindeUser(stack: Stack, id: string): Promise<void> {
   await (await kindeAdmin(stack)).deleteUser(id);
 }

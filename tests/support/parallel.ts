@@ -1,4 +1,3 @@
-/** `task` for every item, at most `width` at a time; the results in the items' order. */
 export async function inParallel<T, R>(
   items: readonly T[],
   width: number,

@@ -22,7 +22,6 @@ export function newPerson(overrides: Partial<Person> = {}): Person {
   };
 }
 
-/** Kinde's own field names for its sign-up or sign-in form, which the local Kinde server shares. */
 export function kindeFormFields(person: Person | Credentials, form: "sign-up" | "sign-in"): Record<string, string> {
   const credentials = { p_email: person.email, p_password: person.password };
   if (form === "sign-in" || !("firstName" in person)) return credentials;

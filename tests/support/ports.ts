@@ -4,7 +4,6 @@ import { createServer, type Server } from "node:net";
 
 const RANGE = { from: 20_000, to: 30_000 };
 
-/** `count` distinct free ports, held open together while they are checked. */
 export async function pickPorts(count: number): Promise<number[]> {
   const held: Server[] = [];
   const ports: number[] = [];
@@ -32,5 +31,4 @@ export async function pickPort(): Promise<number> {
   return port!;
 }
 
-/** The server could not listen on its port: someone else took it first. */
 export class PortTaken extends Error {}

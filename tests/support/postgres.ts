@@ -1,6 +1,5 @@
-// Throwaway PostgreSQL servers (no Docker): `initdb` once per run, servers on copies of it. PostgreSQL
-// refuses root: as root it runs as `postgres` in folders that user owns under the temp folder, so it
-// never reads the checkout (CI clones into a root-only folder).
+// Throwaway PostgreSQL servers (no Docker) on copies of one `initdb`. As root (PostgreSQL refuses it) they run as
+// `postgres` in folders that user owns under the temp folder, never reading the checkout (CI clones into a root-only one).
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -11,7 +10,6 @@ import { runCommand } from "./app-process.ts";
 import { pickPort } from "./ports.ts";
 import { ProcessOutput } from "../../server/ready.ts";
 
-/** Where vitest's global setup leaves the run's pristine cluster and shared server (workers inherit them). */
 export const POSTGRES_ENV = {
   cluster: "TEST_POSTGRES_CLUSTER",
   adminUrl: "TEST_POSTGRES_URL",
@@ -19,7 +17,6 @@ export const POSTGRES_ENV = {
 
 const READY_LINE = "database system is ready to accept connections";
 
-/** The folder with initdb and postgres: $PG_BIN, Debian's newest, pg_config's, or PATH. */
 export function postgresBinDir(): string {
   if (process.env.PG_BIN) return process.env.PG_BIN;
   const debian = "/usr/lib/postgresql";
@@ -47,7 +44,6 @@ interface RunAs {
   gid: number;
 }
 
-/** As root, the postgres user's ids (PostgreSQL refuses root); otherwise run as ourselves. */
 function runAs(): RunAs | undefined {
   if (process.getuid?.() !== 0) return undefined;
   const line = readFileSync("/etc/passwd", "utf8")
@@ -58,14 +54,12 @@ function runAs(): RunAs | undefined {
   return { uid: Number(uid), gid: Number(gid) };
 }
 
-/** A new folder under the temp folder, owned by the user PostgreSQL runs as. */
 function ownedFolder(prefix: string, user = runAs()): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   if (user) chownSync(dir, user.uid, user.gid);
   return dir;
 }
 
-/** `initdb` into a new folder: the pristine cluster that servers are copied from. */
 async function initPostgresCluster(): Promise<string> {
   const user = runAs();
   const base = ownedFolder("rkp-pg-cluster-", user);
@@ -81,22 +75,17 @@ async function initPostgresCluster(): Promise<string> {
 
 export interface PostgresServer {
   port: number;
-  /** The postmaster's process id (its backends are its children), while it runs. */
+  /** The postmaster's (its backends are its children). */
   readonly pid: number | undefined;
   adminUrl: string;
-  /** A new empty database; its URL. */
   createDatabase(name: string): Promise<string>;
   /** Fast shutdown (clients are disconnected); start() brings it back on the same port and data. */
   stop(): Promise<void>;
   start(): Promise<void>;
-  /** Stops the server and removes its files. */
   destroy(): Promise<void>;
 }
 
-/**
- * A server on a copy of `cluster` (a folder made by initPostgresCluster), on a free port.
- * Settings are for throwaway data: no fsync, room for many test connections.
- */
+/** Settings are for throwaway data: no fsync, room for many test connections. */
 export async function startPostgres(cluster: string, options: { inPlace?: boolean } = {}): Promise<PostgresServer> {
   const user = runAs();
   // In place: on the cluster folder itself (to put data into it for later copies).
@@ -176,7 +165,6 @@ export async function startPostgres(cluster: string, options: { inPlace?: boolea
   };
 }
 
-/** One connection to `url` for the length of `use`, closed whatever happens. */
 export async function withPgClient<T>(url: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
@@ -189,7 +177,7 @@ export async function withPgClient<T>(url: string, use: (client: pg.Client) => P
 
 export const TEMPLATE_DATABASE = "rkp_template";
 
-/** initdb, a migrated template in the cluster itself (so every copy has one), then a server on a copy. */
+/** The migrated template lives in the cluster itself, so every copy has one. */
 export async function startMigratedPostgres(migrate: (url: string) => Promise<void>) {
   const cluster = await initPostgresCluster();
   const removeCluster = () => rmSync(dirname(cluster), { recursive: true, force: true });
@@ -208,7 +196,6 @@ export async function startMigratedPostgres(migrate: (url: string) => Promise<vo
   }
 }
 
-/** The run's shared server (startMigratedPostgres), named in the environment for vitest's workers. */
 export async function startRunPostgres(migrate: (url: string) => Promise<void>): Promise<() => Promise<void>> {
   const { server, cluster, destroy } = await startMigratedPostgres(migrate);
   process.env[POSTGRES_ENV.cluster] = cluster;
@@ -216,20 +203,17 @@ export async function startRunPostgres(migrate: (url: string) => Promise<void>):
   return destroy;
 }
 
-/** The run's shared server, from the environment vitest's global setup left. */
 export function sharedPostgres(): { adminUrl: string; cluster: string } | undefined {
   const adminUrl = process.env[POSTGRES_ENV.adminUrl];
   const cluster = process.env[POSTGRES_ENV.cluster];
   return adminUrl && cluster ? { adminUrl, cluster } : undefined;
 }
 
-/** A copy of the migrated template on `adminUrl`'s server (the run's shared one by default), and its drop. */
 export async function freshPostgresDatabase(adminUrl = sharedPostgres()?.adminUrl) {
   if (!adminUrl) throw new Error("no shared PostgreSQL server: the test run's global setup starts one");
   const name = `rkp_${randomBytes(6).toString("hex")}`;
   const admin = (sql: string) => withPgClient(adminUrl, (client) => client.query(sql)).then(() => {});
   await admin(`CREATE DATABASE "${name}" TEMPLATE "${TEMPLATE_DATABASE}"`);
-  // Its connections are closed first.
   const drop = () => admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
   return { url: adminUrl.replace(/\/[^/]*$/, `/${name}`), drop };
 }

@@ -23,7 +23,6 @@ function migrationScripts(root: string, provider: DatabaseProvider): string[] {
     .map((name) => readFileSync(join(dir, name, "migration.sql"), "utf8"));
 }
 
-/** The SQL that creates the schema's database from nothing, as Prisma writes it (offline). */
 async function schemaScript(root: string, provider: DatabaseProvider, scratch: string): Promise<string> {
   const { stdout } = await promisify(execFile)(
     join(root, "node_modules/.bin/prisma"),
@@ -82,16 +81,12 @@ async function postgresCatalog(url: string): Promise<string[]> {
   });
 }
 
-/** Lines of one catalog missing from the other: what the migrations lack or have too much. */
 export interface Drift {
   onlyInMigrations: string[];
   onlyInSchema: string[];
 }
 
-/**
- * Compares `root`'s migrations for `provider` with its schema. PostgreSQL needs a server
- * (`adminUrl`, a superuser's URL) for two scratch databases, dropped afterwards.
- */
+/** PostgreSQL needs a superuser's `adminUrl` for two scratch databases, dropped afterwards. */
 export async function migrationDrift(root: string, provider: DatabaseProvider, adminUrl?: string): Promise<Drift> {
   const scratch = mkdtempSync(join(tmpdir(), "rkp-drift-"));
   try {

@@ -1,19 +1,14 @@
-/** Assertions about a person's app session over HTTP (vitest only). */
 import { parse as parseCookie } from "cookie";
 import { expect } from "vitest";
 import type { Stack } from "./stack.ts";
 import { TestBrowser, type Page } from "./browser";
 import { setCookieNames } from "./http";
 
-/** A new browser holding exactly these cookies: the person's session as it was when copied. */
 export function replayCookies(stack: Pick<Stack, "appUrl">, cookies: string): Promise<TestBrowser> {
   return new TestBrowser().setCookies(stack.appUrl, parseCookie(cookies));
 }
 
-/**
- * The Kinde cookies were expired and the person sent to sign in, coming back to `returnTo`.
- * `sent`: the Kinde cookies the browser held (a minted session has no refresh token).
- */
+/** `sent`: the Kinde cookies the browser held (a minted session has no refresh token). */
 export function expectSignedOut(
   page: Page,
   returnTo: string,

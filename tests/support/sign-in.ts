@@ -1,5 +1,4 @@
-// Signing up and in over HTTP as a browser with JavaScript off: for tests (the last page; they return once
-// Kinde's webhooks about the person reached the app) and for the bench (signInFlow: every hop checked, timed).
+// Signing up and in over HTTP with JavaScript off: for tests (once Kinde's webhooks reached the app) and the bench.
 import { TestBrowser, formRequest, type Page } from "./browser.ts";
 import { usersIn } from "./database-access.ts";
 import { mintKindeSession } from "./kinde-session.ts";
@@ -35,7 +34,6 @@ export async function signIn(
   return { browser, page };
 }
 
-/** A new person signed up through the forms, with the Kinde id of the row the app stored. */
 export async function signUpNewPerson(stack: Stack): Promise<SignedIn & { person: Person; kindeId: string }> {
   const person = newPerson();
   const { browser, page } = await signUp(stack, person);
@@ -45,10 +43,7 @@ export async function signUpNewPerson(stack: Stack): Promise<SignedIn & { person
   return { browser, page, person, kindeId: row.kindeId };
 }
 
-/**
- * Signed in without the forms (kinde-session.ts), for tests that are not about signing in.
- * Ends on the dashboard, once Kinde's user.created has reached the app.
- */
+/** Ends on the dashboard once Kinde's user.created has reached the app. */
 export async function signInAs(
   stack: Stack,
   overrides: Partial<Person> = {},
@@ -73,9 +68,7 @@ export function signOut(stack: Stack, browser: TestBrowser): Promise<Page> {
 
 export class FlowError extends Error {
   constructor(
-    /** Which hop failed, e.g. "kinde-form-post". */
     readonly step: string,
-    /** A short, countable reason: "status 500", "timeout", "bad location"... */
     readonly kind: string,
     detail: string,
   ) {
@@ -103,13 +96,12 @@ interface Expect {
   location?: (location: URL) => boolean;
 }
 
-/** One person's browser for the bench: its cookies, and hops that are checked and timed. */
 export class FlowBrowser {
   readonly browser = new TestBrowser();
 
   constructor(private readonly options: FlowOptions) {}
 
-  /** One request, no redirect followed; the body is always read so the socket is reused. */
+  /** The body is always read so the socket is reused. */
   async hop(step: string, url: URL, expect: Expect, init: RequestInit = {}): Promise<Hop> {
     const started = performance.now();
     const { response, body } = await this.timedFetch(step, url, init);
@@ -147,7 +139,6 @@ export class FlowBrowser {
     }
   }
 
-  /** Posts the form of `page` that has the `fields`, with its hidden inputs kept. */
   async submit(step: string, page: Hop, fields: Record<string, string>, expect: Expect): Promise<Hop> {
     let request: ReturnType<typeof formRequest>;
     try {
@@ -161,18 +152,13 @@ export class FlowBrowser {
   }
 }
 
-/** A 302 to `path` on any origin. */
 export const redirectTo = (path: string): Expect => ({
   status: 302,
   location: (location) => location.pathname === path,
 });
 
-/**
- * From the app's sign-in (or sign-up) link to the rendered dashboard:
- * app /kinde-auth/<start> (302) -> Kinde /oauth2/auth (200, form) -> form POST (302 with a code)
- * -> app /kinde-auth/callback (302) -> /auth/success (302) -> /dashboard (200).
- * Returns the cookie header the app gets at the end (the signed-in session).
- */
+/** app /kinde-auth/<start> -> Kinde /oauth2/auth (form) -> form POST (302 with a code) -> app /kinde-auth/callback
+ * -> /auth/success -> /dashboard; returns the signed-in session's cookie header. */
 export async function signInFlow(
   browser: FlowBrowser,
   options: FlowOptions,

@@ -1,5 +1,4 @@
-// A whole stack for tests and the bench: the app (one instance or several behind HAProxy), a throwaway
-// migrated database and the local Kinde server (in this process, the app's child, or its own process).
+// A whole stack for tests and the bench: the app (one or more instances), a throwaway database, the local Kinde server.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -23,35 +22,29 @@ import { appEnv, TEST_CLIENT_ID, TEST_CLIENT_SECRET } from "./test-env.ts";
 export type Stack = Awaited<ReturnType<typeof startStackOnce>>;
 
 export interface KindeChanges {
-  /** Management API requests per client and window (false: no limit). */
   apiRateLimit?: RateLimit | false;
 }
 
 export interface StackOptions {
-  /** `production` (default): `npm start`'s command on the build; `development`: `npm run dev`'s. */
   mode?: AppMode;
   /** `in-process` (default); `child`: started by the app, as `npm start` does; `separate`: as `npm run kinde-local`. */
   kinde?: "in-process" | "child" | "separate";
   ttl?: { access?: number; id?: number; refresh?: number };
-  /** More applications at the local Kinde server besides the app's own (in-process Kinde only). */
   kindeApplications?: KindeLocalServerOptions["applications"];
-  /** Kinde's webhooks to the app (default true; false only with in-process Kinde). */
   webhooks?: boolean;
-  /** Extra variables for the app (they win over the stack's). */
   env?: Record<string, string>;
   /** `postgresql`: a copy of the migrated template on `postgres`, else on the test run's shared server. */
   database?: DatabaseProvider;
   postgres?: PostgresServer;
   beforeStart?: (database: StackDatabase) => Promise<void>;
-  /** App instances sharing the database (1 by default); more than one needs `balancer`. */
+  /** More than one needs `balancer`. */
   instances?: number;
   /** HAProxy in front of the instances: appUrl and every instance's KINDE_SITE_URL are its URL. */
   balancer?: boolean;
-  /** Fixed ports (the browser tests' config names them first); picked when unset. */
+  /** Fixed when the browser tests' config names them first. */
   ports?: { app: number; kinde: number };
   nodeFlags?: string[];
   output?: OutputOptions;
-  /** Leave the database and the Kinde data in place after stop(). */
   keepFiles?: boolean;
 }
 
@@ -110,7 +103,6 @@ async function freshDatabase(options: StackOptions, workDir: string): Promise<Fr
   return freshPostgresDatabase(options.postgres?.adminUrl);
 }
 
-/** The local Kinde server, wherever it runs, as the stack controls it. */
 interface KindeHandle {
   issuerUrl: string;
   envForApp: Record<string, string>;
@@ -236,7 +228,6 @@ async function startStackOnce(options: StackOptions) {
       ...appEnv({ siteUrl: appUrl, issuerUrl: kinde.issuerUrl, databaseFile: "" }),
       DATABASE_URL: database.url,
       ...kinde.envForApp,
-      // Vite's pre-bundled dependencies, fresh for this server (dev mode).
       DEV_CACHE_DIR: join(workDir, `vite-${port}`),
       ...options.env,
     }),
@@ -262,37 +253,28 @@ async function startStackOnce(options: StackOptions) {
   const { apps } = instances;
   const first = () => apps[0]!;
   return {
-    /** Where a browser goes: the app, or the load balancer in front of the instances. */
     appUrl,
     issuerUrl: kinde.issuerUrl,
-    /** The SQLite file (throws on a PostgreSQL stack: use `database`). */
     get databaseFile(): string {
       if (!database.url.startsWith("file:")) throw new Error("this stack runs on PostgreSQL: use stack.database");
       return database.url.slice("file:".length);
     },
     databaseUrl: database.url,
     database: databaseAccess(database.url),
-    /** The local Kinde server's data folder (its signing key is in signing-key.json). */
     kindeDataDir,
-    /** Stops only the Kinde server: the app then finds its issuer unreachable. */
     stopKinde: () => kinde.stop(),
-    /** Starts the Kinde server again on the same port and data folder, with `changes` (in-process Kinde only). */
     restartKinde: (changes?: KindeChanges) => kinde.restart(changes),
-    /** A line per request and per webhook attempt (in-process Kinde only). */
     kindeLog: () => kinde.log().text(),
     waitForKindeLog: async (text: string | RegExp, timeoutMs?: number) => kinde.log().waitFor(text, timeoutMs),
-    /** Once every webhook delivery held now has been answered 200 by the app, or given up on (in-process Kinde only). */
     webhooksSettled: async () => kinde.inProcess().webhooksSettled(),
     appLog: () => first().output.text(),
     waitForLog: (text: string | RegExp, timeoutMs?: number) => first().output.waitFor(text, timeoutMs),
     stopApp: (signal: NodeJS.Signals = "SIGTERM") => first().stop(signal),
-    /** Starts the first instance again: the same command, environment, port and database. */
     async startApp(): Promise<void> {
       const app = first();
       if (app.child.exitCode === null && app.child.signalCode === null) throw new Error("the app is still running");
       apps[0] = await startApp(appOptions(ports.apps[0]!));
     },
-    /** The first instance (the running one, or the last). */
     get app(): AppProcess {
       return first();
     },

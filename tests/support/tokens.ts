@@ -22,7 +22,6 @@ export function unsigned(claims: JWTPayload): string {
   return `${encode({ alg: "none", typ: "JWT" })}.${encode(claims)}.`;
 }
 
-/** The same token, already expired. */
 export async function expired(kindeDataDir: string, token: string): Promise<string> {
   const claims = decodeJwt(token);
   const now = Math.floor(Date.now() / 1000);

@@ -1,10 +1,7 @@
 import { afterAll, beforeAll } from "vitest";
 import { startStack, type Stack, type StackOptions } from "./stack.ts";
 
-/**
- * A stack for the test file (or describe block) that calls this: started before its tests,
- * stopped after them. The object returned stands for the stack once it has started.
- */
+/** Started before the file's (or describe block's) tests, stopped after them. */
 export function useStack(options: StackOptions | (() => StackOptions) = {}, timeoutMs?: number): Stack {
   let stack: Stack | undefined;
   beforeAll(async () => {
@@ -21,7 +18,6 @@ export function useStack(options: StackOptions | (() => StackOptions) = {}, time
   });
 }
 
-/** A stack of one test's own: started, used, and stopped whatever happens. */
 export async function withStack<T>(options: StackOptions, use: (stack: Stack) => Promise<T>): Promise<T> {
   const stack = await startStack(options);
   try {
