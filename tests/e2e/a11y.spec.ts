@@ -7,12 +7,10 @@ import { expect, test } from "./support/test";
 interface PageCase {
   what: string;
   path: string;
-  /** The status when it is not 200 (any under 500 otherwise). */
   status?: number;
   heading?: string;
 }
 
-/** Each page reached by its path, where it stays: its status, its heading, then axe. */
 function checkPages(pages: PageCase[]): void {
   for (const { what, path, status, heading } of pages) {
     test(what, async ({ page }) => {

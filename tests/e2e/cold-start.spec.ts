@@ -1,6 +1,5 @@
-// Two sign-ups at once on a server just started. kinde-typescript-sdk 2.15.1 keeps a sign-in's OAuth
-// `state` on one process-wide client across an await, so two could swap states; the app builds one
-// authorization URL at a time (app/lib/auth/), and this test fails if that goes.
+// Two sign-ups at once on a fresh server: kinde-typescript-sdk 2.15.1 keeps a sign-in's OAuth `state` on one client
+// across an await, so the app builds one authorization URL at a time (app/lib/auth/); this fails if that goes.
 import { fillSignUp, newPerson } from "./support/auth-steps";
 import { startStack } from "../support/stack.ts";
 import { expect, test } from "./support/test";
@@ -14,7 +13,6 @@ test("two people who start signing up at the same moment on a fresh server both 
     const contexts = await Promise.all(people.map(() => browser.newContext({ baseURL: fresh.appUrl })));
     const pages = await Promise.all(contexts.map((context) => context.newPage()));
 
-    // Both press "Sign up" at once: the first requests that need the Kinde SDK.
     await Promise.all(pages.map((page) => page.goto("/kinde-auth/register")));
     for (const page of pages) await expect(page.getByRole("heading", { name: "Create your account" })).toBeVisible();
     await Promise.all(pages.map((page, index) => fillSignUp(page, people[index]!)));

@@ -25,7 +25,6 @@ test("the saved session opens the dashboard directly and shows the stored profil
     page.getByRole("banner").getByRole("link", { name: `${storedPerson.firstName} ${storedPerson.lastName}` }),
   ).toBeVisible();
   await expect(page.getByRole("heading", { name: "What Kinde says" })).toBeVisible();
-  // Private: never stored by a shared cache.
   expect(response?.headers()["cache-control"]).toMatch(/private|no-store/);
 });
 

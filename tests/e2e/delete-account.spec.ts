@@ -42,7 +42,6 @@ test("deletes the stored profile after confirmation and signs out", async ({ pag
 
   expect(await usersWithKindeId(stack.databaseFile, row.kindeId)).toEqual([]);
   expect(await usersWithEmail(stack.databaseFile, person.email)).toEqual([]);
-  // Signed out of Kinde too: the dashboard asks for a password.
   await page.goto("/dashboard");
   await expectKindePage(page, stack);
 });
@@ -55,8 +54,7 @@ test("the server refuses a deletion without the tick (a browser that skips form 
   const row = await onlyUserWithEmail(stack.databaseFile, person.email);
   await openDeletePage(page);
 
-  // Stands in for a client without constraint validation: the server must check too.
-  // (Playwright's evaluate works with the page's scripts off; it is not the page's JavaScript.)
+  // A client without constraint validation (evaluate works with the page's scripts off): the server must check too.
   await page.locator("form", { has: page.locator('input[name="confirm"]') }).evaluate((form: HTMLFormElement) => {
     form.noValidate = true;
   });
@@ -71,7 +69,6 @@ test("the server refuses a deletion without the tick (a browser that skips form 
   await expect(confirm).toHaveAttribute("aria-invalid", "true");
   await expect(confirm).toHaveAttribute("aria-describedby", "confirm-error");
   await expect(page).toHaveURL(appPath("/account/delete"));
-  // Still signed in, the row untouched.
   await expect(page.getByRole("banner").getByRole("button", { name: "Sign out" })).toBeVisible();
   expect(await onlyUserWithEmail(stack.databaseFile, person.email)).toEqual(row);
 });

@@ -7,8 +7,7 @@ export default async function globalSetup(): Promise<(() => Promise<void>) | und
   const stack = await startStack({
     kinde: "child",
     ports: { app: Number(process.env.E2E_APP_PORT), kinde: Number(process.env.E2E_KINDE_PORT) },
-    // Long-lived tokens: the setup project's saved session must not need a refresh (which
-    // would rotate the refresh token and sign out every other test that reuses it).
+    // Long-lived tokens: a refresh would rotate the saved session's refresh token, signing out every test reusing it.
     ttl: { access: 86_400, id: 86_400, refresh: 1_296_000 },
     keepFiles: process.env.E2E_KEEP_STATE === "1",
     // Errors always, so a failing test shows why the server answered 500.

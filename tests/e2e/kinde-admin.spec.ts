@@ -1,5 +1,4 @@
-// An admin at Kinde (its Management API) suspends or deletes a person signed in here; the app hears
-// through Kinde's webhooks and acts at the person's next navigation.
+// A Kinde admin (Management API) suspends or deletes someone signed in here; the app acts at their next navigation.
 import { onlyUserWithEmail, queryDatabase, usersWithKindeId } from "./support/db";
 import { expectKindePage, fillSignIn, newPerson, signIn, signUp } from "./support/auth-steps";
 import { kindeEventsDelivered, localKindeAdmin } from "./support/kinde";
@@ -61,8 +60,7 @@ test("deleted: the next navigation goes to sign-in; the row is gone and tombston
     .click();
   await expectKindePage(page, stack);
 
-  // Back with the cookies of their session (unexpired tokens), on the page a sign-in ends on
-  // and on the pages that read the person: each sends them to sign in, none stores a row.
+  // Back with their unexpired session cookies: each page reading the person sends them to sign in, none stores a row.
   for (const path of ["/auth/success", "/dashboard", "/"]) {
     await context.clearCookies();
     await context.addCookies(oldCookies);
@@ -71,7 +69,6 @@ test("deleted: the next navigation goes to sign-in; the row is gone and tombston
   }
   expect(await usersWithKindeId(stack.databaseFile, kindeId)).toEqual([]);
 
-  // Kinde no longer knows them.
   await fillSignIn(page, person);
   await expect(page.getByRole("alert")).toHaveText("Incorrect email or password.");
 });

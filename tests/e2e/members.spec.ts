@@ -35,7 +35,6 @@ test("an admin sees the members table, a page at a time, with their own row", as
   await expect(page.getByRole("heading", { level: 1, name: "Members" })).toBeVisible();
   const table = page.getByRole("table", { name: "Members, newest first" });
   await expect(table.getByRole("columnheader")).toHaveText(["Name", "Email", "Added"]);
-  // Newest first: the admin who just signed up is on page 1.
   const ownRow = table.getByRole("row").filter({ hasText: admin.email });
   await expect(ownRow).toHaveCount(1);
   await expect(ownRow).toContainText(`${admin.firstName} ${admin.lastName}`);
@@ -44,7 +43,6 @@ test("an admin sees the members table, a page at a time, with their own row", as
   );
 
   // Other tests sign people up meanwhile, so the numbers are read from this one page.
-  // Rows come from sign-ins here and from Kinde's webhooks and users:sync: the page says so.
   const summary = page.getByText(/^\d+ (people|person) known to this app: /);
   await expect(summary).toContainText(
     "everyone who has signed in here, and everyone Kinde has told it about (webhooks, users:sync).",

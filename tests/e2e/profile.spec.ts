@@ -4,7 +4,6 @@ import { onlyUserWithEmail } from "./support/db";
 import { appPath, fillSignIn, newPerson, signIn, signInAs, signOut, signUp, waitForApp } from "./support/auth-steps";
 import { expect, test } from "./support/test";
 
-/** Holds the profile form's POST until `release()`: the pending state can then be seen. */
 async function holdProfilePost(page: Page): Promise<{ sent: Promise<Request>; release: () => void }> {
   let release!: () => void;
   const gate = new Promise<void>((resolve) => (release = resolve));
@@ -47,7 +46,6 @@ test("saves a valid name and shows it", async ({ page, stack, javaScriptEnabled 
   const save = page.getByRole("button", { name: /Save profile|Saving…/ });
   const response = page.waitForResponse((candidate) => candidate.request().method() === "POST");
   if (javaScriptEnabled) {
-    // Submitted by Remix with fetch: the button shows the pending state while the answer is held.
     const held = await holdProfilePost(page);
     await save.click();
     const request = await held.sent;
@@ -57,9 +55,7 @@ test("saves a valid name and shows it", async ({ page, stack, javaScriptEnabled 
     held.release();
     await response;
   } else {
-    // A full-page form POST answered by a redirect to the dashboard (Post/Redirect/Get).
-    // No pending state to see: the browser keeps the old page until the new one arrives,
-    // and Playwright cannot look at a page while its navigation is held.
+    // No pending state to see: the browser keeps the old page until the new one arrives; Playwright can't look then.
     await save.click();
     const post = await response;
     expect(post.request().resourceType()).toBe("document");
@@ -74,7 +70,6 @@ test("saves a valid name and shows it", async ({ page, stack, javaScriptEnabled 
   await expect(page.getByTestId("last-name")).toHaveText("King");
   await expect(page.getByRole("button", { name: "Save profile" })).toBeEnabled();
 
-  // With JavaScript on, the same document stayed; with it off, a new one was loaded.
   const marker = await page.evaluate(() => (window as unknown as { __marker?: number }).__marker);
   expect(marker).toBe(javaScriptEnabled ? 1 : undefined);
 
@@ -119,7 +114,6 @@ for (const input of invalidInputs) {
     expect(post.status()).toBe(400);
     expect(post.request().resourceType()).toBe(javaScriptEnabled ? "fetch" : "document");
 
-    // The message sits next to its field and is tied to it for screen readers.
     const field = page.getByLabel(input.field);
     const error = page.locator(".field", { has: field }).locator(".field-error");
     await expect(error).toHaveText(input.error);
@@ -129,7 +123,6 @@ for (const input of invalidInputs) {
     await expect(page.getByLabel("First name")).toHaveValue(input.firstName);
     await expect(page.getByLabel("Last name")).toHaveValue(input.lastName);
     await expect(page.getByText("Profile saved.")).toHaveCount(0);
-    // The page still shows the stored name.
     await expect(page.getByTestId("first-name")).toHaveText(person.firstName);
 
     const after = await onlyUserWithEmail(stack.databaseFile, person.email);
@@ -137,8 +130,7 @@ for (const input of invalidInputs) {
   });
 }
 
-// The sign-up page and the profile form follow one rule for names (common/names.ts): the form
-// once allowed 50 characters where sign-up allowed 100, and refused the name it showed.
+// One rule for names at sign-up and in this form (common/names.ts): the form once refused a name sign-up allowed.
 test("a 60-character name given at sign-up is saved unchanged by the profile form", async ({ page, stack }) => {
   const person = newPerson({ firstName: "Maximiliane Theodora Wilhelmina Konstanze Friederike Augusta" });
   expect([...person.firstName]).toHaveLength(60);
@@ -157,8 +149,7 @@ test("a 60-character name given at sign-up is saved unchanged by the profile for
   });
 });
 
-// Once edited in the app, the name is the person's: sign-ins stop copying Kinde's over it until
-// "Use my name from Kinde again".
+// Once edited in the app, the name is the person's: sign-ins stop copying Kinde's until "Use my name from Kinde again".
 test("an edited name survives the next sign-in; 'Use my name from Kinde again' restores Kinde's", async ({
   page,
   stack,
@@ -197,7 +188,6 @@ test("an edited name survives the next sign-in; 'Use my name from Kinde again' r
   const row = await onlyUserWithEmail(stack.databaseFile, person.email);
   expect(row).toMatchObject({ firstName: "Marie", lastName: "FromKinde", nameEditedAt: null });
 
-  // From now on Kinde's name is refreshed at sign-in again.
   await signOut(page);
   await page.goto("/dashboard");
   await fillSignIn(page, person);

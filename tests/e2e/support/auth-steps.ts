@@ -1,5 +1,4 @@
-// A person's steps in the browser. Kinde's pages are driven only by Kinde's own field names, so signIn
-// also works on real Kinde (email and password on two pages).
+// A person's steps in the browser. Kinde's pages by Kinde's own field names only: signIn also works on real Kinde.
 import { expect, type Locator, type Page } from "@playwright/test";
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -10,7 +9,6 @@ import { kindeEventsDelivered } from "./kinde";
 
 export { newPerson, type Person };
 
-/** The email domain kinde-local/config.json gives `permission` to. */
 export function adminEmailSuffix(permission = "read:users"): string {
   const config = JSON.parse(readFileSync("kinde-local/config.json", "utf8")) as {
     rules?: { emailEndsWith?: string; permissions?: string[] }[];
@@ -35,7 +33,6 @@ export function appPath(path: string): (url: URL) => boolean {
   return (url) => url.origin === new URL(baseUrl).origin && url.pathname === path;
 }
 
-/** On the local Kinde server's page (another origin than the app's) with this heading. */
 export async function expectKindePage(page: Page, stack: { kindeUrl: string }, heading = "Sign in"): Promise<void> {
   await expect(page).toHaveURL((url) => url.origin === new URL(stack.kindeUrl).origin);
   await expect(page.getByRole("heading", { name: heading, exact: true })).toBeVisible();
@@ -45,7 +42,6 @@ function submitButtonOf(page: Page, field: Locator): Locator {
   return page.locator("form", { has: field }).locator('button[type="submit"]').first();
 }
 
-/** On Kinde's sign-up page (already open): fills it in and submits. */
 export async function fillSignUp(page: Page, person: Person): Promise<void> {
   await page.locator('[name="p_first_name"]').fill(person.firstName);
   await page.locator('[name="p_last_name"]').fill(person.lastName);
@@ -55,7 +51,7 @@ export async function fillSignUp(page: Page, person: Person): Promise<void> {
   await submitButtonOf(page, password).click();
 }
 
-/** On Kinde's sign-in page (already open): email, then password (one page or two). */
+/** Email, then password: on one page or two. */
 export async function fillSignIn(page: Page, person: Pick<Person, "email" | "password">): Promise<void> {
   const email = page.locator('[name="p_email"]');
   await email.fill(person.email);
@@ -81,7 +77,6 @@ export async function waitForApp(page: Page): Promise<void> {
   });
 }
 
-/** Ends on /dashboard once Kinde's webhooks about the person have reached the app. */
 export async function signUp(page: Page, person: Person): Promise<void> {
   await page.goto("/kinde-auth/register");
   await expect(page.getByRole("heading", { name: "Create your account" })).toBeVisible();
@@ -91,7 +86,6 @@ export async function signUp(page: Page, person: Person): Promise<void> {
   await kindeEventsDelivered({ email: person.email });
 }
 
-/** Signed in without the forms (tests/support/kinde-session.ts), for tests not about signing in. */
 export async function signInAs(
   page: Page,
   overrides: Partial<Person> = {},
@@ -115,7 +109,6 @@ export async function signInAs(
   return { person, kindeId };
 }
 
-/** From `start` to `landOn`, once Kinde's user.authenticated has reached the app. */
 export async function signIn(
   page: Page,
   person: Pick<Person, "email" | "password">,
@@ -128,7 +121,6 @@ export async function signIn(
   await kindeEventsDelivered({ email: person.email });
 }
 
-/** The header's Sign out button: a POST, then Kinde's logout, then the home page. */
 export async function signOut(page: Page): Promise<void> {
   await page.getByRole("banner").getByRole("button", { name: "Sign out" }).click();
   await expect(page).toHaveURL(appPath("/"));

@@ -12,7 +12,6 @@ export const usersWithEmail = (databaseFile: string, email: string) =>
 export const usersWithKindeId = (databaseFile: string, kindeId: string) =>
   queryDatabase<UserRow>(databaseFile, "SELECT * FROM User WHERE kindeId = ? ORDER BY id", kindeId);
 
-/** The one row stored for `email`; fails when there is none or more than one. */
 export async function onlyUserWithEmail(databaseFile: string, email: string): Promise<UserRow> {
   const rows = await usersWithEmail(databaseFile, email);
   if (rows.length !== 1) throw new Error(`expected exactly one User row for ${email}, found ${rows.length}`);

@@ -1,11 +1,8 @@
-// What the config, the global setup and the tests share through the environment (??=: workers, which
-// evaluate the config again, keep the runner's ports).
+// Shared by the config, the global setup and the tests (??=: workers evaluate the config again, keeping the ports).
 import { join } from "node:path";
 
 export const STORAGE_DIR = "tests/.state/e2e";
-/** The setup project's signed-in browser state, reused by tests that only look. */
 export const STORAGE_STATE = join(STORAGE_DIR, "user.json");
-/** Who that is (email, names, password), so the tests can check what the pages show. */
 export const STORAGE_PERSON = join(STORAGE_DIR, "user.person.json");
 
 export interface E2eTarget {
@@ -14,7 +11,6 @@ export interface E2eTarget {
   databaseFile?: string;
   /** The local Kinde server's URL; undefined when the app uses another Kinde (real Kinde). */
   kindeUrl?: string;
-  /** The local Kinde server's data folder: its signing key (signInAs) and store.json (pending webhook deliveries). */
   kindeDataDir?: string;
 }
 
@@ -33,6 +29,5 @@ export function e2eTarget(): E2eTarget {
   };
 }
 
-/** Why a test that needs this suite's own stack cannot run against an external app. */
 export const NEEDS_LOCAL_STACK =
   "needs the suite's own stack (local Kinde server and the SQLite file): E2E_BASE_URL points at an app this suite did not start";

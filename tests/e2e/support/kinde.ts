@@ -26,10 +26,7 @@ function pendingDeliveries(kindeDataDir: string, who: { email: string } | { kind
     .length;
 }
 
-/**
- * Resolves once the local Kinde server has delivered every webhook about this person to the
- * app (a 200 means applied); at once against an app this suite did not start.
- */
+/** Resolves at once against an app this suite did not start. */
 export async function kindeEventsDelivered(who: { email: string } | { kindeId: string }): Promise<void> {
   const { kindeDataDir } = e2eTarget();
   if (!kindeDataDir) return;

@@ -1,6 +1,5 @@
-// Playwright's `test` plus `stack` (skipped against an app the suite did not start), `storedPerson`, and a
-// guard: a console error or uncaught exception fails the test unless in `allowedPageErrors`. A 4xx page or
-// data request is not an error (its test checks the status); a 4xx file is.
+// Playwright's `test` plus `stack`, `storedPerson` and a guard: a console error or uncaught exception fails the test
+// unless in `allowedPageErrors`. A 4xx page or data request is no error (its test checks the status); a 4xx file is.
 import { test as base, type ConsoleMessage, type Page } from "@playwright/test";
 import { readFileSync } from "node:fs";
 import { e2eTarget, NEEDS_LOCAL_STACK, STORAGE_PERSON } from "./env";
@@ -38,7 +37,6 @@ export const test = base.extend<{
   stack: async ({}, use, testInfo) => {
     const target = e2eTarget();
     testInfo.skip(!target.databaseFile || !target.kindeUrl || !target.kindeDataDir, NEEDS_LOCAL_STACK);
-    // Not skipped: every field is set.
     await use(target as LocalStack);
   },
   storedPerson: async ({}, use) => {
