@@ -10,7 +10,9 @@ import {
   type KindeUserFacts,
 } from "~/lib/kinde-sync/user-facts.server";
 import { accountDeletedAt, forgetAccountDeletion, recordAccountDeletion } from "./account-deletion.server";
+import type { KindeMembershipFacts } from "~/lib/kinde-sync/organization-facts.server";
 import { isKindeIdentityDeleted, recordDeletedKindeIdentity } from "./deleted-kinde-identity.server";
+import { syncMembershipsFromSignIn } from "./organization.server";
 
 export type { User };
 
@@ -96,7 +98,14 @@ async function createFromFacts(db: Db, facts: KindeUserFacts, dryRun: boolean): 
   if (dryRun)
     return {
       outcome: "created",
-      user: { id: 0, createdAt: facts.observedAt, updatedAt: facts.observedAt, nameEditedAt: null, ...data },
+      user: {
+        id: 0,
+        createdAt: facts.observedAt,
+        updatedAt: facts.observedAt,
+        nameEditedAt: null,
+        orgsSyncedAt: null,
+        ...data,
+      },
     };
   if (data.email) await releaseEmail(db, data, facts);
   // Two first sign-ins at once: the loser fails on the unique kindeId and retries as an update.
@@ -155,10 +164,12 @@ function profileFacts(profile: KindeProfile): Partial<KindeProfileFacts> {
 }
 
 // Lifts a suspension recorded before the token's `iat`: Kinde issues no tokens to a suspended user.
+// With `memberships` (a sign-in's tokens) the person's memberships are made to match them.
 export async function upsertUserFromKinde(
   profile: KindeProfile,
   signedInAt = new Date(),
   tokenIssuedAt = signedInAt,
+  memberships?: KindeMembershipFacts,
 ): Promise<User | null> {
   const result = await applyKindeUserFacts({
     kindeId: profile.id,
@@ -168,7 +179,9 @@ export async function upsertUserFromKinde(
     signedInAt,
     createIfMissing: true,
   });
-  return "user" in result ? result.user : null;
+  if (!("user" in result)) return null;
+  if (memberships) await syncMembershipsFromSignIn(result.user.id, memberships, tokenIssuedAt);
+  return result.user;
 }
 
 export async function forgetKindeUser(
@@ -201,6 +214,7 @@ const USER_COLUMNS: Record<keyof User, "number" | "text" | "date"> = {
   suspendedAt: "date",
   kindeSyncedAt: "date",
   kindeSyncedFrom: "text",
+  orgsSyncedAt: "date",
 };
 
 // SQLite's DATETIME holds text: Prisma's ISO with an offset, or CURRENT_TIMESTAMP from other

@@ -2,6 +2,7 @@
 import { redirect, type AppLoadContext } from "@remix-run/node";
 import { isKindeIdentityDeleted } from "~/models/deleted-kinde-identity.server";
 import { getUserByKindeId, upsertUserFromKinde, type KindeProfile, type User } from "~/models/user.server";
+import { membershipFactsFromTokens } from "../kinde-sync/organization-facts.server";
 import { expiredCookie, requestCookies, setCookiePair } from "../http/cookies.server";
 import { perRequest } from "../http/per-request.server";
 import type { KindeClaims } from "./claims";
@@ -16,6 +17,7 @@ interface OptionalKindeAuth {
   /** The SDK's Set-Cookie headers (refreshed or expired tokens): pass them on. */
   headers: Headers;
   idTokenIssuedAt: Date | null;
+  tokens: VerifiedKindeTokens | null;
 }
 
 type KindeAuth = OptionalKindeAuth & { kindeUser: KindeProfile };
@@ -62,12 +64,14 @@ function expireKindeCookies(request: Request): Headers {
 }
 
 function signedOut(headers: Headers): OptionalKindeAuth {
-  return { kindeUser: null, claims: claimsFromTokens({}, null), headers, idTokenIssuedAt: null };
+  return { kindeUser: null, claims: claimsFromTokens({}, null), headers, idTokenIssuedAt: null, tokens: null };
 }
 
-function signedIn({ access, id }: VerifiedKindeTokens, headers: Headers): OptionalKindeAuth {
+function signedIn(tokens: VerifiedKindeTokens, headers: Headers): OptionalKindeAuth {
+  const { access, id } = tokens;
   const iat = id.iat;
   return {
+    tokens,
     kindeUser: profileFromIdToken(id),
     claims: claimsFromTokens(access, id),
     headers,
@@ -166,9 +170,10 @@ export async function getOptionalUser(args: RequestArgs): Promise<{ user: User |
 }
 
 export async function completeSignIn(args: RequestArgs, returnTo: string): Promise<Response> {
-  const { kindeUser, headers, idTokenIssuedAt } = await getKindeAuth(args);
-  if (!kindeUser) throw redirect(loginUrl(returnTo), { headers });
-  const user = await upsertUserFromKinde(kindeUser, new Date(), idTokenIssuedAt ?? undefined);
+  const { kindeUser, headers, idTokenIssuedAt, tokens } = await getKindeAuth(args);
+  if (!kindeUser || !tokens) throw redirect(loginUrl(returnTo), { headers });
+  const memberships = membershipFactsFromTokens(tokens.access, tokens.id);
+  const user = await upsertUserFromKinde(kindeUser, new Date(), idTokenIssuedAt ?? undefined, memberships);
   if (!user)
     return revokedSession(args.request, returnTo, (await isKindeIdentityDeleted(kindeUser.id)) ? "deleted" : "left");
   if (user.suspendedAt) return revokedSession(args.request, returnTo, "suspended");

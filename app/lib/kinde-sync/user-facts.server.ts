@@ -67,7 +67,10 @@ export function cleanKindeProfile(raw: Partial<KindeProfileFacts>): Partial<Kind
 }
 
 // A sign-in's time is its token's `iat`, in whole seconds: two sign-ins within one second tie, the later wins.
-export function isNewerThanStored(facts: Pick<KindeUserFacts, "observedAt" | "source">, row: StoredKindeUser): boolean {
+export function isNewerThanStored(
+  facts: Pick<KindeUserFacts, "observedAt" | "source">,
+  row: Pick<StoredKindeUser, "kindeSyncedAt" | "kindeSyncedFrom">,
+): boolean {
   if (row.kindeSyncedAt === null) return true;
   const difference = facts.observedAt.getTime() - row.kindeSyncedAt.getTime();
   return difference > 0 || (difference === 0 && facts.source === "sign-in" && row.kindeSyncedFrom === "sign-in");
