@@ -2,6 +2,7 @@
 import { errors, jwtVerify, type JWTVerifyGetKey } from "jose";
 import { z } from "zod";
 import { kindeJwks } from "../auth/tokens.server";
+import { cleanOrganizationName, KINDE_ORG_CODE } from "./organization-facts.server";
 
 export const MAX_WEBHOOK_BYTES = 32 * 1024;
 // Kinde retries for about 36 hours; anything older is a replay. Clocks differ a little.
@@ -40,6 +41,12 @@ const userProfileData = z.object({
 
 const userIdData = z.object({ user: z.object({ id: kindeUserId }) });
 
+// @kinde/webhooks' types (kinde-oss/webhook lib/types.ts): created and updated carry
+// `organization: {code, name, handle, external_id}`, deleted only `organization.code`.
+const organizationData = z.object({
+  organization: z.object({ code: z.string().regex(KINDE_ORG_CODE), name: z.string().max(1000).nullable().optional() }),
+});
+
 export interface KindeUserProfileEvent {
   id: string;
   email?: string | null;
@@ -60,6 +67,8 @@ export type KindeWebhookEvent = EventBase &
     | { kind: "user-profile"; user: KindeUserProfileEvent }
     | { kind: "user-deleted"; userId: string }
     | { kind: "user-authenticated"; userId: string }
+    | { kind: "organization-profile"; organization: { code: string; name?: string | null } }
+    | { kind: "organization-deleted"; code: string }
     | { kind: "other" }
   );
 
@@ -131,6 +140,14 @@ function parseEvent(payload: unknown, now: number): KindeWebhookEvent {
     return type === "user.deleted"
       ? { ...base, kind: "user-deleted", userId }
       : { ...base, kind: "user-authenticated", userId };
+  }
+  if (type === "organization.created" || type === "organization.updated" || type === "organization.deleted") {
+    const parsed = organizationData.safeParse(data);
+    if (!parsed.success) throw new WebhookRejected(400, `payload is not a ${type} event`);
+    const { code, name } = parsed.data.organization;
+    if (type === "organization.deleted") return { ...base, kind: "organization-deleted", code };
+    const organization = name === undefined ? { code } : { code, name: cleanOrganizationName(name) };
+    return { ...base, kind: "organization-profile", organization };
   }
   return { ...base, kind: "other" };
 }

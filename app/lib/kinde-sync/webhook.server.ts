@@ -1,6 +1,7 @@
 // POST /webhooks/kinde: each event claimed and applied in one transaction, so it applies exactly once.
 import { Prisma } from "~/generated/prisma/client";
 import { DuplicateWebhookEvent, pruneWebhookEvents, recordWebhookEvent } from "~/models/kinde-webhook-event.server";
+import { applyKindeOrganizationFacts, forgetKindeOrganization } from "~/models/organization.server";
 import { applyKindeUserFacts, forgetKindeUser, type KindeUserOutcome } from "~/models/user.server";
 import { retryOnConflict } from "../database/errors.server";
 import { transaction, type Db } from "../database/client.server";
@@ -23,6 +24,7 @@ export type WebhookOutcome =
   | "ignored (deleted identity)"
   | "ignored (deleted their account here)"
   | "ignored (unknown user)"
+  | "ignored (deleted organization)"
   | "recorded"
   | "duplicate";
 
@@ -66,6 +68,17 @@ async function applyEvent(event: KindeWebhookEvent, tx: Db): Promise<WebhookOutc
     }
     case "user-deleted": {
       const { newlyTombstoned } = await forgetKindeUser(event.userId, event.occurredAt, tx);
+      return newlyTombstoned ? "deleted" : "already deleted";
+    }
+    case "organization-profile": {
+      const outcome = await applyKindeOrganizationFacts(
+        { ...event.organization, observedAt: event.occurredAt, source },
+        tx,
+      );
+      return outcome === "deleted" ? "ignored (deleted organization)" : outcome;
+    }
+    case "organization-deleted": {
+      const { newlyTombstoned } = await forgetKindeOrganization(event.code, event.occurredAt, tx);
       return newlyTombstoned ? "deleted" : "already deleted";
     }
     case "other":

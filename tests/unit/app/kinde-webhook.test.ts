@@ -24,6 +24,8 @@ beforeAll(async () => {
 
 beforeEach(async () => {
   await prisma.user.deleteMany();
+  await prisma.organization.deleteMany();
+  await prisma.deletedKindeOrganization.deleteMany();
   await prisma.deletedKindeIdentity.deleteMany();
   await prisma.kindeWebhookEvent.deleteMany();
 });
@@ -175,6 +177,55 @@ describe("exactly once", () => {
   });
 });
 
+describe("organization events", () => {
+  const organizationEvent = (type: string, organization: Record<string, unknown>, timestamp = minutesAgo(1)) =>
+    sign({ data: { organization }, event_id: eventId(), source: "admin", timestamp, type });
+  const sendOrganization = async (type: string, organization: Record<string, unknown>, timestamp?: string) =>
+    (await deliver(await organizationEvent(type, organization, timestamp))).body.outcome;
+  const nameOf = async (kindeCode: string) => (await prisma.organization.findUnique({ where: { kindeCode } }))?.name;
+
+  it("upserts the name once per event, newer news winning whatever the order", async () => {
+    const code = "org_0a1b2c3d4e5";
+    const created = await organizationEvent("organization.created", { code, name: "Acme", handle: "acme" });
+    expect((await Promise.all([deliver(created), deliver(created)])).map((r) => r.body.outcome).sort()).toEqual([
+      "created",
+      "duplicate",
+    ]);
+    expect(await sendOrganization("organization.updated", { code, name: "Acme 3" }, minutesAgo(1))).toBe("updated");
+    expect(await sendOrganization("organization.updated", { code, name: "Acme 2" }, minutesAgo(2))).toBe("older");
+    expect(await nameOf(code)).toBe("Acme 3");
+  });
+
+  it("deletes the organization and its memberships once, and late news does not bring it back", async () => {
+    const code = "org_5e4d3c2b1a0";
+    const user = await upsertUserFromKinde({ id: kindeId() }, new Date(Date.now() - 60_000), undefined, {
+      organizations: [{ code, name: "Doomed" }],
+      current: { code, roleKeys: ["admin"] },
+    });
+    expect(await prisma.membership.count({ where: { userId: user!.id } })).toBe(1);
+    const deleted = await organizationEvent("organization.deleted", { code });
+    expect((await Promise.all([deliver(deleted), deliver(deleted)])).map((r) => r.body.outcome).sort()).toEqual([
+      "deleted",
+      "duplicate",
+    ]);
+    expect(await sendOrganization("organization.deleted", { code })).toBe("already deleted");
+    expect(await sendOrganization("organization.updated", { code, name: "Back" }, minutesAgo(5))).toBe(
+      "ignored (deleted organization)",
+    );
+    expect(await prisma.organization.count({ where: { kindeCode: code } })).toBe(0);
+    expect(await prisma.membership.count()).toBe(0);
+    expect(await prisma.deletedKindeOrganization.count({ where: { kindeCode: code } })).toBe(1);
+  });
+
+  it("refuses an organization event without a Kinde organization code", async () => {
+    for (const organization of [{}, { code: "acme" }, { code: 5, name: "x" }]) {
+      const answer = await deliver(await organizationEvent("organization.updated", organization));
+      expect(answer).toEqual({ status: 400, body: { error: "payload is not a organization.updated event" } });
+    }
+    expect(await prisma.organization.count()).toBe(0);
+  });
+});
+
 describe("events", () => {
   it("records suspension and its end", async () => {
     const id = kindeId();
@@ -199,15 +250,13 @@ describe("events", () => {
 
   it("answers 200 to other event types and records them", async () => {
     const token = await sign({
-      data: { organization: { code: "org_1" } },
+      data: { role: { id: "role_1", key: "admin", name: "Admin" } },
       event_id: eventId(),
       timestamp: minutesAgo(1),
-      type: "organization.created",
+      type: "role.created",
     });
     expect(await deliver(token)).toEqual({ status: 200, body: { outcome: "recorded" } });
-    expect(await prisma.kindeWebhookEvent.findMany()).toEqual([
-      expect.objectContaining({ type: "organization.created" }),
-    ]);
+    expect(await prisma.kindeWebhookEvent.findMany()).toEqual([expect.objectContaining({ type: "role.created" })]);
   });
 
   it("prunes event ids past the replay window", async () => {
