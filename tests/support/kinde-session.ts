@@ -1,11 +1,12 @@
 // Users made through the Management API, Kinde cookies minted with the server's key. No refresh token: they live a day.
+import { decodeJwt } from "jose";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseClaimsConfig, resolveUserClaims } from "../../kinde-local/config.ts";
+import { parseClaimsConfig, resolveUserClaims, type UserClaims } from "../../kinde-local/config.ts";
 import { loadOrCreateSigningKey } from "../../kinde-local/keys.ts";
 import type { StoredUser } from "../../kinde-local/store.ts";
-import { DEFAULT_LIFETIMES, signUserTokens } from "../../kinde-local/tokens.ts";
+import { DEFAULT_LIFETIMES, signJwt, signUserTokens } from "../../kinde-local/tokens.ts";
 import { ROOT } from "./app-process.ts";
 import { TestBrowser } from "./browser.ts";
 import type { Person } from "./people.ts";
@@ -88,6 +89,10 @@ export interface MintOptions {
   accessExpiresIn?: number;
   /** Issued this many seconds ago (a session signed in earlier); an expired one: an hour ago. */
   issuedSecondsAgo?: number;
+  /** In place of what kinde-local/config.json gives the user (org_code, org_codes, roles...). */
+  claims?: Partial<UserClaims>;
+  /** Added to the ID token, e.g. `organizations: [{id, name}]`. */
+  idTokenClaims?: Record<string, unknown>;
 }
 
 export async function mintKindeTokens(
@@ -117,24 +122,26 @@ export async function mintKindeTokens(
   };
   const expiresIn = options.accessExpiresIn ?? DEFAULT_LIFETIMES.access;
   const issuedAt = now - (options.issuedSecondsAgo ?? (expiresIn > 0 ? 0 : 3_600)) * 1000;
-  return signUserTokens(key, {
+  const tokens = await signUserTokens(key, {
     issuer: options.issuer ?? target.issuerUrl,
     clientId: options.clientId ?? TEST_CLIENT_ID,
     user: stored,
-    claims: resolveUserClaims(config, stored.email),
+    claims: { ...resolveUserClaims(config, stored.email), ...options.claims },
     scope: SDK_SCOPES,
     audience: options.audience ?? [],
     authTime: issuedAt,
     lifetimes: { ...DEFAULT_LIFETIMES, access: Math.round((now + expiresIn * 1000 - issuedAt) / 1000) },
     now: issuedAt,
   });
+  if (!options.idTokenClaims) return tokens;
+  return { ...tokens, idToken: await signJwt(key, { ...decodeJwt(tokens.idToken), ...options.idTokenClaims }) };
 }
 
-export async function mintKindeSession(target: KindeTarget, user: NewKindeUser) {
+export async function mintKindeSession(target: KindeTarget, user: NewKindeUser, options: MintOptions = {}) {
   const kindeId = await (
     await kindeAdmin(target)
   ).createUser({ email: user.email, givenName: user.firstName, familyName: user.lastName });
-  const { accessToken, idToken } = await mintKindeTokens(target, { ...user, id: kindeId });
+  const { accessToken, idToken } = await mintKindeTokens(target, { ...user, id: kindeId }, options);
   return {
     kindeId,
     cookies: [

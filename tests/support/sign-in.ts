@@ -1,7 +1,7 @@
 // Signing up and in over HTTP with JavaScript off: for tests (once Kinde's webhooks reached the app) and the bench.
 import { TestBrowser, formRequest, type Page } from "./browser.ts";
 import { usersIn } from "./database-access.ts";
-import { mintKindeSession } from "./kinde-session.ts";
+import { mintKindeSession, type MintOptions } from "./kinde-session.ts";
 import { kindeFormFields, newPerson, type Credentials, type Person } from "./people.ts";
 import type { Stack } from "./stack.ts";
 
@@ -47,9 +47,10 @@ export async function signUpNewPerson(stack: Stack): Promise<SignedIn & { person
 export async function signInAs(
   stack: Stack,
   overrides: Partial<Person> = {},
+  mintOptions: Pick<MintOptions, "claims" | "idTokenClaims"> = {},
 ): Promise<SignedIn & { person: Person; kindeId: string }> {
   const person = newPerson(overrides);
-  const { kindeId, cookies } = await mintKindeSession(stack, person);
+  const { kindeId, cookies } = await mintKindeSession(stack, person, mintOptions);
   const browser = new TestBrowser();
   for (const { name, value } of cookies) await browser.setCookie(stack.appUrl, name, value);
   const page = await browser.get(`${stack.appUrl}/auth/success`);

@@ -1,0 +1,110 @@
+// Organizations and memberships as the app stores them, on SQLite and PostgreSQL: sign-in claims and Kinde's webhooks.
+import { describe, expect, it } from "vitest";
+import type { DatabaseProvider } from "../../app/lib/database/url";
+import { TestBrowser } from "../support/browser";
+import { mintKindeTokens, type MintOptions } from "../support/kinde-session.ts";
+import { deliverWebhook, newEventId, signKindeEvent } from "../support/kinde-webhooks";
+import { signInAs, type Person } from "../support/sign-in.ts";
+import { useStack } from "../support/use-stack.ts";
+
+const role = (key: string) => ({ id: `role_${key.padEnd(16, "0")}`, key, name: key });
+let orgCounter = 0;
+const newOrgCode = () => `org_${Date.now().toString(16).slice(-8)}${(++orgCounter).toString(16).padStart(3, "0")}`;
+
+/** The claims of a person in `codes`, signed in to `current` with `roles` there. */
+const orgClaims = (
+  codes: string[],
+  current: string,
+  roles: string[],
+  names: Record<string, string> = {},
+): Pick<MintOptions, "claims" | "idTokenClaims"> => ({
+  claims: { orgCode: current, orgCodes: codes, roles: roles.map(role), orgName: "" },
+  idTokenClaims: { organizations: Object.entries(names).map(([id, name]) => ({ id, name })) },
+});
+
+describe.each<DatabaseProvider>(["sqlite", "postgresql"])("on %s", (provider) => {
+  const stack = useStack({ database: provider });
+
+  const membershipsOf = (kindeId: string) =>
+    stack.database.query<{ kindeCode: string; name: string | null; roles: string | null }>(
+      `SELECT o."kindeCode", o."name", m."roles" FROM "Membership" m
+       JOIN "Organization" o ON o."id" = m."organizationId" JOIN "User" u ON u."id" = m."userId"
+       WHERE u."kindeId" = ? ORDER BY o."kindeCode"`,
+      kindeId,
+    );
+  const organization = async (kindeCode: string) =>
+    (
+      await stack.database.query<{ name: string | null }>(
+        'SELECT "name" FROM "Organization" WHERE "kindeCode" = ?',
+        kindeCode,
+      )
+    )[0];
+
+  async function signInAgain(person: Person, kindeId: string, options: Pick<MintOptions, "claims" | "idTokenClaims">) {
+    const { accessToken, idToken } = await mintKindeTokens(stack, { ...person, id: kindeId }, options);
+    const browser = new TestBrowser();
+    await browser.setCookie(stack.appUrl, "access_token", accessToken);
+    await browser.setCookie(stack.appUrl, "id_token", idToken);
+    const page = await browser.get(`${stack.appUrl}/auth/success`);
+    expect(page.url).toBe(`${stack.appUrl}/dashboard`);
+  }
+
+  function sendOrganizationEvent(type: string, organization: Record<string, unknown>, timestamp = new Date()) {
+    const event = {
+      data: { organization },
+      event_id: newEventId(),
+      source: "admin",
+      timestamp: timestamp.toISOString(),
+      type,
+    };
+    return signKindeEvent(stack, event);
+  }
+
+  it("makes the memberships match each sign-in's tokens: added, roles changed, removed", async () => {
+    const [a, b] = [newOrgCode(), newOrgCode()];
+    const { person, kindeId } = await signInAs(
+      stack,
+      {},
+      orgClaims([a, b], a, ["member"], { [a]: "Alpha", [b]: "Beta" }),
+    );
+    expect(await membershipsOf(kindeId)).toEqual([
+      { kindeCode: a, name: "Alpha", roles: '["member"]' },
+      { kindeCode: b, name: "Beta", roles: null },
+    ]);
+
+    await signInAgain(person, kindeId, orgClaims([a, b], b, ["admin", "member"]));
+    await signInAgain(person, kindeId, orgClaims([a], a, ["admin"]));
+    expect(await membershipsOf(kindeId)).toEqual([{ kindeCode: a, name: "Alpha", roles: '["admin"]' }]);
+    // The organization stays for its other members.
+    expect(await organization(b)).toEqual({ name: "Beta" });
+  });
+
+  it("applies an organization webhook once, lets newer news win, and keeps a deleted organization deleted", async () => {
+    const code = newOrgCode();
+    const { kindeId } = await signInAs(stack, {}, orgClaims([code], code, ["admin"]));
+    const now = Date.now();
+
+    const created = await sendOrganizationEvent("organization.created", { code, name: "Once", handle: "once" });
+    const answers = await Promise.all(Array.from({ length: 5 }, () => deliverWebhook(stack, created)));
+    expect(answers.map((answer) => (answer.body as { outcome: string }).outcome).sort()).toEqual([
+      ...Array<string>(4).fill("duplicate"),
+      "updated",
+    ]);
+
+    const newer = await sendOrganizationEvent("organization.updated", { code, name: "Newer" }, new Date(now + 2000));
+    const older = await sendOrganizationEvent("organization.updated", { code, name: "Older" }, new Date(now + 1000));
+    expect((await deliverWebhook(stack, newer)).body).toEqual({ outcome: "updated" });
+    expect((await deliverWebhook(stack, older)).body).toEqual({ outcome: "older" });
+    expect(await organization(code)).toEqual({ name: "Newer" });
+
+    const deleted = await sendOrganizationEvent("organization.deleted", { code }, new Date(now + 3000));
+    expect((await deliverWebhook(stack, deleted)).body).toEqual({ outcome: "deleted" });
+    expect(await membershipsOf(kindeId)).toEqual([]);
+    expect(await organization(code)).toBeUndefined();
+    const late = await sendOrganizationEvent("organization.updated", { code, name: "Back" }, new Date(now + 4000));
+    expect((await deliverWebhook(stack, late)).body).toEqual({ outcome: "ignored (deleted organization)" });
+    expect(await organization(code)).toBeUndefined();
+    const tombstones = 'SELECT "kindeCode" FROM "DeletedKindeOrganization" WHERE "kindeCode" = ?';
+    expect(await stack.database.query(tombstones, code)).toEqual([{ kindeCode: code }]);
+  });
+});
