@@ -79,6 +79,28 @@ describe.each<DatabaseProvider>(["sqlite", "postgresql"])("on %s", (provider) =>
     expect(await organization(b)).toEqual({ name: "Beta" });
   });
 
+  it("gives one membership per organization for 10 parallel sign-ins of two people into the same new organizations", async () => {
+    const [a, b] = [newOrgCode(), newOrgCode()];
+    const claims = orgClaims([a, b], a, ["member"], { [a]: "Alpha", [b]: "Beta" });
+    const people = await Promise.all([signInAs(stack, {}, claims), signInAs(stack, {}, claims)]);
+    const pages = await Promise.all(
+      people.flatMap(({ browser }) =>
+        Array.from({ length: 5 }, () => browser.get(`${stack.appUrl}/auth/success`, { follow: false })),
+      ),
+    );
+    expect(pages.map((page) => `${page.status} ${page.headers.get("Location")}`)).toEqual(
+      Array(10).fill("302 /dashboard"),
+    );
+    for (const { kindeId } of people) {
+      expect(await membershipsOf(kindeId)).toEqual([
+        { kindeCode: a, name: "Alpha", roles: '["member"]' },
+        { kindeCode: b, name: "Beta", roles: null },
+      ]);
+    }
+    const rows = 'SELECT COUNT(*) AS "count" FROM "Organization" WHERE "kindeCode" IN (?, ?)';
+    expect(Number((await stack.database.query<{ count: unknown }>(rows, a, b))[0]!.count)).toBe(2);
+  });
+
   it("applies an organization webhook once, lets newer news win, and keeps a deleted organization deleted", async () => {
     const code = newOrgCode();
     const { kindeId } = await signInAs(stack, {}, orgClaims([code], code, ["admin"]));
