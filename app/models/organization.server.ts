@@ -51,6 +51,9 @@ async function applyOrganizationName(tx: Db, facts: KindeOrganizationFacts): Pro
   }
   if (!named) return "unchanged";
   if (!isNewerThanStored(facts, row)) return "older";
+  // Every member's sign-in names the organization: rewriting one shared row each time would make
+  // their transactions conflict. The price: a late older webhook may rename it until the next news.
+  if (facts.source === "sign-in" && row.name === facts.name) return "unchanged";
   await tx.organization.update({ where: { id: row.id }, data: { name: facts.name, ...told } });
   return row.name === facts.name ? "unchanged" : "updated";
 }
