@@ -78,17 +78,39 @@ export function forgetKindeOrganization(
   });
 }
 
+async function matchesStoredMemberships(userId: number, facts: KindeMembershipFacts): Promise<boolean> {
+  const stored = await prisma.membership.findMany({
+    where: { userId },
+    select: { roles: true, organization: { select: { kindeCode: true, name: true } } },
+  });
+  if (stored.length !== facts.organizations.length) return false;
+  const byCode = new Map(stored.map((membership) => [membership.organization.kindeCode, membership]));
+  return facts.organizations.every(({ code, name }) => {
+    const membership = byCode.get(code);
+    if (!membership || (name !== null && membership.organization.name !== name)) return false;
+    return facts.current?.code !== code || membership.roles === encodeRoleKeys(facts.current.roleKeys);
+  });
+}
+
 export type MembershipSyncOutcome = "applied" | "older" | "unknown user";
 
 /**
  * At sign-in: the person's memberships become the ID token's organizations (others go), and the
  * access token's organization gets its roles. `observedAt` is the ID token's `iat`.
  */
-export function syncMembershipsFromSignIn(
+export async function syncMembershipsFromSignIn(
   userId: number,
   facts: KindeMembershipFacts,
   observedAt: Date,
 ): Promise<MembershipSyncOutcome> {
+  // Most sign-ins change nothing: one read and a forward-only time stamp instead of a serializable transaction.
+  if (await matchesStoredMemberships(userId, facts)) {
+    const { count } = await prisma.user.updateMany({
+      where: { id: userId, OR: [{ orgsSyncedAt: null }, { orgsSyncedAt: { lte: observedAt } }] },
+      data: { orgsSyncedAt: observedAt },
+    });
+    return count > 0 ? "applied" : "older";
+  }
   return inTransaction(undefined, async (tx) => {
     const user = await tx.user.findUnique({ where: { id: userId }, select: { orgsSyncedAt: true } });
     if (user === null) return "unknown user";
