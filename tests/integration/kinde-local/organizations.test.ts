@@ -1,0 +1,144 @@
+import { describe, expect, it } from "vitest";
+import {
+  callbackParams,
+  decodePayload,
+  get,
+  newCredentials,
+  TestBrowser,
+  type Credentials,
+  type TokenSet,
+  useServer,
+} from "./harness.ts";
+
+const server = useServer();
+
+const DEMO = { id: "org_0123456789a", name: "Demo Org" };
+const ACME = { id: "org_abcdef01234", name: "Acme Testing" };
+const ADMIN_PERMISSIONS = ["read:profile", "update:profile", "read:users", "update:users"];
+
+function claims(tokens: TokenSet) {
+  return { access: decodePayload(tokens.access_token), id: decodePayload(tokens.id_token) };
+}
+
+const register = (extra: Record<string, string>) =>
+  server.authorizeUrl({ start_page: "registration", prompt: "create", ...extra });
+
+async function signUpCreating(orgName: string, credentials: Credentials = newCredentials(), jar = new TestBrowser()) {
+  const response = await server.submitSignUp(register({ is_create_org: "true", org_name: orgName }), credentials, jar);
+  const tokens = await server.exchangeCode(callbackParams(response).get("code") ?? "");
+  return { tokens, jar, credentials };
+}
+
+async function signInTo(credentials: Credentials, orgCode: string, jar = new TestBrowser()) {
+  return (await server.signIn(credentials, jar, { org_code: orgCode })).response;
+}
+
+describe("organizations from config.json", () => {
+  it("put a new person in the default organization, with its name, permissions and roles", async () => {
+    const { tokens } = await server.signUpWithTokens();
+    const { access, id } = claims(tokens);
+    expect(access).toMatchObject({
+      org_code: DEMO.id,
+      org_name: DEMO.name,
+      permissions: ["read:profile", "update:profile"],
+      roles: [{ key: "member" }],
+    });
+    expect(id).toMatchObject({ org_codes: [DEMO.id], organizations: [DEMO] });
+  });
+
+  it("keep the admin rule: an @admin.example person reads users in both organizations", async () => {
+    const { tokens } = await server.signUpWithTokens(newCredentials({ email: `boss${Date.now()}@admin.example` }));
+    const { access, id } = claims(tokens);
+    expect(access.permissions).toEqual(ADMIN_PERMISSIONS);
+    expect(id).toMatchObject({ org_codes: [DEMO.id, ACME.id], organizations: [DEMO, ACME] });
+  });
+});
+
+describe("creating an organization at sign-up (is_create_org, org_name)", () => {
+  it("creates it with the person as its admin and signs them in to it", async () => {
+    const { tokens } = await signUpCreating("  Lovelace Labs ");
+    const { access, id } = claims(tokens);
+    const code = String(access.org_code);
+    expect(code).toMatch(/^org_[0-9a-f]{11}$/);
+    expect(access).toMatchObject({
+      org_name: "Lovelace Labs",
+      permissions: ADMIN_PERMISSIONS,
+      roles: [{ id: "role_0000000000000002", key: "admin", name: "Admin" }],
+    });
+    expect(id.org_codes).toEqual([DEMO.id, code]);
+    expect(id.organizations).toEqual([DEMO, { id: code, name: "Lovelace Labs" }]);
+    for (const token of [tokens.access_token, tokens.id_token]) expect(token.length).toBeLessThan(4000);
+  });
+
+  it("lets a signed-in person create another one without a new account", async () => {
+    const first = await signUpCreating("First Co");
+    const response = await get(register({ is_create_org: "true", org_name: "Second Co" }), first.jar);
+    const tokens = await server.exchangeCode(callbackParams(response).get("code") ?? "");
+    const { access, id } = claims(tokens);
+    expect(access.org_name).toBe("Second Co");
+    expect(access.sub).toBe(claims(first.tokens).access.sub);
+    expect((id.organizations as { name: string }[]).map((organization) => organization.name)).toEqual([
+      DEMO.name,
+      "First Co",
+      "Second Co",
+    ]);
+  });
+
+  it.each([
+    ["an empty name", "   ", "Enter a name for the organization."],
+    ["a name over 100 characters", "x".repeat(101), "Use at most 100 characters for the organization&#39;s name."],
+    ["control characters", "Bad\u0007Name", "control or invisible formatting characters"],
+  ])("refuses %s with a page saying why", async (_case, orgName, message) => {
+    const response = await get(register({ is_create_org: "true", org_name: orgName }));
+    expect(response.status).toBe(400);
+    expect(await response.text()).toContain(message);
+  });
+
+  it("refuses a missing org_name the same way", async () => {
+    const response = await get(register({ is_create_org: "true" }));
+    expect(response.status).toBe(400);
+  });
+});
+
+describe("signing in to an organization (org_code)", () => {
+  it("signs a member in to the organization asked for, and keeps it across a refresh", async () => {
+    const credentials = newCredentials({ email: `two${Date.now()}@admin.example` });
+    await server.signUpWithTokens(credentials);
+    const tokens = await server.exchangeCode(callbackParams(await signInTo(credentials, ACME.id)).get("code") ?? "");
+    expect(claims(tokens).access).toMatchObject({ org_code: ACME.id, org_name: ACME.name });
+    const refreshed = await server.refresh(tokens.refresh_token);
+    expect(refreshed.status).toBe(200);
+    expect(decodePayload(String(refreshed.body.access_token)).org_code).toBe(ACME.id);
+  });
+
+  it.each([
+    ["an organization they are not in", ACME.id],
+    ["a made-up code", "org_ffffffffff0"],
+    ["a tampered value", "org_0123456789a' OR 1=1"],
+  ])("refuses %s with a page, giving the app no code", async (_case, orgCode) => {
+    const { credentials } = await server.signUpWithTokens();
+    const response = await signInTo(credentials, orgCode);
+    expect(response.status).toBe(403);
+    expect(response.headers.get("Location")).toBeNull();
+    expect(await response.text()).toContain("You are not a member of the organization");
+  });
+
+  it("refuses a non-member with a live session too (single sign-on)", async () => {
+    const { jar } = await server.signUpWithTokens();
+    const response = await get(server.authorizeUrl({ org_code: ACME.id }), jar);
+    expect(response.status).toBe(403);
+  });
+
+  it("switches with a live session: a member is sent straight back with the other organization", async () => {
+    const { tokens, jar } = await signUpCreating("Switch Co");
+    const created = String(claims(tokens).access.org_code);
+    const toDemo = await server.exchangeCode(
+      callbackParams(await get(server.authorizeUrl({ org_code: DEMO.id }), jar)).get("code") ?? "",
+    );
+    expect(claims(toDemo).access).toMatchObject({ org_code: DEMO.id, roles: [{ key: "member" }] });
+    const back = await server.exchangeCode(
+      callbackParams(await get(server.authorizeUrl({ org_code: created }), jar)).get("code") ?? "",
+    );
+    expect(claims(back).access).toMatchObject({ org_code: created, roles: [{ key: "admin" }] });
+  });
+});
