@@ -113,7 +113,21 @@ export async function signUserTokens(
   return { accessToken, idToken };
 }
 
-export const MANAGEMENT_SCOPES = ["read:users", "create:users", "update:users", "delete:users"] as const;
+export const MANAGEMENT_SCOPES = [
+  "read:users",
+  "create:users",
+  "update:users",
+  "delete:users",
+  "read:organizations",
+  "create:organizations",
+  "update:organizations",
+  "delete:organizations",
+  "read:organization_users",
+  "create:organization_users",
+  "delete:organization_users",
+  "read:organization_user_roles",
+  "create:organization_user_roles",
+] as const;
 
 export function managementAudience(issuer: string): string {
   return `${issuer}/api`;

@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { resolveUserClaims } from "../config.ts";
 import { emitUserEvent, type AppContext, type Handler, type RequestContext } from "../context.ts";
 import { bearerToken, HttpError, parseWith, readJson, sendJson } from "../http.ts";
+import { membershipsOf } from "../organizations.ts";
 import { EmailTakenError, type StoredUser, type UserChanges } from "../store.ts";
 import { managementAudience, verifyToken } from "../tokens.ts";
 import { emailSchema, NAME_MAX_LENGTH, nameError, normalizeEmail, normalizeName } from "../validation.ts";
@@ -61,11 +61,11 @@ const createBody = z.object({
 });
 
 /** Cut by position in the listing order, not by offset, so concurrent changes neither skip nor repeat users. */
-function encodeCursor(user: StoredUser): string {
+export function encodeCursor(user: StoredUser): string {
   return Buffer.from(`${user.createdAt}|${user.id}`).toString("base64url");
 }
 
-function decodeCursor(token: string): { createdAt: string; id: string } {
+export function decodeCursor(token: string): { createdAt: string; id: string } {
   const [createdAt, id, extra] = Buffer.from(token, "base64url").toString("utf8").split("|");
   if (!createdAt || !id || extra !== undefined || !USER_ID.test(id) || Number.isNaN(Date.parse(createdAt))) {
     throw new HttpError(400, "INVALID_REQUEST", "next_token: is not a token from a previous page");
@@ -73,12 +73,13 @@ function decodeCursor(token: string): { createdAt: string; id: string } {
   return { createdAt, id };
 }
 
-function after(user: StoredUser, cursor: { createdAt: string; id: string }): boolean {
+export function after(user: StoredUser, cursor: { createdAt: string; id: string }): boolean {
   return user.createdAt > cursor.createdAt || (user.createdAt === cursor.createdAt && user.id > cursor.id);
 }
 
-export function managementRoutes(app: AppContext) {
-  const authorize = async (context: RequestContext, scope: string) => {
+/** Checks a Management API request's token: client_credentials, a live M2M application, the rate limit, the scope. */
+export function managementAuthorizer(app: AppContext) {
+  return async (context: RequestContext, scope: string): Promise<void> => {
     const token = bearerToken(context.request);
     if (!token) throw new HttpError(401, "TOKEN_INVALID", "A Bearer access token is required");
     const audience = managementAudience(app.issuer);
@@ -104,6 +105,10 @@ export function managementRoutes(app: AppContext) {
     }
     if (!scopes.includes(scope)) throw new HttpError(403, "FORBIDDEN", `The token lacks the ${scope} scope`);
   };
+}
+
+export function managementRoutes(app: AppContext) {
+  const authorize = managementAuthorizer(app);
 
   const userIdParameter = (context: RequestContext): string => {
     const id = context.query.get("id");
@@ -131,7 +136,7 @@ export function managementRoutes(app: AppContext) {
     failed_sign_ins: user.failedSignInCount,
     last_signed_in: user.lastSignedInAt,
     created_on: user.createdAt,
-    organizations: resolveUserClaims(config, user.email).orgCodes,
+    organizations: membershipsOf(config, app.store, user).map((membership) => membership.orgCode),
     identities: [{ type: "email", identity: user.email }],
   });
 

@@ -9,6 +9,7 @@ import {
   type TokenSet,
   useServer,
 } from "./harness.ts";
+import { api, managementToken, useManagementApi } from "./management-api.ts";
 
 const server = useServer();
 
@@ -140,5 +141,111 @@ describe("signing in to an organization (org_code)", () => {
       callbackParams(await get(server.authorizeUrl({ org_code: created }), jar)).get("code") ?? "",
     );
     expect(claims(back).access).toMatchObject({ org_code: created, roles: [{ key: "admin" }] });
+  });
+});
+
+describe("the Management API's organization endpoints", () => {
+  const management = useManagementApi(server);
+  type OrgList = { organizations: { code: string; name: string }[]; next_token: string | null };
+
+  async function newOrganization(name: string): Promise<string> {
+    const created = await management.api<{ organization: { code: string } }>("POST", "/api/v1/organization", { name });
+    expect(created.status).toBe(200);
+    expect(created.body).toMatchObject({ code: "OK", message: "Success" });
+    return created.body.organization.code;
+  }
+
+  it("creates, gets, renames and deletes an organization", async () => {
+    const code = await newOrganization("Api Made");
+    expect(code).toMatch(/^org_[0-9a-f]{11}$/);
+    const got = await management.api("GET", `/api/v1/organization?code=${code}`);
+    expect(got.body).toMatchObject({ code, name: "Api Made", is_default: false });
+    expect((await management.api("PATCH", `/api/v1/organization/${code}`, { name: "Api Renamed" })).status).toBe(200);
+    expect((await management.api("GET", `/api/v1/organization?code=${code}`)).body.name).toBe("Api Renamed");
+    expect((await management.api("DELETE", `/api/v1/organization/${code}`)).body).toEqual({
+      code: "OK",
+      message: "Success",
+    });
+    expect((await management.api("GET", `/api/v1/organization?code=${code}`)).status).toBe(404);
+    expect((await management.api("DELETE", `/api/v1/organization/${code}`)).status).toBe(404);
+  });
+
+  it("refuses a bad name, an unknown code and the default organization's deletion with clear errors", async () => {
+    expect((await management.api("POST", "/api/v1/organization", { name: " " })).status).toBe(400);
+    expect((await management.api("POST", "/api/v1/organization", { name: "y".repeat(101) })).status).toBe(400);
+    expect((await management.api("PATCH", "/api/v1/organization/org_nope", { name: "x" })).status).toBe(404);
+    expect((await management.api("GET", "/api/v1/organization/%E0%A4%A")).status).toBe(400);
+    const deleteDefault = await management.api("DELETE", `/api/v1/organization/${DEMO.id}`);
+    expect(deleteDefault.status).toBe(400);
+  });
+
+  it("lists organizations page by page, config.json's first", async () => {
+    await newOrganization("Paged One");
+    await newOrganization("Paged Two");
+    const seen: string[] = [];
+    let token: string | null = null;
+    do {
+      const page: { body: OrgList } = await management.api<OrgList>(
+        "GET",
+        `/api/v1/organizations?page_size=2${token ? `&next_token=${token}` : ""}`,
+      );
+      expect(page.body.organizations.length).toBeLessThanOrEqual(2);
+      seen.push(...page.body.organizations.map((organization) => organization.name));
+      token = page.body.next_token;
+    } while (token);
+    expect(seen.slice(0, 2)).toEqual([DEMO.name, ACME.name]);
+    expect(seen).toEqual(expect.arrayContaining(["Paged One", "Paged Two"]));
+    expect(new Set(seen).size).toBe(seen.length);
+  });
+
+  it("adds a member who then signs in to it, gives them a role, and removes them", async () => {
+    const code = await newOrganization("Team Co");
+    const { id, credentials } = await server.signUpWithTokens();
+    const added = await management.api("POST", `/api/v1/organizations/${code}/users`, { users: [{ id }] });
+    expect(added.body).toEqual({ code: "OK", message: "Success", users_added: [id] });
+    const listed = await management.api<{ organization_users: { id: string; roles: string[] }[] }>(
+      "GET",
+      `/api/v1/organizations/${code}/users`,
+    );
+    expect(listed.body.organization_users).toEqual([expect.objectContaining({ id, roles: ["member"] })]);
+
+    const roles = `/api/v1/organizations/${code}/users/${id}/roles`;
+    expect((await management.api("POST", roles, { role_id: "role_0000000000000002" })).status).toBe(200);
+    expect(
+      (await management.api<{ roles: { key: string }[] }>("GET", roles)).body.roles.map((role) => role.key),
+    ).toEqual(["member", "admin"]);
+    const user = await management.api<{ organizations: string[] }>("GET", `/api/v1/user?id=${id}`);
+    expect(user.body.organizations).toEqual([DEMO.id, code]);
+
+    const tokens = await server.exchangeCode(callbackParams(await signInTo(credentials, code)).get("code") ?? "");
+    expect(claims(tokens).access).toMatchObject({
+      org_code: code,
+      org_name: "Team Co",
+      permissions: ADMIN_PERMISSIONS,
+    });
+
+    const removed = await management.api("DELETE", `/api/v1/organizations/${code}/users/${id}`);
+    expect(removed.body).toEqual({ code: "OK", message: "Success" });
+    expect((await server.refresh(tokens.refresh_token)).body.error).toBe("invalid_grant");
+    expect((await signInTo(credentials, code)).status).toBe(403);
+    expect((await management.api("DELETE", `/api/v1/organizations/${code}/users/${id}`)).status).toBe(400);
+  });
+
+  it("can take a person out of a config.json organization", async () => {
+    const { id, credentials, tokens } = await server.signUpWithTokens();
+    expect(claims(tokens).id.org_codes).toEqual([DEMO.id]);
+    await management.api("DELETE", `/api/v1/organizations/${DEMO.id}/users/${id}`);
+    const after = await server.exchangeCode(
+      callbackParams((await server.signIn(credentials)).response).get("code") ?? "",
+    );
+    expect(claims(after).id).toMatchObject({ org_codes: [], organizations: [] });
+    expect(claims(after).access.org_code).toBeUndefined();
+    expect(claims(after).access.permissions).toEqual([]);
+  });
+
+  it("needs the organization scopes", async () => {
+    const readOnly = await managementToken(server, { scope: "read:users" });
+    expect((await api(server, readOnly, "POST", "/api/v1/organization", { name: "No" })).status).toBe(403);
+    expect((await api(server, "", "GET", "/api/v1/organizations")).status).toBe(401);
   });
 });
