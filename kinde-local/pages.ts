@@ -230,8 +230,13 @@ export function accountPage(input: {
   errors?: Names;
   saved: boolean;
   siteUrl: string;
+  organizations: string[];
 }): string {
   const errors = input.errors ?? {};
+  const organizations =
+    input.organizations.length === 0
+      ? `<p>You are not a member of any organization.</p>`
+      : `<ul>${input.organizations.map((name) => `<li>${escapeHtml(name)}</li>`).join("")}</ul>`;
   return layout(
     "Your account",
     `<h1>Your account</h1>
@@ -247,6 +252,8 @@ ${alert(Object.keys(errors).length > 0 ? "Please fix the highlighted fields." : 
 ${nameFields(input.values, errors)}
 <button type="submit">Save</button>
 </form>
+<h2>Your organizations</h2>
+${organizations}
 <div class="links">
 <p><a href="${escapeHtml(input.siteUrl)}">Go to the app</a></p>
 <p><a href="/logout">Sign out of the local Kinde server</a></p>

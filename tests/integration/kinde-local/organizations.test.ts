@@ -1,15 +1,17 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import {
   callbackParams,
   decodePayload,
   get,
   newCredentials,
+  startServerForTest,
   TestBrowser,
   type Credentials,
   type TokenSet,
   useServer,
 } from "./harness.ts";
 import { api, managementToken, useManagementApi } from "./management-api.ts";
+import { verifyWebhook, WebhookReceiver } from "./webhook-receiver.ts";
 
 const server = useServer();
 
@@ -247,5 +249,45 @@ describe("the Management API's organization endpoints", () => {
     const readOnly = await managementToken(server, { scope: "read:users" });
     expect((await api(server, readOnly, "POST", "/api/v1/organization", { name: "No" })).status).toBe(403);
     expect((await api(server, "", "GET", "/api/v1/organizations")).status).toBe(401);
+  });
+});
+
+describe("organization webhooks and the account page", () => {
+  it("sends organization.created, .updated and .deleted, signed like the user events", async () => {
+    const receiver = await WebhookReceiver.start();
+    onTestFinished(() => receiver.stop());
+    const own = await startServerForTest({ webhooks: { endpoints: [receiver.url()] } });
+    const token = await managementToken(own);
+    const about = async (type: string) => {
+      const delivery = await receiver.waitFor((request) => request.payload.type === type);
+      return (await verifyWebhook(own.url, delivery.body)).payload as Record<string, unknown>;
+    };
+
+    const response = await own.submitSignUp(
+      own.authorizeUrl({ start_page: "registration", is_create_org: "true", org_name: "Hooked" }),
+      newCredentials(),
+    );
+    callbackParams(response);
+    const created = await about("organization.created");
+    const code = (created.data as { organization: { code: string } }).organization.code;
+    expect(created).toMatchObject({
+      source: "user",
+      data: { organization: { code: expect.stringMatching(/^org_[0-9a-f]{11}$/) as string, name: "Hooked" } },
+    });
+    await api(own, token, "PATCH", `/api/v1/organization/${code}`, { name: "Hooked Again" });
+    expect(await about("organization.updated")).toMatchObject({
+      source: "api",
+      data: { organization: { code, name: "Hooked Again" } },
+    });
+    await api(own, token, "DELETE", `/api/v1/organization/${code}`);
+    expect((await about("organization.deleted")).data).toEqual({ organization: { code } });
+  });
+
+  it("lists the person's organizations by name on the account page", async () => {
+    const { jar } = await signUpCreating("Named <Org>");
+    const page = await get(`${server.url}/account`, jar);
+    const html = await page.text();
+    expect(html).toContain("<h2>Your organizations</h2>");
+    expect(html).toContain("<li>Demo Org</li><li>Named &lt;Org&gt;</li>");
   });
 });
