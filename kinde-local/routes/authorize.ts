@@ -418,7 +418,7 @@ function pendingFrom(app: AppContext, id: string | undefined): Pending | undefin
 }
 
 function formBasics({ id, request }: Pending) {
-  return { requestId: id, appOrigin: new URL(request.redirectUri).origin };
+  return { requestId: id, appOrigin: new URL(request.redirectUri).origin, createOrgName: request.createOrgName };
 }
 
 function hintedEmail(request: AuthorizationRequest): string {

@@ -73,6 +73,13 @@ describe("creating an organization at sign-up (is_create_org, org_name)", () => 
     for (const token of [tokens.access_token, tokens.id_token]) expect(token.length).toBeLessThan(4000);
   });
 
+  it("says on the sign-up and sign-in pages which organization will be created", async () => {
+    const form = await server.openForm(register({ is_create_org: "true", org_name: "Shown <Co>" }));
+    expect(form.html).toContain("create the organization <strong>Shown &lt;Co&gt;</strong>");
+    const signIn = await get(`${server.url}/auth/sign-in?request=${form.requestId}`, form.jar);
+    expect(await signIn.text()).toContain("create the organization <strong>Shown &lt;Co&gt;</strong>");
+  });
+
   it("lets a signed-in person create another one without a new account", async () => {
     const first = await signUpCreating("First Co");
     const response = await get(register({ is_create_org: "true", org_name: "Second Co" }), first.jar);
