@@ -371,21 +371,11 @@ async function finishSignIn(
     const headers = setCookie ? { "Set-Cookie": setCookie } : {};
     return sendMessage(context.response, 403, { title: "Not a member", message, link, role: "alert" }, headers);
   }
-  completeWithCode(app, context, { ...request, orgCode }, userId, authTime, setCookie);
-}
-
-function completeWithCode(
-  app: AppContext,
-  context: RequestContext,
-  request: AuthorizationRequest,
-  userId: string,
-  authTime: number,
-  setCookie?: string[],
-) {
   const code = randomToken();
   const { state, loginHint, createOrgName, ...kept } = request;
   app.codes.set(code, {
     ...kept,
+    orgCode,
     userId,
     authTime,
     familyId: randomToken(16),

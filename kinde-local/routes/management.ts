@@ -8,7 +8,8 @@ import { emailSchema, NAME_MAX_LENGTH, nameError, normalizeEmail, normalizeName 
 
 const USER_ID = /^kp_[0-9a-f]{32}$/;
 
-const listQuery = z.object({
+/** page_size and next_token, as every Kinde listing takes them. */
+export const pageQuery = z.object({
   page_size: z
     .string()
     .regex(/^\d{1,3}$/, "must be a number from 1 to 500")
@@ -17,8 +18,9 @@ const listQuery = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]{1,200}$/, "is not a token from a previous page")
     .optional(),
-  email: z.string().max(254).optional(),
 });
+
+const listQuery = pageQuery.extend({ email: z.string().max(254).optional() });
 
 const name = z
   .string()

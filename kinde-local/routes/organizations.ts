@@ -15,7 +15,7 @@ import {
 } from "../organizations.ts";
 import type { StoredUser } from "../store.ts";
 import { normalizeName } from "../validation.ts";
-import { after, decodeCursor, encodeCursor, managementAuthorizer } from "./management.ts";
+import { after, decodeCursor, encodeCursor, managementAuthorizer, pageQuery } from "./management.ts";
 
 /** The organization endpoints of Kinde's Management API; shapes from its OpenAPI document (README.md). */
 
@@ -30,17 +30,6 @@ const orgName = z
     const problem = orgNameError(value);
     if (problem) context.addIssue({ code: "custom", message: problem });
   });
-
-const pageQuery = z.object({
-  page_size: z
-    .string()
-    .regex(/^\d{1,3}$/, "must be a number from 1 to 500")
-    .optional(),
-  next_token: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]{1,200}$/, "is not a token from a previous page")
-    .optional(),
-});
 
 const addUsersBody = z.object({
   users: z
