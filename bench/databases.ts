@@ -1,6 +1,7 @@
 // `BENCH_DATABASES=sqlite,postgres,postgres-2 npm run bench`: bench/README.md, "Databases mode".
 import { cpus, loadavg } from "node:os";
 import { ROOT } from "../tests/support/app-process.ts";
+import { isPostgresUrl } from "../app/lib/database/url.ts";
 import { migrate } from "../server/migrate.ts";
 import { startStack, type Stack } from "../tests/support/stack.ts";
 import { startMigratedPostgres, type PostgresServer } from "../tests/support/postgres.ts";
@@ -41,7 +42,7 @@ function startSetup(setup: DatabaseSetup, postgres: PostgresServer | undefined, 
 function cpuGroups(stack: Stack, postgres: PostgresServer | undefined): Record<string, () => number | null> {
   const groups: Record<string, () => number | null> = {};
   stack.apps.forEach((app, index) => (groups[`app${index + 1}`] = () => readCpuMs(app.pid)));
-  if (stack.databaseUrl.startsWith("postgres")) groups.postgres = () => postgresCpuMs(postgres?.pid);
+  if (isPostgresUrl(stack.databaseUrl)) groups.postgres = () => postgresCpuMs(postgres?.pid);
   if (stack.balancer) groups.haproxy = () => readCpuMs(stack.balancer!.pid);
   groups.kinde = () => readCpuMs(stack.kindeProcess?.child.pid ?? -1);
   return groups;

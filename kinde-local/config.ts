@@ -72,9 +72,12 @@ export type FeatureFlag = z.output<typeof flag>;
 export type Role = z.output<typeof role>;
 
 export interface UserClaims {
-  orgCode: string;
-  orgName: string;
+  /** null: a person in no organization (all their memberships were removed). */
+  orgCode: string | null;
+  orgName: string | null;
   orgCodes: string[];
+  /** For the ID token's `organizations` claim; id is the org code, as on Kinde. */
+  organizations: { id: string; name: string }[];
   permissions: string[];
   roles: Role[];
   featureFlags: Record<string, FeatureFlag>;
@@ -116,15 +119,36 @@ export function resolveUserClaims(config: ClaimsConfig, email: string): UserClai
     roles = layer.roles ?? roles;
     Object.assign(featureFlags, layer.feature_flags);
   }
-  const orgName = config.organizations.find((organization) => organization.code === orgCode)?.name ?? orgCode;
+  const nameOf = (code: string) =>
+    config.organizations.find((organization) => organization.code === code)?.name ?? code;
+  const allCodes = orgCodes.includes(orgCode) ? [...orgCodes] : [orgCode, ...orgCodes];
   return {
     orgCode,
-    orgName,
-    orgCodes: orgCodes.includes(orgCode) ? [...orgCodes] : [orgCode, ...orgCodes],
+    orgName: nameOf(orgCode),
+    orgCodes: allCodes,
+    organizations: allCodes.map((code) => ({ id: code, name: nameOf(code) })),
     permissions: [...new Set(permissions)],
     roles: [...roles],
     featureFlags,
   };
+}
+
+/**
+ * What a role grants, for roles given through the Management API or to an organization's creator:
+ * the permissions of the first layer (defaults, then rules in order) that lists the role.
+ */
+export function rolePermissions(config: ClaimsConfig, roleKey: string): string[] {
+  const layer = [config.defaults, ...config.rules].find((entry) => entry.roles?.some((role) => role.key === roleKey));
+  return [...(layer?.permissions ?? [])];
+}
+
+/** Every role config.json mentions, by key. */
+export function knownRoles(config: ClaimsConfig): Role[] {
+  const roles = new Map<string, Role>();
+  for (const layer of [config.defaults, ...config.rules, ...Object.values(config.users)]) {
+    for (const role of layer.roles ?? []) if (!roles.has(role.key)) roles.set(role.key, role);
+  }
+  return [...roles.values()];
 }
 
 /** Re-read when its mtime or size changes; a broken edit keeps the last good version (fatal at startup). */

@@ -1,10 +1,11 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ApplicationRegistry } from "./applications.ts";
-import { resolveUserClaims, type ClaimsConfigSource } from "./config.ts";
+import type { ClaimsConfigSource } from "./config.ts";
 import type { AuthorizationCode, AuthorizationRequest, ExpiringMap, PasswordSetup } from "./flows.ts";
 import { SESSION_COOKIE } from "./cookies.ts";
 import type { Params } from "./http.ts";
 import type { SigningKey } from "./keys.ts";
+import { claimsFor, type Organization } from "./organizations.ts";
 import type { RateLimiter } from "./rate-limit.ts";
 import type { Clock, StoredSession, StoredUser, Store } from "./store.ts";
 import type { TokenLifetimes } from "./tokens.ts";
@@ -37,8 +38,22 @@ export async function emitUserEvent(
   source: WebhookSource,
   user: StoredUser,
 ): Promise<void> {
-  const claims = resolveUserClaims(await app.config.current(), user.email);
-  await app.webhooks.emit(type, source, { user: webhookUser(user, claims) });
+  const claims = claimsFor(await app.config.current(), app.store, user, null);
+  if (claims) await app.webhooks.emit(type, source, { user: webhookUser(user, claims) });
+}
+
+/** organization.deleted carries only the code. */
+export async function emitOrganizationEvent(
+  app: AppContext,
+  type: "organization.created" | "organization.updated" | "organization.deleted",
+  source: WebhookSource,
+  organization: Pick<Organization, "code"> & Partial<Organization>,
+): Promise<void> {
+  const shaped =
+    type === "organization.deleted"
+      ? { code: organization.code }
+      : { code: organization.code, external_id: null, handle: null, name: organization.name };
+  await app.webhooks.emit(type, source, { organization: shaped });
 }
 
 /** The client's address as Kinde reports it in user.authenticated (IPv4-mapped IPv6 unwrapped). */

@@ -16,10 +16,14 @@ export interface AuthorizationRequest {
   codeChallenge: string | undefined;
   /** Returned in the ID token exactly as sent (OIDC Core 3.1.2.1). */
   nonce: string | undefined;
+  /** org_code: sign in to this organization (only if a member). */
+  orgCode: string | null;
+  /** is_create_org with org_name: create this organization with the person as its admin. */
+  createOrgName: string | null;
   expiresAt: number;
 }
 
-export interface AuthorizationCode extends Omit<AuthorizationRequest, "state" | "loginHint"> {
+export interface AuthorizationCode extends Omit<AuthorizationRequest, "state" | "loginHint" | "createOrgName"> {
   userId: string;
   authTime: number;
   familyId: string;

@@ -142,11 +142,18 @@ function emailField(value: string, autocomplete: string, options: { error?: stri
   return field({ name: "p_email", label: "Email", type: "email", value, autocomplete, required: true, ...options });
 }
 
-export function signInPage(input: { requestId: string; appOrigin: string; email: string; error?: string }): string {
+export function signInPage(input: {
+  requestId: string;
+  appOrigin: string;
+  email: string;
+  error?: string | undefined;
+  createOrgName?: string | null | undefined;
+}): string {
   return layout(
     "Sign in",
     `<h1>Sign in</h1>
 <p class="lead">to continue to <strong>${escapeHtml(input.appOrigin)}</strong></p>
+${creatingNotice(input.createOrgName)}
 ${alert(input.error)}
 <form method="post" action="/auth/sign-in">
 <input type="hidden" name="request_id" value="${escapeHtml(input.requestId)}">
@@ -163,20 +170,28 @@ ${cancelLink(input.requestId)}
 
 export type SignUpErrors = Partial<Record<"firstName" | "lastName" | "email" | "password", string>>;
 
+function creatingNotice(orgName: string | null | undefined): string {
+  return orgName ? `<p>and create the organization <strong>${escapeHtml(orgName)}</strong></p>` : "";
+}
+
 export function signUpPage(input: {
   requestId: string;
   appOrigin: string;
   values: { firstName: string; lastName: string; email: string };
   errors?: SignUpErrors;
+  /** is_create_org: the organization made for the person once signed up. */
+  createOrgName?: string | null | undefined;
 }): string {
   const errors = input.errors ?? {};
   const count = Object.keys(errors).length;
+
   const summary =
     count === 0 ? undefined : count === 1 ? "Please fix the highlighted field." : "Please fix the highlighted fields.";
   return layout(
     "Create your account",
     `<h1>Create your account</h1>
 <p class="lead">to continue to <strong>${escapeHtml(input.appOrigin)}</strong></p>
+${creatingNotice(input.createOrgName)}
 ${alert(summary)}
 <form method="post" action="/auth/sign-up">
 <input type="hidden" name="request_id" value="${escapeHtml(input.requestId)}">
@@ -230,8 +245,13 @@ export function accountPage(input: {
   errors?: Names;
   saved: boolean;
   siteUrl: string;
+  organizations: string[];
 }): string {
   const errors = input.errors ?? {};
+  const organizations =
+    input.organizations.length === 0
+      ? `<p>You are not a member of any organization.</p>`
+      : `<ul>${input.organizations.map((name) => `<li>${escapeHtml(name)}</li>`).join("")}</ul>`;
   return layout(
     "Your account",
     `<h1>Your account</h1>
@@ -247,6 +267,8 @@ ${alert(Object.keys(errors).length > 0 ? "Please fix the highlighted fields." : 
 ${nameFields(input.values, errors)}
 <button type="submit">Save</button>
 </form>
+<h2>Your organizations</h2>
+${organizations}
 <div class="links">
 <p><a href="${escapeHtml(input.siteUrl)}">Go to the app</a></p>
 <p><a href="/logout">Sign out of the local Kinde server</a></p>

@@ -17,6 +17,7 @@ import { authorizationRoutes } from "./routes/authorize.ts";
 import { discoveryRoutes } from "./routes/discovery.ts";
 import { logoutRoute } from "./routes/logout.ts";
 import { managementRoutes } from "./routes/management.ts";
+import { organizationRoutes } from "./routes/organizations.ts";
 import { tokenRoutes } from "./routes/token.ts";
 import { userProfileRoute } from "./routes/user-profile.ts";
 import { DEFAULT_API_RATE_LIMIT, RateLimiter } from "./rate-limit.ts";
@@ -105,6 +106,10 @@ interface Route {
   methods: Partial<Record<string, Handler>>;
 }
 
+/** Organization endpoints with the code (and a user id) in the path, dispatched by routes/organizations.ts. */
+const ORGANIZATION_PATH = /^\/api\/v1\/organizations?\/[^/]/;
+const ORGANIZATION_ROUTE = "/api/v1/organization/{org_code}";
+
 const PRUNE_INTERVAL_MS = 10 * 60_000;
 const SHUTDOWN_GRACE_MS = 5_000;
 
@@ -138,7 +143,7 @@ export async function createKindeLocalServer(input: KindeLocalServerOptions): Pr
         // (Chrome applies it to redirects): so every application's callback origins.
         response.setHeader("Content-Security-Policy", contentSecurityPolicy(await app.applications.all()));
         const { path, query } = splitTarget(request.url);
-        const route = routes.get(path);
+        const route = routes.get(path) ?? (ORGANIZATION_PATH.test(path) ? routes.get(ORGANIZATION_ROUTE) : undefined);
         format = route?.format ?? formatForUnknownPath(path);
         if (!route) throw new HttpError(404, "not_found", "There is nothing at this address");
         const handler = route.methods[request.method === "HEAD" ? "GET" : (request.method ?? "")];
@@ -276,6 +281,8 @@ function buildRoutes(app: AppContext): Map<string, Route> {
   const tokens = tokenRoutes(app);
   const account = accountRoutes(app);
   const { listUsers, getUser, createUser, updateUser, deleteUser } = managementRoutes(app);
+  const organizations = organizationRoutes(app);
+  const byPath = organizations.byPath;
   return new Map<string, Route>([
     ["/", { format: "page", methods: { GET: discovery.home } }],
     ["/.well-known/jwks.json", { format: "oauth", methods: { GET: discovery.jwks } }],
@@ -296,6 +303,12 @@ function buildRoutes(app: AppContext): Map<string, Route> {
       "/api/v1/user",
       { format: "api", methods: { GET: getUser, POST: createUser, PATCH: updateUser, DELETE: deleteUser } },
     ],
+    [
+      "/api/v1/organization",
+      { format: "api", methods: { GET: organizations.getOrganization, POST: organizations.createOrganization } },
+    ],
+    ["/api/v1/organizations", { format: "api", methods: { GET: organizations.listOrganizations } }],
+    [ORGANIZATION_ROUTE, { format: "api", methods: { GET: byPath, POST: byPath, PATCH: byPath, DELETE: byPath } }],
   ]);
 }
 

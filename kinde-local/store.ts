@@ -32,6 +32,25 @@ const userSchema = z.object({
   failedSignInCount: z.number().int().nonnegative().default(0),
 });
 
+const roleSchema = z.object({ id: z.string(), key: z.string(), name: z.string() });
+
+/** An organization made here (API or sign-up), or a config.json one renamed or deleted here. */
+const organizationSchema = z.object({
+  code: z.string(),
+  name: z.string(),
+  createdAt: isoDate,
+  deleted: z.boolean(),
+});
+
+/** removed: taken out here, even if config.json's rules would put the user in it. */
+const membershipSchema = z.object({
+  orgCode: z.string(),
+  userId: z.string(),
+  roles: z.array(roleSchema),
+  permissions: z.array(z.string()),
+  removed: z.boolean(),
+});
+
 const sessionSchema = z.object({
   userId: z.string(),
   authTime: z.number(),
@@ -46,6 +65,8 @@ const grantSchema = z.object({
   audience: z.array(z.string()),
   authTime: z.number(),
   familyId: z.string(),
+  /** The organization signed in to with org_code (or created at sign-up); null: the default one. */
+  orgCode: z.string().nullable().default(null),
 });
 
 const refreshTokenSchema = grantSchema.extend({
@@ -70,6 +91,8 @@ const fileSchema = z.object({
   sessions: z.record(z.string(), sessionSchema),
   refreshTokens: z.record(z.string(), refreshTokenSchema),
   webhookDeliveries: z.record(z.string(), deliverySchema).default({}),
+  organizations: z.record(z.string(), organizationSchema).default({}),
+  memberships: z.record(z.string(), membershipSchema).default({}),
 });
 
 export type StoredUser = z.output<typeof userSchema>;
@@ -77,6 +100,8 @@ export type StoredSession = z.output<typeof sessionSchema>;
 export type RefreshGrant = z.output<typeof grantSchema>;
 export type StoredRefreshToken = z.output<typeof refreshTokenSchema>;
 export type StoredDelivery = z.output<typeof deliverySchema>;
+export type StoredOrganization = z.output<typeof organizationSchema>;
+export type StoredMembership = z.output<typeof membershipSchema>;
 type StoreData = z.output<typeof fileSchema>;
 
 export type UserChanges = Partial<
@@ -113,7 +138,15 @@ export class Store {
 
   static async open(dataDir: string, clock: Clock, lifetimes: StoreLifetimes): Promise<Store> {
     const path = join(dataDir, STORE_FILE);
-    const empty: StoreData = { version: 1, users: {}, sessions: {}, refreshTokens: {}, webhookDeliveries: {} };
+    const empty: StoreData = {
+      version: 1,
+      users: {},
+      sessions: {},
+      refreshTokens: {},
+      webhookDeliveries: {},
+      organizations: {},
+      memberships: {},
+    };
     const data = (await readJsonFile(path, fileSchema, "store file", "delete the data folder to start over")) ?? empty;
     const store = new Store(path, data, clock, lifetimes);
     store.prune();
@@ -187,8 +220,37 @@ export class Store {
     delete this.data.users[id];
     this.usersByEmail.delete(user.email);
     this.endEverythingOf(id);
+    this.removeWhere(this.data.memberships, (membership) => membership.userId === id);
     await this.save();
     return true;
+  }
+
+  getOrganization(code: string): StoredOrganization | undefined {
+    return Object.hasOwn(this.data.organizations, code) ? this.data.organizations[code] : undefined;
+  }
+
+  listOrganizations(): StoredOrganization[] {
+    return Object.values(this.data.organizations);
+  }
+
+  async putOrganization(organization: StoredOrganization): Promise<void> {
+    this.data.organizations[organization.code] = organization;
+    if (organization.deleted) this.removeWhere(this.data.memberships, (entry) => entry.orgCode === organization.code);
+    await this.save();
+  }
+
+  getMembership(orgCode: string, userId: string): StoredMembership | undefined {
+    const key = `${orgCode} ${userId}`;
+    return Object.hasOwn(this.data.memberships, key) ? this.data.memberships[key] : undefined;
+  }
+
+  listMemberships(): StoredMembership[] {
+    return Object.values(this.data.memberships);
+  }
+
+  async putMembership(membership: StoredMembership): Promise<void> {
+    this.data.memberships[`${membership.orgCode} ${membership.userId}`] = membership;
+    await this.save();
   }
 
   private endEverythingOf(userId: string): void {

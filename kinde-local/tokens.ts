@@ -22,6 +22,7 @@ export const ID_TOKEN_CLAIMS = [
   "name",
   "nonce",
   "org_codes",
+  "organizations",
   "picture",
   "sub",
   "updated_at",
@@ -82,8 +83,7 @@ export async function signUserTokens(
     iat,
     iss: issuer,
     jti: randomUUID(),
-    org_code: claims.orgCode,
-    org_name: claims.orgName,
+    ...(claims.orgCode === null ? {} : { org_code: claims.orgCode, org_name: claims.orgName }),
     permissions: claims.permissions,
     roles: claims.roles,
     scp: input.scope,
@@ -105,6 +105,7 @@ export async function signUserTokens(
     name: displayName(user),
     ...(input.nonce === undefined ? {} : { nonce: input.nonce }),
     org_codes: claims.orgCodes,
+    organizations: claims.organizations,
     picture: user.picture,
     sub: user.id,
     updated_at: seconds(Date.parse(user.updatedAt)),
@@ -112,7 +113,21 @@ export async function signUserTokens(
   return { accessToken, idToken };
 }
 
-export const MANAGEMENT_SCOPES = ["read:users", "create:users", "update:users", "delete:users"] as const;
+export const MANAGEMENT_SCOPES = [
+  "read:users",
+  "create:users",
+  "update:users",
+  "delete:users",
+  "read:organizations",
+  "create:organizations",
+  "update:organizations",
+  "delete:organizations",
+  "read:organization_users",
+  "create:organization_users",
+  "delete:organization_users",
+  "read:organization_user_roles",
+  "create:organization_user_roles",
+] as const;
 
 export function managementAudience(issuer: string): string {
   return `${issuer}/api`;

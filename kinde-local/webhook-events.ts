@@ -4,7 +4,15 @@ import type { UserClaims } from "./config.ts";
 import type { StoredUser } from "./store.ts";
 import { webhookUrl } from "./validation.ts";
 
-export const WEBHOOK_EVENT_TYPES = ["user.created", "user.updated", "user.deleted", "user.authenticated"] as const;
+export const WEBHOOK_EVENT_TYPES = [
+  "user.created",
+  "user.updated",
+  "user.deleted",
+  "user.authenticated",
+  "organization.created",
+  "organization.updated",
+  "organization.deleted",
+] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
 /** admin: Kinde's dashboard (never sent here); api: the Management API; user: the person. */

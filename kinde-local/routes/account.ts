@@ -1,7 +1,9 @@
 import { currentSession, emitUserEvent, type AppContext, type Handler, type RequestContext } from "../context.ts";
 import { assertSameOriginPost, readForm, redirect, sendHtml } from "../http.ts";
+import { membershipsOf } from "../organizations.ts";
 import { accountPage, sendMessage } from "../pages.ts";
 import { secretsEqual } from "../passwords.ts";
+import type { StoredUser } from "../store.ts";
 import { nameError, normalizeName } from "../validation.ts";
 
 /** A name changed here, at the "provider", reaches the app as a user.updated webhook and in the next tokens. */
@@ -15,6 +17,9 @@ export function accountRoutes(app: AppContext) {
     sendMessage(context.response, 401, { title: "You are not signed in", message, link });
   };
 
+  const organizationNames = async (user: StoredUser) =>
+    membershipsOf(await app.config.current(), app.store, user).map((membership) => membership.orgName);
+
   return {
     async show(context) {
       const account = signedInUser(context);
@@ -22,7 +27,9 @@ export function accountRoutes(app: AppContext) {
       const { user, csrf } = account;
       const values = { firstName: user.givenName ?? "", lastName: user.familyName ?? "" };
       const saved = context.query.get("saved") === "1";
-      sendHtml(context.response, 200, accountPage({ email: user.email, csrf, values, saved, siteUrl: app.siteUrl }));
+      const organizations = await organizationNames(user);
+      const page = accountPage({ email: user.email, csrf, values, saved, siteUrl: app.siteUrl, organizations });
+      sendHtml(context.response, 200, page);
     },
 
     async save(context) {
@@ -46,7 +53,16 @@ export function accountRoutes(app: AppContext) {
       };
       const errors = { firstName: nameError(values.firstName), lastName: nameError(values.lastName) };
       if (errors.firstName || errors.lastName) {
-        const page = accountPage({ email: user.email, csrf, values, errors, saved: false, siteUrl: app.siteUrl });
+        const organizations = await organizationNames(user);
+        const page = accountPage({
+          email: user.email,
+          csrf,
+          values,
+          errors,
+          saved: false,
+          siteUrl: app.siteUrl,
+          organizations,
+        });
         return sendHtml(context.response, 400, page);
       }
       const givenName = values.firstName || null;

@@ -3,6 +3,7 @@ import { allows, type Application } from "../applications.ts";
 import {
   clientAddress,
   currentSession,
+  emitOrganizationEvent,
   emitUserEvent,
   type AppContext,
   type Handler,
@@ -25,6 +26,7 @@ import {
   MIN_PASSWORD_LENGTH,
   verifyPassword,
 } from "../passwords.ts";
+import { addMember, claimsFor, createOrganization, creatorAccess, orgNameError } from "../organizations.ts";
 import { EmailTakenError, randomToken, type StoredUser } from "../store.ts";
 import { isValidEmail, nameError, normalizeEmail, normalizeName } from "../validation.ts";
 
@@ -53,8 +55,14 @@ const authorizeQuery = z.object({
     .regex(/^[A-Za-z0-9_-]{43}$/, "must be a base64url SHA-256 digest")
     .optional(),
   code_challenge_method: z.literal("S256", "only S256 is supported").optional(),
+  org_code: z.string().max(1000).optional(),
+  is_create_org: z.string().max(100).optional(),
+  org_name: z.string().max(10_000).optional(),
 });
 const AUTHORIZE_PARAMETERS = Object.keys(authorizeQuery.shape);
+
+/** Shown on this server: the app cannot fix what the person typed. */
+class OrgNameError extends Error {}
 
 /** An authorization request that fails after its redirect_uri was checked: told to the app. */
 class RedirectableError extends Error {
@@ -113,14 +121,25 @@ async function authorize(app: AppContext, context: RequestContext): Promise<void
   try {
     parsed = parseAuthorizationRequest(app, query, client, redirectUri);
   } catch (error) {
+    if (error instanceof OrgNameError) {
+      const link = { href: new URL(redirectUri).origin, text: "Go back to the app" };
+      return sendMessage(response, 400, {
+        title: "Check the organization's name",
+        message: error.message,
+        link,
+        role: "alert",
+      });
+    }
     if (!(error instanceof RedirectableError)) throw error;
     return redirect(response, errorRedirect(redirectUri, error.error, error.message, error.state));
   }
   const { request, prompts } = parsed;
-  // Single sign-on, as on Kinde: a live session here skips the form.
+  // Single sign-on, as on Kinde: a live session here skips the form. A signed-in person
+  // creating an organization (register with is_create_org) needs no new account either.
   const session = currentSession(app, context);
-  if (session && !prompts.has("login") && !prompts.has("create")) {
-    return completeWithCode(app, context, request, session.session.userId, session.session.authTime);
+  const creating = request.createOrgName !== null;
+  if (session && !prompts.has("login") && (creating || !prompts.has("create"))) {
+    return finishSignIn(app, context, request, session.session.userId, session.session.authTime);
   }
   if (prompts.has("none")) {
     return redirect(response, errorRedirect(redirectUri, "login_required", "The user is not signed in", request.state));
@@ -181,8 +200,17 @@ function parseAuthorizationRequest(app: AppContext, query: Params, client: Appli
     loginHint: params.login_hint,
     codeChallenge: params.code_challenge,
     nonce: params.nonce,
+    orgCode: params.org_code ?? null,
+    createOrgName: null,
     expiresAt: app.clock() + AUTHORIZATION_REQUEST_TTL_MS,
   };
+  if (params.is_create_org === "true") {
+    const orgName = normalizeName(params.org_name ?? "");
+    const problem = orgNameError(orgName);
+    if (problem) throw new OrgNameError(problem);
+    request.createOrgName = orgName;
+    request.orgCode = null;
+  }
   const prompts = new Set((params.prompt ?? "").split(" ").filter(Boolean));
   return { request, prompts, wantsSignUp: params.start_page === "registration" || prompts.has("create") };
 }
@@ -312,10 +340,14 @@ async function startSession(app: AppContext, context: RequestContext, pending: P
     user: { id: user.id },
   });
   const cookie = sessionCookie(id, Math.floor(app.lifetimes.refresh));
-  completeWithCode(app, context, pending.request, user.id, now, [cookie]);
+  await finishSignIn(app, context, pending.request, user.id, now, [cookie]);
 }
 
-function completeWithCode(
+/**
+ * Creates the organization asked for (the person is its first member, with the creator's role)
+ * or checks org_code: a person who is not a member of it is refused, never signed in to another.
+ */
+async function finishSignIn(
   app: AppContext,
   context: RequestContext,
   request: AuthorizationRequest,
@@ -323,10 +355,27 @@ function completeWithCode(
   authTime: number,
   setCookie?: string[],
 ) {
+  const config = await app.config.current();
+  const user = app.store.getUser(userId);
+  let orgCode = request.orgCode;
+  if (user && request.createOrgName !== null) {
+    const organization = await createOrganization(app.store, request.createOrgName, app.clock());
+    await addMember(app.store, organization.code, user.id, creatorAccess(config));
+    app.log(`created organization ${organization.code}`);
+    await emitOrganizationEvent(app, "organization.created", "user", organization);
+    orgCode = organization.code;
+  } else if (user && orgCode !== null && !claimsFor(config, app.store, user, orgCode)) {
+    const link = { href: new URL(request.redirectUri).origin, text: "Go back to the app" };
+    const message =
+      "You are not a member of the organization you tried to sign in to. Ask one of its administrators to add you.";
+    const headers = setCookie ? { "Set-Cookie": setCookie } : {};
+    return sendMessage(context.response, 403, { title: "Not a member", message, link, role: "alert" }, headers);
+  }
   const code = randomToken();
-  const { state, loginHint, ...kept } = request;
+  const { state, loginHint, createOrgName, ...kept } = request;
   app.codes.set(code, {
     ...kept,
+    orgCode,
     userId,
     authTime,
     familyId: randomToken(16),
@@ -359,7 +408,7 @@ function pendingFrom(app: AppContext, id: string | undefined): Pending | undefin
 }
 
 function formBasics({ id, request }: Pending) {
-  return { requestId: id, appOrigin: new URL(request.redirectUri).origin };
+  return { requestId: id, appOrigin: new URL(request.redirectUri).origin, createOrgName: request.createOrgName };
 }
 
 function hintedEmail(request: AuthorizationRequest): string {

@@ -1,14 +1,15 @@
 import { z } from "zod";
-import { resolveUserClaims } from "../config.ts";
 import { emitUserEvent, type AppContext, type Handler, type RequestContext } from "../context.ts";
 import { bearerToken, HttpError, parseWith, readJson, sendJson } from "../http.ts";
+import { membershipsOf } from "../organizations.ts";
 import { EmailTakenError, type StoredUser, type UserChanges } from "../store.ts";
 import { managementAudience, verifyToken } from "../tokens.ts";
 import { emailSchema, NAME_MAX_LENGTH, nameError, normalizeEmail, normalizeName } from "../validation.ts";
 
 const USER_ID = /^kp_[0-9a-f]{32}$/;
 
-const listQuery = z.object({
+/** page_size and next_token, as every Kinde listing takes them. */
+export const pageQuery = z.object({
   page_size: z
     .string()
     .regex(/^\d{1,3}$/, "must be a number from 1 to 500")
@@ -17,8 +18,9 @@ const listQuery = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]{1,200}$/, "is not a token from a previous page")
     .optional(),
-  email: z.string().max(254).optional(),
 });
+
+const listQuery = pageQuery.extend({ email: z.string().max(254).optional() });
 
 const name = z
   .string()
@@ -61,11 +63,11 @@ const createBody = z.object({
 });
 
 /** Cut by position in the listing order, not by offset, so concurrent changes neither skip nor repeat users. */
-function encodeCursor(user: StoredUser): string {
+export function encodeCursor(user: StoredUser): string {
   return Buffer.from(`${user.createdAt}|${user.id}`).toString("base64url");
 }
 
-function decodeCursor(token: string): { createdAt: string; id: string } {
+export function decodeCursor(token: string): { createdAt: string; id: string } {
   const [createdAt, id, extra] = Buffer.from(token, "base64url").toString("utf8").split("|");
   if (!createdAt || !id || extra !== undefined || !USER_ID.test(id) || Number.isNaN(Date.parse(createdAt))) {
     throw new HttpError(400, "INVALID_REQUEST", "next_token: is not a token from a previous page");
@@ -73,12 +75,13 @@ function decodeCursor(token: string): { createdAt: string; id: string } {
   return { createdAt, id };
 }
 
-function after(user: StoredUser, cursor: { createdAt: string; id: string }): boolean {
+export function after(user: StoredUser, cursor: { createdAt: string; id: string }): boolean {
   return user.createdAt > cursor.createdAt || (user.createdAt === cursor.createdAt && user.id > cursor.id);
 }
 
-export function managementRoutes(app: AppContext) {
-  const authorize = async (context: RequestContext, scope: string) => {
+/** Checks a Management API request's token: client_credentials, a live M2M application, the rate limit, the scope. */
+export function managementAuthorizer(app: AppContext) {
+  return async (context: RequestContext, scope: string): Promise<void> => {
     const token = bearerToken(context.request);
     if (!token) throw new HttpError(401, "TOKEN_INVALID", "A Bearer access token is required");
     const audience = managementAudience(app.issuer);
@@ -104,6 +107,10 @@ export function managementRoutes(app: AppContext) {
     }
     if (!scopes.includes(scope)) throw new HttpError(403, "FORBIDDEN", `The token lacks the ${scope} scope`);
   };
+}
+
+export function managementRoutes(app: AppContext) {
+  const authorize = managementAuthorizer(app);
 
   const userIdParameter = (context: RequestContext): string => {
     const id = context.query.get("id");
@@ -131,7 +138,7 @@ export function managementRoutes(app: AppContext) {
     failed_sign_ins: user.failedSignInCount,
     last_signed_in: user.lastSignedInAt,
     created_on: user.createdAt,
-    organizations: resolveUserClaims(config, user.email).orgCodes,
+    organizations: membershipsOf(config, app.store, user).map((membership) => membership.orgCode),
     identities: [{ type: "email", identity: user.email }],
   });
 

@@ -1,11 +1,11 @@
 import { createHash } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { Application } from "../applications.ts";
-import { resolveUserClaims } from "../config.ts";
 import type { AppContext, Handler } from "../context.ts";
 import { decodeFormComponent, HttpError, readForm, sendEmpty, sendJson, type Params } from "../http.ts";
 import { ExpiringMap } from "../flows.ts";
 import { secretsEqual } from "../passwords.ts";
+import { claimsFor } from "../organizations.ts";
 import { hashSecret, REFRESH_OVERLAP_MS, type RefreshGrant } from "../store.ts";
 import {
   COOKIE_SAFE_TOKEN_BYTES,
@@ -151,11 +151,13 @@ async function userTokenResponse(
   nonce?: string,
 ) {
   const user = activeUser(app, grant.userId);
+  const claims = claimsFor(await app.config.current(), app.store, user, grant.orgCode);
+  if (!claims) throw invalidGrant("The user is no longer a member of the organization they signed in to");
   const { accessToken, idToken } = await signUserTokens(app.key, {
     issuer: app.issuer,
     clientId: grant.clientId,
     user,
-    claims: resolveUserClaims(await app.config.current(), user.email),
+    claims,
     scope: grant.scope,
     audience: grant.audience,
     authTime: grant.authTime,
@@ -210,8 +212,8 @@ async function exchangeCode(app: AppContext, recent: RecentRefreshes, clientId: 
   } else if (verifier !== undefined) {
     throw invalidGrant("code_verifier given but the authorization request had no code_challenge");
   }
-  const { userId, scope, audience, authTime, familyId } = record;
-  const grant: RefreshGrant = { userId, clientId, scope, audience, authTime, familyId };
+  const { userId, scope, audience, authTime, familyId, orgCode } = record;
+  const grant: RefreshGrant = { userId, clientId, scope, audience, authTime, familyId, orgCode };
   // As on Kinde, a refresh token only for the offline scope.
   const refreshToken = scope.includes("offline") ? await app.store.issueRefreshToken(grant) : undefined;
   const response = await userTokenResponse(app, grant, refreshToken, record.nonce);

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
-import type { DatabaseProvider } from "../../app/lib/database/url";
+import { sqliteFile, type DatabaseProvider } from "../../app/lib/database/url";
 import { TestBrowser, textOf, type Page } from "../support/browser";
 import { newPerson, signInAs, signUp } from "../support/sign-in.ts";
 import { deliverWebhook, kindeEvent, sendKindeEvent, signKindeEvent } from "../support/kinde-webhooks";
@@ -249,7 +249,7 @@ async function makeReadOnly(database: StackDatabase): Promise<void> {
     await database.run(`ALTER DATABASE "${databaseName(database)}" SET default_transaction_read_only = on`);
     return;
   }
-  const file = database.url.replace(/^file:/, "");
+  const file = sqliteFile(database.url);
   const bytes = readFileSync(file);
   bytes[18] = 3;
   writeFileSync(file, bytes);

@@ -1,6 +1,6 @@
 // SQL written once for SQLite and PostgreSQL: quoted identifiers, `?` placeholders (on PostgreSQL they become $1, $2...).
 import Database from "better-sqlite3";
-import { databaseProvider, type DatabaseProvider } from "../../app/lib/database/url.ts";
+import { databaseProvider, sqliteFile, type DatabaseProvider } from "../../app/lib/database/url.ts";
 import { withPgClient } from "./postgres.ts";
 
 export interface StackDatabase {
@@ -44,7 +44,7 @@ const numbered = (sql: string) => {
 };
 
 function sqliteAccess(url: string): StackDatabase {
-  const file = url.replace(/^file:/, "");
+  const file = sqliteFile(url);
   const withDb = <T>(readonly: boolean, use: (db: Database.Database) => T): T => {
     const db = new Database(file, { readonly, fileMustExist: true });
     try {

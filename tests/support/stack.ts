@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { DatabaseProvider } from "../../app/lib/database/url.ts";
+import { isPostgresUrl, sqliteFile, type DatabaseProvider } from "../../app/lib/database/url.ts";
 import type { RateLimit } from "../../kinde-local/rate-limit.ts";
 import {
   createKindeLocalServer,
@@ -256,8 +256,8 @@ async function startStackOnce(options: StackOptions) {
     appUrl,
     issuerUrl: kinde.issuerUrl,
     get databaseFile(): string {
-      if (!database.url.startsWith("file:")) throw new Error("this stack runs on PostgreSQL: use stack.database");
-      return database.url.slice("file:".length);
+      if (isPostgresUrl(database.url)) throw new Error("this stack runs on PostgreSQL: use stack.database");
+      return sqliteFile(database.url);
     },
     databaseUrl: database.url,
     database: databaseAccess(database.url),

@@ -209,7 +209,11 @@ describe("machine-to-machine and regular applications' grants", () => {
     };
     const { status, body } = await requestAs(sync, clientCredentials);
     expect(status).toBe(200);
-    expect(decodePayload(String(body.access_token)).scp).toEqual(["read:users"]);
+    expect(decodePayload(String(body.access_token)).scp).toEqual([
+      "read:users",
+      "read:organizations",
+      "read:organization_users",
+    ]);
   });
 
   it("a wrong secret for a known application is invalid_client", async () => {

@@ -159,10 +159,9 @@ describe("the authorization code flow", () => {
     const response = await get(
       server.authorizeUrl({
         login_hint: "hint@example.com",
-        org_code: "org_x",
         lang: "fr",
         returnTo: "/x",
-        is_create_org: "true",
+        pricing_table_key: "pro",
       }),
     );
     expect(response.status).toBe(200);

@@ -49,6 +49,7 @@ describe("resolveUserClaims", () => {
       orgCode: "org_a",
       orgName: "A",
       orgCodes: ["org_a"],
+      organizations: [{ id: "org_a", name: "A" }],
       permissions: ["read:profile"],
       roles: [],
       featureFlags: { theme: { t: "s", v: "pink" }, limit: { t: "i", v: 5 } },

@@ -36,6 +36,7 @@ function grantFor(userId: string): RefreshGrant {
     audience: [],
     authTime: 0,
     familyId: "family-1",
+    orgCode: null,
   };
 }
 

@@ -186,6 +186,26 @@ describe("user tokens", () => {
     expect(payload.family_name).toBe("Ångström-Øre");
   });
 
+  it("stays under the cookie limit for a person in ten organizations with 100-character ASCII names", async () => {
+    const organizations = Array.from({ length: 10 }, (_, index) => ({
+      id: `org_${index.toString(16).padStart(11, "0")}`,
+      name: "x".repeat(100),
+    }));
+    const base = resolveUserClaims(config, user.email);
+    const claims = { ...base, orgCodes: organizations.map((organization) => organization.id), organizations };
+    const { accessToken, idToken } = await issue({ claims });
+    expect(accessToken.length).toBeLessThan(COOKIE_SAFE_TOKEN_BYTES);
+    expect(idToken.length).toBeLessThan(COOKIE_SAFE_TOKEN_BYTES);
+  });
+
+  it("omits org_code and org_name for a person in no organization", async () => {
+    const claims = { ...resolveUserClaims(config, user.email), orgCode: null, orgName: null, orgCodes: [] };
+    const { accessToken } = await issue({ claims: { ...claims, organizations: [], permissions: [], roles: [] } });
+    const { payload } = await verifyAt(accessToken);
+    expect(payload).not.toHaveProperty("org_code");
+    expect(payload).not.toHaveProperty("org_name");
+  });
+
   it("verifyToken checks expiry, issuer and signature", async () => {
     const { accessToken } = await issue({ lifetimes: { access: 60, id: 60, refresh: 60 } });
     await expect(verifyToken(key, accessToken, { issuer: ISSUER, now: NOW + 30_000 })).resolves.toMatchObject({
