@@ -12,7 +12,7 @@ import {
 import { accountDeletedAt, forgetAccountDeletion, recordAccountDeletion } from "./account-deletion.server";
 import type { KindeMembershipFacts } from "~/lib/kinde-sync/organization-facts.server";
 import { isKindeIdentityDeleted, recordDeletedKindeIdentity } from "./deleted-kinde-identity.server";
-import { syncMembershipsFromSignIn } from "./organization.server";
+import { storedMembershipsMatch, syncMembershipsFromSignIn } from "./organization.server";
 
 export type { User };
 
@@ -37,6 +37,8 @@ export interface ApplyOptions {
   db?: Db;
   /** users:sync --dry-run */
   dryRun?: boolean;
+  /** A sign-in whose memberships already match: User.orgsSyncedAt moves forward to it in the same write. */
+  orgsSyncedAt?: Date;
 }
 
 class RowChanged extends Error {}
@@ -48,13 +50,14 @@ export async function applyKindeUserFacts(
   options: ApplyOptions = {},
 ): Promise<KindeUserOutcome> {
   const db = options.db ?? prisma;
-  return retryOnConflict(() => applyOnce(db, facts, options.dryRun ?? false), {
+  return retryOnConflict(() => applyOnce(db, facts, options), {
     conflicts: db === prisma,
     alsoRetry: (error) => error instanceof RowChanged,
   });
 }
 
-async function applyOnce(db: Db, facts: KindeUserFacts, dryRun: boolean): Promise<KindeUserOutcome> {
+async function applyOnce(db: Db, facts: KindeUserFacts, options: ApplyOptions): Promise<KindeUserOutcome> {
+  const dryRun = options.dryRun ?? false;
   const row = await db.user.findUnique({ where: { kindeId: facts.kindeId } });
   if (row === null) {
     const create = (tx: Db) => createFromFacts(tx, facts, dryRun);
@@ -63,18 +66,24 @@ async function applyOnce(db: Db, facts: KindeUserFacts, dryRun: boolean): Promis
       : create(db);
   }
   const change = planKindeUserChange(row, facts);
-  if (change.kind === "none") return { outcome: change.reason === "older" ? "older" : "unchanged", user: row };
   if (change.kind === "create") throw new Error("unreachable: a plan for an existing row creates nothing");
-  if (dryRun) return { outcome: "updated", user: { ...row, ...change.data }, changed: change.changed };
-  if (change.data.email) await releaseEmail(db, change.data, facts);
+  const orgsSyncedAt = options.orgsSyncedAt;
+  const orgsForward = orgsSyncedAt !== undefined && (row.orgsSyncedAt === null || row.orgsSyncedAt <= orgsSyncedAt);
+  const unchanged = change.kind === "none" ? (change.reason === "older" ? "older" : "unchanged") : null;
+  if (unchanged && !orgsForward) return { outcome: unchanged, user: row };
+  const data = change.kind === "none" ? {} : change.data;
+  const changed = change.kind === "none" ? [] : change.changed;
+  if (dryRun) return { outcome: "updated", user: { ...row, ...data }, changed };
+  if (data.email) await releaseEmail(db, data, facts);
   try {
+    const where = unchangedSince(row, data, facts);
+    if (orgsForward) where.AND.push({ OR: [{ orgsSyncedAt: null }, { orgsSyncedAt: { lte: orgsSyncedAt } }] });
     const user = await db.user.update({
-      where: { kindeId: facts.kindeId, ...unchangedSince(row, change.data, facts) },
-      data: change.data,
+      where: { kindeId: facts.kindeId, ...where },
+      data: orgsForward ? { ...data, orgsSyncedAt } : data,
     });
-    return change.changed.length > 0
-      ? { outcome: "updated", user, changed: change.changed }
-      : { outcome: "unchanged", user };
+    if (unchanged) return { outcome: unchanged, user };
+    return changed.length > 0 ? { outcome: "updated", user, changed } : { outcome: "unchanged", user };
   } catch (error) {
     // The row changed (or went) since it was read: read and decide again.
     if (isRecordNotFound(error)) throw new RowChanged();
@@ -171,16 +180,23 @@ export async function upsertUserFromKinde(
   tokenIssuedAt = signedInAt,
   memberships?: KindeMembershipFacts,
 ): Promise<User | null> {
-  const result = await applyKindeUserFacts({
-    kindeId: profile.id,
-    observedAt: tokenIssuedAt,
-    source: "sign-in",
-    profile: profileFacts(profile),
-    signedInAt,
-    createIfMissing: true,
-  });
+  // Matching memberships (most sign-ins) cost one raw read; the user write below moves orgsSyncedAt.
+  const matching = memberships !== undefined && (await storedMembershipsMatch(profile.id, memberships));
+  const result = await applyKindeUserFacts(
+    {
+      kindeId: profile.id,
+      observedAt: tokenIssuedAt,
+      source: "sign-in",
+      profile: profileFacts(profile),
+      signedInAt,
+      createIfMissing: true,
+    },
+    matching ? { orgsSyncedAt: tokenIssuedAt } : {},
+  );
   if (!("user" in result)) return null;
-  if (memberships) await syncMembershipsFromSignIn(result.user.id, memberships, tokenIssuedAt);
+  // "created" after a match: the row went (and its memberships with it) between the read and the write.
+  if (memberships && (!matching || result.outcome === "created"))
+    await syncMembershipsFromSignIn(result.user.id, memberships, tokenIssuedAt);
   return result.user;
 }
 

@@ -93,6 +93,26 @@ describe("memberships at sign-in", () => {
     ]);
   });
 
+  it("moves the memberships' time forward on a sign-in that matches them, so older tokens still change nothing", async () => {
+    const id = kindeId();
+    const signIn = (minute: number, facts: ReturnType<typeof tokens>) =>
+      upsertUserFromKinde({ id, email: `${id}@example.com` }, at(minute), at(minute), facts);
+    const adminOfB = tokens([ORG_B], ORG_B, [role("admin")]);
+    await signIn(1, adminOfB);
+    await signIn(5, adminOfB);
+    const user = await signIn(3, adminOfB);
+    expect(await prisma.user.findUnique({ where: { id: user!.id } })).toMatchObject({ orgsSyncedAt: at(5) });
+
+    await signIn(4, tokens([ORG_A], ORG_A, [role("member")]));
+    expect(await listMembershipsOf(user!.id)).toEqual([
+      { organization: { kindeCode: ORG_B, name: null }, roleKeys: ["admin"] },
+    ]);
+    await signIn(5, tokens([ORG_B], ORG_B, [role("member")]));
+    expect(await listMembershipsOf(user!.id)).toEqual([
+      { organization: { kindeCode: ORG_B, name: null }, roleKeys: ["member"] },
+    ]);
+  });
+
   it("keeps a person out of an organization deleted at Kinde, whatever their token says", async () => {
     const user = await signedInUser();
     await forgetKindeOrganization(ORG_A, at(1));
