@@ -1,13 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { NAME_MAX_LENGTH, nameProblem } from "../common/names.ts";
-import {
-  knownRoles,
-  resolveUserClaims,
-  rolePermissions,
-  type ClaimsConfig,
-  type Role,
-  type UserClaims,
-} from "./config.ts";
+import { knownRoles, resolveUserClaims, type ClaimsConfig, type Role, type UserClaims } from "./config.ts";
 import type { Store, StoredMembership, StoredUser } from "./store.ts";
 
 /** config.json's organizations have no creation date; they list before any made here. */
@@ -98,14 +91,17 @@ export function claimsFor(
   };
 }
 
-/** The role a creator gets: config.json's "admin" role (or one made up) with what it grants there. */
+/**
+ * A creator gets config.json's "admin" role but only the default permissions: anyone can sign up and create an
+ * organization, so app-wide permissions such as read:users must come from config.json's rules, never from that.
+ */
 export function creatorAccess(config: ClaimsConfig): Pick<StoredMembership, "roles" | "permissions"> {
   const admin = knownRoles(config).find((role) => role.key === "admin") ?? {
     id: "role_admin",
     key: "admin",
     name: "Admin",
   };
-  return { roles: [admin], permissions: rolePermissions(config, admin.key) };
+  return { roles: [admin], permissions: [...(config.defaults.permissions ?? [])] };
 }
 
 /** An organization's name follows the rule for people's names (common/names.ts); `name` is normalised. */

@@ -58,14 +58,14 @@ describe("organizations from config.json", () => {
 });
 
 describe("creating an organization at sign-up (is_create_org, org_name)", () => {
-  it("creates it with the person as its admin and signs them in to it", async () => {
+  it("creates it with the person as its admin and signs them in to it, with no app-wide permission", async () => {
     const { tokens } = await signUpCreating("  Lovelace Labs ");
     const { access, id } = claims(tokens);
     const code = String(access.org_code);
     expect(code).toMatch(/^org_[0-9a-f]{11}$/);
     expect(access).toMatchObject({
       org_name: "Lovelace Labs",
-      permissions: ADMIN_PERMISSIONS,
+      permissions: ["read:profile", "update:profile"],
       roles: [{ id: "role_0000000000000002", key: "admin", name: "Admin" }],
     });
     expect(id.org_codes).toEqual([DEMO.id, code]);

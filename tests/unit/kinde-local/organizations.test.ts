@@ -61,7 +61,7 @@ describe("organizations and memberships", () => {
       orgCode: made.code,
       orgName: "Made",
       roles: [ADMIN],
-      permissions: ["read", "admin"],
+      permissions: ["read"],
       orgCodes: ["org_a", made.code],
       organizations: [
         { id: "org_a", name: "A" },
