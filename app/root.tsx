@@ -12,9 +12,12 @@ import {
 } from "@remix-run/react";
 import type { ReactNode } from "react";
 import { SiteHeader } from "~/components/site-header";
+import type { SwitcherOrganizations } from "~/components/organization-switcher";
+import type { KindeClaims } from "~/lib/auth/claims";
 import { getOptionalUser } from "~/lib/auth/session.server";
 import { takeFlash } from "~/lib/http/flash.server";
 import { useNonce } from "~/lib/http/nonce";
+import { getOrganizationNames } from "~/models/organization.server";
 import stylesheet from "~/styles/app.css?url";
 
 export const links: LinksFunction = () => [
@@ -22,13 +25,27 @@ export const links: LinksFunction = () => [
   { rel: "icon", href: "/favicon.svg", type: "image/svg+xml" },
 ];
 
+// The switcher's names come from the ID token; the database only fills in names a token leaves out.
+async function organizationsOf(claims: KindeClaims | null): Promise<SwitcherOrganizations | null> {
+  if (!claims) return null;
+  const unnamed = claims.organizations.filter((organization) => !organization.name).map(({ code }) => code);
+  const stored = unnamed.length > 0 ? await getOrganizationNames(unnamed) : new Map<string, string>();
+  return {
+    current: claims.orgCode,
+    list: claims.organizations.map(({ code, name }) => ({ code, name: name ?? stored.get(code) ?? null })),
+  };
+}
+
 export async function loader(args: LoaderFunctionArgs) {
-  const [{ user, headers }, { flash, setCookie }] = await Promise.all([getOptionalUser(args), takeFlash(args.request)]);
+  const [{ user, claims, headers }, { flash, setCookie }] = await Promise.all([
+    getOptionalUser(args),
+    takeFlash(args.request),
+  ]);
   if (setCookie) headers.append("Set-Cookie", setCookie);
   const viewer = user
     ? { firstName: user.firstName, lastName: user.lastName, email: user.email, picture: user.picture }
     : null;
-  return data({ viewer, flash }, { headers });
+  return data({ viewer, organizations: await organizationsOf(claims), flash }, { headers });
 }
 
 export function Layout({ children }: { children: ReactNode }) {
@@ -46,7 +63,7 @@ export function Layout({ children }: { children: ReactNode }) {
         <a className="skip-link" href="#main">
           Skip to content
         </a>
-        <SiteHeader viewer={rootData?.viewer ?? null} />
+        <SiteHeader viewer={rootData?.viewer ?? null} organizations={rootData?.organizations ?? null} />
         <main id="main" className="page">
           {rootData?.flash ? (
             <p

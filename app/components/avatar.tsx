@@ -5,7 +5,7 @@ export interface Person {
   picture: string | null;
 }
 
-export function displayName(person: Person): string {
+export function displayName(person: Omit<Person, "picture">): string {
   const name = [person.firstName, person.lastName].filter(Boolean).join(" ");
   return name || person.email || "New user";
 }

@@ -16,7 +16,11 @@ export function KindeClaimsCard({ claims }: { claims: KindeClaims }) {
         <div>
           <dt>Your organizations</dt>
           <dd>
-            <List items={claims.orgCodes} empty="None" testId="org-codes" />
+            <List
+              items={claims.organizations.map(({ code, name }) => (name ? `${name} (${code})` : code))}
+              empty="None"
+              testId="org-codes"
+            />
           </dd>
         </div>
         <div>

@@ -1,5 +1,6 @@
 import { Form, useActionData, useNavigation } from "@remix-run/react";
-import type { ProfileErrors } from "~/lib/profile-form";
+import type { ProfileErrors } from "~/lib/forms";
+import { TextField } from "./text-field";
 
 interface ActionData {
   errors?: ProfileErrors;
@@ -29,7 +30,7 @@ export function ProfileForm({
       <Form method="post" className="form" noValidate>
         <div className="form-row">
           {NAME_FIELDS.map(({ name, label, autoComplete }) => (
-            <Field
+            <TextField
               key={name}
               name={name}
               label={label}
@@ -58,31 +59,5 @@ export function ProfileForm({
         </Form>
       ) : null}
     </section>
-  );
-}
-
-function Field(props: { name: string; label: string; autoComplete: string; defaultValue: string; error?: string }) {
-  const errorId = `${props.name}-error`;
-  return (
-    <div className="field">
-      <label htmlFor={props.name}>{props.label}</label>
-      <input
-        // A new key when the server sends values back resets the uncontrolled input to them.
-        key={props.defaultValue}
-        id={props.name}
-        name={props.name}
-        type="text"
-        autoComplete={props.autoComplete}
-        defaultValue={props.defaultValue}
-        maxLength={200}
-        aria-invalid={props.error ? true : undefined}
-        aria-describedby={props.error ? errorId : undefined}
-      />
-      {props.error ? (
-        <p id={errorId} className="field-error">
-          {props.error}
-        </p>
-      ) : null}
-    </div>
   );
 }

@@ -1,7 +1,14 @@
 import { Form, Link } from "@remix-run/react";
 import { Avatar, displayName, type Person } from "./avatar";
+import { OrganizationSwitcher, type SwitcherOrganizations } from "./organization-switcher";
 
-export function SiteHeader({ viewer }: { viewer: Person | null }) {
+export function SiteHeader({
+  viewer,
+  organizations,
+}: {
+  viewer: Person | null;
+  organizations: SwitcherOrganizations | null;
+}) {
   return (
     <header className="site-header">
       <Link to="/" className="brand">
@@ -13,6 +20,8 @@ export function SiteHeader({ viewer }: { viewer: Person | null }) {
       <nav aria-label="Account">
         {viewer ? (
           <div className="header-account">
+            {organizations ? <OrganizationSwitcher organizations={organizations} /> : null}
+            <Link to="/projects">Projects</Link>
             <Link to="/dashboard" className="header-user">
               <Avatar person={viewer} />
               <span className="header-name">{displayName(viewer)}</span>

@@ -150,12 +150,24 @@ export async function listMembershipsOf(userId: number): Promise<MembershipView[
 }
 
 /** The person's membership of one organization, or null when they are not in it. */
-export async function getMembership(userId: number, kindeCode: string): Promise<MembershipView | null> {
+export async function getMembership(
+  userId: number,
+  kindeCode: string,
+): Promise<(MembershipView & { organization: { id: number } }) | null> {
   const row = await prisma.membership.findFirst({
     where: { userId, organization: { kindeCode } },
-    select: { roles: true, organization: { select: { kindeCode: true, name: true } } },
+    select: { roles: true, organization: { select: { id: true, kindeCode: true, name: true } } },
   });
   return row && { organization: row.organization, roleKeys: decodeRoleKeys(row.roles) };
+}
+
+/** Stored names, for organizations a token names by code only (Kinde adds names to the ID token by customization). */
+export async function getOrganizationNames(kindeCodes: string[]): Promise<Map<string, string>> {
+  const rows = await prisma.organization.findMany({
+    where: { kindeCode: { in: kindeCodes }, name: { not: null } },
+    select: { kindeCode: true, name: true },
+  });
+  return new Map(rows.map((row) => [row.kindeCode, row.name ?? row.kindeCode]));
 }
 
 export function getOrganizationByCode(kindeCode: string): Promise<Organization | null> {

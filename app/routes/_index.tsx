@@ -1,4 +1,5 @@
 import type { MetaFunction } from "@remix-run/node";
+import { CreateOrganizationForm } from "~/components/create-organization-form";
 import { AuthLinks } from "~/components/site-header";
 
 export const meta: MetaFunction = () => [
@@ -19,6 +20,11 @@ export default function Index() {
       <div className="actions">
         <AuthLinks order={["register", "login"]} large />
       </div>
+      <section className="card create-organization" aria-labelledby="create-org-title">
+        <h2 id="create-org-title">Starting a team?</h2>
+        <p className="muted">Sign up and create your organization in one step; invite the others at Kinde.</p>
+        <CreateOrganizationForm />
+      </section>
       <ol className="flow" aria-label="How it works">
         <li>
           <strong>Sign up with Kinde</strong>

@@ -7,7 +7,7 @@ import { ProfileForm } from "~/components/profile-form";
 import { requireUser } from "~/lib/auth/session.server";
 import { setFlash } from "~/lib/http/flash.server";
 import { privatePage, privatePageHeaders, readForm } from "~/lib/http/responses.server";
-import { parseProfile } from "~/lib/profile-form";
+import { parseProfile } from "~/lib/forms";
 import { resetUserNameToKinde, updateUserName } from "~/models/user.server";
 
 export const headers = privatePageHeaders;

@@ -1,6 +1,7 @@
 // The profile and claims (permissions, organizations, flags) that verified Kinde tokens carry.
 import type { JWTPayload } from "jose";
 import type { KindeProfile } from "~/models/user.server";
+import { membershipFactsFromTokens } from "../kinde-sync/organization-facts.server";
 import type { KindeClaims } from "./claims";
 
 const FLAG_TYPES = { b: "boolean", i: "integer", s: "string" } as const;
@@ -15,7 +16,7 @@ export function claimsFromTokens(access: JWTPayload, id: JWTPayload | null): Kin
     permissions: strings(access.permissions),
     orgCode: stringOrNull(access.org_code),
     orgName: stringOrNull(access.org_name),
-    orgCodes: strings(id?.org_codes),
+    organizations: id ? membershipFactsFromTokens(access, id).organizations : [],
     featureFlags: Object.entries(flags).flatMap(([code, flag]) => {
       const type = FLAG_TYPES[flag?.t as keyof typeof FLAG_TYPES];
       const value = flag?.v;

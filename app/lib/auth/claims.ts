@@ -5,6 +5,7 @@ export interface KindeClaims {
   permissions: string[];
   orgCode: string | null;
   orgName: string | null;
-  orgCodes: string[];
+  /** The ID token's organizations, with the names its `organizations` claim gives (null where it gives none). */
+  organizations: { code: string; name: string | null }[];
   featureFlags: { code: string; type: "boolean" | "integer" | "string"; value: FlagValue }[];
 }

@@ -22,7 +22,7 @@ interface OptionalKindeAuth {
 
 type KindeAuth = OptionalKindeAuth & { kindeUser: KindeProfile };
 
-interface RequestArgs {
+export interface RequestArgs {
   request: Request;
   context: AppLoadContext;
 }
@@ -153,18 +153,20 @@ export async function requireUser(args: RequestArgs): Promise<KindeAuth & { user
 // must be able to set fresh cookies over old ones.
 const SIGN_IN_FLOW = /^\/(?:kinde-auth\/|auth\/success$)/;
 
-export async function getOptionalUser(args: RequestArgs): Promise<{ user: User | null; headers: Headers }> {
-  if (!hasKindeCookies(args.request)) return { user: null, headers: new Headers() };
+export async function getOptionalUser(
+  args: RequestArgs,
+): Promise<{ user: User | null; claims: KindeClaims | null; headers: Headers }> {
+  if (!hasKindeCookies(args.request)) return { user: null, claims: null, headers: new Headers() };
   const auth = await getKindeAuth(args);
-  if (!auth.kindeUser) return { user: null, headers: auth.headers };
+  if (!auth.kindeUser) return { user: null, claims: null, headers: auth.headers };
   try {
     const user = SIGN_IN_FLOW.test(new URL(args.request.url).pathname)
       ? await getStoredUser(args, auth.kindeUser.id)
       : await checkedUser(args, auth.kindeUser.id, currentPath(args.request));
-    return { user, headers: auth.headers };
+    return { user, claims: user && auth.claims, headers: auth.headers };
   } catch (error) {
     // Public pages keep working while the database is unavailable (a 503): the header shows no one.
-    if (error instanceof Response && error.status === 503) return { user: null, headers: auth.headers };
+    if (error instanceof Response && error.status === 503) return { user: null, claims: null, headers: auth.headers };
     throw error;
   }
 }

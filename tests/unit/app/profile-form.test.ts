@@ -1,5 +1,5 @@
 import { expect, it } from "vitest";
-import { parseProfile } from "~/lib/profile-form";
+import { parseProfile } from "~/lib/forms";
 
 const form = (fields: Record<string, string>) => {
   const data = new FormData();

@@ -7,7 +7,7 @@ import { expect, it } from "vitest";
 import { cleanName, NAME_MAX_LENGTH, nameLength, nameProblem, normalizeName } from "../../../common/names.ts";
 import { nameError } from "../../../kinde-local/validation.ts";
 import { cleanKindeProfile } from "~/lib/kinde-sync/user-facts.server";
-import { parseProfile } from "~/lib/profile-form";
+import { parseProfile } from "~/lib/forms";
 
 const profileForm = (firstName: string, lastName = "") => {
   const data = new FormData();
