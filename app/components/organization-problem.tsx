@@ -1,5 +1,10 @@
 import { isRouteErrorResponse, Link, useRouteError } from "@remix-run/react";
-import type { OrganizationProblem } from "~/lib/auth/organization.server";
+
+/** What an org-scoped route's 403 page explains; requireOrganization throws it. */
+export type OrganizationProblem =
+  | { problem: "no-organization" }
+  | { problem: "not-a-member"; organization: string }
+  | { problem: "permission"; organization: string; permission: string };
 
 // The 403 page of every org-scoped route (requireOrganization); other errors go to the root's page.
 export function OrganizationErrorBoundary() {

@@ -1,15 +1,10 @@
 // requireOrganization: the organization a request acts in, and what the person may do there
 // (docs/decisions/0025-org-scoped-data.md).
 import { data } from "@remix-run/node";
+import type { OrganizationProblem } from "~/components/organization-problem";
 import { getMembership } from "~/models/organization.server";
 import { privatePage } from "../http/responses.server";
 import { requireUser, type RequestArgs } from "./session.server";
-
-/** What an org-scoped route's 403 page explains (app/components/organization-problem.tsx). */
-export type OrganizationProblem =
-  | { problem: "no-organization" }
-  | { problem: "not-a-member"; organization: string }
-  | { problem: "permission"; organization: string; permission: string };
 
 export interface CurrentOrganization {
   id: number;
