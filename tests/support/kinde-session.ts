@@ -56,6 +56,15 @@ export async function kindeAdmin(target: Pick<KindeTarget, "issuerUrl">) {
     async deleteUser(id: string): Promise<void> {
       await call("DELETE", userPath(id));
     },
+    async addToOrganization(orgCode: string, userId: string, roles?: string[]): Promise<void> {
+      await call("POST", `/api/v1/organizations/${orgCode}/users`, { users: [{ id: userId, roles }] });
+    },
+    async removeFromOrganization(orgCode: string, userId: string): Promise<void> {
+      await call("DELETE", `/api/v1/organizations/${orgCode}/users/${userId}`);
+    },
+    async deleteOrganization(orgCode: string): Promise<void> {
+      await call("DELETE", `/api/v1/organization/${orgCode}`);
+    },
     async listUsers(): Promise<KindeListedUser[]> {
       const users: KindeListedUser[] = [];
       let next: string | null = null;
