@@ -7,11 +7,15 @@ import { webhookEndpointSchema } from "./webhook-events.ts";
 
 const orgCode = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1-64 letters, digits, _ or -");
 const permission = z.string().regex(/^[\x21-\x7e]{1,100}$/, "must be 1-100 printable characters without spaces");
+const roleKey = z.string().min(1).max(100);
 const role = z.strictObject({
   id: z.string().min(1).max(100),
-  key: z.string().min(1).max(100),
+  key: roleKey,
   name: z.string().min(1).max(200),
+  permissions: z.array(permission).max(100),
 });
+/** The role an organization's creator gets. */
+export const CREATOR_ROLE = "admin";
 const flag = z.discriminatedUnion("t", [
   z.strictObject({ t: z.literal("b"), v: z.boolean() }),
   z.strictObject({ t: z.literal("i"), v: z.number().int() }),
@@ -27,7 +31,7 @@ const claimFields = {
   org_code: orgCode.optional(),
   org_codes: z.array(orgCode).max(50).optional(),
   permissions: z.array(permission).max(100).optional(),
-  roles: z.array(role).max(50).optional(),
+  roles: z.array(roleKey).max(50).optional(),
   feature_flags: flags.optional(),
 };
 const override = z.strictObject(claimFields);
@@ -36,6 +40,7 @@ const configSchema = z
   .strictObject({
     $comment: z.string().optional(),
     organizations: z.array(z.strictObject({ code: orgCode, name: z.string().min(1).max(200) })).min(1),
+    roles: z.array(role).max(50),
     defaults: z.strictObject({ ...claimFields, org_code: orgCode }),
     rules: z.array(z.strictObject({ ...claimFields, emailEndsWith: z.string().min(1).max(254) })).default([]),
     users: z.record(z.string().min(3).max(254), override).default({}),
@@ -46,10 +51,17 @@ const configSchema = z
     const fail = (path: (string | number)[], message: string) => context.addIssue({ code: "custom", path, message });
     const known = new Set(config.organizations.map((organization) => organization.code));
     if (known.size !== config.organizations.length) fail(["organizations"], "organization codes must be unique");
+    const roleKeys = new Set(config.roles.map((entry) => entry.key));
+    const roleIds = new Set(config.roles.map((entry) => entry.id));
+    if (roleKeys.size !== config.roles.length) fail(["roles"], "role keys must be unique");
+    if (roleIds.size !== config.roles.length) fail(["roles"], "role ids must be unique");
+    if (!roleKeys.has(CREATOR_ROLE))
+      fail(["roles"], `needs a role "${CREATOR_ROLE}" (an organization's creator gets it)`);
     const check = (entry: z.infer<typeof override>, path: (string | number)[]) => {
       for (const code of [entry.org_code, ...(entry.org_codes ?? [])]) {
         if (code !== undefined && !known.has(code)) fail(path, `unknown organization ${code}`);
       }
+      for (const key of entry.roles ?? []) if (!roleKeys.has(key)) fail(path, `unknown role ${key}`);
     };
     const clientIds = new Set<string>();
     config.applications.forEach((application, index) => {
@@ -69,7 +81,10 @@ const configSchema = z
 
 export type ClaimsConfig = z.output<typeof configSchema>;
 export type FeatureFlag = z.output<typeof flag>;
-export type Role = z.output<typeof role>;
+/** A role as tokens and the Management API show it. */
+export type Role = Pick<ConfigRole, "id" | "key" | "name">;
+/** A role of config.json's `roles`, with the permissions it grants in an organization. */
+export type ConfigRole = z.output<typeof role>;
 
 export interface UserClaims {
   /** null: a person in no organization (all their memberships were removed). */
@@ -110,13 +125,13 @@ export function resolveUserClaims(config: ClaimsConfig, email: string): UserClai
   let orgCode = defaults.org_code;
   let orgCodes = defaults.org_codes ?? [defaults.org_code];
   let permissions = defaults.permissions ?? [];
-  let roles = defaults.roles ?? [];
+  let roleKeys = defaults.roles ?? [];
   const featureFlags: Record<string, FeatureFlag> = { ...defaults.feature_flags };
   for (const layer of layers) {
     orgCode = layer.org_code ?? orgCode;
     orgCodes = layer.org_codes ?? orgCodes;
     permissions = layer.permissions ?? permissions;
-    roles = layer.roles ?? roles;
+    roleKeys = layer.roles ?? roleKeys;
     Object.assign(featureFlags, layer.feature_flags);
   }
   const nameOf = (code: string) =>
@@ -128,27 +143,18 @@ export function resolveUserClaims(config: ClaimsConfig, email: string): UserClai
     orgCodes: allCodes,
     organizations: allCodes.map((code) => ({ id: code, name: nameOf(code) })),
     permissions: [...new Set(permissions)],
-    roles: [...roles],
+    roles: rolesByKey(config, roleKeys).map(shownRole),
     featureFlags,
   };
 }
 
-/**
- * What a role grants, for roles given through the Management API or to an organization's creator:
- * the permissions of the first layer (defaults, then rules in order) that lists the role.
- */
-export function rolePermissions(config: ClaimsConfig, roleKey: string): string[] {
-  const layer = [config.defaults, ...config.rules].find((entry) => entry.roles?.some((role) => role.key === roleKey));
-  return [...(layer?.permissions ?? [])];
+export function shownRole({ id, key, name }: ConfigRole): Role {
+  return { id, key, name };
 }
 
-/** Every role config.json mentions, by key. */
-export function knownRoles(config: ClaimsConfig): Role[] {
-  const roles = new Map<string, Role>();
-  for (const layer of [config.defaults, ...config.rules, ...Object.values(config.users)]) {
-    for (const role of layer.roles ?? []) if (!roles.has(role.key)) roles.set(role.key, role);
-  }
-  return [...roles.values()];
+/** config.json's roles with these keys, in its order (unknown keys are skipped). */
+export function rolesByKey(config: ClaimsConfig, keys: readonly string[]): ConfigRole[] {
+  return config.roles.filter((entry) => keys.includes(entry.key));
 }
 
 /** Re-read when its mtime or size changes; a broken edit keeps the last good version (fatal at startup). */

@@ -1,6 +1,15 @@
 import { randomBytes } from "node:crypto";
 import { NAME_MAX_LENGTH, nameProblem } from "../common/names.ts";
-import { knownRoles, resolveUserClaims, type ClaimsConfig, type Role, type UserClaims } from "./config.ts";
+import {
+  CREATOR_ROLE,
+  resolveUserClaims,
+  rolesByKey,
+  shownRole,
+  type ClaimsConfig,
+  type ConfigRole,
+  type Role,
+  type UserClaims,
+} from "./config.ts";
 import type { Store, StoredMembership, StoredUser } from "./store.ts";
 
 /** config.json's organizations have no creation date; they list before any made here. */
@@ -91,17 +100,19 @@ export function claimsFor(
   };
 }
 
-/**
- * A creator gets config.json's "admin" role but only the default permissions: anyone can sign up and create an
- * organization, so app-wide permissions such as read:users must come from config.json's rules, never from that.
- */
-export function creatorAccess(config: ClaimsConfig): Pick<StoredMembership, "roles" | "permissions"> {
-  const admin = knownRoles(config).find((role) => role.key === "admin") ?? {
-    id: "role_admin",
-    key: "admin",
-    name: "Admin",
+export type MemberAccess = Pick<StoredMembership, "roles" | "permissions">;
+
+/** A member given these roles of config.json: the roles, and what they grant plus `permissions`. */
+export function roleAccess(roles: ConfigRole[], permissions: string[] = []): MemberAccess {
+  return {
+    roles: roles.map(shownRole),
+    permissions: [...new Set([...permissions, ...roles.flatMap((role) => role.permissions)])],
   };
-  return { roles: [admin], permissions: [...(config.defaults.permissions ?? [])] };
+}
+
+/** Exactly config.json's creator role: app-wide permissions such as read:users never come from creating one. */
+export function creatorAccess(config: ClaimsConfig): MemberAccess {
+  return roleAccess(rolesByKey(config, [CREATOR_ROLE]));
 }
 
 /** An organization's name follows the rule for people's names (common/names.ts); `name` is normalised. */
@@ -120,11 +131,6 @@ export async function createOrganization(store: Store, name: string, now: number
 }
 
 /** Adds (or restores) a member; config-derived members get a record so later changes stick. */
-export async function addMember(
-  store: Store,
-  orgCode: string,
-  userId: string,
-  access: Pick<StoredMembership, "roles" | "permissions">,
-): Promise<void> {
+export async function addMember(store: Store, orgCode: string, userId: string, access: MemberAccess): Promise<void> {
   await store.putMembership({ orgCode, userId, ...access, removed: false });
 }

@@ -1,15 +1,15 @@
 import { z } from "zod";
-import { knownRoles, rolePermissions, type ClaimsConfig, type Role } from "../config.ts";
+import { rolesByKey, type ClaimsConfig } from "../config.ts";
 import { emitOrganizationEvent, type AppContext, type Handler, type RequestContext } from "../context.ts";
 import { HttpError, parseWith, readJson, sendJson } from "../http.ts";
 import {
   addMember,
   createOrganization,
-  creatorAccess,
   findOrganization,
   listOrganizations,
   membershipsOf,
   orgNameError,
+  roleAccess,
   type Membership,
   type Organization,
 } from "../organizations.ts";
@@ -73,11 +73,6 @@ function kindeOrganization(organization: Organization, config: ClaimsConfig) {
   };
 }
 
-/** Roles this server knows: config.json's, and the creator's "admin" role. */
-function findRole(config: ClaimsConfig, matches: (role: Role) => boolean): Role | undefined {
-  return [...knownRoles(config), ...creatorAccess(config).roles].find(matches);
-}
-
 export function organizationRoutes(app: AppContext) {
   const authorize = managementAuthorizer(app);
 
@@ -137,16 +132,10 @@ export function organizationRoutes(app: AppContext) {
       const { user, membership } = memberOf(config, code, entry.id);
       if (membership) continue;
       // No roles given: config.json's default roles, as Kinde gives its "default roles" to new members.
-      const keys = entry.roles ?? (config.defaults.roles ?? []).map((role) => role.key);
-      const roles = keys.map((key) => {
-        const role = findRole(config, (candidate) => candidate.key === key);
-        if (!role) throw new HttpError(400, "ROLE_INVALID", `No role with the key ${key}`);
-        return role;
-      });
-      const permissions = [
-        ...new Set([...roles.flatMap((role) => rolePermissions(config, role.key)), ...(entry.permissions ?? [])]),
-      ];
-      await addMember(app.store, code, user.id, { roles, permissions });
+      const keys = entry.roles ?? config.defaults.roles ?? [];
+      const unknown = keys.find((key) => !config.roles.some((role) => role.key === key));
+      if (unknown !== undefined) throw new HttpError(400, "ROLE_INVALID", `No role with the key ${unknown}`);
+      await addMember(app.store, code, user.id, roleAccess(rolesByKey(config, keys), entry.permissions));
       added.push(user.id);
     }
     sendJson(context.response, 200, { ...OK, users_added: added });
@@ -173,13 +162,11 @@ export function organizationRoutes(app: AppContext) {
       z.object({ role_id: z.string().min(1).max(100) }),
       await readJson(context.request),
     );
-    const role = findRole(config, (candidate) => candidate.id === roleId);
+    const role = config.roles.find((candidate) => candidate.id === roleId);
     if (!role) throw new HttpError(400, "ROLE_INVALID", "No role with this id");
     if (!membership.roles.some((existing) => existing.id === role.id)) {
-      await addMember(app.store, code, user.id, {
-        roles: [...membership.roles, role],
-        permissions: [...new Set([...membership.permissions, ...rolePermissions(config, role.key)])],
-      });
+      const gained = roleAccess([role], membership.permissions);
+      await addMember(app.store, code, user.id, { ...gained, roles: [...membership.roles, ...gained.roles] });
     }
     sendJson(context.response, 200, OK);
   }

@@ -88,7 +88,7 @@ describe("the authorization code flow", () => {
     const id = await jwtVerify(tokens.id_token, jwks, { issuer: server.url, audience: CLIENT_ID });
     expect(access.payload).toMatchObject({ aud: [], azp: CLIENT_ID, scp: ["openid", "profile", "email", "offline"] });
     expect(access.payload.sub).toMatch(/^kp_[0-9a-f]{32}$/);
-    expect(access.payload.permissions).toEqual(["read:profile", "update:profile"]);
+    expect(access.payload.permissions).toEqual(["read:profile", "update:profile", "create:projects"]);
     expect(id.payload).toMatchObject({
       sub: access.payload.sub,
       email: credentials.email,

@@ -17,7 +17,11 @@ const server = useServer();
 
 const DEMO = { id: "org_0123456789a", name: "Demo Org" };
 const ACME = { id: "org_abcdef01234", name: "Acme Testing" };
-const ADMIN_PERMISSIONS = ["read:profile", "update:profile", "read:users", "update:users"];
+/** What config.json's member and admin roles grant inside an organization. */
+const MEMBER_PERMISSIONS = ["read:profile", "update:profile", "create:projects"];
+const ADMIN_PERMISSIONS = [...MEMBER_PERMISSIONS, "delete:projects"];
+/** config.json's rule for @admin.example people adds the app-wide grants. */
+const ADMIN_RULE_PERMISSIONS = [...ADMIN_PERMISSIONS, "read:users", "update:users"];
 
 function claims(tokens: TokenSet) {
   return { access: decodePayload(tokens.access_token), id: decodePayload(tokens.id_token) };
@@ -43,7 +47,7 @@ describe("organizations from config.json", () => {
     expect(access).toMatchObject({
       org_code: DEMO.id,
       org_name: DEMO.name,
-      permissions: ["read:profile", "update:profile"],
+      permissions: MEMBER_PERMISSIONS,
       roles: [{ key: "member" }],
     });
     expect(id).toMatchObject({ org_codes: [DEMO.id], organizations: [DEMO] });
@@ -52,7 +56,11 @@ describe("organizations from config.json", () => {
   it("keep the admin rule: an @admin.example person reads users in both organizations", async () => {
     const { tokens } = await server.signUpWithTokens(newCredentials({ email: `boss${Date.now()}@admin.example` }));
     const { access, id } = claims(tokens);
-    expect(access.permissions).toEqual(ADMIN_PERMISSIONS);
+    expect(access.permissions).toEqual(ADMIN_RULE_PERMISSIONS);
+    expect(access.roles).toEqual([
+      { id: "role_0000000000000001", key: "member", name: "Member" },
+      { id: "role_0000000000000002", key: "admin", name: "Admin" },
+    ]);
     expect(id).toMatchObject({ org_codes: [DEMO.id, ACME.id], organizations: [DEMO, ACME] });
   });
 });
@@ -65,9 +73,10 @@ describe("creating an organization at sign-up (is_create_org, org_name)", () => 
     expect(code).toMatch(/^org_[0-9a-f]{11}$/);
     expect(access).toMatchObject({
       org_name: "Lovelace Labs",
-      permissions: ["read:profile", "update:profile"],
+      permissions: ADMIN_PERMISSIONS,
       roles: [{ id: "role_0000000000000002", key: "admin", name: "Admin" }],
     });
+    expect(access.permissions).not.toContain("read:users");
     expect(id.org_codes).toEqual([DEMO.id, code]);
     expect(id.organizations).toEqual([DEMO, { id: code, name: "Lovelace Labs" }]);
     for (const token of [tokens.access_token, tokens.id_token]) expect(token.length).toBeLessThan(4000);
@@ -218,11 +227,6 @@ describe("the Management API's organization endpoints", () => {
     );
     expect(listed.body.organization_users).toEqual([expect.objectContaining({ id, roles: ["member"] })]);
 
-    const roles = `/api/v1/organizations/${code}/users/${id}/roles`;
-    expect((await management.api("POST", roles, { role_id: "role_0000000000000002" })).status).toBe(200);
-    expect(
-      (await management.api<{ roles: { key: string }[] }>("GET", roles)).body.roles.map((role) => role.key),
-    ).toEqual(["member", "admin"]);
     const user = await management.api<{ organizations: string[] }>("GET", `/api/v1/user?id=${id}`);
     expect(user.body.organizations).toEqual([DEMO.id, code]);
 
@@ -230,14 +234,52 @@ describe("the Management API's organization endpoints", () => {
     expect(claims(tokens).access).toMatchObject({
       org_code: code,
       org_name: "Team Co",
+      permissions: MEMBER_PERMISSIONS,
+      roles: [{ key: "member" }],
+    });
+    expect(claims(tokens).access.permissions).not.toContain("delete:projects");
+
+    const roles = `/api/v1/organizations/${code}/users/${id}/roles`;
+    expect((await management.api("POST", roles, { role_id: "role_0000000000000002" })).status).toBe(200);
+    expect(
+      (await management.api<{ roles: { key: string }[] }>("GET", roles)).body.roles.map((role) => role.key),
+    ).toEqual(["member", "admin"]);
+    const listedAgain = await management.api<{ organization_users: { id: string; roles: string[] }[] }>(
+      "GET",
+      `/api/v1/organizations/${code}/users`,
+    );
+    expect(listedAgain.body.organization_users).toEqual([expect.objectContaining({ id, roles: ["member", "admin"] })]);
+    const refreshed = await server.refresh(tokens.refresh_token);
+    expect(decodePayload(String(refreshed.body.access_token))).toMatchObject({
+      org_code: code,
       permissions: ADMIN_PERMISSIONS,
+      roles: [{ key: "member" }, { key: "admin" }],
     });
 
     const removed = await management.api("DELETE", `/api/v1/organizations/${code}/users/${id}`);
     expect(removed.body).toEqual({ code: "OK", message: "Success" });
-    expect((await server.refresh(tokens.refresh_token)).body.error).toBe("invalid_grant");
+    expect((await server.refresh(String(refreshed.body.refresh_token))).body.error).toBe("invalid_grant");
     expect((await signInTo(credentials, code)).status).toBe(403);
     expect((await management.api("DELETE", `/api/v1/organizations/${code}/users/${id}`)).status).toBe(400);
+  });
+
+  it("adds a member with the roles given (what they grant plus the permissions given); refuses an unknown role", async () => {
+    const code = await newOrganization("Roles Co");
+    const { id, credentials } = await server.signUpWithTokens();
+    const unknown = await management.api("POST", `/api/v1/organizations/${code}/users`, {
+      users: [{ id, roles: ["owner"] }],
+    });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body).toMatchObject({ errors: [{ code: "ROLE_INVALID" }] });
+    const added = await management.api("POST", `/api/v1/organizations/${code}/users`, {
+      users: [{ id, roles: ["admin"], permissions: ["export:projects"] }],
+    });
+    expect(added.status).toBe(200);
+    const tokens = await server.exchangeCode(callbackParams(await signInTo(credentials, code)).get("code") ?? "");
+    expect(claims(tokens).access).toMatchObject({
+      permissions: ["export:projects", ...ADMIN_PERMISSIONS],
+      roles: [{ key: "admin" }],
+    });
   });
 
   it("can take a person out of a config.json organization", async () => {

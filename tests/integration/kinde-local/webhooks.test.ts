@@ -99,6 +99,7 @@ describe("what a delivery looks like", () => {
           permissions: [
             { id: expect.stringMatching(/^perm_[0-9a-f]{16}$/) as string, key: "read:profile" },
             { id: expect.stringMatching(/^perm_[0-9a-f]{16}$/) as string, key: "update:profile" },
+            { id: expect.stringMatching(/^perm_[0-9a-f]{16}$/) as string, key: "create:projects" },
           ],
           roles: ["member"],
         },

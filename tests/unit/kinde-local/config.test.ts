@@ -7,11 +7,14 @@ import { ClaimsConfigSource, ConfigError, parseClaimsConfig, resolveUserClaims }
 
 const COMMITTED = fileURLToPath(new URL("../../../kinde-local/config.json", import.meta.url));
 
+const MEMBER = { id: "r1", key: "member", name: "Member", permissions: ["read:profile", "create:things"] };
+const ADMIN = { id: "r2", key: "admin", name: "Admin", permissions: ["delete:things"] };
 const base = {
   organizations: [
     { code: "org_a", name: "A" },
     { code: "org_b", name: "B" },
   ],
+  roles: [MEMBER, ADMIN],
   defaults: {
     org_code: "org_a",
     permissions: ["read:profile"],
@@ -29,6 +32,17 @@ describe("the committed config.json", () => {
     expect(regular.featureFlags.theme).toEqual({ t: "s", v: "pink" });
     expect(regular.orgCodes).toContain(regular.orgCode);
   });
+
+  it("lets every member create projects and only admins delete them, app-wide grants staying in the rule", async () => {
+    const config = parseClaimsConfig(JSON.parse(await readFile(COMMITTED, "utf8")), COMMITTED);
+    const grants = (key: string) => config.roles.find((role) => role.key === key)?.permissions;
+    expect(grants("member")).toEqual(["read:profile", "update:profile", "create:projects"]);
+    expect(grants("admin")).toEqual(["read:profile", "update:profile", "create:projects", "delete:projects"]);
+    expect(resolveUserClaims(config, "someone@example.com").permissions).toEqual(grants("member"));
+    expect(resolveUserClaims(config, "boss@admin.example").permissions).toEqual(
+      expect.arrayContaining(["create:projects", "delete:projects", "read:users", "update:users"]),
+    );
+  });
 });
 
 describe("resolveUserClaims", () => {
@@ -38,7 +52,7 @@ describe("resolveUserClaims", () => {
       rules: [{ emailEndsWith: "@admin.example", permissions: ["read:profile", "read:users"] }],
       users: {
         "Dark@Example.com": { feature_flags: { is_dark_mode: { t: "b", v: true } } },
-        "b@example.com": { org_code: "org_b", permissions: [] },
+        "b@example.com": { org_code: "org_b", permissions: [], roles: ["admin", "member"] },
       },
     },
     "test",
@@ -68,6 +82,13 @@ describe("resolveUserClaims", () => {
     });
     const b = resolveUserClaims(config, "B@example.com");
     expect(b).toMatchObject({ orgCode: "org_b", orgName: "B", orgCodes: ["org_b", "org_a"], permissions: [] });
+  });
+
+  it("names a layer's roles by key and gives them as config.json's roles list them, without permissions", () => {
+    expect(resolveUserClaims(config, "b@example.com").roles).toEqual([
+      { id: "r1", key: "member", name: "Member" },
+      { id: "r2", key: "admin", name: "Admin" },
+    ]);
   });
 });
 
@@ -111,6 +132,13 @@ describe("parseClaimsConfig errors", () => {
     [{ applications: [{ ...app, client_secret: "short" }] }, /client_secret/],
     [{ applications: [{ ...app, callback_urls: ["/cb"] }] }, /http\(s\) URL/],
     [{ webhooks: [{ url: "http://x/", events: ["user.exploded"] }] }, /webhooks/],
+    [{ roles: [MEMBER] }, /roles: needs a role "admin"/],
+    [{ roles: [MEMBER, ADMIN, { ...ADMIN, id: "r3" }] }, /roles: role keys must be unique/],
+    [{ roles: [MEMBER, ADMIN, { ...ADMIN, key: "owner" }] }, /roles: role ids must be unique/],
+    [{ roles: [{ ...ADMIN, permissions: ["has space"] }] }, /roles.0.permissions.0: must be 1-100 printable/],
+    [{ roles: [{ ...ADMIN, grants: [] }] }, /roles.0/],
+    [{ users: { "a@x.com": { roles: ["owner"] } } }, /users.a@x.com: unknown role owner/],
+    [{ roles: undefined }, /roles/],
   ])("names the problem: %o", (fields, reason) => {
     const parse = () => parseClaimsConfig({ ...base, ...fields }, "config.json");
     expect(parse).toThrow(ConfigError);

@@ -2,7 +2,7 @@ import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseClaimsConfig, rolePermissions } from "../../../kinde-local/config.ts";
+import { parseClaimsConfig, rolesByKey } from "../../../kinde-local/config.ts";
 import {
   addMember,
   claimsFor,
@@ -11,6 +11,7 @@ import {
   listOrganizations,
   membershipsOf,
   orgNameError,
+  roleAccess,
 } from "../../../kinde-local/organizations.ts";
 import { Store } from "../../../kinde-local/store.ts";
 
@@ -22,13 +23,17 @@ const config = parseClaimsConfig(
       { code: "org_a", name: "A" },
       { code: "org_b", name: "B" },
     ],
-    defaults: { org_code: "org_a", permissions: ["read"], roles: [MEMBER] },
+    roles: [
+      { ...MEMBER, permissions: ["read", "create"] },
+      { ...ADMIN, permissions: ["read", "create", "delete"] },
+    ],
+    defaults: { org_code: "org_a", permissions: ["read"], roles: ["member"] },
     rules: [
       {
         emailEndsWith: "@boss.example",
         org_codes: ["org_a", "org_b"],
-        permissions: ["read", "admin"],
-        roles: [MEMBER, ADMIN],
+        permissions: ["read", "all-users"],
+        roles: ["member", "admin"],
       },
     ],
   },
@@ -48,7 +53,7 @@ describe("organizations and memberships", () => {
     expect(membershipsOf(config, store, user).map((membership) => membership.orgCode)).toEqual(["org_a", "org_b"]);
     await store.putMembership({ orgCode: "org_b", userId: user.id, roles: [], permissions: [], removed: true });
     expect(membershipsOf(config, store, user)).toEqual([
-      { orgCode: "org_a", orgName: "A", roles: [MEMBER, ADMIN], permissions: ["read", "admin"] },
+      { orgCode: "org_a", orgName: "A", roles: [MEMBER, ADMIN], permissions: ["read", "all-users"] },
     ]);
   });
 
@@ -56,12 +61,16 @@ describe("organizations and memberships", () => {
     const { store, user } = await setUp();
     const made = await createOrganization(store, "Made", Date.UTC(2030, 0, 2));
     await addMember(store, made.code, user.id, creatorAccess(config));
-    expect(claimsFor(config, store, user, null)).toMatchObject({ orgCode: "org_a", permissions: ["read"] });
+    expect(claimsFor(config, store, user, null)).toMatchObject({
+      orgCode: "org_a",
+      roles: [MEMBER],
+      permissions: ["read"],
+    });
     expect(claimsFor(config, store, user, made.code)).toMatchObject({
       orgCode: made.code,
       orgName: "Made",
       roles: [ADMIN],
-      permissions: ["read"],
+      permissions: ["read", "create", "delete"],
       orgCodes: ["org_a", made.code],
       organizations: [
         { id: "org_a", name: "A" },
@@ -90,10 +99,16 @@ describe("organizations and memberships", () => {
     expect(membershipsOf(config, store, user).map((membership) => membership.orgCode)).toEqual(["org_a"]);
   });
 
-  it("give a role the permissions of the first config layer listing it", () => {
-    expect(rolePermissions(config, "member")).toEqual(["read"]);
-    expect(rolePermissions(config, "admin")).toEqual(["read", "admin"]);
-    expect(rolePermissions(config, "nobody")).toEqual([]);
+  it("give a member what config.json's roles grant, and a creator exactly the admin role's", () => {
+    expect(roleAccess(rolesByKey(config, ["member"]), ["extra"])).toEqual({
+      roles: [MEMBER],
+      permissions: ["extra", "read", "create"],
+    });
+    expect(roleAccess(rolesByKey(config, ["admin", "member"]))).toEqual({
+      roles: [MEMBER, ADMIN],
+      permissions: ["read", "create", "delete"],
+    });
+    expect(creatorAccess(config)).toEqual({ roles: [ADMIN], permissions: ["read", "create", "delete"] });
   });
 
   it("take names by the rule for people's names", () => {

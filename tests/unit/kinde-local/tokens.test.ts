@@ -23,13 +23,18 @@ const ISSUER = "http://localhost:3001";
 const CLIENT_ID = "0123456789abcdef0123456789abcdef";
 const NOW = Date.UTC(2030, 0, 1, 12, 0, 0);
 
+const ROLES = [
+  { id: "role_1", key: "member", name: "Member", permissions: ["read:profile"] },
+  { id: "role_2", key: "admin", name: "Admin", permissions: ["read:profile"] },
+];
 const config = parseClaimsConfig(
   {
     organizations: [{ code: "org_0123456789a", name: "Demo Org" }],
+    roles: ROLES,
     defaults: {
       org_code: "org_0123456789a",
       permissions: ["read:profile"],
-      roles: [{ id: "role_1", key: "member", name: "Member" }],
+      roles: ["member"],
       feature_flags: { theme: { t: "s", v: "pink" }, is_dark_mode: { t: "b", v: false } },
     },
   },
@@ -249,11 +254,12 @@ describe("webhook payloads", () => {
           { code: "org_a", name: "A" },
           { code: "org_b", name: "B" },
         ],
+        roles: ROLES,
         defaults: {
           org_code: "org_a",
           org_codes: ["org_a", "org_b"],
           permissions: ["read:profile"],
-          roles: [{ id: "r1", key: "member", name: "Member" }],
+          roles: ["member"],
         },
       },
       "test",
