@@ -1,5 +1,5 @@
 import { expect, it } from "vitest";
-import { parseProfile } from "~/lib/forms";
+import { parseOrganizationName, parseProfile, parseProjectName } from "~/lib/forms";
 
 const form = (fields: Record<string, string>) => {
   const data = new FormData();
@@ -57,4 +57,22 @@ it("echoes at most 200 characters of the input back", () => {
   const result = parseProfile(form({ firstName: "x".repeat(10_000) }));
   expect(result.ok).toBe(false);
   if (!result.ok) expect(result.values.firstName).toHaveLength(200);
+});
+
+it("holds project and organization names to the same rule, with their own labels", () => {
+  expect(parseProjectName(form({ name: "  Roadmap 2027 " }))).toEqual({ ok: true, data: { name: "Roadmap 2027" } });
+  expect(parseOrganizationName(form({ orgName: "Acme Robotics" }))).toEqual({
+    ok: true,
+    data: { orgName: "Acme Robotics" },
+  });
+  expect(parseProjectName(form({}))).toMatchObject({ ok: false, errors: { name: "Project name is required." } });
+  expect(parseProjectName(form({ name: "x".repeat(101) }))).toMatchObject({
+    ok: false,
+    errors: { name: "Project name must be at most 100 characters." },
+  });
+  expect(parseOrganizationName(form({ orgName: " \u200B " }))).toMatchObject({
+    ok: false,
+    errors: { orgName: "Organization name contains characters that are not allowed." },
+    values: { orgName: " \u200B " },
+  });
 });
