@@ -182,3 +182,14 @@ export async function listMemberKindeIdsOf(kindeCode: string): Promise<string[]>
   });
   return rows.map((row) => row.user.kindeId);
 }
+
+/** After a token refresh, as at sign-in: a removal at Kinde that no webhook told ends here, at the latest. */
+export async function syncMembershipsFromRefresh(
+  kindeId: string,
+  facts: KindeMembershipFacts,
+  observedAt: Date,
+): Promise<void> {
+  if (await storedMembershipsMatch(kindeId, facts)) return;
+  const user = await prisma.user.findUnique({ where: { kindeId }, select: { id: true } });
+  if (user) await syncMembershipsFromSignIn(user.id, facts, observedAt);
+}

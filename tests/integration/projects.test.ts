@@ -174,6 +174,24 @@ describe.each<DatabaseProvider>(["sqlite", "postgresql"])("on %s", (provider) =>
     expect(page.headers.get("Location")).toMatch(/^\/kinde-auth\/login\?/);
   });
 
+  it("drops a membership taken away at Kinde at the next token refresh of a session in another organization", async () => {
+    const alice = await signUpAs(unique("Alpha"));
+    const bob = await signUpNewPerson(stack);
+    await (await admin()).addToOrganization(alice.orgCode, bob.kindeId);
+    expect((await switchTo(bob.browser, alice.orgCode)).url).toBe(url("/projects"));
+    const defaultOrgCode = "org_0123456789a";
+    expect((await switchTo(bob.browser, defaultOrgCode)).url).toBe(url("/projects"));
+    expect(await rolesIn(bob.kindeId, alice.orgCode)).toBe('["member"]');
+
+    await (await admin()).removeFromOrganization(alice.orgCode, bob.kindeId);
+    const accessToken = (await bob.browser.cookie(stack.appUrl, "access_token"))!;
+    await bob.browser.setCookie(stack.appUrl, "access_token", await expired(stack.kindeDataDir, accessToken));
+    const page = await bob.browser.get(url("/dashboard"), { follow: false });
+    expect(page.status).toBe(200);
+    expect(await rolesIn(bob.kindeId, alice.orgCode)).toBeUndefined();
+    expect(await rolesIn(bob.kindeId, defaultOrgCode)).toBeDefined();
+  });
+
   it("removes an organization's memberships and projects when Kinde deletes it", async () => {
     const alice = await signUpAs(unique("Alpha"));
     const { id } = await addProject(alice.browser, unique("Doomed"));

@@ -1,6 +1,7 @@
 // The entry for "who is signed in": requireUser, getOptionalUser, completeSignIn (/auth/success).
 import { redirect, type AppLoadContext } from "@remix-run/node";
 import { isKindeIdentityDeleted } from "~/models/deleted-kinde-identity.server";
+import { syncMembershipsFromRefresh } from "~/models/organization.server";
 import { getUserByKindeId, upsertUserFromKinde, type KindeProfile, type User } from "~/models/user.server";
 import { membershipFactsFromTokens } from "../kinde-sync/organization-facts.server";
 import { expiredCookie, requestCookies, setCookiePair } from "../http/cookies.server";
@@ -97,13 +98,31 @@ function refreshedTokens(headers: Headers): { accessToken: string; idToken: stri
   return accessToken && idToken ? { accessToken, idToken } : null;
 }
 
+// A failure leaves the stored memberships as they were: access still needs them, and the next refresh tries again.
+async function followMemberships({ tokens, kindeUser, idTokenIssuedAt }: OptionalKindeAuth): Promise<void> {
+  if (!tokens || !kindeUser || !idTokenIssuedAt) return;
+  try {
+    await syncMembershipsFromRefresh(
+      kindeUser.id,
+      membershipFactsFromTokens(tokens.access, tokens.id),
+      idTokenIssuedAt,
+    );
+  } catch (error) {
+    console.warn(`[auth] memberships not updated after a token refresh: ${String(error).slice(0, 200)}`);
+  }
+}
+
 // Genuine and this application's but expired: what the SDK's refresh hands back must pass the same checks.
 async function refreshKindeAuth(request: Request): Promise<OptionalKindeAuth> {
   const session = await getKindeSession(request);
   const refreshed = refreshedTokens(session.headers);
   if (!refreshed) return refused(request, "the refresh failed");
   const again = await checkKindeTokens(refreshed.accessToken, refreshed.idToken);
-  if (again.status === "valid") return signedIn(again.tokens, new Headers(session.headers));
+  if (again.status === "valid") {
+    const auth = signedIn(again.tokens, new Headers(session.headers));
+    await followMemberships(auth);
+    return auth;
+  }
   if (again.status === "unavailable") return signedOut(new Headers(session.headers));
   return refused(request, `after a refresh: ${again.status === "rejected" ? again.reason : "still expired"}`);
 }
