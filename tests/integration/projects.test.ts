@@ -8,7 +8,8 @@ import { TestBrowser, linkHref, textOf, type Page } from "../support/browser";
 import { kindeAdmin } from "../support/kinde-session";
 import { kindeFormFields } from "../support/people";
 import { newPerson, signInAs, signUpNewPerson } from "../support/sign-in";
-import { expired } from "../support/tokens";
+import { deliverWebhook, newEventId } from "../support/kinde-webhooks";
+import { expired, signWithOtherKey } from "../support/tokens";
 import { useStack } from "../support/use-stack";
 
 const unique = (name: string) => `${name} ${randomUUID().slice(0, 6)}`;
@@ -195,6 +196,17 @@ describe.each<DatabaseProvider>(["sqlite", "postgresql"])("on %s", (provider) =>
   it("removes an organization's memberships and projects when Kinde deletes it", async () => {
     const alice = await signUpAs(unique("Alpha"));
     const { id } = await addProject(alice.browser, unique("Doomed"));
+    // A forged organization.deleted is refused and deletes nothing.
+    const forged = {
+      data: { organization: { code: alice.orgCode } },
+      event_id: newEventId(),
+      source: "api",
+      timestamp: new Date().toISOString(),
+      type: "organization.deleted",
+    };
+    expect((await deliverWebhook(stack, await signWithOtherKey(forged, "kid-of-someone-else"))).status).toBe(401);
+    expect(await project(id)).toBeDefined();
+
     await (await admin()).deleteOrganization(alice.orgCode);
     await stack.webhooksSettled();
 
