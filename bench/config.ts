@@ -1,7 +1,7 @@
 /** The benchmark's options, from the environment (bench/README.md lists them); each has a hard upper bound. */
 import { z } from "zod";
 
-export const PHASE_NAMES = ["landing", "dashboard", "auth-success", "sign-in"] as const;
+export const PHASE_NAMES = ["landing", "dashboard", "projects", "auth-success", "sign-in"] as const;
 export type PhaseName = (typeof PHASE_NAMES)[number];
 export const DATABASE_SETUPS = ["sqlite", "postgres", "postgres-2"] as const;
 export type DatabaseSetup = (typeof DATABASE_SETUPS)[number];

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { baseEnv, ROOT } from "../tests/support/app-process.ts";
 import type { BenchConfig, PhaseName } from "./config";
-import { FlowBrowser, signInFlow } from "../tests/support/sign-in.ts";
+import { FlowBrowser, redirectTo, signInFlow } from "../tests/support/sign-in.ts";
 import type { BenchUser, LoadJob, LoadResult } from "./protocol";
 import { round } from "./stats";
 
@@ -39,21 +39,65 @@ export async function signUpUsers(appUrl: string, config: BenchConfig): Promise<
   return users;
 }
 
-const http = (target: string, path: string, signedIn: boolean, expectStatus: number, expectLocationPath?: string) => ({
+export const SEEDED_PROJECTS = 20;
+
+/** The projects phase's tenant: a person signs up creating an organization (Kinde makes them its admin), then adds
+ * SEEDED_PROJECTS projects with the page's own form, as a browser without JavaScript does. */
+export async function signUpOrganization(appUrl: string, config: BenchConfig) {
+  const runId = Date.now().toString(36);
+  const options = { appUrl, timeout: config.timeout, acceptEncoding: config.acceptEncoding };
+  const person = {
+    email: `bench-${runId}-admin@example.com`,
+    password: PASSWORD,
+    firstName: "Bench",
+    lastName: "Admin",
+  };
+  const organization = `Bench Org ${runId}`;
+  const browser = new FlowBrowser(options);
+  await signInFlow(browser, options, "register", person, { is_create_org: "true", org_name: organization });
+  const projectsUrl = new URL("/projects", appUrl);
+  let page = await browser.hop("projects", projectsUrl, { status: 200 });
+  for (let number = 1; number <= SEEDED_PROJECTS; number++) {
+    await browser.submit("add-project", page, { name: `Project ${number}`, intent: "create" }, redirectTo("/projects"));
+    // Following the redirect shows (and so clears) the flash message, as a browser would.
+    page = await browser.hop("projects", projectsUrl, { status: 200 });
+  }
+  const listed = page.body.match(/href="\/projects\/\d+"/g)?.length ?? 0;
+  if (listed !== SEEDED_PROJECTS)
+    throw new Error(`${organization} lists ${listed} projects, expected ${SEEDED_PROJECTS}`);
+  const admin: BenchUser = {
+    email: person.email,
+    password: PASSWORD,
+    cookie: await browser.browser.cookieHeader(appUrl),
+  };
+  return { organization, admin };
+}
+
+/** Whose cookies an HTTP phase's requests carry: nobody's, the bench users' in turn, or the organization admin's. */
+type SignedIn = "nobody" | "users" | "org-admin";
+
+const http = (target: string, path: string, as: SignedIn, expectStatus: number, expectLocationPath?: string) => ({
   target,
   unit: "requests",
-  http: { path, signedIn, expectStatus, expectLocationPath },
+  http: { path, as, expectStatus, expectLocationPath },
 });
 
 /** Each phase: what the table calls it, what its rps counts, and (HTTP phases) its request and success rule. */
 export const PHASES: Record<PhaseName, { target: string; unit: string; http?: ReturnType<typeof http>["http"] }> = {
-  landing: http("GET /", "/", false, 200),
-  dashboard: http("GET /dashboard", "/dashboard", true, 200),
-  "auth-success": http("GET /auth/success (302)", "/auth/success", true, 302, "/dashboard"),
+  landing: http("GET /", "/", "nobody", 200),
+  dashboard: http("GET /dashboard", "/dashboard", "users", 200),
+  projects: http(`GET /projects (${SEEDED_PROJECTS} projects)`, "/projects", "org-admin", 200),
+  "auth-success": http("GET /auth/success (302)", "/auth/success", "users", 302, "/dashboard"),
   "sign-in": { target: "sign-in round trip (6 hops)", unit: "round trips" },
 };
 
-export function jobFor(phase: PhaseName, config: BenchConfig, appUrl: string, users: BenchUser[]): LoadJob {
+export function jobFor(
+  phase: PhaseName,
+  config: BenchConfig,
+  appUrl: string,
+  users: BenchUser[],
+  orgAdmin?: BenchUser,
+): LoadJob {
   const { duration, warmup, timeout, acceptEncoding } = config;
   const common = { name: phase, duration, warmup, timeout, acceptEncoding };
   const request = PHASES[phase].http;
@@ -67,8 +111,10 @@ export function jobFor(phase: PhaseName, config: BenchConfig, appUrl: string, us
       maxRounds: config.signInMaxRounds,
     };
   }
-  const { path, signedIn, ...expect } = request;
-  const cookies = signedIn ? users.map((user) => user.cookie) : [];
+  const { path, as, ...expect } = request;
+  const signedIn = { nobody: [], users, "org-admin": orgAdmin ? [orgAdmin] : [] }[as];
+  if (as !== "nobody" && signedIn.length === 0) throw new Error(`the ${phase} phase needs ${as} signed up first`);
+  const cookies = signedIn.map((user) => user.cookie);
   return { ...common, kind: "http", url: `${appUrl}${path}`, connections: config.connections, cookies, ...expect };
 }
 

@@ -8,11 +8,17 @@ import { round, roundOrNull } from "./stats";
 
 export type PhaseResult = Awaited<ReturnType<typeof runPhase>>;
 
-async function runPhase(phase: PhaseName, config: BenchConfig, app: BenchApp, users: BenchUser[]) {
+async function runPhase(
+  phase: PhaseName,
+  config: BenchConfig,
+  app: BenchApp,
+  users: BenchUser[],
+  orgAdmin?: BenchUser,
+) {
   const { target, unit } = PHASES[phase];
   log(`phase ${phase}: ${target}...`);
   const sampler = appSampler(app.pids);
-  const result = await runLoad(jobFor(phase, config, app.stack.app.url, users)).finally(() => sampler.stop());
+  const result = await runLoad(jobFor(phase, config, app.stack.app.url, users, orgAdmin)).finally(() => sampler.stop());
   const { measuredFromUs: fromUs, measuredToUs: toUs } = result;
   const memory = memoryFigures(sampler, app.pids);
   const cpuMs = sampler.between(fromUs, toUs).app;
@@ -64,9 +70,14 @@ async function runPhase(phase: PhaseName, config: BenchConfig, app: BenchApp, us
   return measured;
 }
 
-export async function runPhases(config: BenchConfig, app: BenchApp, users: BenchUser[]): Promise<PhaseResult[]> {
+export async function runPhases(
+  config: BenchConfig,
+  app: BenchApp,
+  users: BenchUser[],
+  orgAdmin?: BenchUser,
+): Promise<PhaseResult[]> {
   const phases: PhaseResult[] = [];
-  for (const phase of config.phases) phases.push(await runPhase(phase, config, app, users));
+  for (const phase of config.phases) phases.push(await runPhase(phase, config, app, users, orgAdmin));
   const landing = phases.find((phase) => phase.name === "landing");
   for (const phase of phases)
     phase.ratioToBaseline = landing && landing.rps > 0 ? round(phase.rps / landing.rps, 3) : null;

@@ -9,7 +9,7 @@ import { readConfig, type BenchConfig } from "./config";
 import { LONG_TTL, runDatabases } from "./databases";
 import { compileProbe, GcSamples } from "./gc-samples";
 import { formatHeapProfileSummary, summarizeHeapProfile } from "./heap-profile";
-import { killLoadProcesses, log, signUpUsers } from "./jobs";
+import { killLoadProcesses, log, SEEDED_PROJECTS, signUpOrganization, signUpUsers } from "./jobs";
 import { processTree, readTreeMemory, type ProcessInfo } from "./memory";
 import { runPhases, type PhaseResult } from "./phases";
 import { formatSoak, runSoak, type SoakReport } from "./soak";
@@ -124,9 +124,18 @@ async function signUp(config: BenchConfig, app: BenchApp) {
   const users = await signUpUsers(app.stack.app.url, config);
   const signUpSeconds = round((performance.now() - started) / 1000, 1);
   log(`signed up ${users.length} users in ${signUpSeconds}s`);
+  const tenant = !config.soak && config.phases.includes("projects") ? await seedOrganization(config, app) : undefined;
   const idleRssMB = roundOrNull(readTreeMemory(app.pids)?.rssMB, 1);
   if (idleRssMB !== null) log(`app RSS before the phases: ${idleRssMB} MB`);
-  return { users, signUpSeconds, idleRssMB };
+  return { users, signUpSeconds, idleRssMB, orgAdmin: tenant?.admin, organization: tenant?.figures ?? null };
+}
+
+async function seedOrganization(config: BenchConfig, app: BenchApp) {
+  const started = performance.now();
+  const { organization, admin } = await signUpOrganization(app.stack.app.url, config);
+  const seconds = round((performance.now() - started) / 1000, 1);
+  log(`signed up the admin of a new organization and added ${SEEDED_PROJECTS} projects in ${seconds}s`);
+  return { admin, figures: { name: organization, projects: SEEDED_PROJECTS, seconds } };
 }
 
 /** Copies a profile the app wrote as it stopped (so: after stopping it) into the results; its path there. */
@@ -161,8 +170,10 @@ function collectResults(
     environment: environment(config, run.loadAtStart),
     setup: {
       buildSeconds: roundOrNull(run.buildSeconds, 1),
-      ...setup,
+      signUpSeconds: setup.signUpSeconds,
+      idleRssMB: setup.idleRssMB,
       users: setup.users.length,
+      organization: setup.organization,
       startup: app.startup,
     },
     app: {
@@ -190,7 +201,9 @@ function printReport(results: BenchResults, files: string[]): void {
       `(sign-in: ${config.signInConcurrency} concurrent round trips)`;
   const lines = [
     "",
-    `${load}, ${setup.users} users, Node ${process.version}, ${machine.cpus} CPUs` +
+    `${load}, ${setup.users} users` +
+      (setup.organization ? ` (projects: an organization's admin, ${setup.organization.projects} projects)` : "") +
+      `, Node ${process.version}, ${machine.cpus} CPUs` +
       (config.profile ? " — app under --cpu-prof, numbers are slower than normal" : ""),
   ];
   if (busiest > machine.cpus) {
@@ -252,7 +265,7 @@ async function main(): Promise<number> {
   // The soak's short-lived access tokens make the app refresh them while it runs.
   const app = await startApp(config, config.soak ? { ...LONG_TTL, access: config.soakTokenTtl } : LONG_TTL);
   const setup = await signUp(config, app);
-  const phases = config.soak ? [] : await runPhases(config, app, setup.users);
+  const phases = config.soak ? [] : await runPhases(config, app, setup.users, setup.orgAdmin);
   const soak = config.soak ? await runSoak(config, app, setup.users) : undefined;
   await app.stop();
   const results = collectResults(run, app, setup, phases, soak);

@@ -13,6 +13,7 @@ import { afterAll, describe, expect, it } from "vitest";
 const ROOT = resolve(import.meta.dirname, "../..");
 const TIMEOUT_MS = 180_000;
 type ProcessEntry = { pid: number; command: string };
+const PHASES = ["landing", "dashboard", "projects", "auth-success", "sign-in"];
 
 /**
  * Quick mode into `resultsDir`, with `options`. Whatever else this process has is passed on on
@@ -54,9 +55,8 @@ describe("npm run bench (quick mode)", () => {
       expect(stdout).toMatch(
         /^phase\s+target\s+rps\s+vs \/\s+p50 ms\s+p99 ms\s+errors\s+peak RSS MB\s+CPU ms\/req\s+alloc KB\/req\s+GC %\s+GC max ms$/m,
       );
-      for (const phase of ["landing", "dashboard", "auth-success", "sign-in"]) {
-        expect(stdout).toMatch(new RegExp(`^${phase}\\s+\\S`, "m"));
-      }
+      for (const phase of PHASES) expect(stdout).toMatch(new RegExp(`^${phase}\\s+\\S`, "m"));
+      expect(stdout).toMatch(/^projects\s+GET \/projects \(20 projects\)\s/m);
       expect(stdout).toContain("PASS zero errors");
       expect(stdout).toMatch(/^(PASS|FAIL) \/dashboard throughput/m);
       expect(stdout).not.toMatch(/sign-in round trip p50/);
@@ -75,11 +75,16 @@ describe("npm run bench (quick mode)", () => {
         ok: boolean;
         phases: Array<Figures & GcFigures & { name: string; seconds: number }>;
         targets: Array<{ name: string; status: string }>;
-        setup: { startup: { listeningMs: number; firstAnswerMs: number } };
+        setup: {
+          startup: { listeningMs: number; firstAnswerMs: number };
+          organization: { name: string; projects: number; seconds: number };
+        };
         app: { server: string; preload: string; pid: number; processes: ProcessEntry[]; notCounted: ProcessEntry[] };
       };
       expect(results.ok).toBe(true);
-      expect(results.phases.map((phase) => phase.name)).toEqual(["landing", "dashboard", "auth-success", "sign-in"]);
+      expect(results.phases.map((phase) => phase.name)).toEqual(PHASES);
+      // The org-scoped page was measured on a tenant seeded through its own form.
+      expect(results.setup.organization).toMatchObject({ name: expect.stringMatching(/^Bench Org /), projects: 20 });
       for (const phase of results.phases) {
         expect(phase.rps, phase.name).toBeTypeOf("number");
         expect(phase.rps, phase.name).toBeGreaterThan(0);

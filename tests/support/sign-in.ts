@@ -158,16 +158,19 @@ export const redirectTo = (path: string): Expect => ({
   location: (location) => location.pathname === path,
 });
 
-/** app /kinde-auth/<start> -> Kinde /oauth2/auth (form) -> form POST (302 with a code) -> app /kinde-auth/callback
- * -> /auth/success -> /dashboard; returns the signed-in session's cookie header. */
+/** app /kinde-auth/<start>?<query> -> Kinde /oauth2/auth (form) -> form POST (302 with a code) -> app
+ * /kinde-auth/callback -> /auth/success -> /dashboard; returns the signed-in session's cookie header. */
 export async function signInFlow(
   browser: FlowBrowser,
   options: FlowOptions,
   start: "login" | "register",
   person: Person | Credentials,
+  query: Record<string, string> = {},
 ): Promise<string> {
   const app = new URL(options.appUrl);
-  const login = await browser.hop(`app-${start}`, new URL(`/kinde-auth/${start}`, app), redirectTo("/oauth2/auth"));
+  const startUrl = new URL(`/kinde-auth/${start}`, app);
+  startUrl.search = new URLSearchParams(query).toString();
+  const login = await browser.hop(`app-${start}`, startUrl, redirectTo("/oauth2/auth"));
   const form = await browser.hop("kinde-authorize", login.location!, { status: 200 });
   const fields = kindeFormFields(person, start === "register" ? "sign-up" : "sign-in");
   const posted = await browser.submit("kinde-form-post", form, fields, {
