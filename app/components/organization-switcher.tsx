@@ -1,4 +1,4 @@
-import { Link } from "@remix-run/react";
+import { Link, useLocation } from "@remix-run/react";
 
 export interface SwitcherOrganizations {
   /** The access token's org_code: the organization this session is signed in to. */
@@ -13,8 +13,10 @@ const switchUrl = (code: string) =>
 /** A <details> menu: opens and closes without JavaScript. */
 export function OrganizationSwitcher({ organizations }: { organizations: SwitcherOrganizations }) {
   const current = organizations.list.find(({ code }) => code === organizations.current);
+  // A client-side navigation keeps the element, open over the next page: a new one per location starts closed.
+  const { key } = useLocation();
   return (
-    <details className="org-switcher">
+    <details className="org-switcher" key={key}>
       <summary>
         <span className="visually-hidden">Organization: </span>
         {current ? (current.name ?? "Unnamed organization") : "No organization"}
