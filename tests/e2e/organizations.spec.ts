@@ -103,12 +103,11 @@ for (const javaScriptEnabled of [true, false]) {
       await expect(alice.getByRole("heading", { level: 1, name: aliceName })).toBeVisible();
 
       // 2. She adds a project.
-      await openProjects(alice, alphaName);
+      const alphaProjects = await openProjects(alice, alphaName);
       await expect(alice.getByTestId("no-projects")).toHaveText("No projects yet.");
       await alice.getByLabel("New project").fill(roadmap);
       await alice.getByRole("button", { name: "Add project" }).click();
       await expect(alice.getByRole("status").filter({ hasText: `Project “${roadmap}” added.` })).toBeVisible();
-      const alphaProjects = alice.getByRole("list", { name: `Projects of ${alphaName}` });
       await expect(alphaProjects.getByRole("listitem")).toHaveCount(1);
       const projectLink = alphaProjects.getByRole("link", { name: roadmap, exact: true });
       const projectPath = (await projectLink.getAttribute("href")) ?? "";
@@ -126,6 +125,7 @@ for (const javaScriptEnabled of [true, false]) {
         "SELECT kindeCode FROM Organization WHERE name = ?",
         alphaName,
       );
+      expect(alpha?.kindeCode).toMatch(/^org_/);
       const { kindeId: bobKindeId } = await onlyUserWithEmail(stack.databaseFile, bobPerson.email);
       await (await localKindeAdmin(stack.kindeUrl)).addToOrganization(alpha!.kindeCode, bobKindeId);
       await signOut(bob);
