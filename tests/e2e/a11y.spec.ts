@@ -29,6 +29,8 @@ test.describe("signed out", () => {
     { what: "the landing page", path: "/" },
     { what: "the 404 page", path: "/no-such-page", status: 404, heading: "Page not found" },
     { what: "the sign-out page", path: "/kinde-auth/logout", heading: "Sign out?" },
+    // With an error, and the signed-in pages of organizations: organizations.spec.ts.
+    { what: "the create-organization page", path: "/organizations/new", heading: "Create an organization" },
     // What the provider's Cancel leads to (auth.spec.ts follows the real link).
     {
       what: "the sign-in cancelled page",

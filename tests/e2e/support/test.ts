@@ -1,6 +1,7 @@
-// Playwright's `test` plus `stack`, `storedPerson` and a guard: a console error or uncaught exception fails the test
-// unless in `allowedPageErrors`. A 4xx page or data request is no error (its test checks the status); a 4xx file is.
-import { test as base, type ConsoleMessage, type Page } from "@playwright/test";
+// Playwright's `test` plus `stack`, `storedPerson`, `newPersonPage` and a guard: a console error or uncaught
+// exception fails the test unless in `allowedPageErrors`. A 4xx page or data request is no error (its test checks
+// the status); a 4xx file is.
+import { test as base, type BrowserContext, type ConsoleMessage, type Page } from "@playwright/test";
 import { readFileSync } from "node:fs";
 import { e2eTarget, NEEDS_LOCAL_STACK, STORAGE_PERSON } from "./env";
 import type { Person } from "./auth-steps";
@@ -31,7 +32,10 @@ function watchForErrors(page: Page, errors: string[]): void {
 export const test = base.extend<{
   stack: LocalStack;
   storedPerson: Omit<Person, "password">;
+  /** Another person's page: a browser context of its own, with the test's JavaScript setting, watched by the guard. */
+  newPersonPage: () => Promise<Page>;
   allowedPageErrors: RegExp[];
+  pageErrors: string[];
   pageErrorGuard: void;
 }>({
   stack: async ({}, use, testInfo) => {
@@ -42,10 +46,23 @@ export const test = base.extend<{
   storedPerson: async ({}, use) => {
     await use(JSON.parse(readFileSync(STORAGE_PERSON, "utf8")) as Omit<Person, "password">);
   },
+  newPersonPage: async ({ browser, baseURL, javaScriptEnabled, pageErrors }, use) => {
+    const contexts: BrowserContext[] = [];
+    await use(async () => {
+      const context = await browser.newContext({ baseURL, javaScriptEnabled });
+      contexts.push(context);
+      const page = await context.newPage();
+      watchForErrors(page, pageErrors);
+      return page;
+    });
+    await Promise.all(contexts.map((context) => context.close()));
+  },
   allowedPageErrors: [[], { option: true }],
+  pageErrors: async ({}, use) => {
+    await use([]);
+  },
   pageErrorGuard: [
-    async ({ context, allowedPageErrors }, use, testInfo) => {
-      const errors: string[] = [];
+    async ({ context, allowedPageErrors, pageErrors: errors }, use, testInfo) => {
       for (const page of context.pages()) watchForErrors(page, errors);
       context.on("page", (page) => watchForErrors(page, errors));
       await use();
