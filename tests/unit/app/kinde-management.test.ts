@@ -163,7 +163,7 @@ describe("one-line errors", () => {
 
   it("says when the answer is not a user list", async () => {
     const issuer = await fakeKinde((_request, response) => send(response, 200, { users: [{ id: 42 }] }));
-    expect(await failure(listAll(issuer))).toBe("Kinde's answer for the user list (page 1) is not a user list");
+    expect(await failure(listAll(issuer))).toBe("Kinde's answer for the user list (page 1) is not the user list");
   });
 });
 
