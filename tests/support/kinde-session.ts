@@ -56,6 +56,22 @@ export async function kindeAdmin(target: Pick<KindeTarget, "issuerUrl">) {
     async deleteUser(id: string): Promise<void> {
       await call("DELETE", userPath(id));
     },
+    async createOrganization(name: string): Promise<string> {
+      const created = (await call("POST", "/api/v1/organization", { name })) as { organization: { code: string } };
+      return created.organization.code;
+    },
+    async renameOrganization(code: string, name: string): Promise<void> {
+      await call("PATCH", `/api/v1/organization/${code}`, { name });
+    },
+    async deleteOrganization(code: string): Promise<void> {
+      await call("DELETE", `/api/v1/organization/${code}`);
+    },
+    async addMembers(code: string, users: { id: string; roles?: string[] }[]): Promise<void> {
+      await call("POST", `/api/v1/organizations/${code}/users`, { users });
+    },
+    async removeMember(code: string, userId: string): Promise<void> {
+      await call("DELETE", `/api/v1/organizations/${code}/users/${userId}`);
+    },
     async listUsers(): Promise<KindeListedUser[]> {
       const users: KindeListedUser[] = [];
       let next: string | null = null;
