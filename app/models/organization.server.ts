@@ -228,15 +228,23 @@ async function syncMembersIn(
   if (outcome.organization === "deleted") return outcome;
   const { id: organizationId } = await tx.organization.findUniqueOrThrow({ where: { kindeCode: code } });
   const listed = new Map(members.map((member) => [member.kindeId, member.roleKeys]));
-  const people = await tx.user.findMany({
-    where: { OR: [{ kindeId: { in: [...listed.keys()] } }, { memberships: { some: { organizationId } } }] },
-    select: { id: true, kindeId: true, orgsSyncedAt: true, memberships: { where: { organizationId } } },
+  const person = { id: true, kindeId: true, orgsSyncedAt: true } as const;
+  const stored = await tx.membership.findMany({
+    where: { organizationId },
+    select: { id: true, roles: true, user: { select: person } },
   });
+  const membershipOf = new Map(stored.map(({ user, ...membership }) => [user.id, membership]));
+  const people = [
+    ...stored.map((membership) => membership.user),
+    ...(await tx.user.findMany({ where: { kindeId: { in: [...listed.keys()] } }, select: person })).filter(
+      (user) => !membershipOf.has(user.id),
+    ),
+  ];
   const added: { userId: number; organizationId: number; roles: string | null }[] = [];
   const removed: number[] = [];
   const moved: number[] = [];
   for (const person of people) {
-    const membership = person.memberships[0];
+    const membership = membershipOf.get(person.id);
     const isListed = listed.has(person.kindeId);
     const roleKeys = listed.get(person.kindeId);
     const roles = roleKeys && encodeRoleKeys(roleKeys);
@@ -248,16 +256,25 @@ async function syncMembersIn(
     }
     moved.push(person.id);
     if (!membership) added.push({ userId: person.id, organizationId, roles: roles ?? null });
-    else if (!isListed) removed.push(person.id);
+    else if (!isListed) removed.push(membership.id);
     else {
       await tx.membership.update({ where: { id: membership.id }, data: { roles } });
       outcome.rolesChanged++;
     }
   }
   outcome.added = (await tx.membership.createMany({ data: added })).count;
-  outcome.removed = (await tx.membership.deleteMany({ where: { organizationId, userId: { in: removed } } })).count;
-  await tx.user.updateMany({ where: { id: { in: moved } }, data: { orgsSyncedAt: observedAt } });
+  outcome.removed = await inBatches(removed, (ids) => tx.membership.deleteMany({ where: { id: { in: ids } } }));
+  await inBatches(moved, (ids) =>
+    tx.user.updateMany({ where: { id: { in: ids } }, data: { orgsSyncedAt: observedAt } }),
+  );
   return outcome;
+}
+
+// Prisma splits a long `in` for reads and createMany only, and SQLite takes at most 999 parameters.
+async function inBatches(ids: number[], run: (batch: number[]) => Promise<{ count: number }>): Promise<number> {
+  let count = 0;
+  for (let start = 0; start < ids.length; start += 500) count += (await run(ids.slice(start, start + 500))).count;
+  return count;
 }
 
 /** Codes of the organizations stored before `time` (users:sync's candidates for deletion). */
