@@ -54,7 +54,10 @@ async function applyEvent(event: KindeWebhookEvent, tx: Db): Promise<WebhookOutc
         { kindeId: id, observedAt: event.occurredAt, source, profile: cleanKindeProfile(raw), createIfMissing: true },
         { db: tx },
       );
-      if (organizations) await applyKindeUserMemberships(id, organizations, event.occurredAt, source, tx);
+      // user.created's list predates an organization created at that sign-up: the token's is newer.
+      if (organizations && event.type === "user.updated") {
+        await applyKindeUserMemberships(id, organizations, event.occurredAt, source, tx);
+      }
       return outcomeOf(outcome);
     }
     case "user-authenticated": {
