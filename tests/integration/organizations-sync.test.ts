@@ -76,6 +76,8 @@ describe.each<DatabaseProvider>(["sqlite", "postgresql"])("on %s", (provider) =>
       );
       expect(await organization(alpha)).toEqual({ name: "Alpha", kindeSyncedFrom: "users:sync" });
       expect(await inOrganization(gone)).toEqual([{ kindeId: ada.kindeId, roles: '["member"]' }]);
+      const idOf = 'SELECT "id" FROM "Organization" WHERE "kindeCode" = ?';
+      const goneId = (await stack.database.query<{ id: unknown }>(idOf, gone))[0]!.id;
 
       // Changes at Kinde that no webhook tells the app about.
       await admin.addMembers(beta, [{ id: grace.kindeId, roles: ["admin"] }]);
@@ -104,8 +106,9 @@ describe.each<DatabaseProvider>(["sqlite", "postgresql"])("on %s", (provider) =>
         ]),
       );
       expect((await membershipsOf(ada.kindeId)).map((membership) => membership.kindeCode)).not.toContain(alpha);
-      expect(await inOrganization(gone)).toEqual([]);
       expect(await organization(gone)).toBeUndefined();
+      const referencing = 'SELECT COUNT(*) AS "count" FROM "Membership" WHERE "organizationId" = ?';
+      expect(Number((await stack.database.query<{ count: unknown }>(referencing, goneId))[0]!.count)).toBe(0);
       const tombstone = 'SELECT "kindeCode" FROM "DeletedKindeOrganization" WHERE "kindeCode" = ?';
       expect(await stack.database.query(tombstone, gone)).toEqual([{ kindeCode: gone }]);
 
