@@ -161,17 +161,15 @@ export function syncMembershipsFromSignIn(
 }
 
 /** user.updated's `organizations`, inside the webhook's transaction; `observedAt` is the event's timestamp. */
-export function applyKindeUserMemberships(
+export async function applyKindeUserMemberships(
   kindeId: string,
   organizations: MembershipNews[],
   observedAt: Date,
   source: KindeFactsSource,
-  db: Db,
+  tx: Db,
 ): Promise<MembershipSyncOutcome> {
-  return inTransaction(db, async (tx) => {
-    const user = await tx.user.findUnique({ where: { kindeId }, select: { id: true } });
-    return user ? applyMembershipNews(tx, user.id, organizations, observedAt, source) : "unknown user";
-  });
+  const user = await tx.user.findUnique({ where: { kindeId }, select: { id: true } });
+  return user ? applyMembershipNews(tx, user.id, organizations, observedAt, source) : "unknown user";
 }
 
 export interface OrganizationSyncOutcome {

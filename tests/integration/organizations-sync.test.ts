@@ -88,8 +88,8 @@ describe.each<DatabaseProvider>(["sqlite", "postgresql"])("on %s", (provider) =>
       const before = await everything();
       const dry = await runUsersSync(stack, ["--dry-run"]);
       expect(dry.code, dry.stderr).toBe(0);
-      expect(dry.stdout).toContain(`would change ${alpha}: updated, 1 removed`);
-      expect(dry.stdout).toContain(`would change ${beta}: 1 members added`);
+      expect(dry.stdout).toContain(`would change ${alpha}: renamed, 1 removed`);
+      expect(dry.stdout).toContain(`would change ${beta}: 1 added`);
       expect(dry.stdout).toContain(`would delete organization ${gone} (deleted at Kinde)`);
       expect(dry.stdout).toMatch(/Dry run, nothing written\. Would have: \d+ Kinde organizations in 1 page\(s\)/);
       expect(await everything()).toEqual(before);

@@ -19,7 +19,7 @@ export interface KindeApiOrganization {
 }
 
 export interface KindeApiMember {
-  id: string;
+  kindeId: string;
   /** Role keys; undefined when the listing gives none. */
   roleKeys?: string[];
 }
@@ -234,9 +234,10 @@ function listMembers(get: Get, code: string, pageSize: number): AsyncGenerator<K
     read: (body) => {
       const parsed = memberList.safeParse(body);
       if (!parsed.success) return null;
-      const items = (parsed.data.organization_users ?? []).map(({ id, roles }) =>
-        roles ? { id, roleKeys: roles } : { id },
-      );
+      const items = (parsed.data.organization_users ?? []).map(({ id, roles }) => ({
+        kindeId: id,
+        roleKeys: roles ?? undefined,
+      }));
       return { items, nextToken: parsed.data.next_token };
     },
   });

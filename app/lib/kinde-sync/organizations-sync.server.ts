@@ -71,9 +71,7 @@ export async function syncOrganizationsFromKinde(options: OrganizationsSyncOptio
       summary.listed++;
       // The memberships' Kinde time: a sign-in token issued before it no longer changes them.
       const membersListedAt = now();
-      const members = (await allMembers(options, organization.code)).map(({ id, roleKeys }) =>
-        roleKeys ? { kindeId: id, roleKeys } : { kindeId: id },
-      );
+      const members = await allMembers(options, organization.code);
       const result = await syncOrganizationFromKinde(organization, members, membersListedAt, { dryRun });
       summary[COUNTED_AS[result.organization]]++;
       summary.memberships.added += result.added;
@@ -81,8 +79,8 @@ export async function syncOrganizationsFromKinde(options: OrganizationsSyncOptio
       summary.memberships.rolesChanged += result.rolesChanged;
       summary.memberships.newer += result.newer;
       const changes = [
-        result.organization === "created" || result.organization === "updated" ? `${result.organization}` : "",
-        result.added ? `${result.added} members added` : "",
+        result.organization === "created" ? "created" : result.organization === "updated" ? "renamed" : "",
+        result.added ? `${result.added} added` : "",
         result.removed ? `${result.removed} removed` : "",
         result.rolesChanged ? `${result.rolesChanged} with new roles` : "",
       ].filter(Boolean);

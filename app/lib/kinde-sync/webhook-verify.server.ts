@@ -144,17 +144,20 @@ function parseEvent(payload: unknown, now: number): KindeWebhookEvent {
     const parsed = userProfileData.safeParse(data);
     if (!parsed.success) throw new WebhookRejected(400, `payload is not a ${type} event`);
     const { id, email, first_name, last_name, picture, is_suspended, organizations } = parsed.data.user;
-    const user: KindeUserProfileEvent = {
-      id,
-      email,
-      firstName: first_name,
-      lastName: last_name,
-      picture,
-      suspended: is_suspended,
+    const memberships = organizations?.map(({ code, roles }) => ({ code, roleKeys: roles ?? undefined }));
+    return {
+      ...base,
+      kind: "user-profile",
+      user: {
+        id,
+        email,
+        firstName: first_name,
+        lastName: last_name,
+        picture,
+        suspended: is_suspended,
+        organizations: memberships,
+      },
     };
-    if (organizations)
-      user.organizations = organizations.map(({ code, roles }) => (roles ? { code, roleKeys: roles } : { code }));
-    return { ...base, kind: "user-profile", user };
   }
   if (type === "user.deleted" || type === "user.authenticated") {
     const parsed = userIdData.safeParse(data);

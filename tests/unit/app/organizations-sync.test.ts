@@ -52,12 +52,12 @@ beforeEach(async () => {
 it("deletes an organization only after a complete listing, and only once Kinde confirms it is gone", async () => {
   const id = "kp_0000000000000000000000000000a001";
   await personIn([KEPT, GONE, UNLISTED], id);
-  const broken = fakeKinde([{ code: KEPT, name: "Kept", members: [{ id }] }], { failMembers: KEPT });
+  const broken = fakeKinde([{ code: KEPT, name: "Kept", members: [{ kindeId: id }] }], { failMembers: KEPT });
   await expect(syncOrganizationsFromKinde({ client: broken, now: aMomentLater })).rejects.toThrow(KindeManagementError);
   expect(broken.lookups).toEqual([]);
   expect(await prisma.organization.count()).toBe(3);
 
-  const kinde = fakeKinde([{ code: KEPT, name: "Kept", members: [{ id }] }], { alsoKnown: [UNLISTED] });
+  const kinde = fakeKinde([{ code: KEPT, name: "Kept", members: [{ kindeId: id }] }], { alsoKnown: [UNLISTED] });
   const summary = await syncOrganizationsFromKinde({ client: kinde, now: aMomentLater });
   expect(summary).toMatchObject({ listed: 1, renamed: 1, tombstoned: 1, keptUnlisted: 1 });
   expect(kinde.lookups.sort()).toEqual([GONE, UNLISTED]);
@@ -79,7 +79,7 @@ it("leaves the memberships of a person whose sign-in is newer than the listing, 
   );
   const kinde = fakeKinde([
     { code: KEPT, name: "Kept", members: [] },
-    { code: GONE, name: "Other", members: [{ id, roleKeys: ["admin"] }] },
+    { code: GONE, name: "Other", members: [{ kindeId: id, roleKeys: ["admin"] }] },
   ]);
   const dry = await syncOrganizationsFromKinde({ client: kinde, now: () => listedAt, dryRun: true });
   expect(dry.memberships).toEqual({ added: 0, removed: 0, rolesChanged: 0, newer: 2 });
