@@ -154,9 +154,11 @@ export function syncMembershipsFromSignIn(
   facts: KindeMembershipFacts,
   observedAt: Date,
 ): Promise<MembershipSyncOutcome> {
-  const organizations = facts.organizations.map(({ code, name }) =>
-    facts.current?.code === code ? { code, name, roleKeys: facts.current.roleKeys } : { code, name },
-  );
+  const organizations = facts.organizations.map(({ code, name }) => ({
+    code,
+    name,
+    roleKeys: facts.current?.code === code ? facts.current.roleKeys : undefined,
+  }));
   return inTransaction(undefined, (tx) => applyMembershipNews(tx, userId, organizations, observedAt, "sign-in"));
 }
 
@@ -226,15 +228,15 @@ async function syncMembersIn(
   if (outcome.organization === "deleted") return outcome;
   const { id: organizationId } = await tx.organization.findUniqueOrThrow({ where: { kindeCode: code } });
   const listed = new Map(members.map((member) => [member.kindeId, member.roleKeys]));
-  const person = { id: true, kindeId: true, orgsSyncedAt: true } as const;
+  const personColumns = { id: true, kindeId: true, orgsSyncedAt: true } as const;
   const stored = await tx.membership.findMany({
     where: { organizationId },
-    select: { id: true, roles: true, user: { select: person } },
+    select: { id: true, roles: true, user: { select: personColumns } },
   });
   const membershipOf = new Map(stored.map(({ user, ...membership }) => [user.id, membership]));
   const people = [
     ...stored.map((membership) => membership.user),
-    ...(await tx.user.findMany({ where: { kindeId: { in: [...listed.keys()] } }, select: person })).filter(
+    ...(await tx.user.findMany({ where: { kindeId: { in: [...listed.keys()] } }, select: personColumns })).filter(
       (user) => !membershipOf.has(user.id),
     ),
   ];
