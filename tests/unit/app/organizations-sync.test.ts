@@ -87,3 +87,14 @@ it("leaves the memberships of a person whose sign-in is newer than the listing, 
   expect(summary.memberships).toEqual({ added: 0, removed: 0, rolesChanged: 0, newer: 2 });
   expect((await listMembershipsOf(userId)).map((m) => m.organization.kindeCode)).toEqual([KEPT]);
 });
+
+it("never stores again an organization deleted here before, even when Kinde still lists it", async () => {
+  const id = "kp_0000000000000000000000000000a003";
+  await personIn([], id);
+  await prisma.deletedKindeOrganization.create({ data: { kindeCode: GONE, deletedAt: earlier } });
+  const kinde = fakeKinde([{ code: GONE, name: "Back", members: [{ kindeId: id }] }]);
+  const summary = await syncOrganizationsFromKinde({ client: kinde, now: aMomentLater });
+  expect(summary).toMatchObject({ listed: 1, created: 0, deletedBefore: 1, memberships: { added: 0 } });
+  expect(await prisma.organization.count()).toBe(0);
+  expect(await prisma.membership.count()).toBe(0);
+});
