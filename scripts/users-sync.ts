@@ -1,4 +1,5 @@
-// npm run users:sync [-- --dry-run]: the user table made to match Kinde's user list (app/lib/kinde-sync/users-sync.server.ts).
+// npm run users:sync [-- --dry-run]: the users, then the organizations and memberships, made to match Kinde's lists
+// (app/lib/kinde-sync/users-sync.server.ts, organizations-sync.server.ts).
 import { loadDotEnv } from "../app/lib/config/dotenv.server.ts";
 import { EnvError, parseManagementEnv } from "../app/lib/config/env-schema.server.ts";
 import { readFlags } from "./lib/flags.ts";
@@ -16,12 +17,16 @@ try {
   // Imported after the check: the database module validates the whole configuration on import.
   const { createKindeManagementClient } = await import("../app/lib/kinde-sync/management-api.server.ts");
   const { formatSummary, syncUsersFromKinde } = await import("../app/lib/kinde-sync/users-sync.server.ts");
+  const { formatOrganizationsSummary, syncOrganizationsFromKinde } =
+    await import("../app/lib/kinde-sync/organizations-sync.server.ts");
   const { prisma } = await import("../app/lib/database/client.server.ts");
   const log = (line: string) => console.log(`users:sync: ${line}`);
   log(`listing users at ${config.issuerUrl}${dryRun ? " (dry run: nothing will be written)" : ""}`);
   const client = createKindeManagementClient(config, { log });
   const summary = await syncUsersFromKinde({ client, dryRun, log });
   log(formatSummary(summary));
+  log("listing organizations and their members");
+  log(formatOrganizationsSummary(await syncOrganizationsFromKinde({ client, dryRun, log })));
   await prisma.$disconnect();
   process.exit(0);
 } catch (error) {

@@ -2,8 +2,12 @@
 import { Prisma, type Organization } from "~/generated/prisma/client";
 import { retryOnConflict } from "~/lib/database/errors.server";
 import { prisma, transaction, type Db } from "~/lib/database/client.server";
-import type { KindeMembershipFacts, KindeOrganizationFacts } from "~/lib/kinde-sync/organization-facts.server";
-import { isNewerThanStored } from "~/lib/kinde-sync/user-facts.server";
+import type {
+  KindeMembershipFacts,
+  KindeOrganizationFacts,
+  MembershipNews,
+} from "~/lib/kinde-sync/organization-facts.server";
+import { isNewerThanStored, type KindeFactsSource } from "~/lib/kinde-sync/user-facts.server";
 
 export type { Organization };
 
@@ -52,8 +56,9 @@ async function applyOrganizationName(tx: Db, facts: KindeOrganizationFacts): Pro
   if (!named) return "unchanged";
   if (!isNewerThanStored(facts, row)) return "older";
   // Every member's sign-in names the organization: rewriting one shared row each time would make
-  // their transactions conflict. The price: a late older webhook may rename it until the next news.
-  if (facts.source === "sign-in" && row.name === facts.name) return "unchanged";
+  // their transactions conflict (and users:sync writes only differences). The price: a late older
+  // webhook may rename it until the next news.
+  if ((facts.source === "sign-in" || facts.source === "users:sync") && row.name === facts.name) return "unchanged";
   await tx.organization.update({ where: { id: row.id }, data: { name: facts.name, ...told } });
   return row.name === facts.name ? "unchanged" : "updated";
 }
@@ -103,41 +108,179 @@ export async function storedMembershipsMatch(kindeId: string, facts: KindeMember
 
 export type MembershipSyncOutcome = "applied" | "older" | "unknown user";
 
+// The person's memberships become `organizations` (others go) when the news is not older than the
+// set they hold (User.orgsSyncedAt); it then records the news's time even when nothing changed.
+async function applyMembershipNews(
+  tx: Db,
+  userId: number,
+  organizations: MembershipNews[],
+  observedAt: Date,
+  source: KindeFactsSource,
+): Promise<MembershipSyncOutcome> {
+  const user = await tx.user.findUnique({ where: { id: userId }, select: { orgsSyncedAt: true } });
+  if (user === null) return "unknown user";
+  if (user.orgsSyncedAt !== null && user.orgsSyncedAt > observedAt) return "older";
+  const organizationIds = new Map<string, number>();
+  for (const { code, name } of organizations) {
+    const outcome = await applyOrganizationName(tx, { code, name, observedAt, source });
+    if (outcome === "deleted") continue;
+    const row = await tx.organization.findUniqueOrThrow({ where: { kindeCode: code }, select: { id: true } });
+    organizationIds.set(code, row.id);
+  }
+  await tx.membership.deleteMany({ where: { userId, organizationId: { notIn: [...organizationIds.values()] } } });
+  const stored = await tx.membership.findMany({ where: { userId }, select: { organizationId: true, roles: true } });
+  const rolesByOrganization = new Map(stored.map((membership) => [membership.organizationId, membership.roles]));
+  for (const { code, roleKeys } of organizations) {
+    const organizationId = organizationIds.get(code);
+    if (organizationId === undefined) continue;
+    const roles = roleKeys && encodeRoleKeys(roleKeys);
+    if (!rolesByOrganization.has(organizationId)) {
+      await tx.membership.create({ data: { userId, organizationId, roles: roles ?? null } });
+    } else if (roles !== undefined && rolesByOrganization.get(organizationId) !== roles) {
+      await tx.membership.update({ where: { userId_organizationId: { userId, organizationId } }, data: { roles } });
+    }
+  }
+  await tx.user.update({ where: { id: userId }, data: { orgsSyncedAt: observedAt } });
+  return "applied";
+}
+
 /**
  * At sign-in: the person's memberships become the ID token's organizations (others go), and the
  * access token's organization gets its roles. `observedAt` is the ID token's `iat`. When they
  * already match, the sign-in's user write moves orgsSyncedAt instead (upsertUserFromKinde).
  */
-export async function syncMembershipsFromSignIn(
+export function syncMembershipsFromSignIn(
   userId: number,
   facts: KindeMembershipFacts,
   observedAt: Date,
 ): Promise<MembershipSyncOutcome> {
-  return inTransaction(undefined, async (tx) => {
-    const user = await tx.user.findUnique({ where: { id: userId }, select: { orgsSyncedAt: true } });
-    if (user === null) return "unknown user";
-    if (user.orgsSyncedAt !== null && user.orgsSyncedAt > observedAt) return "older";
-    const organizationIds = new Map<string, number>();
-    for (const { code, name } of facts.organizations) {
-      const outcome = await applyOrganizationName(tx, { code, name, observedAt, source: "sign-in" });
-      if (outcome === "deleted") continue;
-      const row = await tx.organization.findUniqueOrThrow({ where: { kindeCode: code }, select: { id: true } });
-      organizationIds.set(code, row.id);
-    }
-    await tx.membership.deleteMany({ where: { userId, organizationId: { notIn: [...organizationIds.values()] } } });
-    const stored = await tx.membership.findMany({ where: { userId }, select: { organizationId: true, roles: true } });
-    const rolesByOrganization = new Map(stored.map((membership) => [membership.organizationId, membership.roles]));
-    for (const [code, organizationId] of organizationIds) {
-      const roles = facts.current?.code === code ? encodeRoleKeys(facts.current.roleKeys) : undefined;
-      if (!rolesByOrganization.has(organizationId)) {
-        await tx.membership.create({ data: { userId, organizationId, roles: roles ?? null } });
-      } else if (roles !== undefined && rolesByOrganization.get(organizationId) !== roles) {
-        await tx.membership.update({ where: { userId_organizationId: { userId, organizationId } }, data: { roles } });
-      }
-    }
-    await tx.user.update({ where: { id: userId }, data: { orgsSyncedAt: observedAt } });
-    return "applied";
+  const organizations = facts.organizations.map(({ code, name }) => ({
+    code,
+    name,
+    roleKeys: facts.current?.code === code ? facts.current.roleKeys : undefined,
+  }));
+  return inTransaction(undefined, (tx) => applyMembershipNews(tx, userId, organizations, observedAt, "sign-in"));
+}
+
+/** user.updated's `organizations`, inside the webhook's transaction; `observedAt` is the event's timestamp. */
+export async function applyKindeUserMemberships(
+  kindeId: string,
+  organizations: MembershipNews[],
+  observedAt: Date,
+  source: KindeFactsSource,
+  tx: Db,
+): Promise<MembershipSyncOutcome> {
+  const user = await tx.user.findUnique({ where: { kindeId }, select: { id: true } });
+  return user ? applyMembershipNews(tx, user.id, organizations, observedAt, source) : "unknown user";
+}
+
+export interface OrganizationSyncOutcome {
+  organization: KindeOrganizationOutcome;
+  added: number;
+  removed: number;
+  rolesChanged: number;
+  /** Changes not made: the person's memberships match news newer than the listing (orgsSyncedAt). */
+  newer: number;
+}
+
+class DryRun extends Error {
+  constructor(readonly outcome: OrganizationSyncOutcome) {
+    super("dry run");
+  }
+}
+
+/**
+ * users:sync: one organization as Kinde lists it, with its complete member list (Kinde ids and role
+ * keys); `observedAt` is when its member listing began. People the app does not store are skipped.
+ * A dry run makes the same changes in a transaction it rolls back, so it counts what a run would do.
+ */
+export async function syncOrganizationFromKinde(
+  organization: { code: string; name: string | null },
+  members: { kindeId: string; roleKeys?: string[] }[],
+  observedAt: Date,
+  { dryRun = false } = {},
+): Promise<OrganizationSyncOutcome> {
+  try {
+    return await inTransaction(undefined, async (tx) => {
+      const outcome = await syncMembersIn(tx, organization, members, observedAt);
+      if (dryRun) throw new DryRun(outcome);
+      return outcome;
+    });
+  } catch (error) {
+    if (error instanceof DryRun) return error.outcome;
+    throw error;
+  }
+}
+
+async function syncMembersIn(
+  tx: Db,
+  { code, name }: { code: string; name: string | null },
+  members: { kindeId: string; roleKeys?: string[] }[],
+  observedAt: Date,
+): Promise<OrganizationSyncOutcome> {
+  const outcome: OrganizationSyncOutcome = {
+    organization: await applyOrganizationName(tx, { code, name, observedAt, source: "users:sync" }),
+    added: 0,
+    removed: 0,
+    rolesChanged: 0,
+    newer: 0,
+  };
+  if (outcome.organization === "deleted") return outcome;
+  const { id: organizationId } = await tx.organization.findUniqueOrThrow({ where: { kindeCode: code } });
+  const listed = new Map(members.map((member) => [member.kindeId, member.roleKeys]));
+  const personColumns = { id: true, kindeId: true, orgsSyncedAt: true } as const;
+  const stored = await tx.membership.findMany({
+    where: { organizationId },
+    select: { id: true, roles: true, user: { select: personColumns } },
   });
+  const membershipOf = new Map(stored.map(({ user, ...membership }) => [user.id, membership]));
+  const people = [
+    ...stored.map((membership) => membership.user),
+    ...(await tx.user.findMany({ where: { kindeId: { in: [...listed.keys()] } }, select: personColumns })).filter(
+      (user) => !membershipOf.has(user.id),
+    ),
+  ];
+  const added: { userId: number; organizationId: number; roles: string | null }[] = [];
+  const removed: number[] = [];
+  const moved: number[] = [];
+  for (const person of people) {
+    const membership = membershipOf.get(person.id);
+    const isListed = listed.has(person.kindeId);
+    const roleKeys = listed.get(person.kindeId);
+    const roles = roleKeys && encodeRoleKeys(roleKeys);
+    const changeRoles = membership !== undefined && roles !== undefined && membership.roles !== roles;
+    if (isListed === (membership !== undefined) && !changeRoles) continue;
+    if (person.orgsSyncedAt !== null && person.orgsSyncedAt > observedAt) {
+      outcome.newer++;
+      continue;
+    }
+    moved.push(person.id);
+    if (!membership) added.push({ userId: person.id, organizationId, roles: roles ?? null });
+    else if (!isListed) removed.push(membership.id);
+    else {
+      await tx.membership.update({ where: { id: membership.id }, data: { roles } });
+      outcome.rolesChanged++;
+    }
+  }
+  outcome.added = (await tx.membership.createMany({ data: added })).count;
+  outcome.removed = await inBatches(removed, (ids) => tx.membership.deleteMany({ where: { id: { in: ids } } }));
+  await inBatches(moved, (ids) =>
+    tx.user.updateMany({ where: { id: { in: ids } }, data: { orgsSyncedAt: observedAt } }),
+  );
+  return outcome;
+}
+
+// Prisma splits a long `in` for reads and createMany only, and SQLite takes at most 999 parameters.
+async function inBatches(ids: number[], run: (batch: number[]) => Promise<{ count: number }>): Promise<number> {
+  let count = 0;
+  for (let start = 0; start < ids.length; start += 500) count += (await run(ids.slice(start, start + 500))).count;
+  return count;
+}
+
+/** Codes of the organizations stored before `time` (users:sync's candidates for deletion). */
+export async function listKindeCodesStoredBefore(time: Date): Promise<string[]> {
+  const rows = await prisma.organization.findMany({ where: { createdAt: { lt: time } }, select: { kindeCode: true } });
+  return rows.map((row) => row.kindeCode);
 }
 
 export async function listMembershipsOf(userId: number): Promise<MembershipView[]> {

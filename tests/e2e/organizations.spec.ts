@@ -127,7 +127,7 @@ for (const javaScriptEnabled of [true, false]) {
       );
       expect(alpha?.kindeCode).toMatch(/^org_/);
       const { kindeId: bobKindeId } = await onlyUserWithEmail(stack.databaseFile, bobPerson.email);
-      await (await localKindeAdmin(stack.kindeUrl)).addToOrganization(alpha!.kindeCode, bobKindeId);
+      await (await localKindeAdmin(stack.kindeUrl)).addMembers(alpha!.kindeCode, [{ id: bobKindeId }]);
       await signOut(bob);
       await signIn(bob, bobPerson);
       await switchTo(bob, alphaName);

@@ -87,7 +87,7 @@ describe.each<DatabaseProvider>(["sqlite", "postgresql"])("on %s", (provider) =>
 
     // A second person, added to the organization at Kinde, signs in to it and sees the project.
     const bob = await signUpNewPerson(stack);
-    await (await admin()).addToOrganization(alice.orgCode, bob.kindeId);
+    await (await admin()).addMembers(alice.orgCode, [{ id: bob.kindeId }]);
     const shared = await switchTo(bob.browser, alice.orgCode);
     expect(shared.url).toBe(url("/projects"));
     expect(textOf(shared.html)).toContain(roadmap);
@@ -164,10 +164,10 @@ describe.each<DatabaseProvider>(["sqlite", "postgresql"])("on %s", (provider) =>
   it("ends a removed member's access at their next token refresh", async () => {
     const alice = await signUpAs(unique("Alpha"));
     const bob = await signUpNewPerson(stack);
-    await (await admin()).addToOrganization(alice.orgCode, bob.kindeId);
+    await (await admin()).addMembers(alice.orgCode, [{ id: bob.kindeId }]);
     expect((await switchTo(bob.browser, alice.orgCode)).url).toBe(url("/projects"));
 
-    await (await admin()).removeFromOrganization(alice.orgCode, bob.kindeId);
+    await (await admin()).removeMember(alice.orgCode, bob.kindeId);
     const accessToken = (await bob.browser.cookie(stack.appUrl, "access_token"))!;
     await bob.browser.setCookie(stack.appUrl, "access_token", await expired(stack.kindeDataDir, accessToken));
     const page = await bob.browser.get(url("/projects"), { follow: false });
@@ -178,13 +178,13 @@ describe.each<DatabaseProvider>(["sqlite", "postgresql"])("on %s", (provider) =>
   it("drops a membership taken away at Kinde at the next token refresh of a session in another organization", async () => {
     const alice = await signUpAs(unique("Alpha"));
     const bob = await signUpNewPerson(stack);
-    await (await admin()).addToOrganization(alice.orgCode, bob.kindeId);
+    await (await admin()).addMembers(alice.orgCode, [{ id: bob.kindeId }]);
     expect((await switchTo(bob.browser, alice.orgCode)).url).toBe(url("/projects"));
     const defaultOrgCode = "org_0123456789a";
     expect((await switchTo(bob.browser, defaultOrgCode)).url).toBe(url("/projects"));
     expect(await rolesIn(bob.kindeId, alice.orgCode)).toBe('["member"]');
 
-    await (await admin()).removeFromOrganization(alice.orgCode, bob.kindeId);
+    await (await admin()).removeMember(alice.orgCode, bob.kindeId);
     const accessToken = (await bob.browser.cookie(stack.appUrl, "access_token"))!;
     await bob.browser.setCookie(stack.appUrl, "access_token", await expired(stack.kindeDataDir, accessToken));
     const page = await bob.browser.get(url("/dashboard"), { follow: false });

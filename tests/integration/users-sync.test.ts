@@ -1,8 +1,6 @@
 // `npm run users:sync` against the stack (webhooks off: it is for what the app never heard of), and 1,200
 // users listed under a tiny rate limit.
-import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { usersIn } from "../support/database-access.ts";
 import { kindeAdmin } from "../support/kinde-session.ts";
@@ -12,31 +10,12 @@ import { deleteKindeUser } from "../support/kinde-webhooks";
 import type { Stack } from "../support/stack.ts";
 import { useStack } from "../support/use-stack.ts";
 import { inParallel } from "../support/parallel.ts";
-import { appEnv } from "../support/test-env";
+import { runUsersSync } from "../support/users-sync.ts";
 
 const stack = useStack({ webhooks: false });
 
-/** package.json's users:sync script, run without npm (its command is `tsx <file>`). */
-function runSync(args: string[] = [], env: Record<string, string> = {}, target: Stack = stack) {
-  const { scripts } = JSON.parse(readFileSync("package.json", "utf8")) as { scripts: Record<string, string> };
-  const [command, ...scriptArgs] = scripts["users:sync"]!.split(" ");
-  const fullEnv = {
-    PATH: process.env.PATH ?? "",
-    HOME: process.env.HOME ?? "",
-    NODE_ENV: "test" as const,
-    ...appEnv({ siteUrl: target.appUrl, issuerUrl: target.issuerUrl, databaseFile: target.databaseFile }),
-    ...env,
-  };
-  // Asynchronously: the local Kinde server answering it runs in this process.
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = execFile(
-      `node_modules/.bin/${command}`,
-      [...scriptArgs, ...args],
-      { env: fullEnv },
-      (_, stdout, stderr) => resolve({ code: child.exitCode, stdout, stderr }),
-    );
-  });
-}
+const runSync = (args: string[] = [], env: Record<string, string> = {}, target: Stack = stack) =>
+  runUsersSync(target, args, env);
 
 const table = (target: Stack = stack) => usersIn(target.database);
 const tombstones = (target: Stack = stack) =>

@@ -56,14 +56,21 @@ export async function kindeAdmin(target: Pick<KindeTarget, "issuerUrl">) {
     async deleteUser(id: string): Promise<void> {
       await call("DELETE", userPath(id));
     },
-    async addToOrganization(orgCode: string, userId: string, roles?: string[]): Promise<void> {
-      await call("POST", `/api/v1/organizations/${orgCode}/users`, { users: [{ id: userId, roles }] });
+    async createOrganization(name: string): Promise<string> {
+      const created = (await call("POST", "/api/v1/organization", { name })) as { organization: { code: string } };
+      return created.organization.code;
     },
-    async removeFromOrganization(orgCode: string, userId: string): Promise<void> {
-      await call("DELETE", `/api/v1/organizations/${orgCode}/users/${userId}`);
+    async renameOrganization(code: string, name: string): Promise<void> {
+      await call("PATCH", `/api/v1/organization/${code}`, { name });
     },
-    async deleteOrganization(orgCode: string): Promise<void> {
-      await call("DELETE", `/api/v1/organization/${orgCode}`);
+    async deleteOrganization(code: string): Promise<void> {
+      await call("DELETE", `/api/v1/organization/${code}`);
+    },
+    async addMembers(code: string, users: { id: string; roles?: string[] }[]): Promise<void> {
+      await call("POST", `/api/v1/organizations/${code}/users`, { users });
+    },
+    async removeMember(code: string, userId: string): Promise<void> {
+      await call("DELETE", `/api/v1/organizations/${code}/users/${userId}`);
     },
     async listUsers(): Promise<KindeListedUser[]> {
       const users: KindeListedUser[] = [];

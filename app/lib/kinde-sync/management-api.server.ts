@@ -1,6 +1,7 @@
 // The part of Kinde's Management API that users:sync needs; every failure is a one-line KindeManagementError.
 import { z } from "zod";
 import type { ManagementEnv } from "../config/env-schema.server";
+import { cleanOrganizationName, KINDE_ORG_CODE } from "./organization-facts.server";
 import type { KindeProfileFacts } from "./user-facts.server";
 
 export class KindeManagementError extends Error {
@@ -10,6 +11,17 @@ export class KindeManagementError extends Error {
 export interface KindeApiUser extends KindeProfileFacts {
   id: string;
   lastSignedIn: Date | null;
+}
+
+export interface KindeApiOrganization {
+  code: string;
+  name: string | null;
+}
+
+export interface KindeApiMember {
+  kindeId: string;
+  /** Role keys; undefined when the listing gives none. */
+  roleKeys?: string[];
 }
 
 export interface ManagementClientOptions {
@@ -39,6 +51,16 @@ const apiUser = z.object({
   last_signed_in: z.string().nullish(),
 });
 const userList = z.object({ users: z.array(apiUser).nullish(), next_token: z.string().nullish() });
+const organizationList = z.object({
+  organizations: z.array(z.object({ code: z.string().regex(KINDE_ORG_CODE), name: z.string().nullish() })).nullish(),
+  next_token: z.string().nullish(),
+});
+const memberList = z.object({
+  organization_users: z
+    .array(z.object({ id: apiUser.shape.id, roles: z.array(z.string().min(1).max(128)).max(100).nullish() }))
+    .nullish(),
+  next_token: z.string().nullish(),
+});
 
 function toUser(user: z.infer<typeof apiUser>): KindeApiUser {
   const lastSignedIn = user.last_signed_in ? new Date(user.last_signed_in) : null;
@@ -85,7 +107,8 @@ interface Transport {
   timeoutMs: number;
 }
 
-type Get = (path: string, what: string) => Promise<Response>;
+/** `scope`: the Management API scope the request needs, named when Kinde refuses it. */
+type Get = (path: string, what: string, scope: string) => Promise<Response>;
 
 // Retried on 429, 5xx and timeouts; nothing listening, an unknown host or a bad certificate will not mend.
 async function send(t: Transport, what: string, url: string, init: RequestInit): Promise<Response> {
@@ -138,37 +161,97 @@ async function fetchToken(t: Transport): Promise<string> {
   throw new KindeManagementError(`Kinde refused the Management API token (${reason})`);
 }
 
-async function* listUsers(get: Get, pageSize: number): AsyncGenerator<KindeApiUser[]> {
+interface PageOf<Item> {
+  /** e.g. "the user list": each request is `${list} (page n)`. */
+  list: string;
+  path: string;
+  scope: string;
+  pageSize: number;
+  /** The page's items, or null when the answer is not such a page. */
+  read: (body: unknown) => { items: Item[]; nextToken?: string | null } | null;
+}
+
+async function* listPages<Item>(get: Get, { list, path, scope, pageSize, read }: PageOf<Item>): AsyncGenerator<Item[]> {
   let nextToken: string | null | undefined;
   const seen = new Set<string>();
   for (let page = 1; page <= MAX_PAGES; page++) {
     const query = new URLSearchParams({ page_size: String(pageSize) });
     if (nextToken) query.set("next_token", nextToken);
-    const what = `the user list (page ${page})`;
-    const response = await get(`/api/v1/users?${query}`, what);
+    const what = `${list} (page ${page})`;
+    const response = await get(`${path}?${query}`, what, scope);
     if (!response.ok) throw new KindeManagementError(`Kinde answered ${response.status} for ${what}`);
-    const parsed = userList.safeParse(await readJson(response, what));
-    if (!parsed.success) throw new KindeManagementError(`Kinde's answer for ${what} is not a user list`);
-    yield (parsed.data.users ?? []).map(toUser);
-    nextToken = parsed.data.next_token;
+    const parsed = read(await readJson(response, what));
+    if (!parsed) throw new KindeManagementError(`Kinde's answer for ${what} is not ${list}`);
+    yield parsed.items;
+    nextToken = parsed.nextToken;
     if (!nextToken) return;
     // A token seen before would page forever.
     if (seen.has(nextToken)) throw new KindeManagementError(`Kinde repeated a next_token on ${what}`);
     seen.add(nextToken);
   }
-  throw new KindeManagementError(`Kinde's user list did not end after ${MAX_PAGES} pages`);
+  throw new KindeManagementError(`Kinde's ${list.replace(/^the /, "")} did not end after ${MAX_PAGES} pages`);
 }
 
-async function userExists(get: Get, id: string): Promise<boolean> {
-  const what = "a user lookup";
-  const response = await get(`/api/v1/user?${new URLSearchParams({ id })}`, what);
+function listUsers(get: Get, pageSize: number): AsyncGenerator<KindeApiUser[]> {
+  return listPages(get, {
+    list: "the user list",
+    path: "/api/v1/users",
+    scope: "read:users",
+    pageSize,
+    read: (body) => {
+      const parsed = userList.safeParse(body);
+      return parsed.success
+        ? { items: (parsed.data.users ?? []).map(toUser), nextToken: parsed.data.next_token }
+        : null;
+    },
+  });
+}
+
+function listOrganizations(get: Get, pageSize: number): AsyncGenerator<KindeApiOrganization[]> {
+  return listPages(get, {
+    list: "the organization list",
+    path: "/api/v1/organizations",
+    scope: "read:organizations",
+    pageSize,
+    read: (body) => {
+      const parsed = organizationList.safeParse(body);
+      if (!parsed.success) return null;
+      const items = (parsed.data.organizations ?? []).map(({ code, name }) => ({
+        code,
+        name: cleanOrganizationName(name),
+      }));
+      return { items, nextToken: parsed.data.next_token };
+    },
+  });
+}
+
+function listMembers(get: Get, code: string, pageSize: number): AsyncGenerator<KindeApiMember[]> {
+  return listPages(get, {
+    list: `the members of ${code}`,
+    path: `/api/v1/organizations/${encodeURIComponent(code)}/users`,
+    scope: "read:organization_users",
+    pageSize,
+    read: (body) => {
+      const parsed = memberList.safeParse(body);
+      if (!parsed.success) return null;
+      const items = (parsed.data.organization_users ?? []).map(({ id, roles }) => ({
+        kindeId: id,
+        roleKeys: roles ?? undefined,
+      }));
+      return { items, nextToken: parsed.data.next_token };
+    },
+  });
+}
+
+// The local server answers 404 {"errors":[{"code":"..._NOT_FOUND"}]}; either sign means Kinde does not have it.
+async function exists(get: Get, path: string, what: string, scope: string, notFound: string): Promise<boolean> {
+  const response = await get(path, what, scope);
   if (response.ok) {
     await response.body?.cancel();
     return true;
   }
   const body = await response.text().catch(() => "");
-  // The local server answers 404 {"errors":[{"code":"USER_NOT_FOUND"}]}; accept either sign.
-  if (response.status === 404 || (response.status === 400 && body.includes("USER_NOT_FOUND"))) return false;
+  if (response.status === 404 || (response.status === 400 && body.includes(notFound))) return false;
   throw new KindeManagementError(`Kinde answered ${response.status} for ${what}`);
 }
 
@@ -184,7 +267,7 @@ export function createKindeManagementClient(config: ManagementEnv, options: Mana
   let token: Promise<string> | undefined;
 
   // A token that expired meanwhile is fetched again once.
-  const get: Get = async (path, what) => {
+  const get: Get = async (path, what, scope) => {
     for (let attempt = 1; ; attempt++) {
       token ??= fetchToken(t);
       const bearer = await token.catch((error: unknown) => {
@@ -200,7 +283,7 @@ export function createKindeManagementClient(config: ManagementEnv, options: Mana
       }
       if (response.status === 401 || response.status === 403) {
         throw new KindeManagementError(
-          `Kinde refused ${what} (${response.status}): the application in ${config.credentials} needs the read:users scope on the Management API`,
+          `Kinde refused ${what} (${response.status}): the application in ${config.credentials} needs the ${scope} scope on the Management API`,
         );
       }
       return response;
@@ -209,7 +292,18 @@ export function createKindeManagementClient(config: ManagementEnv, options: Mana
 
   return {
     listUsers: (pageSize = KINDE_PAGE_SIZE) => listUsers(get, pageSize),
-    userExists: (id: string) => userExists(get, id),
+    userExists: (id: string) =>
+      exists(get, `/api/v1/user?${new URLSearchParams({ id })}`, "a user lookup", "read:users", "USER_NOT_FOUND"),
+    listOrganizations: (pageSize = KINDE_PAGE_SIZE) => listOrganizations(get, pageSize),
+    listMembers: (code: string, pageSize = KINDE_PAGE_SIZE) => listMembers(get, code, pageSize),
+    organizationExists: (code: string) =>
+      exists(
+        get,
+        `/api/v1/organization?${new URLSearchParams({ code })}`,
+        "an organization lookup",
+        "read:organizations",
+        "ORGANIZATION_NOT_FOUND",
+      ),
   };
 }
 

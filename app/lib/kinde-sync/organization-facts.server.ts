@@ -3,7 +3,7 @@ import type { JWTPayload } from "jose";
 import type { KindeFactsSource } from "./user-facts.server";
 
 export const KINDE_ORG_CODE = /^org_[A-Za-z0-9_]{1,64}$/;
-const MAX_ORGANIZATIONS = 200;
+export const MAX_ORGANIZATIONS = 200;
 const MAX_ROLES = 100;
 
 export interface KindeOrganizationFacts {
@@ -12,6 +12,15 @@ export interface KindeOrganizationFacts {
   name?: string | null;
   observedAt: Date;
   source: KindeFactsSource;
+}
+
+/** One organization of a person as some news gives it. */
+export interface MembershipNews {
+  code: string;
+  /** undefined or null: the news does not name it; a stored name stays. */
+  name?: string | null;
+  /** undefined: the news does not give the roles there; stored ones stay. */
+  roleKeys?: string[];
 }
 
 export interface KindeMembershipFacts {

@@ -2,7 +2,12 @@
 import { errors, jwtVerify, type JWTVerifyGetKey } from "jose";
 import { z } from "zod";
 import { kindeJwks } from "../auth/tokens.server";
-import { cleanOrganizationName, KINDE_ORG_CODE } from "./organization-facts.server";
+import {
+  cleanOrganizationName,
+  KINDE_ORG_CODE,
+  MAX_ORGANIZATIONS,
+  type MembershipNews,
+} from "./organization-facts.server";
 
 export const MAX_WEBHOOK_BYTES = 32 * 1024;
 // Kinde retries for about 36 hours; anything older is a replay. Clocks differ a little.
@@ -36,6 +41,16 @@ const userProfileData = z.object({
     last_name: text,
     picture: z.string().max(4096).nullable().optional(),
     is_suspended: z.boolean().optional(),
+    // Every organization of the person; roles (keys) only where Kinde gives them, else null.
+    organizations: z
+      .array(
+        z.object({
+          code: z.string().regex(KINDE_ORG_CODE),
+          roles: z.array(z.string().min(1).max(128)).max(100).nullish(),
+        }),
+      )
+      .max(MAX_ORGANIZATIONS)
+      .optional(),
   }),
 });
 
@@ -54,6 +69,8 @@ export interface KindeUserProfileEvent {
   lastName?: string | null;
   picture?: string | null;
   suspended?: boolean;
+  /** undefined: the event does not list them, and the memberships stay. */
+  organizations?: MembershipNews[];
 }
 
 interface EventBase {
@@ -126,11 +143,20 @@ function parseEvent(payload: unknown, now: number): KindeWebhookEvent {
   if (type === "user.created" || type === "user.updated") {
     const parsed = userProfileData.safeParse(data);
     if (!parsed.success) throw new WebhookRejected(400, `payload is not a ${type} event`);
-    const { id, email, first_name, last_name, picture, is_suspended } = parsed.data.user;
+    const { id, email, first_name, last_name, picture, is_suspended, organizations } = parsed.data.user;
+    const memberships = organizations?.map(({ code, roles }) => ({ code, roleKeys: roles ?? undefined }));
     return {
       ...base,
       kind: "user-profile",
-      user: { id, email, firstName: first_name, lastName: last_name, picture, suspended: is_suspended },
+      user: {
+        id,
+        email,
+        firstName: first_name,
+        lastName: last_name,
+        picture,
+        suspended: is_suspended,
+        organizations: memberships,
+      },
     };
   }
   if (type === "user.deleted" || type === "user.authenticated") {

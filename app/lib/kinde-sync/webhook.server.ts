@@ -1,7 +1,11 @@
 // POST /webhooks/kinde: each event claimed and applied in one transaction, so it applies exactly once.
 import { Prisma } from "~/generated/prisma/client";
 import { DuplicateWebhookEvent, pruneWebhookEvents, recordWebhookEvent } from "~/models/kinde-webhook-event.server";
-import { applyKindeOrganizationFacts, forgetKindeOrganization } from "~/models/organization.server";
+import {
+  applyKindeOrganizationFacts,
+  applyKindeUserMemberships,
+  forgetKindeOrganization,
+} from "~/models/organization.server";
 import { applyKindeUserFacts, forgetKindeUser, type KindeUserOutcome } from "~/models/user.server";
 import { retryOnConflict } from "../database/errors.server";
 import { transaction, type Db } from "../database/client.server";
@@ -45,11 +49,15 @@ async function applyEvent(event: KindeWebhookEvent, tx: Db): Promise<WebhookOutc
   const source = `webhook ${event.type}` as const;
   switch (event.kind) {
     case "user-profile": {
-      const { id, ...raw } = event.user;
+      const { id, organizations, ...raw } = event.user;
       const { outcome } = await applyKindeUserFacts(
         { kindeId: id, observedAt: event.occurredAt, source, profile: cleanKindeProfile(raw), createIfMissing: true },
         { db: tx },
       );
+      // user.created's list predates an organization created at that sign-up: the token's is newer.
+      if (organizations && event.type === "user.updated") {
+        await applyKindeUserMemberships(id, organizations, event.occurredAt, source, tx);
+      }
       return outcomeOf(outcome);
     }
     case "user-authenticated": {

@@ -154,6 +154,22 @@ describe("one-line errors", () => {
     expect(await failure(listAll(issuer))).toMatch(/^Kinde refused the user list \(page 1\) \(403\): .*read:users/);
   });
 
+  it("lists an organization's members page by page, and names the scope a refused request needs", async () => {
+    const code = "org_0123456789a";
+    const issuer = await fakeKinde((_request, response, url) => {
+      if (url.pathname === "/api/v1/organization") return send(response, 403, { errors: [{ code: "FORBIDDEN" }] });
+      const second = url.searchParams.get("next_token") === "next";
+      const organization_users = second ? [{ ...user(2), roles: ["admin"] }] : [{ ...user(1), roles: null }];
+      send(response, 200, { code: "OK", organization_users, next_token: second ? null : "next" });
+    });
+    const pages = [];
+    for await (const page of client(issuer).listMembers(code, 1)) pages.push(page);
+    expect(pages).toEqual([[{ kindeId: user(1).id }], [{ kindeId: user(2).id, roleKeys: ["admin"] }]]);
+    expect(await failure(client(issuer).organizationExists(code))).toMatch(
+      /^Kinde refused an organization lookup \(403\): .*read:organizations scope/,
+    );
+  });
+
   it("says when nothing listens at the issuer, without retrying", async () => {
     const issuer = `http://127.0.0.1:${await pickPort()}`;
     const waits: number[] = [];
@@ -163,7 +179,7 @@ describe("one-line errors", () => {
 
   it("says when the answer is not a user list", async () => {
     const issuer = await fakeKinde((_request, response) => send(response, 200, { users: [{ id: 42 }] }));
-    expect(await failure(listAll(issuer))).toBe("Kinde's answer for the user list (page 1) is not a user list");
+    expect(await failure(listAll(issuer))).toBe("Kinde's answer for the user list (page 1) is not the user list");
   });
 });
 

@@ -217,6 +217,30 @@ describe("organization events", () => {
     expect(await prisma.deletedKindeOrganization.count({ where: { kindeCode: code } })).toBe(1);
   });
 
+  it("makes user.updated's organizations the memberships, never bringing back a deleted organization", async () => {
+    const [kept, deleted] = ["org_1a2b3c4d5e6", "org_6e5d4c3b2a1"];
+    const id = kindeId();
+    await prisma.deletedKindeOrganization.create({ data: { kindeCode: deleted, deletedAt: new Date() } });
+    const organizations = [
+      { code: kept, roles: ["admin"], permissions: null },
+      { code: deleted, roles: null, permissions: null },
+    ];
+    expect((await send("user.updated", { id, organizations })).body.outcome).toBe("created");
+    const memberships = await prisma.membership.findMany({ include: { organization: true } });
+    expect(memberships.map((m) => [m.organization.kindeCode, m.organization.name, m.roles])).toEqual([
+      [kept, null, '["admin"]'],
+    ]);
+    expect(await prisma.organization.count({ where: { kindeCode: deleted } })).toBe(0);
+  });
+
+  it("refuses a user.updated whose organizations are not Kinde's", async () => {
+    for (const organizations of [[{ code: "acme" }], [{ code: "org_1a2b3c4d5e6", roles: [7] }], "org_1a2b3c4d5e6"]) {
+      const answer = await send("user.updated", { id: kindeId(), organizations });
+      expect(answer).toEqual({ status: 400, body: { error: "payload is not a user.updated event" } });
+    }
+    expect(await prisma.user.count()).toBe(0);
+  });
+
   it("refuses an organization event without a Kinde organization code", async () => {
     for (const organization of [{}, { code: "acme" }, { code: 5, name: "x" }]) {
       const answer = await deliver(await organizationEvent("organization.updated", organization));
