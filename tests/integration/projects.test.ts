@@ -11,6 +11,7 @@ import { newPerson, signInAs, signUpNewPerson } from "../support/sign-in";
 import { deliverWebhook, newEventId } from "../support/kinde-webhooks";
 import { expired, signWithOtherKey } from "../support/tokens";
 import { useStack } from "../support/use-stack";
+import { runUsersSync } from "../support/users-sync";
 
 const unique = (name: string) => `${name} ${randomUUID().slice(0, 6)}`;
 
@@ -159,6 +160,20 @@ describe.each<DatabaseProvider>(["sqlite", "postgresql"])("on %s", (provider) =>
     expect(textOf(backInAlpha.html)).toContain(`${alphaName} (current)`);
     expect(textOf(backInAlpha.html)).toContain("Alpha plan");
     expect((await alice.browser.get(url(`/projects/${betaProject}`), { follow: false })).status).toBe(404);
+  });
+
+  it("ends a removed member's access at once when the app hears of it (users:sync)", async () => {
+    const alice = await signUpAs(unique("Alpha"));
+    const bob = await signUpNewPerson(stack);
+    await (await admin()).addMembers(alice.orgCode, [{ id: bob.kindeId }]);
+    expect((await switchTo(bob.browser, alice.orgCode)).url).toBe(url("/projects"));
+
+    await (await admin()).removeMember(alice.orgCode, bob.kindeId);
+    expect((await runUsersSync(stack)).code).toBe(0);
+    // His access token still names Alpha and has not expired: the app's membership row decides.
+    const page = await bob.browser.get(url("/projects"), { follow: false });
+    expect(page.status).toBe(403);
+    expect(textOf(page.html)).toContain("You are no longer in");
   });
 
   it("ends a removed member's access at their next token refresh", async () => {
