@@ -8,7 +8,7 @@ import { deliverWebhook, kindeEvent, signKindeEvent } from "../support/kinde-web
 import { signInAs, type Person } from "../support/sign-in.ts";
 import { signWithOtherKey } from "../support/tokens";
 import { useStack } from "../support/use-stack.ts";
-import { runUsersSync } from "../support/users-sync.ts";
+import { runUsersSync } from "../support/npm-script.ts";
 
 const role = (key: string) => ({ id: `role_${key.padEnd(16, "0")}`, key, name: key });
 let orgCounter = 0;

@@ -11,7 +11,7 @@ import { newPerson, signInAs, signUpNewPerson } from "../support/sign-in";
 import { deliverWebhook, newEventId } from "../support/kinde-webhooks";
 import { expired, signWithOtherKey } from "../support/tokens";
 import { useStack } from "../support/use-stack";
-import { runUsersSync } from "../support/users-sync";
+import { runScript, runUsersSync } from "../support/npm-script";
 
 const unique = (name: string) => `${name} ${randomUUID().slice(0, 6)}`;
 
@@ -88,7 +88,9 @@ describe.each<DatabaseProvider>(["sqlite", "postgresql"])("on %s", (provider) =>
 
     // A second person, added to the organization at Kinde, signs in to it and sees the project.
     const bob = await signUpNewPerson(stack);
-    await (await admin()).addMembers(alice.orgCode, [{ id: bob.kindeId }]);
+    const script = await runScript(stack, "org:add-member", [alphaName, bob.person.email]);
+    expect(script.stdout).toContain(`${bob.person.email} is in ${alphaName} (${alice.orgCode}).`);
+    expect(script.code).toBe(0);
     const shared = await switchTo(bob.browser, alice.orgCode);
     expect(shared.url).toBe(url("/projects"));
     expect(textOf(shared.html)).toContain(roadmap);
@@ -131,6 +133,25 @@ describe.each<DatabaseProvider>(["sqlite", "postgresql"])("on %s", (provider) =>
       alice.orgCode,
     );
     expect(members).toHaveLength(2);
+  });
+
+  it("says in one line why org:add-member cannot add someone", async () => {
+    const alice = await signUpAs(unique("Alpha"));
+    const { person: bob } = await signUpNewPerson(stack);
+    const again = await runScript(stack, "org:add-member", [alice.orgCode, alice.person.email]);
+    expect(again.stdout).toContain(`${alice.person.email} was already in ${alice.orgCode}; nothing changed.`);
+    for (const [args, message, code] of [
+      [[alice.orgCode, "nobody@example.com"], "Kinde has no user with the email nobody@example.com", 1],
+      [["No Such Organization", alice.person.email], "Kinde has no organization called No Such Organization", 1],
+      [[alice.orgCode, "not-an-email"], "not-an-email is not an email address", 2],
+      [[alice.orgCode], "Usage: npm run org:add-member", 2],
+      [[alice.orgCode, bob.email, "owner"], "Kinde answered 400 for adding a member", 1],
+    ] as const) {
+      const result = await runScript(stack, "org:add-member", [...args]);
+      expect(result.code, `${args.join(" ")}: ${result.stdout} ${result.stderr}`).toBe(code);
+      expect(result.stderr).toContain(message);
+      expect(result.stderr.trim().split("\n")).toHaveLength(1);
+    }
   });
 
   it("acts only in the token's organization, and switches between two organizations and back", async () => {

@@ -10,7 +10,7 @@ import { deleteKindeUser } from "../support/kinde-webhooks";
 import type { Stack } from "../support/stack.ts";
 import { useStack } from "../support/use-stack.ts";
 import { inParallel } from "../support/parallel.ts";
-import { runUsersSync } from "../support/users-sync.ts";
+import { runUsersSync } from "../support/npm-script.ts";
 
 const stack = useStack({ webhooks: false });
 

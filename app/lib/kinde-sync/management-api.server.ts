@@ -108,7 +108,7 @@ interface Transport {
 }
 
 /** `scope`: the Management API scope the request needs, named when Kinde refuses it. */
-type Get = (path: string, what: string, scope: string) => Promise<Response>;
+type Get = (path: string, what: string, scope: string, write?: { method: string; body: unknown }) => Promise<Response>;
 
 // Retried on 429, 5xx and timeouts; nothing listening, an unknown host or a bad certificate will not mend.
 async function send(t: Transport, what: string, url: string, init: RequestInit): Promise<Response> {
@@ -255,6 +255,30 @@ async function exists(get: Get, path: string, what: string, scope: string, notFo
   throw new KindeManagementError(`Kinde answered ${response.status} for ${what}`);
 }
 
+async function findUserIdByEmail(get: Get, email: string): Promise<string | null> {
+  const what = "a user lookup by email";
+  const response = await get(`/api/v1/users?${new URLSearchParams({ email })}`, what, "read:users");
+  if (!response.ok) throw new KindeManagementError(`Kinde answered ${response.status} for ${what}`);
+  const parsed = userList.safeParse(await readJson(response, what));
+  if (!parsed.success) throw new KindeManagementError(`Kinde's answer for ${what} is not the user list`);
+  const wanted = email.toLowerCase();
+  return parsed.data.users?.find((user) => user.email?.toLowerCase() === wanted)?.id ?? null;
+}
+
+/** false: they were a member already (Kinde leaves a member's roles as they are). */
+async function addMember(get: Get, code: string, userId: string, roleKeys?: string[]): Promise<boolean> {
+  const what = `adding a member to ${code}`;
+  const body = { users: [{ id: userId, ...(roleKeys ? { roles: roleKeys } : {}) }] };
+  const path = `/api/v1/organizations/${encodeURIComponent(code)}/users`;
+  const response = await get(path, what, "create:organization_users", { method: "POST", body });
+  if (response.ok) {
+    const added = z.object({ users_added: z.array(z.string()).nullish() }).safeParse(await readJson(response, what));
+    return added.success && (added.data.users_added ?? []).includes(userId);
+  }
+  const detail = (await response.text().catch(() => "")).slice(0, 200);
+  throw new KindeManagementError(`Kinde answered ${response.status} for ${what}${detail ? `: ${detail}` : ""}`);
+}
+
 export function createKindeManagementClient(config: ManagementEnv, options: ManagementClientOptions = {}) {
   const t: Transport = {
     config,
@@ -267,7 +291,7 @@ export function createKindeManagementClient(config: ManagementEnv, options: Mana
   let token: Promise<string> | undefined;
 
   // A token that expired meanwhile is fetched again once.
-  const get: Get = async (path, what, scope) => {
+  const get: Get = async (path, what, scope, write) => {
     for (let attempt = 1; ; attempt++) {
       token ??= fetchToken(t);
       const bearer = await token.catch((error: unknown) => {
@@ -275,7 +299,13 @@ export function createKindeManagementClient(config: ManagementEnv, options: Mana
         throw error;
       });
       const response = await send(t, what, `${config.issuerUrl}${path}`, {
-        headers: { Authorization: `Bearer ${bearer}`, Accept: "application/json" },
+        method: write?.method ?? "GET",
+        headers: {
+          Authorization: `Bearer ${bearer}`,
+          Accept: "application/json",
+          ...(write ? { "Content-Type": "application/json" } : {}),
+        },
+        body: write && JSON.stringify(write.body),
       });
       if (response.status === 401 && attempt === 1) {
         token = undefined;
@@ -296,6 +326,8 @@ export function createKindeManagementClient(config: ManagementEnv, options: Mana
       exists(get, `/api/v1/user?${new URLSearchParams({ id })}`, "a user lookup", "read:users", "USER_NOT_FOUND"),
     listOrganizations: (pageSize = KINDE_PAGE_SIZE) => listOrganizations(get, pageSize),
     listMembers: (code: string, pageSize = KINDE_PAGE_SIZE) => listMembers(get, code, pageSize),
+    findUserIdByEmail: (email: string) => findUserIdByEmail(get, email),
+    addMember: (code: string, userId: string, roleKeys?: string[]) => addMember(get, code, userId, roleKeys),
     organizationExists: (code: string) =>
       exists(
         get,

@@ -1,12 +1,13 @@
-// package.json's users:sync script, run without npm (its command is `tsx <file>`), against a stack's Kinde and database.
+// A package.json script (users:sync, org:add-member), run without npm (its command is `tsx <file>`), against a
+// stack's Kinde and database.
 import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import type { Stack } from "./stack.ts";
 import { appEnv } from "./test-env.ts";
 
-export function runUsersSync(target: Stack, args: string[] = [], env: Record<string, string> = {}) {
+export function runScript(target: Stack, script: string, args: string[] = [], env: Record<string, string> = {}) {
   const { scripts } = JSON.parse(readFileSync("package.json", "utf8")) as { scripts: Record<string, string> };
-  const [command, ...scriptArgs] = scripts["users:sync"]!.split(" ");
+  const [command, ...scriptArgs] = scripts[script]!.split(" ");
   const fullEnv = {
     PATH: process.env.PATH ?? "",
     HOME: process.env.HOME ?? "",
@@ -25,3 +26,6 @@ export function runUsersSync(target: Stack, args: string[] = [], env: Record<str
     );
   });
 }
+
+export const runUsersSync = (target: Stack, args: string[] = [], env: Record<string, string> = {}) =>
+  runScript(target, "users:sync", args, env);
