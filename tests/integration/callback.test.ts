@@ -70,6 +70,16 @@ describe("callback failures", () => {
     expect(stack.appLog()).not.toContain(code);
   });
 
+  it("never starts a sign-in with a state that its cookie would read back as a number", async () => {
+    // The SDK reuses the state cookie of a sign-in already started; "123e45" is how a random hex state can look.
+    const browser = new TestBrowser();
+    await browser.setCookie(stack.appUrl, "ac-state-key", "123e45");
+    const login = await browser.get(`${stack.appUrl}/kinde-auth/login`, { follow: false });
+    const state = stateOf(login);
+    expect(state).toMatch(/^[0-9a-f]{28}$/);
+    expect(await browser.cookie(stack.appUrl, "ac-state-key")).toBe(state);
+  });
+
   it("refuses an unknown code", async () => {
     const browser = new TestBrowser();
     const login = await browser.get(`${stack.appUrl}/kinde-auth/login`, { follow: false });

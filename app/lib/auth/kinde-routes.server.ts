@@ -1,7 +1,11 @@
 // /kinde-auth/*: the SDK's handleAuth with its open redirect closed, health kept private, callback failures made a page.
+import { serialize } from "cookie";
 import { env } from "../config/env.server";
+import { requestCookies, setCookiePair } from "../http/cookies.server";
 import { handleAuth } from "./kinde-sdk.server";
 import { safeRedirect } from "./safe-redirect";
+
+const STATE_COOKIE = "ac-state-key";
 
 export type AuthProblem = "cancelled" | "expired" | "rejected" | "unreachable";
 
@@ -23,6 +27,16 @@ function oneAtATime<T>(task: () => Promise<T>): Promise<T> {
   return run;
 }
 
+// universal-cookie, under the SDK, reads a cookie value that is valid JSON as that JSON: a random hex state
+// such as "1234e567…" (about 1 in 150,000) would come back as a number and fail its own callback.
+function readBackAsString(value: string | undefined): boolean {
+  try {
+    return value === undefined || typeof JSON.parse(value) === "string";
+  } catch {
+    return true;
+  }
+}
+
 // The SDK redirects to `?returnTo=` unchecked: it becomes /auth/success with a same-site path.
 export async function startAuth(request: Request, action: "login" | "register"): Promise<Response> {
   const url = new URL(request.url);
@@ -30,7 +44,23 @@ export async function startAuth(request: Request, action: "login" | "register"):
   if (returnTo !== null) {
     url.searchParams.set("returnTo", `/auth/success?${new URLSearchParams({ returnTo: safeRedirect(returnTo) })}`);
   }
-  return oneAtATime(() => handleAuth(new Request(url, { headers: request.headers }), action));
+  const headers = new Headers(request.headers);
+  for (let attempt = 1; ; attempt++) {
+    const response = await oneAtATime(() => handleAuth(new Request(url, { headers }), action));
+    const state = response.headers
+      .getSetCookie()
+      .map(setCookiePair)
+      .find((pair) => pair?.name === STATE_COOKIE);
+    if (readBackAsString(state?.value) || attempt === 3) return response;
+    // Without the state cookie the SDK draws a new state rather than reusing it.
+    const { [STATE_COOKIE]: _dropped, ...kept } = requestCookies(request);
+    headers.set(
+      "Cookie",
+      Object.entries(kept)
+        .map(([name, value]) => serialize(name, value))
+        .join("; "),
+    );
+  }
 }
 
 function isOnThisSite(location: string): boolean {

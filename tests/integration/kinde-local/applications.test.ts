@@ -199,7 +199,7 @@ describe("machine-to-machine and regular applications' grants", () => {
     expect((await requestAs(SECOND, clientCredentials)).body.error).toBe("unauthorized_client");
   });
 
-  it("the committed config.json's m2m application (for users:sync) gets read-only tokens", async () => {
+  it("the committed config.json's m2m application gets what users:sync and org:add-member need", async () => {
     const config = JSON.parse(await readFile(CONFIG_PATH, "utf8")) as {
       applications: { client_id: string; client_secret: string }[];
     };
@@ -213,6 +213,7 @@ describe("machine-to-machine and regular applications' grants", () => {
       "read:users",
       "read:organizations",
       "read:organization_users",
+      "create:organization_users",
     ]);
   });
 
