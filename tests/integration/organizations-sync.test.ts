@@ -2,28 +2,17 @@
 // Management API, and user.updated's `organizations`. Webhooks off: the app hears only what each test sends.
 import { describe, expect, it } from "vitest";
 import type { DatabaseProvider } from "../../app/lib/database/url";
-import { TestBrowser } from "../support/browser";
-import { kindeAdmin, mintKindeTokens, type MintOptions } from "../support/kinde-session.ts";
+import { kindeAdmin } from "../support/kinde-session.ts";
 import { deliverWebhook, kindeEvent, signKindeEvent } from "../support/kinde-webhooks";
 import { signInAs, type Person } from "../support/sign-in.ts";
 import { signWithOtherKey } from "../support/tokens";
+import { membershipsOf, newOrgCode, role, signInAgain } from "../support/organizations.ts";
 import { useStack } from "../support/use-stack.ts";
 import { runUsersSync } from "../support/npm-script.ts";
-
-const role = (key: string) => ({ id: `role_${key.padEnd(16, "0")}`, key, name: key });
-let orgCounter = 0;
-const newOrgCode = () => `org_${Date.now().toString(16).slice(-8)}${(++orgCounter).toString(16).padStart(3, "0")}`;
 
 describe.each<DatabaseProvider>(["sqlite", "postgresql"])("on %s", (provider) => {
   const stack = useStack({ database: provider, webhooks: false });
 
-  const membershipsOf = (kindeId: string) =>
-    stack.database.query<{ kindeCode: string; name: string | null; roles: string | null }>(
-      `SELECT o."kindeCode", o."name", m."roles" FROM "Membership" m
-       JOIN "Organization" o ON o."id" = m."organizationId" JOIN "User" u ON u."id" = m."userId"
-       WHERE u."kindeId" = ? ORDER BY o."kindeCode"`,
-      kindeId,
-    );
   const inOrganization = (code: string) =>
     stack.database.query<{ kindeId: string; roles: string | null }>(
       `SELECT u."kindeId", m."roles" FROM "Membership" m JOIN "Organization" o ON o."id" = m."organizationId"
@@ -44,15 +33,6 @@ describe.each<DatabaseProvider>(["sqlite", "postgresql"])("on %s", (provider) =>
     users: await stack.database.query('SELECT * FROM "User" ORDER BY "id"'),
     tombstones: await stack.database.query('SELECT * FROM "DeletedKindeOrganization" ORDER BY "id"'),
   });
-
-  async function signInAgain(person: Person, kindeId: string, options: MintOptions) {
-    const { accessToken, idToken } = await mintKindeTokens(stack, { ...person, id: kindeId }, options);
-    const browser = new TestBrowser();
-    await browser.setCookie(stack.appUrl, "access_token", accessToken);
-    await browser.setCookie(stack.appUrl, "id_token", idToken);
-    const page = await browser.get(`${stack.appUrl}/auth/success`);
-    expect(page.url).toBe(`${stack.appUrl}/dashboard`);
-  }
 
   describe("npm run users:sync", () => {
     it("adds, removes, renames and deletes as Kinde says; a dry run writes nothing; a second run changes nothing", async () => {
@@ -99,13 +79,15 @@ describe.each<DatabaseProvider>(["sqlite", "postgresql"])("on %s", (provider) =>
       expect(second.stdout).toMatch(
         /Kinde organizations in 1 page\(s\): 0 created, 1 renamed, \d+ unchanged, 1 deleted; memberships: 1 added, 1 removed, 0 with new roles\./,
       );
-      expect(await membershipsOf(grace.kindeId)).toEqual(
+      expect(await membershipsOf(stack.database, grace.kindeId)).toEqual(
         expect.arrayContaining([
           { kindeCode: alpha, name: "Alpha Renamed", roles: '["member"]' },
           { kindeCode: beta, name: "Beta", roles: '["admin"]' },
         ]),
       );
-      expect((await membershipsOf(ada.kindeId)).map((membership) => membership.kindeCode)).not.toContain(alpha);
+      expect(
+        (await membershipsOf(stack.database, ada.kindeId)).map((membership) => membership.kindeCode),
+      ).not.toContain(alpha);
       expect(await organization(gone)).toBeUndefined();
       const referencing = 'SELECT COUNT(*) AS "count" FROM "Membership" WHERE "organizationId" = ?';
       expect(Number((await stack.database.query<{ count: unknown }>(referencing, goneId))[0]!.count)).toBe(0);
@@ -131,7 +113,7 @@ describe.each<DatabaseProvider>(["sqlite", "postgresql"])("on %s", (provider) =>
       expect(await inOrganization(code)).toEqual([{ kindeId, roles: '["member"]' }]);
 
       // A token issued before the listing, naming only config.json's default organization.
-      await signInAgain(person, kindeId, { issuedSecondsAgo: 60 });
+      await signInAgain(stack, person, kindeId, { issuedSecondsAgo: 60 });
       expect(await inOrganization(code)).toEqual([{ kindeId, roles: '["member"]' }]);
     });
   });
@@ -192,7 +174,7 @@ describe.each<DatabaseProvider>(["sqlite", "postgresql"])("on %s", (provider) =>
         "duplicate",
         "unchanged",
       ]);
-      expect(await membershipsOf(kindeId)).toEqual([
+      expect(await membershipsOf(stack.database, kindeId)).toEqual([
         { kindeCode: b, name: "Beta", roles: '["admin"]' },
         { kindeCode: c, name: null, roles: null },
       ]);
@@ -202,7 +184,7 @@ describe.each<DatabaseProvider>(["sqlite", "postgresql"])("on %s", (provider) =>
         userUpdated(kindeId, { ...person, firstName: "Renamed" }, undefined, new Date(later.getTime() + 1000)),
       );
       expect((await deliverWebhook(stack, withoutField)).body).toEqual({ outcome: "updated" });
-      expect(await membershipsOf(kindeId)).toEqual([
+      expect(await membershipsOf(stack.database, kindeId)).toEqual([
         { kindeCode: b, name: "Beta", roles: '["admin"]' },
         { kindeCode: c, name: null, roles: null },
       ]);
@@ -222,12 +204,12 @@ describe.each<DatabaseProvider>(["sqlite", "postgresql"])("on %s", (provider) =>
 
       const older = userUpdated(kindeId, person, [{ code: b, roles: ["admin"] }], new Date(Date.now() - 60_000));
       expect((await deliverWebhook(stack, await signKindeEvent(stack, older))).body).toEqual({ outcome: "older" });
-      expect(await membershipsOf(kindeId)).toEqual(expected);
+      expect(await membershipsOf(stack.database, kindeId)).toEqual(expected);
 
       const forged = userUpdated(kindeId, person, [{ code: b, roles: ["admin"] }], new Date(Date.now() + 1000));
       const answer = await deliverWebhook(stack, await signWithOtherKey(forged, "forged-kid"));
       expect(answer.status).toBe(401);
-      expect(await membershipsOf(kindeId)).toEqual(expected);
+      expect(await membershipsOf(stack.database, kindeId)).toEqual(expected);
     });
   });
 });

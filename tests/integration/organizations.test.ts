@@ -1,15 +1,11 @@
 // Organizations and memberships as the app stores them, on SQLite and PostgreSQL: sign-in claims and Kinde's webhooks.
 import { describe, expect, it } from "vitest";
 import type { DatabaseProvider } from "../../app/lib/database/url";
-import { TestBrowser } from "../support/browser";
-import { mintKindeTokens, type MintOptions } from "../support/kinde-session.ts";
+import { type MintOptions } from "../support/kinde-session.ts";
 import { deliverWebhook, newEventId, signKindeEvent } from "../support/kinde-webhooks";
-import { signInAs, type Person } from "../support/sign-in.ts";
+import { signInAs } from "../support/sign-in.ts";
+import { membershipsOf, newOrgCode, role, signInAgain } from "../support/organizations.ts";
 import { useStack } from "../support/use-stack.ts";
-
-const role = (key: string) => ({ id: `role_${key.padEnd(16, "0")}`, key, name: key });
-let orgCounter = 0;
-const newOrgCode = () => `org_${Date.now().toString(16).slice(-8)}${(++orgCounter).toString(16).padStart(3, "0")}`;
 
 /** The claims of a person in `codes`, signed in to `current` with `roles` there. */
 const orgClaims = (
@@ -25,13 +21,6 @@ const orgClaims = (
 describe.each<DatabaseProvider>(["sqlite", "postgresql"])("on %s", (provider) => {
   const stack = useStack({ database: provider });
 
-  const membershipsOf = (kindeId: string) =>
-    stack.database.query<{ kindeCode: string; name: string | null; roles: string | null }>(
-      `SELECT o."kindeCode", o."name", m."roles" FROM "Membership" m
-       JOIN "Organization" o ON o."id" = m."organizationId" JOIN "User" u ON u."id" = m."userId"
-       WHERE u."kindeId" = ? ORDER BY o."kindeCode"`,
-      kindeId,
-    );
   const organization = async (kindeCode: string) =>
     (
       await stack.database.query<{ name: string | null }>(
@@ -39,15 +28,6 @@ describe.each<DatabaseProvider>(["sqlite", "postgresql"])("on %s", (provider) =>
         kindeCode,
       )
     )[0];
-
-  async function signInAgain(person: Person, kindeId: string, options: Pick<MintOptions, "claims" | "idTokenClaims">) {
-    const { accessToken, idToken } = await mintKindeTokens(stack, { ...person, id: kindeId }, options);
-    const browser = new TestBrowser();
-    await browser.setCookie(stack.appUrl, "access_token", accessToken);
-    await browser.setCookie(stack.appUrl, "id_token", idToken);
-    const page = await browser.get(`${stack.appUrl}/auth/success`);
-    expect(page.url).toBe(`${stack.appUrl}/dashboard`);
-  }
 
   function sendOrganizationEvent(type: string, organization: Record<string, unknown>, timestamp = new Date()) {
     const event = {
@@ -67,14 +47,14 @@ describe.each<DatabaseProvider>(["sqlite", "postgresql"])("on %s", (provider) =>
       {},
       orgClaims([a, b], a, ["member"], { [a]: "Alpha", [b]: "Beta" }),
     );
-    expect(await membershipsOf(kindeId)).toEqual([
+    expect(await membershipsOf(stack.database, kindeId)).toEqual([
       { kindeCode: a, name: "Alpha", roles: '["member"]' },
       { kindeCode: b, name: "Beta", roles: null },
     ]);
 
-    await signInAgain(person, kindeId, orgClaims([a, b], b, ["admin", "member"]));
-    await signInAgain(person, kindeId, orgClaims([a], a, ["admin"]));
-    expect(await membershipsOf(kindeId)).toEqual([{ kindeCode: a, name: "Alpha", roles: '["admin"]' }]);
+    await signInAgain(stack, person, kindeId, orgClaims([a, b], b, ["admin", "member"]));
+    await signInAgain(stack, person, kindeId, orgClaims([a], a, ["admin"]));
+    expect(await membershipsOf(stack.database, kindeId)).toEqual([{ kindeCode: a, name: "Alpha", roles: '["admin"]' }]);
     // The organization stays for its other members.
     expect(await organization(b)).toEqual({ name: "Beta" });
   });
@@ -92,7 +72,7 @@ describe.each<DatabaseProvider>(["sqlite", "postgresql"])("on %s", (provider) =>
       Array(10).fill("302 /dashboard"),
     );
     for (const { kindeId } of people) {
-      expect(await membershipsOf(kindeId)).toEqual([
+      expect(await membershipsOf(stack.database, kindeId)).toEqual([
         { kindeCode: a, name: "Alpha", roles: '["member"]' },
         { kindeCode: b, name: "Beta", roles: null },
       ]);
@@ -121,7 +101,7 @@ describe.each<DatabaseProvider>(["sqlite", "postgresql"])("on %s", (provider) =>
 
     const deleted = await sendOrganizationEvent("organization.deleted", { code }, new Date(now + 3000));
     expect((await deliverWebhook(stack, deleted)).body).toEqual({ outcome: "deleted" });
-    expect(await membershipsOf(kindeId)).toEqual([]);
+    expect(await membershipsOf(stack.database, kindeId)).toEqual([]);
     expect(await organization(code)).toBeUndefined();
     const late = await sendOrganizationEvent("organization.updated", { code, name: "Back" }, new Date(now + 4000));
     expect((await deliverWebhook(stack, late)).body).toEqual({ outcome: "ignored (deleted organization)" });
