@@ -9,7 +9,8 @@ export interface ProjectView {
   createdBy: { firstName: string | null; lastName: string | null; email: string | null } | null;
 }
 
-const PAGE_SIZE = 100;
+/** The list shows the newest this many; a product with more adds paging (as app/routes/members.tsx pages). */
+export const PROJECTS_LISTED = 100;
 const projectView = {
   id: true,
   name: true,
@@ -22,7 +23,7 @@ export function listProjects(organizationId: number): Promise<ProjectView[]> {
     where: { organizationId },
     select: projectView,
     orderBy: [{ createdAt: "desc" }, { id: "desc" }],
-    take: PAGE_SIZE,
+    take: PROJECTS_LISTED,
   });
 }
 

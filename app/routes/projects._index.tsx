@@ -8,7 +8,7 @@ import { requireOrganization } from "~/lib/auth/organization.server";
 import { parseProjectName } from "~/lib/forms";
 import { setFlash } from "~/lib/http/flash.server";
 import { privatePage, privatePageHeaders, readForm } from "~/lib/http/responses.server";
-import { createProject, listProjects } from "~/models/project.server";
+import { createProject, listProjects, PROJECTS_LISTED } from "~/models/project.server";
 
 export { OrganizationErrorBoundary as ErrorBoundary } from "~/components/organization-problem";
 
@@ -25,7 +25,12 @@ export async function loader(args: LoaderFunctionArgs) {
     createdBy: project.createdBy ? displayName(project.createdBy) : null,
   }));
   return data(
-    { organization: organization.name, projects, canCreate: can("create:projects") },
+    {
+      organization: organization.name,
+      projects,
+      canCreate: can("create:projects"),
+      capped: projects.length === PROJECTS_LISTED,
+    },
     { headers: privatePage(headers) },
   );
 }
@@ -44,7 +49,7 @@ export async function action(args: ActionFunctionArgs) {
 const dateFormat = new Intl.DateTimeFormat("en", { dateStyle: "medium", timeZone: "UTC" });
 
 export default function Projects() {
-  const { organization, projects, canCreate } = useLoaderData<typeof loader>();
+  const { organization, projects, canCreate, capped } = useLoaderData<typeof loader>();
   const actionData = useActionData<typeof action>();
   const adding = useNavigation().formData?.get("intent") === "create";
   return (
@@ -85,6 +90,7 @@ export default function Projects() {
           ))}
         </ul>
       )}
+      {capped ? <p className="muted">The newest {projects.length} projects.</p> : null}
     </section>
   );
 }
