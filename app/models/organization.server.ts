@@ -1,7 +1,7 @@
 // Every database query about organizations and memberships: docs/decisions/0024-organizations-from-kinde.md.
 import { Prisma, type Organization } from "~/generated/prisma/client";
 import { retryOnConflict } from "~/lib/database/errors.server";
-import { prisma, transaction, type Db } from "~/lib/database/client.server";
+import { databaseProvider, prisma, transaction, type Db } from "~/lib/database/client.server";
 import type {
   KindeMembershipFacts,
   KindeOrganizationFacts,
@@ -19,11 +19,20 @@ export interface MembershipView {
   roleKeys: string[] | null;
 }
 
-const SERIALIZABLE = { isolationLevel: Prisma.TransactionIsolationLevel.Serializable };
+// Every membership change ends by writing the person's row (orgsSyncedAt), so two changes of one person conflict
+// and one is retried. On PostgreSQL snapshot isolation is enough for that: Serializable's predicate locks, which
+// cover a whole small table, made 200 simultaneous sign-ups into one organization conflict until retries ran
+// out. SQLite has one writer at a time and offers only Serializable.
+// (The client's types are SQLite's, whose only level is Serializable; PostgreSQL's client takes RepeatableRead.)
+const ISOLATION = {
+  isolationLevel: (databaseProvider === "postgresql"
+    ? "RepeatableRead"
+    : Prisma.TransactionIsolationLevel.Serializable) as Prisma.TransactionIsolationLevel,
+};
 
-// Serializable and retried whole when on its own; inside a caller's transaction the caller retries.
+// Retried whole when on its own; inside a caller's transaction the caller retries.
 function inTransaction<T>(db: Db | undefined, run: (tx: Db) => Promise<T>): Promise<T> {
-  return db ? run(db) : retryOnConflict(() => transaction(run, SERIALIZABLE));
+  return db ? run(db) : retryOnConflict(() => transaction(run, ISOLATION));
 }
 
 export function encodeRoleKeys(keys: string[]): string {

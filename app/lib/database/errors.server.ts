@@ -106,7 +106,13 @@ export async function retryOnConflict<T>(
       return await attempt();
     } catch (error) {
       const conflict = conflicts && isRetryableConflict(error);
-      if (!(conflict || alsoRetry(error)) || count >= MAX_ATTEMPTS) throw error;
+      if (!(conflict || alsoRetry(error))) throw error;
+      if (count >= MAX_ATTEMPTS) {
+        if (!conflict) throw error;
+        // Busy rather than broken: the person gets the "try again in a moment" page, not a 500.
+        console.warn(`[database] gave up after ${MAX_ATTEMPTS} conflicting attempts: ${String(error).slice(0, 120)}`);
+        throw databaseUnavailableResponse();
+      }
       if (conflict) await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(200, 2 ** count * 2)));
     }
   }

@@ -10,6 +10,7 @@ import {
   failureOf,
   isRetryableConflict,
   isUniqueViolation,
+  retryOnConflict,
 } from "~/lib/database/errors.server";
 
 const known = (code: string, cause?: Record<string, unknown>) =>
@@ -53,6 +54,25 @@ it("races worth retrying are unique violations, serialization failures (P2034, o
   expect(isRetryableConflict(known("P2010", { kind: "postgres", code: "40P01", severity: "ERROR" }))).toBe(true);
   expect(isRetryableConflict(known("P2025"))).toBe(false);
   expect(isRetryableConflict(new Error("bug"))).toBe(false);
+});
+
+it("retries a lost race, and answers 503 (busy, try again) rather than 500 when the races never stop", async () => {
+  let attempts = 0;
+  const winsThird = () => (++attempts < 3 ? Promise.reject(known("P2034")) : Promise.resolve("done"));
+  await expect(retryOnConflict(winsThird)).resolves.toBe("done");
+
+  attempts = 0;
+  const thrown = await retryOnConflict(() => {
+    attempts++;
+    return Promise.reject(known("P2034"));
+  }).catch((error: unknown) => error);
+  expect(attempts).toBe(16);
+  expect(thrown).toBeInstanceOf(Response);
+  expect((thrown as Response).status).toBe(503);
+  expect(failureOf(thrown)).toBe("unavailable");
+
+  const bug = new Error("bug");
+  await expect(retryOnConflict(() => Promise.reject(bug))).rejects.toBe(bug);
 });
 
 describe("an unusable database", () => {
