@@ -1,4 +1,5 @@
 /** Every way the Kinde callback can fail ends on a page with a way to try again. */
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { linkHref, TestBrowser, textOf, type Page } from "../support/browser";
 import { kindeFormFields } from "../support/people.ts";
@@ -68,6 +69,18 @@ describe("callback failures", () => {
     const code = new URL(callback).searchParams.get("code")!;
     expect(stack.appLog()).toContain("[auth] sign-in did not complete (rejected)");
     expect(stack.appLog()).not.toContain(code);
+  });
+
+  it("completes a sign-in whose random state JSON would read as a number", async () => {
+    const preload = fileURLToPath(new URL("../support/numeric-looking-state.mjs", import.meta.url));
+    await withStack({ nodeFlags: ["--import", preload] }, async (forced) => {
+      const browser = new TestBrowser();
+      const start = await browser.get(`${forced.appUrl}/kinde-auth/register`, { follow: false });
+      expect(stateOf(start)).not.toBe("4623085363520662670464e92816");
+      expect(await browser.cookie(forced.appUrl, "ac-state-key")).toBe(stateOf(start));
+      const { page } = await signUp(forced, newPerson(), browser);
+      expect(page.url).toBe(`${forced.appUrl}/dashboard`);
+    });
   });
 
   it("never starts a sign-in with a state that its cookie would read back as a number", async () => {

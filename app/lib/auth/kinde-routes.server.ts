@@ -27,13 +27,21 @@ function oneAtATime<T>(task: () => Promise<T>): Promise<T> {
   return run;
 }
 
-// universal-cookie, under the SDK, reads a cookie value that is valid JSON as that JSON: a random hex state
-// such as "1234e567…" (about 1 in 150,000) would come back as a number and fail its own callback.
-function readBackAsString(value: string | undefined): boolean {
+// The state cookie must read back as the state sent to Kinde. universal-cookie, under the SDK, reads a value that
+// is valid JSON as that JSON, so a random hex state such as "1234e567…" (about 1 in 150,000) is stored as
+// "Infinity" or a rounded number, and its callback fails.
+function stateKept(response: Response): boolean {
+  const location = response.headers.get("Location");
+  const sent = location ? new URL(location).searchParams.get("state") : null;
+  const kept = response.headers
+    .getSetCookie()
+    .map(setCookiePair)
+    .find((pair) => pair?.name === STATE_COOKIE)?.value;
+  if (sent === null || kept === undefined) return true;
   try {
-    return value === undefined || typeof JSON.parse(value) === "string";
+    return sent === kept && typeof JSON.parse(kept) === "string";
   } catch {
-    return true;
+    return sent === kept;
   }
 }
 
@@ -47,11 +55,7 @@ export async function startAuth(request: Request, action: "login" | "register"):
   const headers = new Headers(request.headers);
   for (let attempt = 1; ; attempt++) {
     const response = await oneAtATime(() => handleAuth(new Request(url, { headers }), action));
-    const state = response.headers
-      .getSetCookie()
-      .map(setCookiePair)
-      .find((pair) => pair?.name === STATE_COOKIE);
-    if (readBackAsString(state?.value) || attempt === 3) return response;
+    if (stateKept(response) || attempt === 3) return response;
     // Without the state cookie the SDK draws a new state rather than reusing it.
     const { [STATE_COOKIE]: _dropped, ...kept } = requestCookies(request);
     headers.set(
