@@ -29,7 +29,11 @@ export const links: LinksFunction = () => [
 async function organizationsOf(claims: KindeClaims | null): Promise<SwitcherOrganizations | null> {
   if (!claims) return null;
   const unnamed = claims.organizations.filter((organization) => !organization.name).map(({ code }) => code);
-  const stored = unnamed.length > 0 ? await getOrganizationNames(unnamed) : new Map<string, string>();
+  // Public pages keep working while the database is unavailable: the menu then shows "Unnamed organization".
+  const stored =
+    unnamed.length > 0
+      ? await getOrganizationNames(unnamed).catch(() => new Map<string, string>())
+      : new Map<string, string>();
   return {
     current: claims.orgCode,
     list: claims.organizations.map(({ code, name }) => ({ code, name: name ?? stored.get(code) ?? null })),
