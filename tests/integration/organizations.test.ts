@@ -2,6 +2,7 @@
 import { describe, expect, it } from "vitest";
 import type { DatabaseProvider } from "../../app/lib/database/url";
 import { type MintOptions } from "../support/kinde-session.ts";
+import { textOf } from "../support/browser";
 import { deliverWebhook, newEventId, signKindeEvent } from "../support/kinde-webhooks";
 import { signInAs } from "../support/sign-in.ts";
 import { membershipsOf, newOrgCode, role, signInAgain } from "../support/organizations.ts";
@@ -57,6 +58,14 @@ describe.each<DatabaseProvider>(["sqlite", "postgresql"])("on %s", (provider) =>
     expect(await membershipsOf(stack.database, kindeId)).toEqual([{ kindeCode: a, name: "Alpha", roles: '["admin"]' }]);
     // The organization stays for its other members.
     expect(await organization(b)).toEqual({ name: "Beta" });
+  });
+
+  it("names the header's organizations from the database when the ID token gives only their codes", async () => {
+    const code = newOrgCode();
+    await signInAs(stack, {}, orgClaims([code], code, ["admin"], { [code]: "Named Before" }));
+    const { page } = await signInAs(stack, {}, orgClaims([code], code, ["member"]));
+    expect(page.url).toBe(`${stack.appUrl}/dashboard`);
+    expect(textOf(page.html)).toContain("Organization: Named Before");
   });
 
   it("gives one membership per organization for 10 parallel sign-ins of two people into the same new organizations", async () => {
