@@ -1,6 +1,7 @@
 // npm run users:sync, after the users: organizations and memberships made to match Kinde's lists
-// (docs/decisions/0024-organizations-from-kinde.md). Deletes as carefully as the users pass.
+// (docs/decisions/0024-organizations-from-kinde.md). Deletes as carefully as the users pass (forgetUnlisted).
 import type { KindeApiMember, KindeManagementClient } from "./management-api.server";
+import { forgetUnlisted } from "./users-sync.server";
 import {
   forgetKindeOrganization,
   listKindeCodesStoredBefore,
@@ -88,28 +89,16 @@ export async function syncOrganizationsFromKinde(options: OrganizationsSyncOptio
     }
     log(`organizations page ${summary.pages}: ${page.length} organizations (${summary.listed} so far)`);
   }
-  await forgetUnlisted(listed, listedAt, summary, options);
+  const unlisted = await forgetUnlisted(await listKindeCodesStoredBefore(listedAt), listed, {
+    exists: (code) => client.organizationExists(code),
+    forget: (code) => forgetKindeOrganization(code, listedAt),
+    verb: { toDo: "delete organization", done: "deleted organization" },
+    dryRun,
+    log,
+  });
+  summary.tombstoned = unlisted.forgotten;
+  summary.keptUnlisted = unlisted.kept;
   return summary;
-}
-
-/** Organizations stored before the listing that it did not contain, once Kinde confirms it does not know them. */
-async function forgetUnlisted(
-  listed: Set<string>,
-  listedAt: Date,
-  summary: OrganizationsSyncSummary,
-  { client, dryRun = false, log = () => {} }: OrganizationsSyncOptions,
-): Promise<void> {
-  for (const code of await listKindeCodesStoredBefore(listedAt)) {
-    if (listed.has(code)) continue;
-    if (await client.organizationExists(code)) {
-      summary.keptUnlisted++;
-      log(`${code} was not listed but Kinde still has it: kept`);
-      continue;
-    }
-    summary.tombstoned++;
-    if (!dryRun) await forgetKindeOrganization(code, listedAt);
-    log(`${dryRun ? "would delete" : "deleted"} organization ${code} (deleted at Kinde)`);
-  }
 }
 
 export function formatOrganizationsSummary(summary: OrganizationsSyncSummary): string {

@@ -83,28 +83,44 @@ export async function syncUsersFromKinde(options: SyncOptions): Promise<SyncSumm
     }
     log(`page ${summary.pages}: ${page.length} users (${summary.listed} so far)`);
   }
-  await tombstoneUnlisted(listed, listedAt, summary, options);
+  const unlisted = await forgetUnlisted(await listKindeIdsStoredBefore(listedAt), listed, {
+    exists: (kindeId) => client.userExists(kindeId),
+    forget: (kindeId) => forgetKindeUser(kindeId, listedAt),
+    verb: { toDo: "tombstone", done: "tombstoned" },
+    dryRun,
+    log,
+  });
+  summary.tombstoned = unlisted.forgotten;
+  summary.keptUnlisted = unlisted.kept;
   return summary;
 }
 
-/** Rows stored before the listing whose id it did not contain, once Kinde confirms it does not know them. */
-async function tombstoneUnlisted(
+/** Ids stored before a complete listing and not in it, forgotten once Kinde confirms, one by one, it lacks them. */
+export async function forgetUnlisted(
+  stored: string[],
   listed: Set<string>,
-  listedAt: Date,
-  summary: SyncSummary,
-  { client, dryRun = false, log = () => {} }: SyncOptions,
-): Promise<void> {
-  for (const kindeId of await listKindeIdsStoredBefore(listedAt)) {
-    if (listed.has(kindeId)) continue;
-    if (await client.userExists(kindeId)) {
-      summary.keptUnlisted++;
-      log(`${kindeId} was not listed but Kinde still has it: kept`);
+  options: {
+    exists: (id: string) => Promise<boolean>;
+    forget: (id: string) => Promise<unknown>;
+    verb: { toDo: string; done: string };
+    dryRun: boolean;
+    log: (line: string) => void;
+  },
+): Promise<{ forgotten: number; kept: number }> {
+  const { exists, forget, verb, dryRun, log } = options;
+  const counts = { forgotten: 0, kept: 0 };
+  for (const id of stored) {
+    if (listed.has(id)) continue;
+    if (await exists(id)) {
+      counts.kept++;
+      log(`${id} was not listed but Kinde still has it: kept`);
       continue;
     }
-    summary.tombstoned++;
-    if (!dryRun) await forgetKindeUser(kindeId, listedAt);
-    log(`${dryRun ? "would tombstone" : "tombstoned"} ${kindeId} (deleted at Kinde)`);
+    counts.forgotten++;
+    if (!dryRun) await forget(id);
+    log(`${dryRun ? `would ${verb.toDo}` : verb.done} ${id} (deleted at Kinde)`);
   }
+  return counts;
 }
 
 export function formatSummary(summary: SyncSummary): string {
