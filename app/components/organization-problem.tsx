@@ -17,9 +17,16 @@ export function OrganizationErrorBoundary() {
       <p className="eyebrow">Error 403</p>
       <OrganizationProblemText problem={problem} />
       <div className="actions">
-        <Link className="button" to="/organizations/new">
-          Create an organization
-        </Link>
+        {/* A missing permission leaves the organization's other pages open; the rest need another organization. */}
+        {problem.problem === "permission" ? (
+          <Link className="button" to="/projects">
+            Back to the projects
+          </Link>
+        ) : (
+          <Link className="button" to="/organizations/new">
+            Create an organization
+          </Link>
+        )}
         <Link className="button button-quiet" to="/dashboard">
           Back to your dashboard
         </Link>

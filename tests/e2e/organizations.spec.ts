@@ -146,7 +146,7 @@ for (const javaScriptEnabled of [true, false]) {
       await expect(bob.getByRole("heading", { level: 1, name: `Not allowed in ${alphaName}` })).toBeVisible();
       await expect(bob.getByText("delete:projects", { exact: true })).toBeVisible();
       await axe(bob, "the 403 page for a missing permission");
-      await bob.goto("/projects");
+      await bob.getByRole("link", { name: "Back to the projects" }).click();
       await expect(bob.getByRole("list", { name: `Projects of ${alphaName}` })).toContainText(roadmap);
 
       // 4. Carol, in an organization of her own, sees nothing of Alpha's, even by its project's URL.
